@@ -1,0 +1,20 @@
+import type { Knex } from 'knex';
+import * as initialSchema from './20261126000000_initial_schema';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Every migration, in order. New migrations are appended here. */
+const migrations: Array<[name: string, migration: Migration]> = [['20261126000000_initial_schema', initialSchema]];
+
+/**
+ * Migrations are compiled into the program rather than discovered on disk, so the
+ * same list runs from ts-jest, from dist/ and from the knex CLI.
+ */
+export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
+  getMigrations: async () => migrations,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};

@@ -1,0 +1,216 @@
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Api, webhookCallback, type BotConfig } from 'grammy';
+import { run, type RunnerHandle } from '@grammyjs/runner';
+import { Server } from 'socket.io';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import { createDatabase, migrateToLatest, pingDatabase } from './db/database';
+import { createCache } from './db/cache';
+import { createStore } from './db/store';
+import { createProcessedUpdates } from './db/processed-updates';
+import { createChatService } from './domain/chat-service';
+import { systemClock, type Clock } from './domain/ports';
+import { loadStaffChat } from './staff-chat';
+import { createOutboxQueue } from './outbox/outbox-queue';
+import { createTelegramGateway } from './outbox/telegram-gateway';
+import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
+import { createBot, type TopicdeskBot } from './bot/create-bot';
+import type { BotContext } from './bot/context';
+import { createSocketNotifier } from './web/socket-notifier';
+import { registerVisitorSocket } from './web/visitor-socket';
+import { createHttpApp, type HealthReport } from './web/http-app';
+import type { ClientToServerEvents, ServerToClientEvents } from './web/protocol';
+
+export interface ApplicationOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+  /** Known bot identity, skipping getMe (tests). */
+  botInfo?: BotConfig<BotContext>['botInfo'];
+  publicDir?: string;
+}
+
+const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member', 'chat_member'] as const;
+
+/**
+ * Builds every part of topicdesk from one configuration; nothing runs until start().
+ * stop() undoes start() in reverse order: Telegram intake, sockets and HTTP, the
+ * outbox worker, the database.
+ */
+export async function createApplication({ config, logger, clock = systemClock, botInfo, publicDir }: ApplicationOptions) {
+  const log = logger.child({ unit: 'app' });
+  const startedAt = Date.now();
+
+  const db = createDatabase(config.database);
+  const applied = await migrateToLatest(db);
+  if (applied.length) log.info('database migrated', { applied });
+  const cache = createCache(config.cacheTtlSeconds);
+  const store = createStore({ db, cache });
+  const processedUpdates = createProcessedUpdates(db);
+  const staffChat = await loadStaffChat(config.telegram.enabled ? config.telegram.staffChatId : null, store.settings);
+
+  // Socket.IO wraps the server's request listeners when it attaches, so Express is
+  // installed first, behind a trampoline filled in once the app exists.
+  let handleRequest: http.RequestListener = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const httpServer = http.createServer((req, res) => handleRequest(req, res));
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
+    serveClient: true,
+    maxHttpBufferSize: 64 * 1024,
+    pingInterval: 20_000,
+    pingTimeout: 20_000,
+    connectionStateRecovery: undefined,
+  });
+  const notifier = createSocketNotifier(io);
+
+  let worker: OutboxWorker | null = null;
+  const chat = createChatService({ store, notifier, delivery: { wake: () => worker?.wake() }, clock });
+
+  let bot: TopicdeskBot | null = null;
+  let runner: RunnerHandle | null = null;
+  let telegramState: HealthReport['telegram'] = config.telegram.enabled ? 'error' : 'disabled';
+  const tg = config.telegram;
+  if (tg.enabled) {
+    // The outbox speaks to Telegram without auto-retry: its retry policy is persistent and per chat.
+    const outboxApi = new Api(tg.token, { apiRoot: tg.apiRoot, timeoutSeconds: 30 });
+    const workerId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    worker = createOutboxWorker({
+      store,
+      queue: createOutboxQueue(db, { workerId, leaseMs: config.outbox.leaseSeconds * 1000 }),
+      telegram: createTelegramGateway(outboxApi),
+      staffChat,
+      notifier,
+      clock,
+      logger,
+      options: { pollMs: config.outbox.pollMs, maxAttempts: config.outbox.maxAttempts },
+    });
+    bot = createBot({ token: tg.token, apiRoot: tg.apiRoot, botInfo, chat, store, staffChat, processedUpdates, clock, logger });
+  } else {
+    log.warn('BOT_TOKEN is not set: Telegram is disabled. Visitors can still write; their messages wait in the outbox until a token is configured.');
+  }
+
+  async function health(): Promise<HealthReport> {
+    const dbOk = await pingDatabase(db);
+    let outbox: number | null = null;
+    let outboxFailed: number | null = null;
+    if (dbOk) {
+      [outbox, outboxFailed] = await Promise.all([store.outbox.pendingCount(), store.outbox.failedCount()]).catch(() => [null, null]);
+    }
+    return {
+      status: dbOk ? 'ok' : 'error',
+      db: dbOk ? 'ok' : 'error',
+      telegram: telegramState,
+      outbox,
+      outboxFailed,
+      uptime: Math.round((Date.now() - startedAt) / 1000),
+    };
+  }
+
+  const app = createHttpApp({
+    publicDir: publicDir ?? path.resolve(__dirname, '..', '..', 'public'),
+    logger,
+    trustProxy: config.trustProxy,
+    httpPerMinute: config.limits.httpPerMinute,
+    health,
+    telegramWebhook:
+      bot && tg.enabled && tg.mode.kind === 'webhook' ? webhookCallback(bot, 'express', { secretToken: tg.mode.secret }) : undefined,
+  });
+  handleRequest = app;
+
+  const sockets = registerVisitorSocket({
+    io,
+    chat,
+    logger,
+    trustProxy: config.trustProxy,
+    limits: config.limits,
+    supportStatus: () => ({ status: 'online', message: null }),
+  });
+
+  let stopping = false;
+  let telegramStarting: Promise<void> | null = null;
+
+  /** Connects to Telegram, retrying in the background: the web side works meanwhile. */
+  async function startTelegram(): Promise<void> {
+    if (!bot || !tg.enabled) return;
+    for (let attempt = 0; !stopping; attempt++) {
+      try {
+        await bot.init();
+        if (tg.mode.kind === 'webhook') {
+          await bot.api.setWebhook(`${config.publicUrl}/telegram/webhook`, {
+            secret_token: tg.mode.secret,
+            allowed_updates: [...ALLOWED_UPDATES],
+          });
+        } else {
+          await bot.api.deleteWebhook();
+          if (stopping) return;
+          runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
+        }
+        telegramState = 'ok';
+        log.info('connected to Telegram', { bot: bot.botInfo.username, mode: tg.mode.kind, staffChat: staffChat.id() });
+        if (staffChat.id() === null) log.warn('No staff chat yet: set STAFF_CHAT_ID. Messages wait in the outbox until then.');
+        return;
+      } catch (error) {
+        telegramState = 'error';
+        const delay = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
+        log.error('connecting to Telegram failed; retrying', { error, retryInMs: delay });
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+  }
+
+  return {
+    config,
+    db,
+    store,
+    chat,
+    io,
+    httpServer,
+    get bot() {
+      return bot;
+    },
+    get worker() {
+      return worker;
+    },
+    health,
+    /** Listens on config.port (0 → a free port) and starts Telegram intake and the outbox. Resolves with the port. */
+    async start(): Promise<number> {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      const address = httpServer.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      worker?.start();
+      telegramStarting = startTelegram();
+      log.info('topicdesk is up', { port, database: config.database.client, telegram: config.telegram.enabled ? 'enabled' : 'disabled' });
+      return port;
+    },
+    /** Graceful shutdown: stop intake, close sockets and HTTP, let the worker finish its send, close the database. */
+    async stop(): Promise<void> {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down');
+      if (runner?.isRunning()) await runner.stop().catch((error) => log.warn('stopping the runner failed', { error }));
+      await telegramStarting;
+      await new Promise<void>((resolve) => {
+        io.close(() => resolve());
+        httpServer.closeAllConnections?.();
+      });
+      sockets.close();
+      await worker?.stop();
+      cache.close();
+      await db.destroy();
+      log.info('stopped');
+    },
+  };
+}
+
+export type Application = Awaited<ReturnType<typeof createApplication>>;

@@ -1,0 +1,77 @@
+import { Bot, type BotConfig } from 'grammy';
+import { autoRetry } from '@grammyjs/auto-retry';
+import { sequentialize } from '@grammyjs/runner';
+import type { ChatService } from '../domain/chat-service';
+import type { Clock, Store } from '../domain/ports';
+import type { ProcessedUpdates } from '../db/processed-updates';
+import type { Logger } from '../logger';
+import type { StaffChat } from '../staff-chat';
+import type { BotContext } from './context';
+import { textsFor } from './texts';
+import { createStaffRepliesFeature } from './features/staff-replies';
+
+export interface BotDeps {
+  token: string;
+  apiRoot: string;
+  /** Known bot identity (tests); otherwise fetched with getMe by bot.init(). */
+  botInfo?: BotConfig<BotContext>['botInfo'];
+  chat: ChatService;
+  store: Store;
+  staffChat: StaffChat;
+  processedUpdates: ProcessedUpdates;
+  clock: Clock;
+  logger: Logger;
+}
+
+const HANDLER_ATTEMPTS = 4;
+
+/** Updates of one chat topic are handled in order; different topics run in parallel. */
+export function updateOrderKey(ctx: BotContext): string | undefined {
+  const chatId = ctx.chat?.id;
+  if (chatId === undefined) return undefined;
+  return `${chatId}:${ctx.msg?.message_thread_id ?? 0}`;
+}
+
+/** The central bot: every feature installed behind one error boundary. */
+export function createBot(deps: BotDeps) {
+  const { token, apiRoot, botInfo, processedUpdates, clock, logger } = deps;
+  const log = logger.child({ unit: 'bot' });
+  const bot = new Bot<BotContext>(token, { botInfo, client: { apiRoot, timeoutSeconds: 60 } });
+  // Replies to staff retry on 429/5xx; the outbox has its own, persistent policy.
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
+
+  bot.use(sequentialize(updateOrderKey));
+  bot.use(async (ctx, next) => {
+    const updateId = ctx.update.update_id;
+    if (await processedUpdates.seen(updateId)) {
+      log.debug('duplicate update skipped', { updateId });
+      return;
+    }
+    // Handlers are idempotent per Telegram message, so a failed pass (database
+    // briefly away) can run again; only a handled update is recorded.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await next();
+        break;
+      } catch (error) {
+        if (attempt >= HANDLER_ATTEMPTS) {
+          log.error('update handling failed for good', { updateId, error });
+          await ctx
+            .reply(textsFor(ctx.from?.language_code).notDelivered, { reply_parameters: { message_id: ctx.msg?.message_id ?? 0, allow_sending_without_reply: true } })
+            .catch(() => undefined);
+          return;
+        }
+        log.warn('update handling failed; retrying', { updateId, attempt, error });
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      }
+    }
+    await processedUpdates.record(updateId, clock.now());
+  });
+
+  bot.use(createStaffRepliesFeature(deps));
+
+  bot.catch((err) => log.error('bot error', { error: err.error }));
+  return bot;
+}
+
+export type TopicdeskBot = ReturnType<typeof createBot>;

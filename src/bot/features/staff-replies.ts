@@ -1,0 +1,52 @@
+import { Composer } from 'grammy';
+import type { ChatService } from '../../domain/chat-service';
+import type { Store } from '../../domain/ports';
+import type { Thread } from '../../domain/types';
+import type { StaffChat } from '../../staff-chat';
+import type { BotContext } from '../context';
+
+export interface StaffRepliesDeps {
+  chat: ChatService;
+  store: Store;
+  staffChat: StaffChat;
+}
+
+/**
+ * A human's message in a thread's topic (or, without forum topics, a reply to a
+ * thread's message) becomes a staff message delivered to the visitor.
+ */
+export function createStaffRepliesFeature({ chat, store, staffChat }: StaffRepliesDeps) {
+  const feature = new Composer<BotContext>();
+  const staff = feature.filter((ctx) => ctx.chat !== undefined && ctx.chat.id === staffChat.id());
+
+  async function threadOf(ctx: BotContext): Promise<{ thread: Thread; topicId: number | null } | null> {
+    const msg = ctx.msg!;
+    const chatId = ctx.chat!.id;
+    if (msg.is_topic_message && msg.message_thread_id !== undefined) {
+      const thread = await store.threads.findByTopic(chatId, msg.message_thread_id);
+      if (thread) return { thread, topicId: msg.message_thread_id };
+    }
+    const replyTo = msg.reply_to_message;
+    if (replyTo) {
+      const link = await store.telegramLinks.findByTelegramMessage(chatId, replyTo.message_id);
+      if (link) {
+        const thread = await store.threads.findById(link.threadId);
+        if (thread) return { thread, topicId: msg.message_thread_id ?? null };
+      }
+    }
+    return null;
+  }
+
+  staff.on('message:text', async (ctx, next) => {
+    if (ctx.from.is_bot || ctx.msg.text.startsWith('/')) return next();
+    const target = await threadOf(ctx);
+    if (!target) return next();
+    await chat.postStaffMessage({
+      threadId: target.thread.id,
+      text: ctx.msg.text,
+      telegram: { chatId: ctx.chat.id, topicId: target.topicId, messageId: ctx.msg.message_id },
+    });
+  });
+
+  return feature;
+}

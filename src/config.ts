@@ -1,0 +1,196 @@
+import { z } from 'zod';
+import path from 'node:path';
+
+/** Parses an integer env var (decimal, no sign games). */
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const positiveNumber = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'must be a positive number')
+  .transform(Number)
+  .pipe(z.number().positive('must be greater than 0'));
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  PUBLIC_URL: httpUrl.optional(),
+  DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./data'),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// URL (leave unset for SQLite)')
+    .optional(),
+  BOT_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^\d+:[A-Za-z0-9_-]+$/, 'must look like 123456:ABC-DEF (the token from BotFather)')
+    .optional(),
+  TELEGRAM_API_ROOT: httpUrl.default('https://api.telegram.org'),
+  STAFF_CHAT_ID: z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be a numeric chat id such as -1001234567890')
+    .transform(Number)
+    .optional(),
+  BOT_MODE: z.enum(['polling', 'webhook'], 'must be "polling" or "webhook"').default('polling'),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16-256 characters of A-Z, a-z, 0-9, _ and -')
+    .optional(),
+  CLOUDINARY_URL: z
+    .string()
+    .trim()
+    .regex(/^cloudinary:\/\/[^:]+:[^@]+@.+$/, 'must look like cloudinary://key:secret@cloud_name')
+    .optional(),
+  REDIS_URL: z.string().trim().regex(/^rediss?:\/\/.+/, 'must be a redis:// URL').optional(),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  LOG_LEVEL: z
+    .enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'], 'must be one of error, warn, info, http, verbose, debug, silly')
+    .default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], 'must be "json" or "pretty"').optional(),
+  WIDGET_ORIGINS: z
+    .string()
+    .trim()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), 'must be a comma-separated list of origins such as https://example.com')
+    .optional(),
+  TRUST_PROXY: int(0, 10).optional(),
+  // Abuse limits (documented in README "Limits").
+  RATE_MESSAGE_BURST: int(1, 100000).default(20),
+  RATE_MESSAGE_PER_MINUTE: int(1, 1000000).default(30),
+  MAX_CONNECTIONS_PER_IP: int(1, 1000000).default(50),
+  HTTP_RATE_LIMIT_PER_MINUTE: int(1, 10000000).default(300),
+  // Outbox tuning.
+  OUTBOX_POLL_MS: int(10, 60000).default(1000),
+  OUTBOX_LEASE_SECONDS: int(5, 3600).default(60),
+  OUTBOX_MAX_ATTEMPTS: int(1, 1000).default(20),
+  CACHE_TTL_SECONDS: int(0, 86400).default(180),
+  SHUTDOWN_TIMEOUT_MS: positiveNumber.default(10000),
+});
+
+type Env = z.output<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  database: { client: 'sqlite'; filename: string } | { client: 'pg'; url: string };
+  telegram:
+    | { enabled: false }
+    | {
+        enabled: true;
+        token: string;
+        apiRoot: string;
+        staffChatId: number | null;
+        mode: { kind: 'polling' } | { kind: 'webhook'; secret: string };
+      };
+  cloudinaryUrl: string | null;
+  redisUrl: string | null;
+  sessionSecret: string | null;
+  log: { level: Env['LOG_LEVEL']; format: 'json' | 'pretty' };
+  widgetOrigins: string[] | null;
+  trustProxy: number | null;
+  limits: {
+    messageBurst: number;
+    messagesPerMinute: number;
+    connectionsPerIp: number;
+    httpPerMinute: number;
+  };
+  outbox: { pollMs: number; leaseSeconds: number; maxAttempts: number };
+  cacheTtlSeconds: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Builds the configuration from an environment object. Pure: reads nothing but
+ * its argument. Empty strings count as unset, so `FOO=` in a .env file is harmless.
+ * Throws ConfigError with one line per bad variable.
+ */
+export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rawEnv)) if (v !== undefined && v.trim() !== '') env[k] = v;
+
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? 'environment');
+      problems.push(`${name}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  if (e.BOT_MODE === 'webhook' && !e.WEBHOOK_SECRET) {
+    problems.push('WEBHOOK_SECRET: is required when BOT_MODE=webhook');
+  }
+  if (e.BOT_MODE === 'webhook' && !e.PUBLIC_URL) {
+    problems.push('PUBLIC_URL: is required when BOT_MODE=webhook (Telegram must reach it)');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    dataDir,
+    database: e.DATABASE_URL
+      ? { client: 'pg', url: e.DATABASE_URL }
+      : { client: 'sqlite', filename: path.join(dataDir, 'topicdesk.sqlite3') },
+    telegram: e.BOT_TOKEN
+      ? {
+          enabled: true,
+          token: e.BOT_TOKEN,
+          apiRoot: e.TELEGRAM_API_ROOT,
+          staffChatId: e.STAFF_CHAT_ID ?? null,
+          mode: e.BOT_MODE === 'webhook' ? { kind: 'webhook', secret: e.WEBHOOK_SECRET! } : { kind: 'polling' },
+        }
+      : { enabled: false },
+    cloudinaryUrl: e.CLOUDINARY_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    sessionSecret: e.SESSION_SECRET ?? null,
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty') },
+    widgetOrigins: e.WIDGET_ORIGINS ?? null,
+    trustProxy: e.TRUST_PROXY ?? null,
+    limits: {
+      messageBurst: e.RATE_MESSAGE_BURST,
+      messagesPerMinute: e.RATE_MESSAGE_PER_MINUTE,
+      connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+      httpPerMinute: e.HTTP_RATE_LIMIT_PER_MINUTE,
+    },
+    outbox: { pollMs: e.OUTBOX_POLL_MS, leaseSeconds: e.OUTBOX_LEASE_SECONDS, maxAttempts: e.OUTBOX_MAX_ATTEMPTS },
+    cacheTtlSeconds: e.CACHE_TTL_SECONDS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

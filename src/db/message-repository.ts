@@ -1,0 +1,125 @@
+import type { HistoryQuery, MessageRepository } from '../domain/ports';
+import type { Attachment, AttachmentKind, Message, Sender, DeliveryStatus } from '../domain/types';
+import { cacheKeys } from './cache';
+import type { RepoContext } from './context';
+import { num } from './database';
+
+/** How many of a thread's latest messages the recent-messages cache holds. */
+export const RECENT_WINDOW = 100;
+
+interface MessageRow {
+  id: number;
+  thread_id: number;
+  sender_type: string;
+  content_text: string | null;
+  content_type: string;
+  file_url: string | null;
+  file_mime: string | null;
+  file_size: number | null;
+  client_id: string | null;
+  status: string;
+  created_at: number | string;
+}
+
+function toMessage(row: MessageRow): Message {
+  const attachment: Attachment | null =
+    row.content_type !== 'text' && row.file_url
+      ? { kind: row.content_type as AttachmentKind, url: row.file_url, mime: row.file_mime ?? 'application/octet-stream', size: num(row.file_size ?? 0) }
+      : null;
+  return {
+    id: num(row.id),
+    threadId: num(row.thread_id),
+    sender: row.sender_type as Sender,
+    text: row.content_text,
+    attachment,
+    clientId: row.client_id,
+    status: row.status as DeliveryStatus,
+    createdAt: new Date(num(row.created_at)),
+  };
+}
+
+/** A thread's latest messages, ascending; `complete` when it is the whole thread. */
+interface RecentWindow {
+  messages: Message[];
+  complete: boolean;
+}
+
+/** Answers a history query from the window, or returns null when the window cannot. */
+function fromWindow(win: RecentWindow, q: HistoryQuery): Message[] | null {
+  const list = win.messages;
+  const first = list[0];
+  if (q.after !== undefined) {
+    if (!win.complete && (!first || q.after < first.id)) return null;
+    const rows = list.filter((m) => m.id > q.after! && (q.before === undefined || m.id < q.before));
+    return rows.slice(0, q.limit);
+  }
+  const below = q.before === undefined ? list : list.filter((m) => m.id < q.before!);
+  if (below.length >= q.limit) return below.slice(below.length - q.limit);
+  return win.complete ? below : null;
+}
+
+export function createMessageRepository({ db, cache, invalidate }: RepoContext): MessageRepository {
+  async function loadWindow(threadId: number): Promise<RecentWindow> {
+    const key = cacheKeys.recentMessages(threadId);
+    const hit = cache.get<RecentWindow>(key);
+    if (hit) return hit;
+    const rows: MessageRow[] = await db('messages').where({ thread_id: threadId }).orderBy('id', 'desc').limit(RECENT_WINDOW + 1);
+    const complete = rows.length <= RECENT_WINDOW;
+    const win = { messages: rows.slice(0, RECENT_WINDOW).reverse().map(toMessage), complete };
+    cache.set(key, win);
+    return win;
+  }
+
+  async function fromDatabase(threadIds: number[], q: HistoryQuery): Promise<Message[]> {
+    const query = db('messages').whereIn('thread_id', threadIds);
+    if (q.after !== undefined) query.where('id', '>', q.after);
+    if (q.before !== undefined) query.where('id', '<', q.before);
+    if (q.after !== undefined) {
+      const rows: MessageRow[] = await query.orderBy('id', 'asc').limit(q.limit);
+      return rows.map(toMessage);
+    }
+    const rows: MessageRow[] = await query.orderBy('id', 'desc').limit(q.limit);
+    return rows.reverse().map(toMessage);
+  }
+
+  async function findById(id: number): Promise<Message | null> {
+    const row = await db('messages').where({ id }).first();
+    return row ? toMessage(row) : null;
+  }
+
+  return {
+    async insert(input) {
+      const [row] = await db('messages')
+        .insert({
+          thread_id: input.threadId,
+          sender_type: input.sender,
+          content_text: input.text,
+          content_type: 'text',
+          visitor_id: input.visitorId,
+          client_id: input.clientId,
+          status: input.status,
+          created_at: input.createdAt.getTime(),
+        })
+        .returning('id');
+      invalidate([cacheKeys.recentMessages(input.threadId)]);
+      return (await findById(num(typeof row === 'object' ? row.id : row)))!;
+    },
+    findById,
+    async findByClientId(visitorId, clientId) {
+      const row = await db('messages').where({ visitor_id: visitorId, client_id: clientId }).first();
+      return row ? toMessage(row) : null;
+    },
+    async history(threadIds, q) {
+      if (threadIds.length === 1) {
+        const answer = fromWindow(await loadWindow(threadIds[0]), q);
+        if (answer) return answer;
+      }
+      return fromDatabase(threadIds, q);
+    },
+    async markDelivered(threadId, ids) {
+      if (ids.length === 0) return;
+      await db('messages').whereIn('id', ids).andWhere({ thread_id: threadId }).update({ status: 'delivered' });
+      invalidate([cacheKeys.recentMessages(threadId)]);
+    },
+  };
+}

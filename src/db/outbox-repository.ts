@@ -1,0 +1,32 @@
+import type { OutboxRepository } from '../domain/ports';
+import type { RepoContext } from './context';
+import { num } from './database';
+
+export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
+  return {
+    async enqueue({ threadId, messageId, now }) {
+      await db('outbox').insert({
+        thread_id: threadId,
+        message_id: messageId,
+        status: 'pending',
+        attempts: 0,
+        available_at: now.getTime(),
+        created_at: now.getTime(),
+      });
+    },
+    async complete(rowId, workerId, now) {
+      const n = await db('outbox')
+        .where({ id: rowId, status: 'pending', locked_by: workerId })
+        .update({ status: 'sent', sent_at: now.getTime(), locked_by: null, locked_until: null, last_error: null });
+      return n === 1;
+    },
+    async pendingCount() {
+      const [row] = await db('outbox').where({ status: 'pending' }).count({ n: '*' });
+      return num(row?.n ?? 0);
+    },
+    async failedCount() {
+      const [row] = await db('outbox').where({ status: 'failed' }).count({ n: '*' });
+      return num(row?.n ?? 0);
+    },
+  };
+}

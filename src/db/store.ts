@@ -1,0 +1,44 @@
+import type { Knex } from 'knex';
+import type { Repositories, Store } from '../domain/ports';
+import type { Cache } from './cache';
+import type { RepoContext } from './context';
+import { createMessageRepository } from './message-repository';
+import { createOutboxRepository } from './outbox-repository';
+import { createSettingsRepository } from './settings-repository';
+import { createTelegramLinkRepository } from './telegram-link-repository';
+import { createThreadRepository } from './thread-repository';
+import { createVisitorRepository } from './visitor-repository';
+
+function createRepositories(ctx: RepoContext): Repositories {
+  return {
+    visitors: createVisitorRepository(ctx),
+    threads: createThreadRepository(ctx),
+    messages: createMessageRepository(ctx),
+    telegramLinks: createTelegramLinkRepository(ctx),
+    outbox: createOutboxRepository(ctx),
+    settings: createSettingsRepository(ctx),
+  };
+}
+
+/** The knex-backed Store: repositories on the pool, or bound to one transaction. */
+export function createStore({ db, cache }: { db: Knex; cache: Cache }): Store {
+  const base = createRepositories({ db, cache, invalidate: (keys) => cache.del(keys) });
+  return {
+    ...base,
+    async transaction(work) {
+      const pending = new Set<string>();
+      try {
+        return await db.transaction(async (trx) => {
+          const invalidate = (keys: string[]) => {
+            cache.del(keys);
+            for (const k of keys) pending.add(k);
+          };
+          return work(createRepositories({ db: trx, cache, invalidate }));
+        });
+      } finally {
+        // Readers may have refilled a key from the pre-commit (or rolled-back) state; drop it again.
+        if (pending.size) cache.del([...pending]);
+      }
+    },
+  };
+}

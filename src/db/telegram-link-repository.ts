@@ -1,0 +1,50 @@
+import type { TelegramLink, TelegramLinkRepository } from '../domain/ports';
+import type { RepoContext } from './context';
+import { num, numOrNull } from './database';
+
+interface LinkRow {
+  thread_id: number;
+  message_id: number | null;
+  chat_id: number | string;
+  topic_id: number | null;
+  telegram_message_id: number | string;
+  direction: string;
+}
+
+const toLink = (r: LinkRow): TelegramLink => ({
+  threadId: num(r.thread_id),
+  messageId: numOrNull(r.message_id),
+  chatId: num(r.chat_id),
+  topicId: numOrNull(r.topic_id),
+  telegramMessageId: num(r.telegram_message_id),
+  direction: r.direction as TelegramLink['direction'],
+});
+
+export function createTelegramLinkRepository({ db }: RepoContext): TelegramLinkRepository {
+  return {
+    async insert(link, now) {
+      const inserted = await db('telegram_links')
+        .insert({
+          thread_id: link.threadId,
+          message_id: link.messageId,
+          chat_id: link.chatId,
+          topic_id: link.topicId,
+          telegram_message_id: link.telegramMessageId,
+          direction: link.direction,
+          created_at: now.getTime(),
+        })
+        .onConflict(['chat_id', 'telegram_message_id'])
+        .ignore()
+        .returning('id');
+      return inserted.length > 0;
+    },
+    async findByTelegramMessage(chatId, telegramMessageId) {
+      const row = await db('telegram_links').where({ chat_id: chatId, telegram_message_id: telegramMessageId }).first();
+      return row ? toLink(row) : null;
+    },
+    async listForMessage(messageId) {
+      const rows: LinkRow[] = await db('telegram_links').where({ message_id: messageId }).orderBy('id');
+      return rows.map(toLink);
+    },
+  };
+}

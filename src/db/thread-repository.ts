@@ -1,0 +1,95 @@
+import type { ThreadRepository } from '../domain/ports';
+import type { Thread, ThreadStatus } from '../domain/types';
+import { cacheKeys } from './cache';
+import type { RepoContext } from './context';
+import { num, numOrNull } from './database';
+
+interface ThreadRow {
+  id: number;
+  visitor_id: number;
+  user_id: number | null;
+  ref: string;
+  status: string;
+  topic_chat_id: number | string | null;
+  topic_id: number | null;
+  last_activity: number | string;
+  created_at: number | string;
+}
+
+function toThread(row: ThreadRow): Thread {
+  return {
+    id: num(row.id),
+    visitorId: num(row.visitor_id),
+    userId: numOrNull(row.user_id),
+    ref: row.ref,
+    status: row.status as ThreadStatus,
+    topicChatId: numOrNull(row.topic_chat_id),
+    topicId: numOrNull(row.topic_id),
+    lastActivityAt: new Date(num(row.last_activity)),
+    createdAt: new Date(num(row.created_at)),
+  };
+}
+
+export function createThreadRepository({ db, cache, invalidate }: RepoContext): ThreadRepository {
+  async function loadById(id: number): Promise<Thread | null> {
+    const row = await db('threads').where({ id }).first();
+    return row ? toThread(row) : null;
+  }
+
+  async function findById(id: number): Promise<Thread | null> {
+    const key = cacheKeys.thread(id);
+    const hit = cache.get<Thread>(key);
+    if (hit) return hit;
+    const thread = await loadById(id);
+    if (thread) cache.set(key, thread);
+    return thread;
+  }
+
+  return {
+    async create({ visitorId, ref, now }) {
+      const [row] = await db('threads')
+        .insert({ visitor_id: visitorId, ref, status: 'open', last_activity: now.getTime(), created_at: now.getTime() })
+        .returning('id');
+      return (await loadById(num(typeof row === 'object' ? row.id : row)))!;
+    },
+    findById,
+    async findLatestForVisitor(visitorId) {
+      const row = await db('threads').where({ visitor_id: visitorId }).orderBy('id', 'desc').first();
+      return row ? toThread(row) : null;
+    },
+    async listForVisitor(visitorId) {
+      const rows: ThreadRow[] = await db('threads').where({ visitor_id: visitorId }).orderBy('id', 'asc');
+      return rows.map(toThread);
+    },
+    async findByTopic(chatId, topicId) {
+      const key = cacheKeys.topic(chatId, topicId);
+      const cachedId = cache.get<number>(key);
+      if (cachedId !== undefined) {
+        const thread = await findById(cachedId);
+        if (thread && thread.topicChatId === chatId && thread.topicId === topicId) return thread;
+      }
+      const row = await db('threads').where({ topic_chat_id: chatId, topic_id: topicId }).orderBy('id', 'desc').first();
+      if (!row) return null;
+      const thread = toThread(row);
+      cache.set(key, thread.id);
+      cache.set(cacheKeys.thread(thread.id), thread);
+      return thread;
+    },
+    async setTopic(id, chatId, topicId) {
+      const before = await loadById(id);
+      await db('threads').where({ id }).update({ topic_chat_id: chatId, topic_id: topicId });
+      const keys = [cacheKeys.thread(id)];
+      if (before?.topicChatId != null && before.topicId != null) keys.push(cacheKeys.topic(before.topicChatId, before.topicId));
+      if (chatId != null && topicId != null) keys.push(cacheKeys.topic(chatId, topicId));
+      invalidate(keys);
+    },
+    async setStatus(id, status) {
+      await db('threads').where({ id }).update({ status });
+      invalidate([cacheKeys.thread(id)]);
+    },
+    async touch(id, now) {
+      await db('threads').where({ id }).update({ last_activity: now.getTime() });
+      invalidate([cacheKeys.thread(id)]);
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { VisitorRepository } from '../domain/ports';
+import type { Visitor } from '../domain/types';
+import type { RepoContext } from './context';
+import { num, numOrNull } from './database';
+
+interface VisitorRow {
+  id: number;
+  token_hash: string;
+  name: string | null;
+  user_id: number | null;
+  blocked: boolean | number;
+  created_at: number | string;
+  last_seen_at: number | string;
+  phone_number?: string | null;
+}
+
+function toVisitor(row: VisitorRow): Visitor {
+  return {
+    id: num(row.id),
+    name: row.name,
+    userId: numOrNull(row.user_id),
+    verified: row.user_id !== null && row.user_id !== undefined,
+    phone: row.phone_number ?? null,
+    blocked: Boolean(row.blocked),
+    createdAt: new Date(num(row.created_at)),
+    lastSeenAt: new Date(num(row.last_seen_at)),
+  };
+}
+
+export function createVisitorRepository({ db }: RepoContext): VisitorRepository {
+  const select = () =>
+    db('visitors').leftJoin('users', 'users.id', 'visitors.user_id').select('visitors.*', 'users.phone_number');
+
+  async function findById(id: number): Promise<Visitor | null> {
+    const row = await select().where('visitors.id', id).first();
+    return row ? toVisitor(row) : null;
+  }
+
+  return {
+    async create({ tokenHash, now }) {
+      const [row] = await db('visitors')
+        .insert({ token_hash: tokenHash, blocked: false, created_at: now.getTime(), last_seen_at: now.getTime() })
+        .returning('id');
+      return (await findById(num(typeof row === 'object' ? row.id : row)))!;
+    },
+    async findByTokenHash(tokenHash) {
+      const row = await select().where('visitors.token_hash', tokenHash).first();
+      return row ? toVisitor(row) : null;
+    },
+    findById,
+    async updateName(id, name) {
+      await db('visitors').where({ id }).update({ name });
+      const visitor = await findById(id);
+      if (!visitor) throw new Error(`visitor ${id} vanished`);
+      return visitor;
+    },
+    async touch(id, now) {
+      await db('visitors').where({ id }).update({ last_seen_at: now.getTime() });
+    },
+  };
+}

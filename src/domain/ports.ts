@@ -1,0 +1,115 @@
+import type { Message, MessageId, Thread, ThreadId, ThreadStatus, Visitor, VisitorId, Sender, DeliveryStatus } from './types';
+
+export interface NewMessage {
+  threadId: ThreadId;
+  sender: Sender;
+  text: string | null;
+  clientId: string | null;
+  /** The visitor who wrote it (visitor messages only); with clientId makes sends idempotent. */
+  visitorId: VisitorId | null;
+  status: DeliveryStatus;
+  createdAt: Date;
+}
+
+export interface HistoryQuery {
+  after?: MessageId;
+  before?: MessageId;
+  limit: number;
+}
+
+export interface VisitorRepository {
+  create(input: { tokenHash: string; now: Date }): Promise<Visitor>;
+  findByTokenHash(tokenHash: string): Promise<Visitor | null>;
+  findById(id: VisitorId): Promise<Visitor | null>;
+  updateName(id: VisitorId, name: string): Promise<Visitor>;
+  touch(id: VisitorId, now: Date): Promise<void>;
+}
+
+export interface ThreadRepository {
+  create(input: { visitorId: VisitorId; ref: string; now: Date }): Promise<Thread>;
+  findById(id: ThreadId): Promise<Thread | null>;
+  /** The visitor's most recent thread (open or closed), if any. */
+  findLatestForVisitor(visitorId: VisitorId): Promise<Thread | null>;
+  listForVisitor(visitorId: VisitorId): Promise<Thread[]>;
+  /** Hot path on every staff update: cached. */
+  findByTopic(chatId: number, topicId: number): Promise<Thread | null>;
+  setTopic(id: ThreadId, chatId: number | null, topicId: number | null): Promise<void>;
+  setStatus(id: ThreadId, status: ThreadStatus): Promise<void>;
+  touch(id: ThreadId, now: Date): Promise<void>;
+}
+
+export interface MessageRepository {
+  insert(input: NewMessage): Promise<Message>;
+  findById(id: MessageId): Promise<Message | null>;
+  findByClientId(visitorId: VisitorId, clientId: string): Promise<Message | null>;
+  /** Ascending by id. Served from the recent-messages cache when it can be. */
+  history(threadIds: ThreadId[], query: HistoryQuery): Promise<Message[]>;
+  markDelivered(threadId: ThreadId, ids: MessageId[]): Promise<void>;
+}
+
+export interface TelegramLink {
+  threadId: ThreadId;
+  messageId: MessageId | null;
+  chatId: number;
+  topicId: number | null;
+  telegramMessageId: number;
+  direction: 'to_telegram' | 'from_telegram';
+}
+
+export interface TelegramLinkRepository {
+  /** Returns false when the (chat, telegram message) pair is already recorded. */
+  insert(link: TelegramLink, now: Date): Promise<boolean>;
+  findByTelegramMessage(chatId: number, telegramMessageId: number): Promise<TelegramLink | null>;
+  listForMessage(messageId: MessageId): Promise<TelegramLink[]>;
+}
+
+export interface OutboxRepository {
+  /** Queues a message for Telegram. Call inside the transaction that stored the message. */
+  enqueue(input: { threadId: ThreadId; messageId: MessageId; now: Date }): Promise<void>;
+  /** Marks a claimed row sent; false when the claim's lease was lost to another worker. */
+  complete(rowId: number, workerId: string, now: Date): Promise<boolean>;
+  pendingCount(): Promise<number>;
+  failedCount(): Promise<number>;
+}
+
+export interface SettingsRepository {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<void>;
+  /** Sets only when absent; returns the value that is stored afterwards. */
+  setIfAbsent(key: string, value: string): Promise<string>;
+}
+
+export interface Repositories {
+  visitors: VisitorRepository;
+  threads: ThreadRepository;
+  messages: MessageRepository;
+  telegramLinks: TelegramLinkRepository;
+  outbox: OutboxRepository;
+  settings: SettingsRepository;
+}
+
+/** Repositories plus transactions: `transaction` gives repositories bound to one transaction. */
+export interface Store extends Repositories {
+  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+}
+
+/** Pushes events to connected visitors (Socket.IO rooms at the edge). */
+export interface VisitorNotifier {
+  messageCreated(message: Message, options?: { exceptSocketId?: string }): void;
+  messageStatus(threadId: ThreadId, messageId: MessageId, status: DeliveryStatus): void;
+  messageUpdated(message: Message): void;
+  threadStatus(thread: Thread): void;
+  /** A new thread exists: the visitor's connected sockets must receive its events. */
+  threadCreated(thread: Thread): void;
+}
+
+/** Wakes the outbox worker after something was queued. */
+export interface DeliveryQueue {
+  wake(): void;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,90 @@
+/** Core records of topicdesk. Ids are database integers; times are Date objects. */
+
+export type VisitorId = number;
+export type ThreadId = number;
+export type MessageId = number;
+
+export type Sender = 'visitor' | 'staff' | 'system';
+export type DeliveryStatus = 'stored' | 'delivered';
+export type ThreadStatus = 'open' | 'closed';
+
+export interface Visitor {
+  id: VisitorId;
+  name: string | null;
+  userId: number | null;
+  verified: boolean;
+  phone: string | null;
+  blocked: boolean;
+  createdAt: Date;
+  lastSeenAt: Date;
+}
+
+export interface Thread {
+  id: ThreadId;
+  visitorId: VisitorId;
+  userId: number | null;
+  /** Short public reference shown to staff, e.g. "k3f9qd". */
+  ref: string;
+  status: ThreadStatus;
+  /** Staff chat and forum topic that mirror this thread, once created. */
+  topicChatId: number | null;
+  topicId: number | null;
+  lastActivityAt: Date;
+  createdAt: Date;
+}
+
+export type AttachmentKind = 'image' | 'audio' | 'voice' | 'file';
+
+export interface Attachment {
+  kind: AttachmentKind;
+  url: string;
+  mime: string;
+  size: number;
+}
+
+export interface Message {
+  id: MessageId;
+  threadId: ThreadId;
+  sender: Sender;
+  text: string | null;
+  attachment: Attachment | null;
+  clientId: string | null;
+  status: DeliveryStatus;
+  createdAt: Date;
+}
+
+/** The visitor as the protocol shows it (§3 `session.visitor`). */
+export interface VisitorView {
+  id: VisitorId;
+  name: string | null;
+  verified: boolean;
+  phone?: string;
+}
+
+export interface MessageView {
+  id: MessageId;
+  threadId: ThreadId;
+  sender: Sender;
+  text: string | null;
+  attachment: Attachment | null;
+  clientId: string | null;
+  status: DeliveryStatus;
+  createdAt: string;
+}
+
+export function visitorView(v: Visitor): VisitorView {
+  return v.verified && v.phone ? { id: v.id, name: v.name, verified: true, phone: v.phone } : { id: v.id, name: v.name, verified: v.verified };
+}
+
+export function messageView(m: Message): MessageView {
+  return {
+    id: m.id,
+    threadId: m.threadId,
+    sender: m.sender,
+    text: m.text,
+    attachment: m.attachment,
+    clientId: m.clientId,
+    status: m.status,
+    createdAt: m.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,31 @@
+import type { Server } from 'socket.io';
+import type { VisitorNotifier } from '../domain/ports';
+import { messageView, type Message, type Thread } from '../domain/types';
+import type { ClientToServerEvents, ServerToClientEvents } from './protocol';
+
+export const rooms = {
+  thread: (id: number) => `thread:${id}`,
+  visitor: (id: number) => `visitor:${id}`,
+};
+
+/** Pushes domain events into Socket.IO rooms: a thread's events reach only that thread's room. */
+export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToClientEvents>): VisitorNotifier {
+  return {
+    messageCreated(message: Message, options) {
+      const target = options?.exceptSocketId ? io.to(rooms.thread(message.threadId)).except(options.exceptSocketId) : io.to(rooms.thread(message.threadId));
+      target.emit('message', messageView(message));
+    },
+    messageStatus(threadId, messageId, status) {
+      io.to(rooms.thread(threadId)).emit('message:status', { id: messageId, status });
+    },
+    messageUpdated(message) {
+      io.to(rooms.thread(message.threadId)).emit('message:update', messageView(message));
+    },
+    threadStatus(thread: Thread) {
+      io.to(rooms.thread(thread.id)).emit('thread:status', { id: thread.id, status: thread.status });
+    },
+    threadCreated(thread: Thread) {
+      io.in(rooms.visitor(thread.visitorId)).socketsJoin(rooms.thread(thread.id));
+    },
+  };
+}

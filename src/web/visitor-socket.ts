@@ -1,0 +1,136 @@
+import type { Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { ChatService, VisitorSession } from '../domain/chat-service';
+import { DomainError, isDomainError } from '../domain/errors';
+import { messageView, visitorView } from '../domain/types';
+import type { Logger } from '../logger';
+import { clientAddress } from './client-address';
+import { describeIssues, schemas, type Ack, type ClientToServerEvents, type ServerToClientEvents } from './protocol';
+import { createConnectionCounter, createRateLimiter, type RateLimiter } from './rate-limiter';
+import { rooms } from './socket-notifier';
+
+interface SocketData {
+  visitorId: number;
+  address: string;
+  session: VisitorSession;
+}
+
+type VisitorServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type VisitorSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+export interface VisitorSocketDeps {
+  io: VisitorServer;
+  chat: ChatService;
+  logger: Logger;
+  trustProxy: number | null;
+  limits: { messageBurst: number; messagesPerMinute: number; connectionsPerIp: number };
+  supportStatus: () => { status: 'online' | 'away'; message: string | null };
+}
+
+/**
+ * The visitor side of the bridge (protocol v1): authenticates each connection
+ * from its token, joins it to its own threads' rooms only, and answers every
+ * event with an ack — validated, persisted, acked, then broadcast.
+ */
+export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, supportStatus }: VisitorSocketDeps): { close(): void } {
+  const log = logger.child({ unit: 'socket' });
+  const connections = createConnectionCounter(limits.connectionsPerIp);
+  const messageLimiter = createRateLimiter({ burst: limits.messageBurst, perMinute: limits.messagesPerMinute });
+  // Reads are cheaper but not free: a looser bucket keeps a runaway client from hammering the database.
+  const readLimiter = createRateLimiter({ burst: limits.messageBurst * 5, perMinute: limits.messagesPerMinute * 10 });
+
+  io.use(async (socket, next) => {
+    const address = clientAddress(socket.handshake.address, socket.handshake.headers, trustProxy);
+    if (!connections.tryOpen(address)) {
+      const err = new Error('Too many connections from your address.') as Error & { data?: unknown };
+      err.data = { code: 'rate_limited' };
+      return next(err);
+    }
+    socket.once('disconnect', () => connections.close(address));
+    try {
+      const raw: unknown = socket.handshake.auth?.token;
+      const token = typeof raw === 'string' && raw.length > 0 && raw.length <= 256 ? raw : undefined;
+      const session = await chat.openSession(token);
+      socket.data = { visitorId: session.visitor.id, address, session };
+      next();
+    } catch (error) {
+      connections.close(address);
+      log.error('opening a visitor session failed', { error });
+      const err = new Error('The chat is temporarily unavailable.') as Error & { data?: unknown };
+      err.data = { code: 'unavailable' };
+      next(err);
+    }
+  });
+
+  io.on('connection', async (socket: VisitorSocket) => {
+    const session = socket.data.session;
+    const visitorId = socket.data.visitorId;
+    socket.join(rooms.visitor(visitorId));
+
+    register(socket, 'message:send', schemas['message:send'], messageLimiter, async (input) => {
+      const { message } = await chat.postVisitorMessage(visitorId, { ...input, originSocketId: socket.id });
+      return { message: messageView(message) };
+    });
+    register(socket, 'history', schemas.history, readLimiter, async (input) => {
+      const messages = await chat.history(visitorId, input);
+      return { messages: messages.map(messageView) };
+    });
+    register(socket, 'profile:update', schemas['profile:update'], messageLimiter, async (input) => {
+      const visitor = await chat.updateProfile(visitorId, input.name);
+      return { visitor: visitorView(visitor) };
+    });
+
+    try {
+      const threads = await chat.threadsOf(visitorId);
+      if (threads.length) socket.join(threads.map((t) => rooms.thread(t.id)));
+    } catch (error) {
+      log.error('joining thread rooms failed', { error });
+    }
+    const thread = session.thread;
+    socket.emit('session', {
+      token: session.token,
+      visitor: visitorView(session.visitor),
+      thread: thread ? { id: thread.id, status: thread.status } : null,
+    });
+    socket.emit('support:status', supportStatus());
+  });
+
+  function register<S extends z.ZodType, R extends object>(
+    socket: VisitorSocket,
+    event: keyof ClientToServerEvents,
+    schema: S,
+    limiter: RateLimiter,
+    handle: (input: z.output<S>) => Promise<R>,
+  ) {
+    socket.on(event, async (payload: unknown, ack: unknown) => {
+      // A client that gives no callback cannot be answered; its event is dropped unprocessed.
+      if (typeof ack !== 'function') return;
+      const reply = ack as Ack<R>;
+      try {
+        const allowed = limiter.take(`v${socket.data.visitorId}`);
+        if (!allowed.ok) {
+          throw new DomainError('rate_limited', `Too many requests. Try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s.`, {
+            retryAfterMs: allowed.retryAfterMs,
+          });
+        }
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) throw new DomainError('bad_request', describeIssues(parsed.error));
+        reply({ ok: true, ...(await handle(parsed.data)) });
+      } catch (error) {
+        if (isDomainError(error)) {
+          reply({ ok: false, error: { code: error.code, message: error.message, ...(error.details?.retryAfterMs ? { retryAfterMs: error.details.retryAfterMs } : {}) } });
+        } else {
+          log.error('visitor event failed', { event, error });
+          reply({ ok: false, error: { code: 'internal', message: 'Something went wrong. Please try again.' } });
+        }
+      }
+    });
+  }
+
+  return {
+    close() {
+      messageLimiter.close();
+      readLimiter.close();
+    },
+  };
+}
