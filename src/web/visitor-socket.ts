@@ -107,14 +107,14 @@ export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, su
       if (typeof ack !== 'function') return;
       const reply = ack as Ack<R>;
       try {
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) throw new DomainError('bad_request', describeIssues(parsed.error));
         const allowed = limiter.take(`v${socket.data.visitorId}`);
         if (!allowed.ok) {
           throw new DomainError('rate_limited', `Too many requests. Try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s.`, {
             retryAfterMs: allowed.retryAfterMs,
           });
         }
-        const parsed = schema.safeParse(payload);
-        if (!parsed.success) throw new DomainError('bad_request', describeIssues(parsed.error));
         reply({ ok: true, ...(await handle(parsed.data)) });
       } catch (error) {
         if (isDomainError(error)) {

@@ -1,0 +1,51 @@
+import { createDatabase, migrateToLatest, rollbackAll, type Database } from '../../src/db/database';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+
+const TABLES = ['users', 'visitors', 'threads', 'messages', 'telegram_links', 'outbox', 'processed_updates', 'settings'];
+
+describe.each(databaseKinds)('migrations on %s', (kind) => {
+  let testDb: TestDatabase;
+  let db: Database;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(kind);
+    db = createDatabase(testDb.config);
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await testDb.drop();
+  });
+
+  it('go up, down and up again, creating and removing every table', async () => {
+    expect(await migrateToLatest(db)).toEqual(['20261126000000_initial_schema']);
+    for (const t of TABLES) expect(await db.schema.hasTable(t)).toBe(true);
+    // Running again applies nothing.
+    expect(await migrateToLatest(db)).toEqual([]);
+
+    await rollbackAll(db);
+    for (const t of TABLES) expect(await db.schema.hasTable(t)).toBe(false);
+
+    expect(await migrateToLatest(db)).toEqual(['20261126000000_initial_schema']);
+    for (const t of TABLES) expect(await db.schema.hasTable(t)).toBe(true);
+  });
+
+  it('keeps the seed columns and the uniqueness rules the delivery relies on', async () => {
+    expect(await db.schema.hasColumn('users', 'phone_number')).toBe(true);
+    expect(await db.schema.hasColumn('threads', 'last_activity')).toBe(true);
+    expect(await db.schema.hasColumn('messages', 'content_text')).toBe(true);
+    expect(await db.schema.hasColumn('messages', 'file_url')).toBe(true);
+    expect(await db.schema.hasColumn('telegram_links', 'telegram_message_id')).toBe(true);
+
+    const now = Date.now();
+    const [{ id: visitorId }] = await db('visitors').insert({ token_hash: 'h'.repeat(64), created_at: now, last_seen_at: now }).returning('id');
+    const [{ id: threadId }] = await db('threads').insert({ visitor_id: visitorId, ref: 'abc123', last_activity: now, created_at: now }).returning('id');
+    await db('messages').insert({ thread_id: threadId, sender_type: 'visitor', content_text: 'hi', visitor_id: visitorId, client_id: 'x1', created_at: now });
+    await expect(
+      db('messages').insert({ thread_id: threadId, sender_type: 'visitor', content_text: 'hi again', visitor_id: visitorId, client_id: 'x1', created_at: now }),
+    ).rejects.toThrow();
+    await db('telegram_links').insert({ thread_id: threadId, chat_id: -100, telegram_message_id: 5, direction: 'to_telegram', created_at: now });
+    await expect(
+      db('telegram_links').insert({ thread_id: threadId, chat_id: -100, telegram_message_id: 5, direction: 'from_telegram', created_at: now }),
+    ).rejects.toThrow();
+  });
+});

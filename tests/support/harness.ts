@@ -1,0 +1,129 @@
+import { PassThrough } from 'node:stream';
+import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
+import { createApplication, type Application } from '../../src/application';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import type { TestDatabase } from './test-database';
+import type { TelegramEmulator } from './telegram-emulator';
+
+export const STAFF_CHAT_ID = -1001234567890;
+
+export interface RunningTopicdesk {
+  app: Application;
+  url: string;
+  port: number;
+  /** Every log line written, as parsed JSON. */
+  logs: Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole of topicdesk in this process on a free loopback port, with
+ * the real bot pointed at the emulator (when given) over HTTP.
+ */
+export async function startTopicdesk(options: {
+  db: TestDatabase;
+  emulator?: TelegramEmulator;
+  env?: Record<string, string>;
+}): Promise<RunningTopicdesk> {
+  const { db, emulator } = options;
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    LOG_FORMAT: 'json',
+    OUTBOX_POLL_MS: '50',
+    ...db.env,
+    ...(emulator ? { BOT_TOKEN: emulator.token, TELEGRAM_API_ROOT: emulator.apiRoot, STAFF_CHAT_ID: String(STAFF_CHAT_ID) } : {}),
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const logs: Array<Record<string, unknown>> = [];
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line));
+  });
+  const logger = createLogger(config, stream);
+  const app = await createApplication({ config, logger });
+  const port = await app.start();
+  return { app, url: `http://127.0.0.1:${port}`, port, logs, stop: () => app.stop() };
+}
+
+export interface VisitorClient {
+  socket: ClientSocket;
+  session: { token: string; visitor: { id: number; name: string | null; verified: boolean }; thread: { id: number; status: string } | null };
+  received: Array<{ event: string; payload: any }>;
+  send(text: string, clientId?: string): Promise<any>;
+  emit(event: string, payload?: unknown): Promise<any>;
+  waitFor(event: string, predicate?: (payload: any) => boolean, timeoutMs?: number): Promise<any>;
+  close(): void;
+}
+
+let clientCounter = 0;
+
+/** A real Socket.IO client over loopback, speaking protocol v1. Resolves after `session`. */
+export async function connectVisitor(url: string, token?: string): Promise<VisitorClient> {
+  const socket = connectClient(url, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false, forceNew: true });
+  const received: VisitorClient['received'] = [];
+  const waiters = new Set<() => void>();
+  socket.onAny((event: string, payload: unknown) => {
+    received.push({ event, payload });
+    for (const w of [...waiters]) w();
+  });
+
+  function waitFor(event: string, predicate: (p: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const hit = received.find((r) => r.event === event && predicate(r.payload));
+        if (hit) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(hit.payload);
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out waiting for "${event}"; got: ${JSON.stringify(received.map((r) => r.event))}`));
+      }, timeoutMs);
+      if (!check()) waiters.add(check);
+    });
+  }
+
+  const session = await new Promise<VisitorClient['session']>((resolve, reject) => {
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+    waitFor('session', () => true).then(resolve, reject);
+  });
+
+  const emit = (event: string, payload?: unknown) => socket.timeout(5000).emitWithAck(event, payload);
+  return {
+    socket,
+    session,
+    received,
+    emit,
+    send: (text, clientId = `c${process.pid}-${++clientCounter}`) => emit('message:send', { text, clientId }),
+    waitFor,
+    close: () => socket.disconnect(),
+  };
+}
+
+/** Polls until `probe` returns a truthy value. */
+export async function eventually<T>(probe: () => Promise<T> | T, { timeoutMs = 5000, intervalMs = 25, what = 'condition' } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
