@@ -1,0 +1,115 @@
+import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { TelegramEmulator } from '../support/telegram-emulator';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { backoffMs } from '../../src/outbox/worker';
+
+describe('backoffMs', () => {
+  it('grows exponentially, with jitter between 0.5x and 1.5x, capped at 5 minutes', () => {
+    expect(backoffMs(0, () => 0)).toBe(500);
+    expect(backoffMs(0, () => 0.5)).toBe(1000);
+    expect(backoffMs(3, () => 0.5)).toBe(8000);
+    expect(backoffMs(30, () => 0.5)).toBe(300_000);
+    expect(backoffMs(30, () => 0.999)).toBeLessThanOrEqual(450_000);
+  });
+});
+
+describe.each(databaseKinds)('the outbox worker against a failing Telegram, on %s', (kind) => {
+  let db: TestDatabase;
+  let emu: TelegramEmulator;
+  let td: RunningTopicdesk;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    emu = await TelegramEmulator.start();
+    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+    td = await startTopicdesk({ db, emulator: emu });
+    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+  });
+  afterAll(async () => {
+    await td.stop();
+    await emu.stop();
+    await db.drop();
+  });
+
+  const textsInTelegram = () => emu.sentMessages(STAFF_CHAT_ID).map((m: any) => m.text);
+
+  it('retries 5xx with backoff until the message is in Telegram, in order', async () => {
+    const v = await connectVisitor(td.url);
+    const warmup = await v.send('warm-up');
+    await v.waitFor('message:status', (s) => s.id === warmup.message.id);
+
+    emu.failNext('sendMessage', { error_code: 500, description: 'Internal Server Error' }, 2);
+    const a = await v.send('after 500 #1');
+    const b = await v.send('after 500 #2');
+    await v.waitFor('message:status', (s) => s.id === b.message.id, 15000);
+    const texts = textsInTelegram();
+    expect(texts.filter((t) => t.startsWith('after 500'))).toEqual(['after 500 #1', 'after 500 #2']);
+    expect(emu.calls.filter((c: any) => c.method === 'sendMessage' && !c.ok && c.error?.error_code === 500)).toHaveLength(2);
+    expect(a.message.status).toBe('stored');
+    v.close();
+  });
+
+  it('honours 429 retry_after for the whole chat and loses nothing', async () => {
+    const v1 = await connectVisitor(td.url);
+    const v2 = await connectVisitor(td.url);
+    const w1 = await v1.send('v1 warm');
+    const w2 = await v2.send('v2 warm');
+    await v1.waitFor('message:status', (s) => s.id === w1.message.id);
+    await v2.waitFor('message:status', (s) => s.id === w2.message.id);
+
+    emu.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 2', retry_after: 2 }, 1);
+    const throttledAt = Date.now();
+    const m1 = await v1.send('v1 during 429');
+    const m2 = await v2.send('v2 during 429');
+    await v1.waitFor('message:status', (s) => s.id === m1.message.id, 10000);
+    await v2.waitFor('message:status', (s) => s.id === m2.message.id, 10000);
+
+    const refused = emu.calls.find((c: any) => c.method === 'sendMessage' && c.error?.error_code === 429)!;
+    const after = emu.calls.filter((c: any) => c.method === 'sendMessage' && c.ok && c.at > refused.at);
+    // Nothing was sent to the chat until retry_after had passed.
+    for (const c of after) expect(c.at - refused.at).toBeGreaterThanOrEqual(1900);
+    expect(Date.now() - throttledAt).toBeGreaterThanOrEqual(1900);
+    const texts = textsInTelegram();
+    expect(texts.filter((t) => t === 'v1 during 429')).toHaveLength(1);
+    expect(texts.filter((t) => t === 'v2 during 429')).toHaveLength(1);
+    v1.close();
+    v2.close();
+  });
+
+  it('marks a message Telegram will never accept as failed, visible in /health, and goes on', async () => {
+    const v = await connectVisitor(td.url);
+    const w = await v.send('before the bad one');
+    await v.waitFor('message:status', (s) => s.id === w.message.id);
+    emu.failNext('sendMessage', { error_code: 400, description: 'Bad Request: something permanent' }, 1);
+    const bad = await v.send('this one is refused');
+    const next = await v.send('this one goes through');
+    await v.waitFor('message:status', (s) => s.id === next.message.id, 10000);
+    const row = await td.app.db('outbox').where({ message_id: bad.message.id }).first();
+    expect(row.status).toBe('failed');
+    expect(row.last_error).toContain('something permanent');
+    const health = await fetch(`${td.url}/health`).then((r) => r.json());
+    expect(health.outboxFailed).toBeGreaterThanOrEqual(1);
+    v.close();
+  });
+
+  it('recreates a topic deleted by hand and reopens one closed by hand, losing nothing', async () => {
+    const v = await connectVisitor(td.url);
+    const first = await v.send('topic lifecycle 1');
+    await v.waitFor('message:status', (s) => s.id === first.message.id);
+    const before = (await td.app.store.threads.findById(first.message.threadId))!;
+
+    emu.closeTopic(STAFF_CHAT_ID, before.topicId!);
+    const second = await v.send('topic lifecycle 2');
+    await v.waitFor('message:status', (s) => s.id === second.message.id, 10000);
+    expect(emu.callsTo('reopenForumTopic').some((c: any) => c.ok && c.params.message_thread_id === before.topicId)).toBe(true);
+    expect(emu.sentMessages(STAFF_CHAT_ID).find((m: any) => m.text === 'topic lifecycle 2')!.message_thread_id).toBe(before.topicId);
+
+    emu.deleteTopic(STAFF_CHAT_ID, before.topicId!);
+    const third = await v.send('topic lifecycle 3');
+    await v.waitFor('message:status', (s) => s.id === third.message.id, 10000);
+    const after = (await td.app.store.threads.findById(first.message.threadId))!;
+    expect(after.topicId).not.toBe(before.topicId);
+    expect(emu.sentMessages(STAFF_CHAT_ID).find((m: any) => m.text === 'topic lifecycle 3')!.message_thread_id).toBe(after.topicId);
+    v.close();
+  });
+});

@@ -1,0 +1,568 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { run } from '@grammyjs/runner';
+import { Bot, GrammyError, HttpError, InputFile } from 'grammy';
+import type { Message, Update } from 'grammy/types';
+import { isUploadedFileParam, parseTelegramHtml, TelegramEmulator } from './telegram-emulator';
+
+const FORUM_ID = -1001234567890;
+const GROUP_ID = -1009876543210;
+
+let emu: TelegramEmulator;
+let bot: Bot;
+
+beforeEach(async () => {
+  emu = await TelegramEmulator.start();
+  emu.addChat({ id: FORUM_ID, type: 'supergroup', title: 'Support', is_forum: true });
+  emu.addChat({ id: GROUP_ID, type: 'supergroup', title: 'Plain group' });
+  bot = new Bot(emu.token, { client: { apiRoot: emu.apiRoot } });
+});
+
+afterEach(async () => {
+  await emu.stop();
+});
+
+/** Retries an assertion for up to `ms`. */
+async function eventually(assertion: () => void, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      assertion();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+/** Runs `fn`, expects a GrammyError and returns it. */
+async function grammyError(fn: () => Promise<unknown>): Promise<GrammyError> {
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof GrammyError) return e;
+    throw e;
+  }
+  throw new Error('expected a GrammyError, but the call succeeded');
+}
+
+describe('TelegramEmulator basics', () => {
+  test('getMe returns the configured bot', async () => {
+    const me = await bot.api.getMe();
+    expect(me).toMatchObject({
+      id: 123456,
+      is_bot: true,
+      username: 'topicdesk_test_bot',
+      can_join_groups: true,
+      can_read_all_group_messages: false,
+      supports_inline_queries: false,
+    });
+    expect(typeof me.first_name).toBe('string');
+    expect(emu.bot.id).toBe(me.id);
+    expect(emu.callsTo('getMe')).toHaveLength(1);
+  });
+
+  test('unknown token → 401, unknown method → 404, both recorded', async () => {
+    const stranger = new Bot('999:WRONG', { client: { apiRoot: emu.apiRoot } });
+    const unauthorized = await grammyError(() => stranger.api.getMe());
+    expect(unauthorized.error_code).toBe(401);
+    expect(unauthorized.description).toBe('Unauthorized');
+
+    const res = await fetch(`${emu.apiRoot}/bot${emu.token}/noSuchMethod`, { method: 'POST' });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ ok: false, error_code: 404, description: 'Not Found: method not found' });
+    expect(emu.calls.map((c) => [c.method, c.ok, c.error?.error_code])).toEqual([
+      ['getMe', false, 401],
+      ['noSuchMethod', false, 404],
+    ]);
+  });
+
+  test('urlencoded bodies: numeric params become numbers, JSON values are parsed', async () => {
+    const body = new URLSearchParams({
+      chat_id: String(GROUP_ID),
+      text: '[not json, just text]',
+      reply_markup: JSON.stringify({ inline_keyboard: [[{ text: 'Go', callback_data: 'go' }]] }),
+    });
+    const res = await fetch(`${emu.apiRoot}/bot${emu.token}/sendMessage`, { method: 'POST', body });
+    const json = (await res.json()) as { ok: boolean; result: Message };
+    expect(json.ok).toBe(true);
+    expect(json.result.reply_markup?.inline_keyboard[0]?.[0]?.text).toBe('Go');
+    const [call] = emu.callsTo('sendMessage');
+    expect(call?.params).toEqual({
+      chat_id: GROUP_ID,
+      text: '[not json, just text]',
+      reply_markup: { inline_keyboard: [[{ text: 'Go', callback_data: 'go' }]] },
+    });
+  });
+});
+
+describe('messages and forum topics', () => {
+  test('sendMessage into a topic created with createForumTopic', async () => {
+    const topic = await bot.api.createForumTopic(FORUM_ID, 'Ayşe — chat #1');
+    expect(topic).toEqual({ message_thread_id: expect.any(Number), name: 'Ayşe — chat #1', icon_color: 0x6fb9f0 });
+
+    const m1 = await bot.api.sendMessage(FORUM_ID, 'Hello from the bot', { message_thread_id: topic.message_thread_id });
+    const m2 = await bot.api.sendMessage(FORUM_ID, 'Second', { message_thread_id: topic.message_thread_id });
+    expect(m1).toMatchObject({
+      chat: { id: FORUM_ID, type: 'supergroup', title: 'Support', is_forum: true },
+      from: { id: emu.bot.id, is_bot: true },
+      text: 'Hello from the bot',
+      message_thread_id: topic.message_thread_id,
+      is_topic_message: true,
+      reply_to_message: { message_id: topic.message_thread_id, forum_topic_created: { name: 'Ayşe — chat #1' } },
+    });
+    expect(m1.message_id).toBeGreaterThan(topic.message_thread_id);
+    expect(m2.message_id).toBe(m1.message_id + 1);
+    expect(typeof m1.date).toBe('number');
+    expect(emu.sentMessages(FORUM_ID).map((m) => m.text)).toEqual(['Hello from the bot', 'Second']);
+    expect(emu.topics(FORUM_ID)).toEqual([
+      { message_thread_id: topic.message_thread_id, name: 'Ayşe — chat #1', icon_color: 0x6fb9f0, closed: false, deleted: false },
+    ]);
+  });
+
+  test('createForumTopic needs a forum and the right to manage topics', async () => {
+    const notForum = await grammyError(() => bot.api.createForumTopic(GROUP_ID, 'x'));
+    expect(notForum.error_code).toBe(400);
+    expect(notForum.description).toBe('Bad Request: the chat is not a forum');
+
+    emu.setChatMember(FORUM_ID, emu.bot.id, { status: 'administrator', can_manage_topics: false });
+    const noRights = await grammyError(() => bot.api.createForumTopic(FORUM_ID, 'x'));
+    expect(noRights.description).toBe('Bad Request: not enough rights to create a topic');
+  });
+
+  test('deleted topic → message thread not found; closed topic → TOPIC_CLOSED', async () => {
+    const open = await bot.api.createForumTopic(FORUM_ID, 'will be deleted');
+    emu.deleteTopic(FORUM_ID, open.message_thread_id);
+    const deleted = await grammyError(() =>
+      bot.api.sendMessage(FORUM_ID, 'anyone?', { message_thread_id: open.message_thread_id }),
+    );
+    expect(deleted.error_code).toBe(400);
+    expect(deleted.description).toBe('Bad Request: message thread not found');
+
+    const closed = await bot.api.createForumTopic(FORUM_ID, 'will be closed');
+    const staff = emu.addUser({ id: 42, first_name: 'Staff' });
+    const update = emu.closeTopic(FORUM_ID, closed.message_thread_id, { by: staff });
+    expect(update?.message?.forum_topic_closed).toEqual({});
+    const err = await grammyError(() => bot.api.sendMessage(FORUM_ID, 'hi', { message_thread_id: closed.message_thread_id }));
+    expect(err.description).toBe('Bad Request: TOPIC_CLOSED');
+
+    await bot.api.reopenForumTopic(FORUM_ID, closed.message_thread_id);
+    await bot.api.sendMessage(FORUM_ID, 'hi again', { message_thread_id: closed.message_thread_id });
+    const again = await grammyError(() => bot.api.reopenForumTopic(FORUM_ID, closed.message_thread_id));
+    expect(again.description).toBe('Bad Request: TOPIC_NOT_MODIFIED');
+    expect(emu.topics(FORUM_ID).map((t) => [t.name, t.closed, t.deleted])).toEqual([
+      ['will be deleted', false, true],
+      ['will be closed', false, false],
+    ]);
+  });
+
+  test('unknown chat, empty and too long texts', async () => {
+    expect((await grammyError(() => bot.api.sendMessage(-100111, 'x'))).description).toBe('Bad Request: chat not found');
+    expect((await grammyError(() => bot.api.sendMessage(GROUP_ID, ''))).description).toBe('Bad Request: message text is empty');
+    expect((await grammyError(() => bot.api.sendMessage(GROUP_ID, 'x'.repeat(4097)))).description).toBe(
+      'Bad Request: message is too long',
+    );
+    await bot.api.sendMessage(GROUP_ID, 'x'.repeat(4096));
+  });
+
+  test('editMessageText and deleteMessage', async () => {
+    const m = await bot.api.sendMessage(GROUP_ID, 'draft');
+    const edited = await bot.api.editMessageText(GROUP_ID, m.message_id, '<i>final</i>', { parse_mode: 'HTML' });
+    expect(edited).toMatchObject({ text: 'final', entities: [{ type: 'italic', offset: 0, length: 5 }] });
+    expect(typeof (edited as Message).edit_date).toBe('number');
+    const same = await grammyError(() => bot.api.editMessageText(GROUP_ID, m.message_id, '<i>final</i>', { parse_mode: 'HTML' }));
+    expect(same.description).toMatch(/^Bad Request: message is not modified/);
+    expect(await bot.api.deleteMessage(GROUP_ID, m.message_id)).toBe(true);
+    const gone = await grammyError(() => bot.api.deleteMessage(GROUP_ID, m.message_id));
+    expect(gone.description).toBe('Bad Request: message to delete not found');
+  });
+
+  test('getChat and getChatMember', async () => {
+    const chat = await bot.api.getChat(FORUM_ID);
+    expect(chat).toMatchObject({ id: FORUM_ID, type: 'supergroup', is_forum: true, title: 'Support' });
+
+    const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe', username: 'ayse', language_code: 'tr' });
+    expect((await bot.api.getChatMember(FORUM_ID, ayse.id)).status).toBe('member');
+    emu.setChatMember(FORUM_ID, ayse.id, { status: 'kicked' });
+    expect((await bot.api.getChatMember(FORUM_ID, ayse.id)).status).toBe('kicked');
+    const me = await bot.api.getChatMember(FORUM_ID, emu.bot.id);
+    expect(me).toMatchObject({ status: 'administrator', can_manage_topics: true });
+  });
+});
+
+describe('HTML parse mode', () => {
+  test('well-formed HTML is accepted; the plain text and entities are returned and recorded', async () => {
+    const html = '<b>Ayşe</b> wrote: &lt;hi&gt; &amp; <a href="https://example.com/?a=1&amp;b=2">link</a>';
+    const m = await bot.api.sendMessage(GROUP_ID, html, { parse_mode: 'HTML' });
+    expect(m.text).toBe('Ayşe wrote: <hi> & link');
+    expect(m.entities).toEqual([
+      { type: 'bold', offset: 0, length: 4 },
+      { type: 'text_link', offset: 19, length: 4, url: 'https://example.com/?a=1&b=2' },
+    ]);
+    const [call] = emu.callsTo('sendMessage');
+    expect(call?.params.text).toBe(html);
+    expect((call?.result as Message).text).toBe('Ayşe wrote: <hi> & link');
+  });
+
+  test('<script> and a lone < are rejected like Telegram does', async () => {
+    const script = await grammyError(() => bot.api.sendMessage(GROUP_ID, 'x <script>alert(1)</script>', { parse_mode: 'HTML' }));
+    expect(script.error_code).toBe(400);
+    expect(script.description).toBe('Bad Request: can\'t parse entities: Unsupported start tag "script" at byte offset 2');
+
+    const lone = await grammyError(() => bot.api.sendMessage(GROUP_ID, 'a < b', { parse_mode: 'HTML' }));
+    expect(lone.description).toBe('Bad Request: can\'t parse entities: Unsupported start tag "" at byte offset 2');
+
+    const unclosed = await grammyError(() => bot.api.sendMessage(GROUP_ID, '<b>bold', { parse_mode: 'HTML' }));
+    expect(unclosed.description).toBe('Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "b"');
+    expect(emu.sentMessages()).toHaveLength(0);
+    expect(emu.callsTo('sendMessage').every((c) => !c.ok)).toBe(true);
+  });
+
+  test('parser details: nesting, pre/code language, spoilers, numeric entities', () => {
+    expect(parseTelegramHtml('<pre><code class="language-ts">let x</code></pre>')).toEqual({
+      text: 'let x',
+      entities: [{ type: 'pre', offset: 0, length: 5, language: 'ts' }],
+    });
+    expect(parseTelegramHtml('<span class="tg-spoiler">s</span><tg-spoiler>t</tg-spoiler>&#128512;&#x41;').text).toBe('st😀A');
+    expect(() => parseTelegramHtml('<b><i>x</b></i>')).toThrow(/Unmatched end tag/);
+    expect(() => parseTelegramHtml('<span>x</span>')).toThrow(/must have class "tg-spoiler"/);
+    expect(() => parseTelegramHtml('<br>')).toThrow('Unsupported start tag "br" at byte offset 0');
+    expect(parseTelegramHtml('AT&T &nbsp;').text).toBe('AT&T &nbsp;');
+  });
+});
+
+describe('fault injection', () => {
+  test('setChatRateLimit answers 429 with retry_after in parameters', async () => {
+    emu.setChatRateLimit(GROUP_ID, { limit: 3, windowMs: 60_000 });
+    for (let i = 0; i < 3; i++) await bot.api.sendMessage(GROUP_ID, `m${i}`);
+    const err = await grammyError(() => bot.api.sendMessage(GROUP_ID, 'one too many'));
+    expect(err.error_code).toBe(429);
+    expect(err.parameters.retry_after).toBeGreaterThanOrEqual(59);
+    expect(err.parameters.retry_after).toBeLessThanOrEqual(60);
+    expect(err.description).toBe(`Too Many Requests: retry after ${err.parameters.retry_after}`);
+    // Other chats are not affected.
+    await bot.api.sendMessage(FORUM_ID, 'fine');
+    expect(emu.sentMessages(GROUP_ID)).toHaveLength(3);
+  });
+
+  test('the rate limit window slides', async () => {
+    emu.setChatRateLimit(GROUP_ID, { limit: 1, windowMs: 300 });
+    await bot.api.sendMessage(GROUP_ID, 'a');
+    const err = await grammyError(() => bot.api.sendMessage(GROUP_ID, 'b'));
+    expect(err.parameters.retry_after).toBe(1);
+    await new Promise((r) => setTimeout(r, 350));
+    await bot.api.sendMessage(GROUP_ID, 'c');
+  });
+
+  test('failNext answers the next N calls with the given error', async () => {
+    emu.failNext('sendMessage', { error_code: 500, description: 'Internal Server Error' });
+    const err = await grammyError(() => bot.api.sendMessage(GROUP_ID, 'x'));
+    expect(err.error_code).toBe(500);
+    expect(err.description).toBe('Internal Server Error');
+    await bot.api.sendMessage(GROUP_ID, 'x');
+
+    emu.failNext('*', { error_code: 429, description: 'Too Many Requests: retry after 7', retry_after: 7 }, 2);
+    expect((await grammyError(() => bot.api.getMe())).parameters.retry_after).toBe(7);
+    expect((await grammyError(() => bot.api.getChat(GROUP_ID))).error_code).toBe(429);
+    await bot.api.getMe();
+    expect(emu.calls.map((c) => `${c.method}:${c.ok ? 'ok' : c.error?.error_code}`)).toEqual([
+      'sendMessage:500',
+      'sendMessage:ok',
+      'getMe:429',
+      'getChat:429',
+      'getMe:ok',
+    ]);
+  });
+
+  test('hangNext leaves the request unanswered until the client gives up', async () => {
+    const impatient = new Bot(emu.token, { client: { apiRoot: emu.apiRoot, timeoutSeconds: 1 } });
+    emu.hangNext('sendMessage');
+    const started = Date.now();
+    await expect(impatient.api.sendMessage(GROUP_ID, 'lost')).rejects.toBeInstanceOf(HttpError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(emu.sentMessages()).toHaveLength(0);
+    const [call] = emu.callsTo('sendMessage');
+    expect(call).toMatchObject({ ok: false, error: { error_code: 0 } });
+    await impatient.api.sendMessage(GROUP_ID, 'delivered');
+  });
+
+  test('setLatency delays answers', async () => {
+    emu.setLatency(150);
+    const started = Date.now();
+    await bot.api.getMe();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  test('waitFor resolves on future calls and explains timeouts', async () => {
+    const waiting = emu.waitFor((c) => c.method === 'sendMessage' && c.params.text === 'later');
+    await bot.api.sendMessage(GROUP_ID, 'earlier');
+    await bot.api.sendMessage(GROUP_ID, 'later');
+    expect((await waiting).params.text).toBe('later');
+    await expect(emu.waitForCalls('sendMessage', 2, { timeoutMs: 100 })).resolves.toHaveLength(2);
+
+    await bot.api.sendMessage(-1, 'nowhere').catch(() => undefined);
+    await expect(emu.waitFor((c) => c.params.chat_id === -1, { timeoutMs: 100 })).rejects.toThrow(
+      /timed out after 100ms[\s\S]*sendMessage .*chat not found/,
+    );
+    const failed = await emu.waitFor((c) => !c.ok && c.params.chat_id === -1, { timeoutMs: 100 });
+    expect(failed.error?.description).toBe('Bad Request: chat not found');
+  });
+});
+
+describe('updates', () => {
+  test('getUpdates long-polls, honours offset and times out with []', async () => {
+    const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe', username: 'ayse', language_code: 'tr' });
+    const poll = bot.api.getUpdates({ timeout: 2 });
+    setTimeout(() => emu.userSends({ chatId: ayse.id, from: ayse, text: '/start hello' }), 100);
+    const started = Date.now();
+    const updates = await poll;
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(updates).toHaveLength(1);
+    const message = updates[0]?.message;
+    expect(message).toMatchObject({
+      chat: { id: ayse.id, type: 'private', first_name: 'Ayşe' },
+      from: { id: ayse.id, username: 'ayse', language_code: 'tr' },
+      text: '/start hello',
+      entities: [{ type: 'bot_command', offset: 0, length: 6 }],
+    });
+
+    // Not confirmed yet: delivered again.
+    const again = await bot.api.getUpdates({ timeout: 0 });
+    expect(again.map((u) => u.update_id)).toEqual([updates[0]?.update_id]);
+
+    // offset confirms; nothing new → [] after the timeout.
+    const t0 = Date.now();
+    const none = await bot.api.getUpdates({ offset: (updates[0]?.update_id ?? 0) + 1, timeout: 1 });
+    expect(none).toEqual([]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(emu.pendingUpdates()).toEqual([]);
+  });
+
+  test('userSends in a topic carries the topic root as reply_to_message; limit is honoured', async () => {
+    const topic = await bot.api.createForumTopic(FORUM_ID, 'Ticket');
+    const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe' });
+    const first = emu.userSends({ chatId: FORUM_ID, from: ayse, text: 'in topic', threadId: topic.message_thread_id });
+    expect(first.message).toMatchObject({
+      message_thread_id: topic.message_thread_id,
+      is_topic_message: true,
+      reply_to_message: { message_id: topic.message_thread_id, forum_topic_created: { name: 'Ticket' } },
+    });
+    const botMsg = await bot.api.sendMessage(FORUM_ID, 'answer', { message_thread_id: topic.message_thread_id });
+    const reply = emu.userSends({ chatId: FORUM_ID, from: ayse, text: 'thanks', replyToMessageId: botMsg.message_id });
+    expect(reply.message).toMatchObject({ message_thread_id: topic.message_thread_id, reply_to_message: { message_id: botMsg.message_id } });
+    expect(reply.message.reply_to_message?.reply_to_message).toBeUndefined();
+    emu.userEdits({ chatId: FORUM_ID, messageId: first.message.message_id, text: 'edited' });
+
+    const batch = await bot.api.getUpdates({ limit: 2 });
+    expect(batch.map((u) => (u.message ?? u.edited_message)?.text)).toEqual(['in topic', 'thanks']);
+    const rest = await bot.api.getUpdates({ offset: (batch[1]?.update_id ?? 0) + 1 });
+    expect(rest[0]?.edited_message).toMatchObject({ text: 'edited', edit_date: expect.any(Number) });
+  });
+
+  test('a second getUpdates terminates the first with 409', async () => {
+    const first = bot.api.getUpdates({ timeout: 5 });
+    await new Promise((r) => setTimeout(r, 50));
+    const second = bot.api.getUpdates({ timeout: 0 });
+    const err = await grammyError(() => first);
+    expect(err.error_code).toBe(409);
+    expect(err.description).toMatch(/^Conflict: terminated by other getUpdates request/);
+    await expect(second).resolves.toEqual([]);
+  });
+
+  test('stop() ends a held long poll promptly', async () => {
+    const poll = fetch(`${emu.apiRoot}/bot${emu.token}/getUpdates?timeout=30`).then(
+      () => 'answered',
+      () => 'failed',
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    await emu.stop();
+    await expect(poll).resolves.toMatch(/answered|failed/);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('files', () => {
+  test('getFile + download of a registered file', async () => {
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]);
+    const added = emu.addFile(bytes, { file_path: 'photos/file_7.png' });
+    const file = await bot.api.getFile(added.file_id);
+    expect(file).toEqual({ file_id: added.file_id, file_unique_id: added.file_unique_id, file_size: 8, file_path: 'photos/file_7.png' });
+    const res = await fetch(`${emu.apiRoot}/file/bot${emu.token}/${file.file_path ?? ''}`);
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(bytes);
+
+    const bad = await grammyError(() => bot.api.getFile('nope'));
+    expect(bad.description).toBe('Bad Request: invalid file_id');
+    expect((await fetch(`${emu.apiRoot}/file/bot${emu.token}/missing.bin`)).status).toBe(404);
+  });
+
+  test('files sent by users can be fetched by the bot', async () => {
+    const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe' });
+    const { message } = emu.userSendsPhoto({ chatId: ayse.id, from: ayse, bytes: Buffer.from('jpeg bytes'), caption: 'look' });
+    const sizes = message.photo ?? [];
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(sizes[sizes.length - 1]?.width).toBeGreaterThan(sizes[0]?.width ?? Infinity);
+    const file = await bot.api.getFile(sizes[sizes.length - 1]?.file_id ?? '');
+    const res = await fetch(`${emu.apiRoot}/file/bot${emu.token}/${file.file_path ?? ''}`);
+    expect(await res.text()).toBe('jpeg bytes');
+
+    const doc = emu.userSendsDocument({ chatId: ayse.id, from: ayse, bytes: Buffer.from('%PDF'), fileName: 'cv.pdf' });
+    expect(doc.message.document).toMatchObject({ file_name: 'cv.pdf', mime_type: 'application/pdf', file_size: 4 });
+    const voice = emu.userSendsVoice({ chatId: ayse.id, from: ayse, bytes: Buffer.from('ogg'), duration: 3 });
+    expect(voice.message.voice).toMatchObject({ duration: 3, mime_type: 'audio/ogg' });
+    const contact = emu.userSendsContact({ chatId: ayse.id, from: ayse, contact: { phone_number: '+90555', first_name: 'Ayşe', user_id: ayse.id } });
+    expect(contact.message.contact?.phone_number).toBe('+90555');
+  });
+
+  test('multipart upload (InputFile) with sendPhoto records the bytes', async () => {
+    const bytes = Buffer.from('\x89PNG fake image bytes\r\n--not-a-boundary\r\n', 'latin1');
+    const m = await bot.api.sendPhoto(GROUP_ID, new InputFile(bytes, 'a.png'), { caption: '<b>Receipt</b>', parse_mode: 'HTML' });
+    expect(m.caption).toBe('Receipt');
+    expect(m.caption_entities).toEqual([{ type: 'bold', offset: 0, length: 7 }]);
+    expect(m.photo?.length).toBeGreaterThan(1);
+
+    const [call] = emu.callsTo('sendPhoto');
+    expect(call?.params.chat_id).toBe(GROUP_ID);
+    expect(call?.params.caption).toBe('<b>Receipt</b>');
+    const photo = call?.params.photo;
+    expect(isUploadedFileParam(photo)).toBe(true);
+    if (!isUploadedFileParam(photo)) return;
+    expect(photo.file.filename).toBe('a.png');
+    expect(photo.file.contentType).toBe('application/octet-stream');
+    expect(photo.file.bytes.equals(bytes)).toBe(true);
+
+    const biggest = m.photo?.[m.photo.length - 1];
+    const file = await bot.api.getFile(biggest?.file_id ?? '');
+    const res = await fetch(`${emu.apiRoot}/file/bot${emu.token}/${file.file_path ?? ''}`);
+    expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
+  test('sendMediaGroup resolves attach:// references inside the media JSON', async () => {
+    // grammY narrows the result to a union of media message types; plain Message is easier to inspect.
+    const msgs: Message[] = await bot.api.sendMediaGroup(GROUP_ID, [
+      { type: 'document', media: new InputFile(Buffer.from('one'), 'one.pdf'), caption: 'first' },
+      { type: 'document', media: new InputFile(Buffer.from('two'), 'two.txt') },
+    ]);
+    expect(msgs).toHaveLength(2);
+    expect(msgs[0]?.media_group_id).toBeDefined();
+    expect(msgs[0]?.media_group_id).toBe(msgs[1]?.media_group_id);
+    expect(msgs[0]?.caption).toBe('first');
+    expect(msgs[0]?.document).toMatchObject({ file_name: 'one.pdf', mime_type: 'application/pdf' });
+    expect(msgs[1]?.document).toMatchObject({ file_name: 'two.txt', mime_type: 'text/plain', file_size: 3 });
+    const media = emu.callsTo('sendMediaGroup')[0]?.params.media as { media: unknown }[];
+    const second = media[1]?.media;
+    expect(isUploadedFileParam(second) && second.file.bytes.toString()).toBe('two');
+  });
+});
+
+describe('webhook', () => {
+  test('updates are POSTed in order with the secret token, retried after failures', async () => {
+    const received: { secret: string | undefined; update: Update }[] = [];
+    let failuresLeft = 2;
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (failuresLeft > 0) {
+          failuresLeft--;
+          res.writeHead(500).end();
+          return;
+        }
+        const secret = req.headers['x-telegram-bot-api-secret-token'];
+        received.push({ secret: typeof secret === 'string' ? secret : undefined, update: JSON.parse(Buffer.concat(chunks).toString()) as Update });
+        const update = received[received.length - 1]?.update;
+        if (update?.message?.text === 'reply via webhook') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ method: 'sendMessage', chat_id: update.message.chat.id, text: 'webhook reply' }));
+          return;
+        }
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      await bot.api.setWebhook(url, { secret_token: 'sekret_123' });
+      const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe' });
+      emu.userSends({ chatId: ayse.id, from: ayse, text: 'one' });
+      emu.userSends({ chatId: ayse.id, from: ayse, text: 'two' });
+      emu.userSends({ chatId: ayse.id, from: ayse, text: 'reply via webhook' });
+      await emu.waitFor((c) => c.method === 'sendMessage' && c.via === 'webhook-reply');
+      await emu.webhookIdle();
+
+      expect(received.map((r) => r.update.message?.text)).toEqual(['one', 'two', 'reply via webhook']);
+      expect(received.every((r) => r.secret === 'sekret_123')).toBe(true);
+      expect(emu.sentMessages(ayse.id).map((m) => m.text)).toEqual(['webhook reply']);
+
+      const info = await bot.api.getWebhookInfo();
+      expect(info).toMatchObject({ url, pending_update_count: 0, has_custom_certificate: false });
+
+      const conflict = await grammyError(() => bot.api.getUpdates());
+      expect(conflict.error_code).toBe(409);
+      expect(conflict.description).toBe(
+        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+      );
+      await bot.api.deleteWebhook();
+      expect(await bot.api.getUpdates()).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test('undeliverable updates stay pending with last_error_message', async () => {
+    const server = http.createServer((_req, res) => res.writeHead(503, 'Service Unavailable').end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await bot.api.setWebhook(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe' });
+      emu.userSends({ chatId: ayse.id, from: ayse, text: 'lost?' });
+      await emu.webhookIdle();
+      const info = await bot.api.getWebhookInfo();
+      expect(info.pending_update_count).toBe(1);
+      expect(info.last_error_message).toBe('Wrong response from the webhook: 503 Service Unavailable');
+      await bot.api.deleteWebhook();
+      expect((await bot.api.getUpdates())[0]?.message?.text).toBe('lost?');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('@grammyjs/runner against the emulator', () => {
+  test('run(bot) receives an injected message, answers it and stops cleanly', async () => {
+    const seen: string[] = [];
+    bot.command('start', async (ctx) => {
+      seen.push(`command:${ctx.match}`);
+      await ctx.reply('Welcome!');
+    });
+    bot.on('message:text', async (ctx) => {
+      seen.push(ctx.message.text);
+      await ctx.reply(`echo: ${ctx.message.text}`, { reply_parameters: { message_id: ctx.message.message_id } });
+    });
+
+    const handle = run(bot);
+    const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe' });
+    emu.userSends({ chatId: ayse.id, from: ayse, text: '/start topic-7' });
+    emu.userSends({ chatId: ayse.id, from: ayse, text: 'hello' });
+
+    const echo = await emu.waitFor((c) => c.method === 'sendMessage' && c.params.text === 'echo: hello');
+    expect((echo.result as Message).reply_to_message?.text).toBe('hello');
+    await emu.waitFor((c) => c.method === 'sendMessage' && c.params.text === 'Welcome!');
+    expect(seen).toEqual(['command:topic-7', 'hello']);
+    expect(emu.callsTo('getMe')).toHaveLength(1); // bot.init() from the runner
+
+    // The runner asks for the next batch with offset = last update_id + 1, which confirms the first batch.
+    await eventually(() => expect(emu.pendingUpdates()).toEqual([]));
+    await handle.stop();
+    expect(handle.isRunning()).toBe(false);
+
+    // stop() aborts the held long poll (the emulator sees the client go away).
+    await eventually(() => expect(emu.callsTo('getUpdates').some((c) => c.clientGone === true)).toBe(true));
+    const polls = emu.callsTo('getUpdates');
+    expect(polls[0]?.params).toMatchObject({ offset: 0, limit: 100, timeout: 30 });
+    const lastId = (polls[0]?.result as Update[]).map((u) => u.update_id).pop() ?? 0;
+    expect(polls[polls.length - 1]).toMatchObject({ ok: true, clientGone: true, result: [], params: { offset: lastId + 1 } });
+  });
+});
