@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectVisitor, type VisitorClient } from '../tests/support/harness';
+import { TelegramEmulator } from '../tests/support/telegram-emulator';
+import { percentile } from './stats';
+import { startServerProcess } from './server-process';
+
+const STAFF_CHAT_ID = -1001234567890;
+
+export interface BaselineOptions {
+  database: 'sqlite' | 'postgres';
+  databaseUrl?: string;
+  visitors: number;
+  messagesPerVisitor: number;
+  cacheTtlSeconds: number;
+}
+
+export interface BaselineResult {
+  database: string;
+  cache: string;
+  messages: number;
+  messagesPerSecond: number;
+  sendP50: number;
+  sendP99: number;
+  staffP50: number;
+  staffP99: number;
+  historyPerSecond: number;
+  historyP99: number;
+}
+
+/**
+ * Many visitors at once over loopback against one server process, the emulator
+ * answering at once: how fast messages reach "Telegram", and staff replies reach visitors.
+ */
+export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
+  const emu = await TelegramEmulator.start();
+  emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+  const staff = emu.addUser({ id: 9001, first_name: 'Staff', is_bot: false });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-bench-'));
+  let dbName: string | null = null;
+  let databaseUrl: string | undefined;
+  if (o.database === 'postgres') {
+    const knex = (await import('knex')).default;
+    const admin = knex({ client: 'pg', connection: o.databaseUrl });
+    dbName = `topicdesk_bench_${process.pid}_${Date.now()}`;
+    await admin.raw(`create database ${dbName}`);
+    await admin.destroy();
+    const u = new URL(o.databaseUrl!);
+    u.pathname = `/${dbName}`;
+    databaseUrl = u.toString();
+  }
+  const server = await startServerProcess({
+    DATA_DIR: dataDir,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    BOT_TOKEN: emu.token,
+    TELEGRAM_API_ROOT: emu.apiRoot,
+    STAFF_CHAT_ID: String(STAFF_CHAT_ID),
+    CACHE_TTL_SECONDS: String(o.cacheTtlSeconds),
+    RATE_MESSAGE_BURST: '100000',
+    RATE_MESSAGE_PER_MINUTE: '1000000',
+    MAX_CONNECTIONS_PER_IP: '100000',
+    HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
+    OUTBOX_POLL_MS: '100',
+  });
+  const visitors: VisitorClient[] = [];
+  try {
+    for (let i = 0; i < o.visitors; i++) visitors.push(await connectVisitor(server.url));
+
+    // Visitor → Telegram.
+    const sentAt = new Map<string, number>();
+    const start = Date.now();
+    await Promise.all(
+      visitors.map(async (v, vi) => {
+        for (let n = 0; n < o.messagesPerVisitor; n++) {
+          const text = `bench ${vi}:${n}`;
+          sentAt.set(text, Date.now());
+          const res = await v.send(text);
+          if (!res.ok) throw new Error(`send refused: ${JSON.stringify(res)}`);
+        }
+      }),
+    );
+    const total = o.visitors * o.messagesPerVisitor;
+    const delivered = () => emu.calls.filter((c) => c.ok && c.method === 'sendMessage' && String(c.params.text).startsWith('bench '));
+    const deadline = Date.now() + 300_000;
+    while (delivered().length < total) {
+      if (Date.now() > deadline) throw new Error(`only ${delivered().length}/${total} delivered`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const calls = delivered();
+    const lastAt = Math.max(...calls.map((c) => c.at));
+    const sendLatencies = calls.map((c) => c.at - sentAt.get(String(c.params.text))!);
+
+    // Staff → visitor, through each visitor's topic.
+    const topicByVisitor = new Map<number, number>();
+    for (const c of emu.callsTo('createForumTopic')) {
+      const m = /^Visitor #(\d+) /.exec(String(c.params.name));
+      if (m && c.ok) topicByVisitor.set(Number(m[1]), (c.result as { message_thread_id: number }).message_thread_id);
+    }
+    const staffLatencies = await Promise.all(
+      visitors.map(async (v, vi) => {
+        const topicId = topicByVisitor.get(v.session.visitor.id)!;
+        const text = `staff reply ${vi}`;
+        const t0 = Date.now();
+        const arrived = v.waitFor('message', (m) => m.text === text, 60_000);
+        emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text, threadId: topicId });
+        await arrived;
+        return Date.now() - t0;
+      }),
+    );
+
+    // history {after}: the catch-up a reconnecting client does, served from the recent-messages cache when on.
+    const historyLatencies: number[] = [];
+    const hStart = Date.now();
+    await Promise.all(
+      visitors.map(async (v) => {
+        for (let i = 0; i < 10; i++) {
+          const t0 = Date.now();
+          const res = await v.emit('history', { after: 1, limit: 50 });
+          if (!res.ok) throw new Error('history failed');
+          historyLatencies.push(Date.now() - t0);
+        }
+      }),
+    );
+    const historyPerSecond = (historyLatencies.length * 1000) / Math.max(1, Date.now() - hStart);
+
+    return {
+      database: o.database,
+      cache: o.cacheTtlSeconds > 0 ? 'on' : 'off',
+      messages: total,
+      messagesPerSecond: (total * 1000) / Math.max(1, lastAt - start),
+      sendP50: percentile(sendLatencies, 50),
+      sendP99: percentile(sendLatencies, 99),
+      staffP50: percentile(staffLatencies, 50),
+      staffP99: percentile(staffLatencies, 99),
+      historyPerSecond,
+      historyP99: percentile(historyLatencies, 99),
+    };
+  } finally {
+    for (const v of visitors) v.close();
+    await server.stop();
+    await emu.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (dbName) {
+      const knex = (await import('knex')).default;
+      const admin = knex({ client: 'pg', connection: o.databaseUrl });
+      await admin.raw(`drop database if exists ${dbName} with (force)`);
+      await admin.destroy();
+    }
+  }
+}
