@@ -191,6 +191,76 @@ describe('messages and forum topics', () => {
   });
 });
 
+describe('other methods', () => {
+  test('topic management, commands, chat actions, callback queries, media by file_id, reset()', async () => {
+    const topic = await bot.api.createForumTopic(FORUM_ID, 'Old name', { icon_color: 0xffd67e });
+    const id = topic.message_thread_id;
+    expect(await bot.api.editForumTopic(FORUM_ID, id, { name: 'New name' })).toBe(true);
+    expect((await grammyError(() => bot.api.editForumTopic(FORUM_ID, id, { name: 'New name' }))).description).toBe(
+      'Bad Request: TOPIC_NOT_MODIFIED',
+    );
+    expect(await bot.api.closeForumTopic(FORUM_ID, id)).toBe(true);
+    expect(emu.topics(FORUM_ID)[0]).toMatchObject({ name: 'New name', icon_color: 0xffd67e, closed: true });
+    expect(await bot.api.deleteForumTopic(FORUM_ID, id)).toBe(true);
+    expect((await grammyError(() => bot.api.closeForumTopic(FORUM_ID, id))).description).toBe('Bad Request: message thread not found');
+
+    await bot.api.setMyCommands([{ command: 'start', description: 'Start' }]);
+    await bot.api.setMyCommands([{ command: 'hilfe', description: 'Hilfe' }], { language_code: 'de' });
+    expect(await bot.api.getMyCommands()).toEqual([{ command: 'start', description: 'Start' }]);
+    expect(await bot.api.getMyCommands({ language_code: 'de' })).toEqual([{ command: 'hilfe', description: 'Hilfe' }]);
+    await bot.api.deleteMyCommands();
+    expect(await bot.api.getMyCommands()).toEqual([]);
+    expect((await grammyError(() => bot.api.setMyCommands([{ command: 'Bad Command', description: 'x' }]))).error_code).toBe(400);
+
+    expect(await bot.api.sendChatAction(GROUP_ID, 'typing')).toBe(true);
+
+    const withButton = await bot.api.sendMessage(GROUP_ID, 'Pick', {
+      reply_markup: { inline_keyboard: [[{ text: 'Take', callback_data: 'take' }]] },
+    });
+    const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe' });
+    const { callbackQuery } = emu.userPressesButton({ chatId: GROUP_ID, from: ayse, messageId: withButton.message_id, data: 'take' });
+    expect(await bot.api.answerCallbackQuery(callbackQuery.id, { text: 'Taken' })).toBe(true);
+    expect((await grammyError(() => bot.api.answerCallbackQuery(callbackQuery.id))).description).toMatch(/query is too old/);
+
+    const voice = emu.addFile(Buffer.from('ogg'), { file_path: 'voice/file_1.oga' });
+    const sentVoice = await bot.api.sendVoice(GROUP_ID, voice.file_id, { caption: 'listen' });
+    expect(sentVoice.voice).toMatchObject({ file_id: voice.file_id, file_size: 3 });
+    const sentAudio = await bot.api.sendAudio(GROUP_ID, new InputFile(Buffer.from('mp3!'), 'song.mp3'), { title: 'Song' });
+    expect(sentAudio.audio).toMatchObject({ file_name: 'song.mp3', mime_type: 'audio/mpeg', title: 'Song', file_size: 4 });
+    const sentDoc = await bot.api.sendDocument(GROUP_ID, new InputFile(Buffer.from('{}'), 'data.json'));
+    expect(sentDoc.document).toMatchObject({ file_name: 'data.json', mime_type: 'application/json' });
+    expect((await grammyError(() => bot.api.sendDocument(GROUP_ID, 'no-such-file-id'))).description).toBe(
+      'Bad Request: wrong file identifier/HTTP URL specified',
+    );
+
+    emu.failNext('getMe', { error_code: 500, description: 'boom' });
+    emu.setLatency(1000);
+    emu.reset();
+    expect(emu.calls).toEqual([]);
+    expect(emu.sentMessages()).toEqual([]);
+    await bot.api.getMe(); // neither the fault nor the latency survive reset()
+    expect(emu.topics(FORUM_ID)).toHaveLength(1); // the world does
+  });
+
+  test('injectUpdate queues arbitrary updates; allowed_updates filters them like Telegram', async () => {
+    const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe' });
+    const member = {
+      chat: { id: GROUP_ID, type: 'supergroup', title: 'Plain group' },
+      from: ayse,
+      date: 1,
+      old_chat_member: { status: 'left', user: ayse },
+      new_chat_member: { status: 'member', user: ayse },
+    };
+    emu.injectUpdate({ chat_member: member });
+    const mine = emu.injectUpdate({ my_chat_member: { ...member, old_chat_member: { status: 'left', user: emu.bot }, new_chat_member: { status: 'administrator', user: emu.bot } } });
+    // chat_member is only delivered when asked for explicitly.
+    expect((await bot.api.getUpdates()).map((u) => u.update_id)).toEqual([mine.update_id]);
+    emu.injectUpdate({ chat_member: member });
+    const [explicit] = await bot.api.getUpdates({ offset: mine.update_id + 1, allowed_updates: ['chat_member'] });
+    expect(explicit?.chat_member?.new_chat_member.status).toBe('member');
+  });
+});
+
 describe('HTML parse mode', () => {
   test('well-formed HTML is accepted; the plain text and entities are returned and recorded', async () => {
     const html = '<b>Ayşe</b> wrote: &lt;hi&gt; &amp; <a href="https://example.com/?a=1&amp;b=2">link</a>';
@@ -527,6 +597,23 @@ describe('webhook', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+describe('plain grammY polling', () => {
+  test('bot.start() / bot.stop(): stop confirms the offset and leaves no failed calls', async () => {
+    const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe' });
+    bot.on('message:text', (ctx) => ctx.reply(`got ${ctx.message.text}`));
+    const polling = bot.start();
+    emu.userSends({ chatId: ayse.id, from: ayse, text: 'ping' });
+    await emu.waitFor((c) => c.method === 'sendMessage' && c.params.text === 'got ping');
+    await new Promise((r) => setTimeout(r, 50)); // let the next long poll start
+    await bot.stop();
+    await polling;
+    await eventually(() => expect(emu.callsTo('getUpdates').some((c) => c.clientGone === true)).toBe(true));
+    expect(emu.calls.filter((c) => !c.ok)).toEqual([]);
+    expect(emu.callsTo('deleteWebhook')).toHaveLength(1);
+    expect(emu.pendingUpdates()).toEqual([]);
   });
 });
 

@@ -1,6 +1,16 @@
 /**
  * Telegram Bot API emulator for tests: a real HTTP server on 127.0.0.1 that
- * grammY talks to via `new Bot(token, { client: { apiRoot: emu.apiRoot } })`.
- * Implementation lives in ./telegram-emulator/ (see emulator.ts for the API).
+ * grammY talks to over HTTP. Implementation lives in ./telegram-emulator/
+ * (emulator.ts has the test-facing API, methods.ts the Bot API methods).
+ *
+ *   const emu = await TelegramEmulator.start();
+ *   emu.addChat({ id: -1001234567890, type: 'supergroup', title: 'Support', is_forum: true });
+ *   const bot = new Bot(emu.token, { client: { apiRoot: emu.apiRoot } });
+ *   const handle = run(bot);
+ *   const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe' });
+ *   emu.userSends({ chatId: ayse.id, from: ayse, text: '/start' });   // private chat
+ *   await emu.waitFor((c) => c.method === 'sendMessage' && c.params.chat_id === ayse.id);
+ *   await handle.stop();   // stop the bot first, then the emulator
+ *   await emu.stop();
  */
 export * from './telegram-emulator/index';

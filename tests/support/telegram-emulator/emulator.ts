@@ -104,7 +104,8 @@ function summarize(value: unknown, max = 240): string {
 
 export function formatCall(c: RecordedCall): string {
   const outcome = c.ok ? 'ok' : `${c.error?.error_code ?? '?'} ${c.error?.description ?? ''}`;
-  return `${c.ok ? '✓' : '✗'} ${c.method} ${summarize(c.params)} → ${outcome}${c.via === 'webhook-reply' ? ' (webhook reply)' : ''}`;
+  const notes = `${c.via === 'webhook-reply' ? ' (webhook reply)' : ''}${c.clientGone === true ? ' (client gone)' : ''}`;
+  return `${c.ok ? '✓' : '✗'} ${c.method} ${summarize(c.params)} → ${outcome}${notes}`;
 }
 
 function safeDecode(s: string): string {

@@ -113,6 +113,15 @@ export class UpdateQueue {
     if (this.webhook !== undefined) {
       throw conflict("can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
     }
+    if (this.poller !== undefined) {
+      // A client that aborts its long poll and immediately polls again (grammY's bot.stop(),
+      // a runner restart) races its own connection close. Give the close a moment to land
+      // so that only a genuinely concurrent poller gets the 409 below.
+      await this.sleep(20);
+      if (this.webhook !== undefined) {
+        throw conflict("can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+      }
+    }
     const offset = toInt(params.offset) ?? 0;
     const limit = Math.min(100, Math.max(1, toInt(params.limit) ?? 100));
     const timeout = Math.max(0, toInt(params.timeout) ?? 0);
