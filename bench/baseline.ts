@@ -62,6 +62,7 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
     MAX_CONNECTIONS_PER_IP: '100000',
     HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
     OUTBOX_POLL_MS: '100',
+    TELEGRAM_CHAT_SENDS_PER_MINUTE: '0', // the baseline measures topicdesk's own pipeline
   });
   const visitors: VisitorClient[] = [];
   try {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './20261126000000_initial_schema';
+import * as linksPerMessage from './20261126010000_links_per_message';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -7,7 +8,10 @@ interface Migration {
 }
 
 /** Every migration, in order. New migrations are appended here. */
-const migrations: Array<[name: string, migration: Migration]> = [['20261126000000_initial_schema', initialSchema]];
+const migrations: Array<[name: string, migration: Migration]> = [
+  ['20261126000000_initial_schema', initialSchema],
+  ['20261126010000_links_per_message', linksPerMessage],
+];
 
 /**
  * Migrations are compiled into the program rather than discovered on disk, so the

@@ -17,6 +17,7 @@ import { loadStaffChat } from './staff-chat';
 import { createOutboxQueue } from './outbox/outbox-queue';
 import { createTelegramGateway } from './outbox/telegram-gateway';
 import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
+import { createChatPacer } from './outbox/chat-pacer';
 import { createBot, type TopicdeskBot } from './bot/create-bot';
 import type { BotContext } from './bot/context';
 import { createSocketNotifier } from './web/socket-notifier';
@@ -85,9 +86,15 @@ export async function createApplication({ config, logger, clock = systemClock, b
       telegram: createTelegramGateway(outboxApi),
       staffChat,
       notifier,
+      pacer: createChatPacer(config.outbox.chatSendsPerMinute),
       clock,
       logger,
-      options: { pollMs: config.outbox.pollMs, maxAttempts: config.outbox.maxAttempts },
+      options: {
+        pollMs: config.outbox.pollMs,
+        maxAttempts: config.outbox.maxAttempts,
+        concurrency: config.outbox.concurrency,
+        holdMs: config.outbox.holdMs,
+      },
     });
     bot = createBot({ token: tg.token, apiRoot: tg.apiRoot, botInfo, chat, store, staffChat, processedUpdates, clock, logger });
   } else {

@@ -85,6 +85,9 @@ const envSchema = z.object({
   OUTBOX_POLL_MS: int(10, 60000).default(1000),
   OUTBOX_LEASE_SECONDS: int(5, 3600).default(60),
   OUTBOX_MAX_ATTEMPTS: int(1, 1000).default(20),
+  OUTBOX_CONCURRENCY: int(1, 256).default(16),
+  OUTBOX_HOLD_MS: int(0, 600000).default(10000),
+  TELEGRAM_CHAT_SENDS_PER_MINUTE: int(0, 100000).default(20),
   CACHE_TTL_SECONDS: int(0, 86400).default(180),
   SHUTDOWN_TIMEOUT_MS: positiveNumber.default(10000),
 });
@@ -119,7 +122,7 @@ export interface Config {
     connectionsPerIp: number;
     httpPerMinute: number;
   };
-  outbox: { pollMs: number; leaseSeconds: number; maxAttempts: number };
+  outbox: { pollMs: number; leaseSeconds: number; maxAttempts: number; concurrency: number; holdMs: number; chatSendsPerMinute: number };
   cacheTtlSeconds: number;
   shutdownTimeoutMs: number;
 }
@@ -189,7 +192,14 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
       httpPerMinute: e.HTTP_RATE_LIMIT_PER_MINUTE,
     },
-    outbox: { pollMs: e.OUTBOX_POLL_MS, leaseSeconds: e.OUTBOX_LEASE_SECONDS, maxAttempts: e.OUTBOX_MAX_ATTEMPTS },
+    outbox: {
+      pollMs: e.OUTBOX_POLL_MS,
+      leaseSeconds: e.OUTBOX_LEASE_SECONDS,
+      maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      concurrency: e.OUTBOX_CONCURRENCY,
+      holdMs: e.OUTBOX_HOLD_MS,
+      chatSendsPerMinute: e.TELEGRAM_CHAT_SENDS_PER_MINUTE,
+    },
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };

@@ -33,13 +33,13 @@ export function createTelegramLinkRepository({ db }: RepoContext): TelegramLinkR
           direction: link.direction,
           created_at: now.getTime(),
         })
-        .onConflict(['chat_id', 'telegram_message_id'])
+        .onConflict(['chat_id', 'telegram_message_id', 'message_id'])
         .ignore()
         .returning('id');
       return inserted.length > 0;
     },
     async findByTelegramMessage(chatId, telegramMessageId) {
-      const row = await db('telegram_links').where({ chat_id: chatId, telegram_message_id: telegramMessageId }).first();
+      const row = await db('telegram_links').where({ chat_id: chatId, telegram_message_id: telegramMessageId }).orderBy('id').first();
       return row ? toLink(row) : null;
     },
     async listForMessage(messageId) {

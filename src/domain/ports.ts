@@ -57,7 +57,7 @@ export interface TelegramLink {
 }
 
 export interface TelegramLinkRepository {
-  /** Returns false when the (chat, telegram message) pair is already recorded. */
+  /** Returns false when this (chat, Telegram message, stored message) link is already recorded. */
   insert(link: TelegramLink, now: Date): Promise<boolean>;
   findByTelegramMessage(chatId: number, telegramMessageId: number): Promise<TelegramLink | null>;
   listForMessage(messageId: MessageId): Promise<TelegramLink[]>;

@@ -6,43 +6,50 @@ export interface OutboxRow {
   threadId: number;
   messageId: number;
   attempts: number;
+  createdAt: number;
 }
 
-const toRow = (r: { id: number; thread_id: number; message_id: number; attempts: number }): OutboxRow => ({
+interface RawRow {
+  id: number;
+  thread_id: number;
+  message_id: number;
+  attempts: number;
+  created_at: number | string;
+}
+
+const toRow = (r: RawRow): OutboxRow => ({
   id: num(r.id),
   threadId: num(r.thread_id),
   messageId: num(r.message_id),
   attempts: num(r.attempts),
+  createdAt: num(r.created_at),
 });
 
 /**
  * Claims and settles outbox rows. A claim is a lease (locked_by + locked_until)
  * taken with a compare-and-set UPDATE, so any number of workers on one database
  * never hold the same row at once; a worker that dies loses its lease when it
- * expires and the row is claimed again. Only the oldest unsent row of each
- * thread is ever claimable, which keeps every thread in order.
+ * expires and the row is claimed again. Only the oldest pending row of each
+ * thread (its head) is claimable, which keeps every thread in order.
  */
 export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs: number }) {
   const { workerId, leaseMs } = options;
+  const columns = ['o.id', 'o.thread_id', 'o.message_id', 'o.attempts', 'o.created_at'];
 
-  /** Claims up to `limit` thread heads that are due, skipping threads whose chat is paused. */
-  async function claim(now: number, limit: number, excludeThreadIds: number[] = []): Promise<OutboxRow[]> {
-    const candidates = await db('outbox as o')
-      .select('o.id', 'o.thread_id', 'o.message_id', 'o.attempts')
+  const claimable = (q: Knex.QueryBuilder, now: number) =>
+    q
       .where('o.status', 'pending')
       .andWhere('o.available_at', '<=', now)
-      .andWhere((q) => q.whereNull('o.locked_until').orWhere('o.locked_until', '<', now))
-      .whereNotExists(
-        db('outbox as p').select(db.raw('1')).whereRaw('p.thread_id = o.thread_id').andWhere('p.status', 'pending').andWhereRaw('p.id < o.id'),
-      )
-      .modify((q) => {
-        if (excludeThreadIds.length) q.whereNotIn('o.thread_id', excludeThreadIds);
-      })
-      .orderBy('o.id', 'asc')
-      .limit(limit);
+      .andWhere((w) => w.whereNull('o.locked_until').orWhere('o.locked_until', '<', now));
 
+  const isHead = (q: Knex.QueryBuilder) =>
+    q.whereNotExists(
+      db('outbox as p').select(db.raw('1')).whereRaw('p.thread_id = o.thread_id').andWhere('p.status', 'pending').andWhereRaw('p.id < o.id'),
+    );
+
+  async function lease(rows: RawRow[], now: number): Promise<OutboxRow[]> {
     const claimed: OutboxRow[] = [];
-    for (const c of candidates) {
+    for (const c of rows) {
       const updated = await db('outbox')
         .where({ id: c.id, status: 'pending' })
         .andWhere((q) => q.whereNull('locked_until').orWhere('locked_until', '<', now))
@@ -52,25 +59,73 @@ export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs
     return claimed;
   }
 
-  const mine = (id: number) => db('outbox').where({ id, status: 'pending', locked_by: workerId });
-
   return {
     workerId,
-    claim,
+    /**
+     * Claims up to `limit` due thread heads, oldest first, skipping threads
+     * already being worked on here; with `minAgeMs`, only heads at least that old.
+     */
+    async claimHeads(now: number, limit: number, excludeThreadIds: number[], minAgeMs = 0): Promise<OutboxRow[]> {
+      if (limit <= 0) return [];
+      const q = db('outbox as o').select(columns);
+      claimable(q, now);
+      isHead(q);
+      if (excludeThreadIds.length) q.whereNotIn('o.thread_id', excludeThreadIds);
+      if (minAgeMs > 0) q.andWhere('o.created_at', '<=', now - minAgeMs);
+      return lease(await q.orderBy('o.id', 'asc').limit(limit), now);
+    },
+    /** Claims the head of one thread, if it is due. */
+    async claimThreadHead(threadId: number, now: number): Promise<OutboxRow | null> {
+      const q = db('outbox as o').select(columns).where('o.thread_id', threadId);
+      claimable(q, now);
+      isHead(q);
+      const [row] = await lease(await q.orderBy('o.id', 'asc').limit(1), now);
+      return row ?? null;
+    },
+    /** Claims the thread's next waiting text rows right after `afterId`, in order, stopping at the first gap. */
+    async claimFollowers(threadId: number, afterId: number, now: number, max: number): Promise<OutboxRow[]> {
+      const candidates: Array<RawRow & { content_type: string; available_at: number | string }> = await db('outbox as o')
+        .join('messages as m', 'm.id', 'o.message_id')
+        .select([...columns, 'o.available_at', 'm.content_type'])
+        .where('o.thread_id', threadId)
+        .andWhere('o.status', 'pending')
+        .andWhere('o.id', '>', afterId)
+        .orderBy('o.id', 'asc')
+        .limit(max);
+      const run: RawRow[] = [];
+      for (const c of candidates) {
+        if (c.content_type !== 'text' || num(c.available_at) > now) break;
+        run.push(c);
+      }
+      const claimed = await lease(run, now);
+      // Keep only the unbroken prefix: order within the thread must hold.
+      const out: OutboxRow[] = [];
+      for (let i = 0; i < claimed.length && claimed[i].id === num(run[i].id); i++) out.push(claimed[i]);
+      for (const extra of claimed.slice(out.length)) await this.release(extra.id);
+      return out;
+    },
+    /** Gives a claimed row back untouched (e.g. it did not fit into a merged message). */
+    async release(id: number): Promise<void> {
+      await db('outbox').where({ id, status: 'pending', locked_by: workerId }).update({ locked_by: null, locked_until: null });
+    },
     /** Gives the row back to be tried at `availableAt`; `countAttempt` false for throttling. */
-    async retryLater(id: number, availableAt: number, error: string, countAttempt: boolean): Promise<void> {
-      await mine(id).update({
-        available_at: availableAt,
-        locked_by: null,
-        locked_until: null,
-        last_error: error.slice(0, 1000),
-        attempts: countAttempt ? db.raw('attempts + 1') : db.raw('attempts'),
-      });
+    async retryLater(id: number, availableAt: number, error: string | null, countAttempt: boolean): Promise<void> {
+      await db('outbox')
+        .where({ id, status: 'pending', locked_by: workerId })
+        .update({
+          available_at: availableAt,
+          locked_by: null,
+          locked_until: null,
+          ...(error !== null ? { last_error: error.slice(0, 1000) } : {}),
+          attempts: countAttempt ? db.raw('attempts + 1') : db.raw('attempts'),
+        });
     },
     async fail(id: number, error: string): Promise<void> {
-      await mine(id).update({ status: 'failed', locked_by: null, locked_until: null, last_error: error.slice(0, 1000), attempts: db.raw('attempts + 1') });
+      await db('outbox')
+        .where({ id, status: 'pending', locked_by: workerId })
+        .update({ status: 'failed', locked_by: null, locked_until: null, last_error: error.slice(0, 1000), attempts: db.raw('attempts + 1') });
     },
-    /** Soonest time any pending row becomes claimable (for the worker's sleep), or null. */
+    /** Soonest time any pending row becomes due, or null. */
     async nextDueAt(): Promise<number | null> {
       const row = await db('outbox').where({ status: 'pending' }).min({ at: 'available_at' }).first();
       return numOrNull(row?.at);

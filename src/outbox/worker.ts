@@ -3,8 +3,20 @@ import type { Clock, Store, VisitorNotifier } from '../domain/ports';
 import type { Message, Thread } from '../domain/types';
 import type { Logger } from '../logger';
 import type { StaffChat } from '../staff-chat';
+import type { ChatPacer } from './chat-pacer';
 import type { OutboxQueue, OutboxRow } from './outbox-queue';
-import { splitForTelegram, type TelegramGateway } from './telegram-gateway';
+import { splitForTelegram, TELEGRAM_TEXT_LIMIT, type TelegramGateway } from './telegram-gateway';
+
+export interface OutboxWorkerOptions {
+  pollMs: number;
+  maxAttempts: number;
+  /** Threads delivered in parallel. */
+  concurrency?: number;
+  /** Under pressure, a thread's messages wait this long to be merged into one send. */
+  holdMs?: number;
+  /** Without pressure, a thread with this many waiting messages has them merged. */
+  mergeBacklog?: number;
+}
 
 export interface OutboxWorkerDeps {
   store: Store;
@@ -12,22 +24,26 @@ export interface OutboxWorkerDeps {
   telegram: TelegramGateway;
   staffChat: StaffChat;
   notifier: VisitorNotifier;
+  pacer: ChatPacer;
   clock: Clock;
   logger: Logger;
-  options: { pollMs: number; maxAttempts: number; batchSize?: number };
+  options: OutboxWorkerOptions;
 }
 
 /** What to do with a row after a failed send. */
 type Verdict =
   | { kind: 'throttled'; retryAfterMs: number }
-  | { kind: 'retry_now'; reason: string }
+  | { kind: 'retry_now'; reason: 'topic_deleted' | 'topic_closed' | 'not_a_forum' }
   | { kind: 'backoff'; reason: string }
   | { kind: 'permanent'; reason: string };
 
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 5 * 60 * 1000;
+const MAX_MERGED = 50;
+/** Rows one thread may send in a row before others get their turn. */
+const DRAIN_LIMIT = 100;
 
-/** Exponential backoff with full jitter around the nominal delay (0.5x–1.5x). */
+/** Exponential backoff with jitter around the nominal delay (0.5x–1.5x). */
 export function backoffMs(attempts: number, random = Math.random): number {
   const nominal = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempts, 20));
   return Math.round(nominal * (0.5 + random()));
@@ -39,22 +55,44 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+export function judge(err: unknown): Verdict {
+  if (err instanceof GrammyError) {
+    const d = err.description.toLowerCase();
+    if (err.error_code === 429) return { kind: 'throttled', retryAfterMs: Math.max(1, err.parameters.retry_after ?? 1) * 1000 };
+    if (err.error_code >= 500) return { kind: 'backoff', reason: describe(err) };
+    if (d.includes('message thread not found') || d.includes('topic_deleted') || d.includes('topic not found')) return { kind: 'retry_now', reason: 'topic_deleted' };
+    if (d.includes('topic_closed')) return { kind: 'retry_now', reason: 'topic_closed' };
+    if (d.includes('not a forum') || d.includes('topics are disabled')) return { kind: 'retry_now', reason: 'not_a_forum' };
+    return { kind: 'permanent', reason: describe(err) };
+  }
+  return { kind: 'backoff', reason: describe(err) };
+}
+
+/** One line of a merged Telegram message: the message's own time, then its text. */
+export function mergedLine(message: Message, timeFormat: Intl.DateTimeFormat): string {
+  return `[${timeFormat.format(message.createdAt)}] ${message.text ?? ''}`;
+}
+
 /**
- * Delivers queued visitor messages to the staff chat: claims thread heads, makes
- * sure the thread has its topic, sends, and records every Telegram message in
- * telegram_links before marking the row sent. See docs/delivery.md.
+ * Delivers queued visitor messages to the staff chat. Each thread is drained in
+ * order by one worker at a time; threads run in parallel. Under Telegram's group
+ * limit the worker paces itself and merges a thread's waiting text messages into
+ * one send. Every Telegram message is recorded in telegram_links before the rows
+ * are marked sent. See docs/delivery.md.
  */
 export function createOutboxWorker(deps: OutboxWorkerDeps) {
-  const { store, queue, telegram, staffChat, notifier, clock, logger } = deps;
-  const batchSize = deps.options.batchSize ?? 16;
+  const { store, queue, telegram, staffChat, notifier, pacer, clock, logger } = deps;
+  const concurrency = deps.options.concurrency ?? 16;
+  const holdMs = deps.options.holdMs ?? 10_000;
+  const mergeBacklog = deps.options.mergeBacklog ?? 3;
   const log = logger.child({ unit: 'outbox' });
+  const timeFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 
   let running = false;
   let loop: Promise<void> | null = null;
   let wakeUp: (() => void) | null = null;
   let woken = false;
-  /** Telegram's retry_after applies to the whole chat, not just the row that hit it. */
-  const chatPausedUntil = new Map<number, number>();
+  const active = new Map<number, Promise<void>>();
   const forumByChat = new Map<number, boolean>();
 
   function wake() {
@@ -74,6 +112,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     wakeUp = null;
   }
 
+  const now = () => clock.now().getTime();
+
   async function isForum(chatId: number): Promise<boolean> {
     const known = forumByChat.get(chatId);
     if (known !== undefined) return known;
@@ -88,162 +128,203 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     return `${who} · ${thread.ref}`.slice(0, 128);
   }
 
-  /** Makes sure the thread has a topic in the staff chat; null topic means reply-to fallback mode. */
+  /** Makes sure the thread has a topic in the staff chat; null topic means reply-to fallback mode (header on every message). */
   async function ensureTopic(thread: Thread, chatId: number): Promise<{ topicId: number | null; header: boolean }> {
     if (!(await isForum(chatId))) return { topicId: null, header: true };
     if (thread.topicChatId === chatId && thread.topicId !== null) return { topicId: thread.topicId, header: false };
+    pacer.tryReserve(chatId, now()); // a new topic posts a service message: it counts against the group's budget
     const topicId = await telegram.createTopic(chatId, await topicName(thread));
     await store.threads.setTopic(thread.id, chatId, topicId);
     log.info('topic created', { threadId: thread.id, topicId });
     return { topicId, header: false };
   }
 
-  function render(message: Message, thread: Thread, header: boolean): string {
-    const text = message.text ?? '';
-    return header ? `#${thread.ref}\n${text}` : text;
+  function render(messages: Message[], thread: Thread, header: boolean): string {
+    const body = messages.length === 1 ? (messages[0].text ?? '') : messages.map((m) => mergedLine(m, timeFormat)).join('\n');
+    return header ? `#${thread.ref}\n${body}` : body;
   }
 
-  async function deliver(row: OutboxRow, chatId: number): Promise<void> {
-    const [message, thread] = await Promise.all([store.messages.findById(row.messageId), store.threads.findById(row.threadId)]);
-    if (!message || !thread) {
-      await queue.fail(row.id, 'message or thread no longer exists');
-      return;
-    }
+  /** Sends one group (one message, or several merged) and settles its rows. */
+  async function deliver(rows: OutboxRow[], messages: Message[], thread: Thread, chatId: number): Promise<void> {
     const { topicId, header } = await ensureTopic(thread, chatId);
-    const chunks = splitForTelegram(render(message, thread, header));
-    // Chunks already recorded by an earlier, interrupted attempt are not sent again.
-    const done = (await store.telegramLinks.listForMessage(message.id)).filter((l) => l.direction === 'to_telegram').length;
+    const chunks = splitForTelegram(render(messages, thread, header));
+    // Chunks recorded by an earlier, interrupted attempt are not sent again.
+    const done = (await store.telegramLinks.listForMessage(messages[0].id)).filter((l) => l.direction === 'to_telegram').length;
     for (let i = done; i < chunks.length; i++) {
       const telegramMessageId = await telegram.sendText(chatId, topicId, chunks[i]);
-      await store.telegramLinks.insert(
-        { threadId: thread.id, messageId: message.id, chatId, topicId, telegramMessageId, direction: 'to_telegram' },
-        clock.now(),
-      );
+      for (const m of messages) {
+        await store.telegramLinks.insert({ threadId: thread.id, messageId: m.id, chatId, topicId, telegramMessageId, direction: 'to_telegram' }, clock.now());
+      }
     }
     const completed = await store.transaction(async (repos) => {
-      const ok = await repos.outbox.complete(row.id, queue.workerId, clock.now());
-      if (ok) await repos.messages.markDelivered(thread.id, [message.id]);
-      return ok;
+      const ids: number[] = [];
+      for (let i = 0; i < rows.length; i++) if (await repos.outbox.complete(rows[i].id, queue.workerId, clock.now())) ids.push(messages[i].id);
+      await repos.messages.markDelivered(thread.id, ids);
+      return ids;
     });
-    if (!completed) {
-      log.warn('outbox lease lost before completion', { rowId: row.id });
-      return;
-    }
-    notifier.messageStatus(thread.id, message.id, 'delivered');
+    if (completed.length < rows.length) log.warn('outbox lease lost before completion', { threadId: thread.id });
+    for (const id of completed) notifier.messageStatus(thread.id, id, 'delivered');
   }
 
-  function judge(err: unknown): Verdict {
-    if (err instanceof GrammyError) {
-      const d = err.description.toLowerCase();
-      if (err.error_code === 429) return { kind: 'throttled', retryAfterMs: Math.max(1, err.parameters.retry_after ?? 1) * 1000 };
-      if (err.error_code >= 500) return { kind: 'backoff', reason: describe(err) };
-      if (d.includes('message thread not found') || d.includes('topic_deleted') || d.includes('topic not found'))
-        return { kind: 'retry_now', reason: 'topic_deleted' };
-      if (d.includes('topic_closed')) return { kind: 'retry_now', reason: 'topic_closed' };
-      if (d.includes('not a forum') || d.includes('topics are disabled')) return { kind: 'retry_now', reason: 'not_a_forum' };
-      return { kind: 'permanent', reason: describe(err) };
+  /** Picks the rows to send with `head`: followers are merged when the chat is under pressure or the backlog has grown. */
+  async function gather(head: OutboxRow, headMessage: Message, chatId: number): Promise<{ rows: OutboxRow[]; messages: Message[] }> {
+    const group = { rows: [head], messages: [headMessage] };
+    if (headMessage.attachment !== null || headMessage.text === null) return group;
+    const followers = await queue.claimFollowers(head.threadId, head.id, now(), MAX_MERGED - 1);
+    const merge = followers.length > 0 && (pacer.underPressure(chatId, now()) || followers.length + 1 >= mergeBacklog);
+    let size = mergedLine(headMessage, timeFormat).length + 16; // room for a fallback-mode header
+    let i = 0;
+    if (merge) {
+      for (; i < followers.length; i++) {
+        const m = await store.messages.findById(followers[i].messageId);
+        if (!m || m.attachment !== null) break;
+        size += 1 + mergedLine(m, timeFormat).length;
+        if (size > TELEGRAM_TEXT_LIMIT) break;
+        group.rows.push(followers[i]);
+        group.messages.push(m);
+      }
     }
-    return { kind: 'backoff', reason: describe(err) };
+    for (const rest of followers.slice(i)) await queue.release(rest.id);
+    return group;
   }
 
-  async function recover(row: OutboxRow, chatId: number, reason: string): Promise<void> {
-    const thread = await store.threads.findById(row.threadId);
+  async function recover(threadId: number, chatId: number, reason: Extract<Verdict, { kind: 'retry_now' }>['reason']): Promise<void> {
+    const thread = await store.threads.findById(threadId);
     if (reason === 'topic_deleted' && thread) {
-      log.warn('topic was deleted; a new one will be created', { threadId: row.threadId });
-      await store.threads.setTopic(row.threadId, null, null);
+      log.warn('topic was deleted; a new one will be created', { threadId });
+      await store.threads.setTopic(threadId, null, null);
     } else if (reason === 'topic_closed' && thread?.topicId) {
-      log.info('topic was closed by hand; reopening', { threadId: row.threadId });
+      log.info('topic was closed by hand; reopening', { threadId });
       try {
         await telegram.reopenTopic(chatId, thread.topicId);
       } catch (err) {
-        log.warn('reopening the topic failed; a new one will be created', { threadId: row.threadId, error: describe(err) });
-        await store.threads.setTopic(row.threadId, null, null);
+        log.warn('reopening the topic failed; a new one will be created', { threadId, error: describe(err) });
+        await store.threads.setTopic(threadId, null, null);
       }
     } else if (reason === 'not_a_forum') {
       forumByChat.set(chatId, false);
     }
   }
 
-  async function process(row: OutboxRow, chatId: number): Promise<void> {
+  /** Delivers the group headed by `head`. True when it reached Telegram. */
+  async function processGroup(head: OutboxRow, chatId: number): Promise<boolean> {
+    if (!pacer.tryReserve(chatId, now())) {
+      await queue.release(head.id);
+      return false;
+    }
+    const [message, thread] = await Promise.all([store.messages.findById(head.messageId), store.threads.findById(head.threadId)]);
+    if (!message || !thread) {
+      await queue.fail(head.id, 'message or thread no longer exists');
+      return true;
+    }
+    const group = await gather(head, message, chatId);
     try {
-      await deliver(row, chatId);
+      await deliver(group.rows, group.messages, thread, chatId);
+      return true;
     } catch (err) {
       const verdict = judge(err);
-      const now = clock.now().getTime();
+      const t = now();
+      const followers = group.rows.slice(1);
       switch (verdict.kind) {
-        case 'throttled': {
-          const until = now + verdict.retryAfterMs;
-          chatPausedUntil.set(chatId, Math.max(chatPausedUntil.get(chatId) ?? 0, until));
+        case 'throttled':
+          pacer.pause(chatId, t + verdict.retryAfterMs);
           log.warn('telegram asked to slow down', { chatId, retryAfterMs: verdict.retryAfterMs });
-          await queue.retryLater(row.id, until, describe(err), false);
-          break;
-        }
+          for (const r of group.rows) await queue.retryLater(r.id, t + verdict.retryAfterMs, describe(err), false);
+          return false;
         case 'retry_now':
-          if (row.attempts + 1 >= deps.options.maxAttempts) {
-            await queue.fail(row.id, `gave up after ${row.attempts + 1} attempts: ${verdict.reason}`);
-            break;
+          for (const r of followers) await queue.release(r.id);
+          if (head.attempts + 1 >= deps.options.maxAttempts) {
+            await queue.fail(head.id, `gave up after ${head.attempts + 1} attempts: ${verdict.reason}`);
+            return true;
           }
-          await recover(row, chatId, verdict.reason);
-          await queue.retryLater(row.id, now, verdict.reason, true);
-          break;
-        case 'backoff':
-          if (row.attempts + 1 >= deps.options.maxAttempts) {
-            log.error('outbox row failed for good', { rowId: row.id, threadId: row.threadId, reason: verdict.reason });
-            await queue.fail(row.id, `gave up after ${row.attempts + 1} attempts: ${verdict.reason}`);
-            break;
+          await recover(head.threadId, chatId, verdict.reason);
+          await queue.retryLater(head.id, t, verdict.reason, true);
+          return true; // try again at once (with a new or reopened topic)
+        case 'backoff': {
+          for (const r of followers) await queue.release(r.id);
+          if (head.attempts + 1 >= deps.options.maxAttempts) {
+            log.error('outbox row failed for good', { rowId: head.id, threadId: head.threadId, reason: verdict.reason });
+            await queue.fail(head.id, `gave up after ${head.attempts + 1} attempts: ${verdict.reason}`);
+            return true;
           }
-          log.warn('send failed; will retry', { rowId: row.id, attempts: row.attempts + 1, reason: verdict.reason });
-          await queue.retryLater(row.id, now + backoffMs(row.attempts), verdict.reason, true);
-          break;
+          log.warn('send failed; will retry', { rowId: head.id, attempts: head.attempts + 1, reason: verdict.reason });
+          await queue.retryLater(head.id, t + backoffMs(head.attempts), verdict.reason, true);
+          return false;
+        }
         case 'permanent':
-          log.error('telegram refused the message; not retrying', { rowId: row.id, threadId: row.threadId, reason: verdict.reason });
-          await queue.fail(row.id, verdict.reason);
-          break;
+          // A merged send that Telegram refuses is retried message by message, so only the bad one fails.
+          for (const r of followers) await queue.release(r.id);
+          log.error('telegram refused the message; not retrying', { rowId: head.id, threadId: head.threadId, reason: verdict.reason });
+          await queue.fail(head.id, verdict.reason);
+          return true;
       }
     }
   }
 
-  /** One pass: claims due thread heads and sends them. Returns how many rows it handled. */
-  async function tick(): Promise<number> {
+  /** Sends a thread's rows one group after another while nothing holds it back. */
+  async function drain(first: OutboxRow, chatId: number): Promise<void> {
+    let row: OutboxRow | null = first;
+    for (let i = 0; row && running && i < DRAIN_LIMIT; i++) {
+      if (!(await processGroup(row, chatId))) return;
+      const t = now();
+      // Under pressure the next rows go through claimHeads, which holds them back to be merged.
+      if (pacer.waitMs(chatId, t) > 0 || pacer.underPressure(chatId, t)) return;
+      row = await queue.claimThreadHead(row.threadId, t);
+    }
+  }
+
+  /** Claims due thread heads up to the concurrency limit and starts draining them. */
+  async function fill(): Promise<number> {
     const chatId = staffChat.id();
     if (chatId === null) return 0;
-    const now = clock.now().getTime();
-    if ((chatPausedUntil.get(chatId) ?? 0) > now) return 0;
-    const rows = await queue.claim(now, batchSize);
-    await Promise.all(rows.map((row) => process(row, chatId)));
+    const t = now();
+    if (pacer.waitMs(chatId, t) > 0) return 0;
+    const minAge = pacer.underPressure(chatId, t) ? holdMs : 0;
+    const rows = await queue.claimHeads(t, concurrency - active.size, [...active.keys()], minAge);
+    for (const row of rows) {
+      const work = drain(row, chatId)
+        .catch((error: unknown) => {
+          log.error('delivering a thread failed', { threadId: row.threadId, error: describe(error) });
+        })
+        .finally(() => {
+          active.delete(row.threadId);
+          wake();
+        });
+      active.set(row.threadId, work);
+    }
     return rows.length;
   }
 
   async function run() {
     while (running) {
       woken = false;
-      let handled = 0;
+      let claimed = 0;
       try {
-        handled = await tick();
+        claimed = await fill();
       } catch (err) {
         log.error('outbox pass failed', { error: describe(err) });
       }
       if (!running) break;
-      if (handled > 0) continue;
+      if (claimed > 0 && active.size < concurrency) continue;
       const chatId = staffChat.id();
-      const pausedFor = chatId === null ? 0 : (chatPausedUntil.get(chatId) ?? 0) - clock.now().getTime();
-      await sleep(Math.max(deps.options.pollMs, Math.min(pausedFor, 60_000)));
+      const wait = chatId === null ? 0 : pacer.waitMs(chatId, now());
+      await sleep(wait > 0 ? Math.min(wait, 60_000) : deps.options.pollMs);
     }
   }
 
   return {
     wake,
-    tick,
     start() {
       if (running) return;
       running = true;
       loop = run();
     },
-    /** Finishes the send in progress, then stops. */
+    /** Lets the sends in flight finish, then stops. */
     async stop() {
       running = false;
       wakeUp?.();
       await loop;
+      await Promise.all([...active.values()]);
       loop = null;
     },
   };

@@ -1,6 +1,7 @@
 import { createDatabase, migrateToLatest, rollbackAll, type Database } from '../../src/db/database';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
+const ALL = ['20261126000000_initial_schema', '20261126010000_links_per_message'];
 const TABLES = ['users', 'visitors', 'threads', 'messages', 'telegram_links', 'outbox', 'processed_updates', 'settings'];
 
 describe.each(databaseKinds)('migrations on %s', (kind) => {
@@ -17,7 +18,7 @@ describe.each(databaseKinds)('migrations on %s', (kind) => {
   });
 
   it('go up, down and up again, creating and removing every table', async () => {
-    expect(await migrateToLatest(db)).toEqual(['20261126000000_initial_schema']);
+    expect(await migrateToLatest(db)).toEqual(ALL);
     for (const t of TABLES) expect(await db.schema.hasTable(t)).toBe(true);
     // Running again applies nothing.
     expect(await migrateToLatest(db)).toEqual([]);
@@ -25,7 +26,7 @@ describe.each(databaseKinds)('migrations on %s', (kind) => {
     await rollbackAll(db);
     for (const t of TABLES) expect(await db.schema.hasTable(t)).toBe(false);
 
-    expect(await migrateToLatest(db)).toEqual(['20261126000000_initial_schema']);
+    expect(await migrateToLatest(db)).toEqual(ALL);
     for (const t of TABLES) expect(await db.schema.hasTable(t)).toBe(true);
   });
 
@@ -43,9 +44,15 @@ describe.each(databaseKinds)('migrations on %s', (kind) => {
     await expect(
       db('messages').insert({ thread_id: threadId, sender_type: 'visitor', content_text: 'hi again', visitor_id: visitorId, client_id: 'x1', created_at: now }),
     ).rejects.toThrow();
-    await db('telegram_links').insert({ thread_id: threadId, chat_id: -100, telegram_message_id: 5, direction: 'to_telegram', created_at: now });
-    await expect(
-      db('telegram_links').insert({ thread_id: threadId, chat_id: -100, telegram_message_id: 5, direction: 'from_telegram', created_at: now }),
-    ).rejects.toThrow();
+    const [{ id: messageId }] = await db('messages').select('id').where({ client_id: 'x1' });
+    const [{ id: otherId }] = await db('messages')
+      .insert({ thread_id: threadId, sender_type: 'visitor', content_text: 'merged', visitor_id: visitorId, client_id: 'x2', created_at: now })
+      .returning('id');
+    const link = { thread_id: threadId, chat_id: -100, telegram_message_id: 5, direction: 'to_telegram', created_at: now };
+    // One Telegram message may carry several stored messages (coalescing)...
+    await db('telegram_links').insert({ ...link, message_id: messageId });
+    await db('telegram_links').insert({ ...link, message_id: otherId });
+    // ...but each pair is recorded once.
+    await expect(db('telegram_links').insert({ ...link, message_id: messageId })).rejects.toThrow();
   });
 });

@@ -58,17 +58,18 @@ describe.each(databaseKinds)('the outbox worker against a failing Telegram, on %
     await v2.waitFor('message:status', (s) => s.id === w2.message.id);
 
     emu.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 2', retry_after: 2 }, 1);
-    const throttledAt = Date.now();
     const m1 = await v1.send('v1 during 429');
+    const refused = await emu.waitFor((c) => c.method === 'sendMessage' && c.error?.error_code === 429, { includeFailed: true });
+    // Another thread's message, written while the chat is paused, waits too.
+    await new Promise((r) => setTimeout(r, 50));
     const m2 = await v2.send('v2 during 429');
     await v1.waitFor('message:status', (s) => s.id === m1.message.id, 10000);
     await v2.waitFor('message:status', (s) => s.id === m2.message.id, 10000);
 
-    const refused = emu.calls.find((c: any) => c.method === 'sendMessage' && c.error?.error_code === 429)!;
-    const after = emu.calls.filter((c: any) => c.method === 'sendMessage' && c.ok && c.at > refused.at);
+    const after = emu.calls.filter((c) => c.method === 'sendMessage' && c.at > refused.at);
+    expect(after.length).toBeGreaterThanOrEqual(1);
     // Nothing was sent to the chat until retry_after had passed.
-    for (const c of after) expect(c.at - refused.at).toBeGreaterThanOrEqual(1900);
-    expect(Date.now() - throttledAt).toBeGreaterThanOrEqual(1900);
+    for (const c of after) expect(c.at - refused.at).toBeGreaterThanOrEqual(1950);
     const texts = textsInTelegram();
     expect(texts.filter((t) => t === 'v1 during 429')).toHaveLength(1);
     expect(texts.filter((t) => t === 'v2 during 429')).toHaveLength(1);
@@ -87,7 +88,7 @@ describe.each(databaseKinds)('the outbox worker against a failing Telegram, on %
     const row = await td.app.db('outbox').where({ message_id: bad.message.id }).first();
     expect(row.status).toBe('failed');
     expect(row.last_error).toContain('something permanent');
-    const health = await fetch(`${td.url}/health`).then((r) => r.json());
+    const health = (await fetch(`${td.url}/health`).then((r) => r.json())) as Record<string, any>;
     expect(health.outboxFailed).toBeGreaterThanOrEqual(1);
     v.close();
   });

@@ -34,6 +34,9 @@ export async function startTopicdesk(options: {
     LOG_LEVEL: 'info',
     LOG_FORMAT: 'json',
     OUTBOX_POLL_MS: '50',
+    // The emulator has no group limit unless a test sets one; pacing is tested on its own.
+    TELEGRAM_CHAT_SENDS_PER_MINUTE: '0',
+    OUTBOX_HOLD_MS: '300',
     ...db.env,
     ...(emulator ? { BOT_TOKEN: emulator.token, TELEGRAM_API_ROOT: emulator.apiRoot, STAFF_CHAT_ID: String(STAFF_CHAT_ID) } : {}),
     ...options.env,

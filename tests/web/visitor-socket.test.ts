@@ -60,7 +60,7 @@ describe.each(databaseKinds)('visitor protocol v1 without Telegram, on %s', (kin
     expect(await td.app.db('messages').where({ client_id: 'same-id' }).count({ n: '*' }).then((r) => Number(r[0].n))).toBe(1);
     expect(await td.app.db('outbox').where({ message_id: a.message.id }).count({ n: '*' }).then((r) => Number(r[0].n))).toBe(1);
     // The message waits in the outbox: Telegram is disabled.
-    const health = await fetch(`${td.url}/health`).then((r) => r.json());
+    const health = (await fetch(`${td.url}/health`).then((r) => r.json())) as Record<string, any>;
     expect(health).toMatchObject({ status: 'ok', db: 'ok', telegram: 'disabled' });
     expect(health.outbox).toBeGreaterThanOrEqual(1);
     v.close();

@@ -1,0 +1,55 @@
+/**
+ * Keeps topicdesk under Telegram's per-group limit (about 20 messages a minute)
+ * instead of running into it: counts sends per chat in a sliding minute, holds
+ * the last part of the budget for coalesced sends, and honours retry_after.
+ */
+export interface ChatPacer {
+  /** Milliseconds until a send to this chat may start (0 = now). */
+  waitMs(chatId: number, now: number): number;
+  /** True when the chat's budget is half spent or a 429 was seen lately: waiting messages should be merged. */
+  underPressure(chatId: number, now: number): boolean;
+  /** Takes a send slot if one is free now. */
+  tryReserve(chatId: number, now: number): boolean;
+  /** Telegram said 429: nothing goes to this chat until `until`. */
+  pause(chatId: number, until: number): void;
+}
+
+const WINDOW_MS = 60_000;
+
+export function createChatPacer(sendsPerMinute: number): ChatPacer {
+  const sends = new Map<number, number[]>();
+  const pausedUntil = new Map<number, number>();
+  const throttledAt = new Map<number, number>();
+
+  function recent(chatId: number, now: number): number[] {
+    const list = sends.get(chatId) ?? [];
+    while (list.length && list[0] <= now - WINDOW_MS) list.shift();
+    sends.set(chatId, list);
+    return list;
+  }
+
+  function waitMs(chatId: number, now: number): number {
+    const paused = Math.max(0, (pausedUntil.get(chatId) ?? 0) - now);
+    if (sendsPerMinute <= 0) return paused;
+    const list = recent(chatId, now);
+    const budget = list.length < sendsPerMinute ? 0 : list[list.length - sendsPerMinute] + WINDOW_MS - now;
+    return Math.max(paused, budget);
+  }
+
+  return {
+    waitMs,
+    underPressure(chatId, now) {
+      if (now - (throttledAt.get(chatId) ?? -Infinity) < WINDOW_MS) return true;
+      return sendsPerMinute > 0 && recent(chatId, now).length >= sendsPerMinute / 2;
+    },
+    tryReserve(chatId, now) {
+      if (waitMs(chatId, now) > 0) return false;
+      recent(chatId, now).push(now);
+      return true;
+    },
+    pause(chatId, until) {
+      pausedUntil.set(chatId, Math.max(pausedUntil.get(chatId) ?? 0, until));
+      throttledAt.set(chatId, Date.now());
+    },
+  };
+}
