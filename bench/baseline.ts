@@ -4,7 +4,7 @@ import path from 'node:path';
 import { connectVisitor, type VisitorClient } from '../tests/support/harness';
 import { TelegramEmulator } from '../tests/support/telegram-emulator';
 import { percentile } from './stats';
-import { startServerProcess } from './server-process';
+import { startServerProcess } from '../tests/support/server-process';
 
 const STAFF_CHAT_ID = -1001234567890;
 

@@ -83,7 +83,7 @@ const envSchema = z.object({
   HTTP_RATE_LIMIT_PER_MINUTE: int(1, 10000000).default(300),
   // Outbox tuning.
   OUTBOX_POLL_MS: int(10, 60000).default(1000),
-  OUTBOX_LEASE_SECONDS: int(5, 3600).default(60),
+  OUTBOX_LEASE_SECONDS: int(2, 3600).default(60),
   OUTBOX_MAX_ATTEMPTS: int(1, 1000).default(20),
   OUTBOX_CONCURRENCY: int(1, 256).default(16),
   OUTBOX_HOLD_MS: int(0, 600000).default(10000),

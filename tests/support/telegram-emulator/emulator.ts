@@ -131,6 +131,7 @@ export class TelegramEmulator {
   private readonly recorded: RecordedCall[] = [];
   private failures: FaultEntry<FaultSpec>[] = [];
   private hangs: FaultEntry<true>[] = [];
+  private heldAnswers: FaultEntry<true>[] = [];
   private latencyMs = 0;
   private readonly waiters = new Set<Waiter>();
   private readonly held = new Set<http.ServerResponse>();
@@ -309,6 +310,11 @@ export class TelegramEmulator {
     try {
       const value: unknown = await entry.handler(params, { onClientGone: (cb) => io.onClientGone(cb) });
       const result = value instanceof Described ? value.result : value;
+      if (this.takeFault(this.heldAnswers, name) !== undefined) {
+        // Telegram did the work (the message exists) but the answer never comes back, as when the sender dies mid-call.
+        this.record({ ...base, ok: true, result, heldAnswer: true });
+        return { kind: 'hang' };
+      }
       this.record({ ...base, ok: true, result, ...(io.isClientGone() ? { clientGone: true as const } : {}) });
       const body: Record<string, unknown> = { ok: true, result };
       if (value instanceof Described) body.description = value.description;
@@ -493,6 +499,11 @@ export class TelegramEmulator {
     this.hangs.push({ method: method.toLowerCase(), remaining: times, value: true });
   }
 
+  /** The next `times` calls to `method` take effect (e.g. the message is posted) but are never answered. */
+  acceptThenHangNext(method: string, times = 1): void {
+    this.heldAnswers.push({ method: method.toLowerCase(), remaining: times, value: true });
+  }
+
   /** Flood control for sends (send*, copyMessage, forwardMessage) into one chat; null removes it. */
   setChatRateLimit(chatId: number, spec: RateLimitSpec | null): void {
     this.limiter.set(chatId, spec);
@@ -509,6 +520,7 @@ export class TelegramEmulator {
     this.world.sent.length = 0;
     this.failures = [];
     this.hangs = [];
+    this.heldAnswers = [];
     this.latencyMs = 0;
     this.limiter.clear();
   }

@@ -56,6 +56,8 @@ export interface RecordedCall {
   clientGone?: true;
   /** 'webhook-reply' when the call came back in the body of a webhook response. */
   via: 'http' | 'webhook-reply';
+  /** acceptThenHangNext: the call took effect but its answer was never sent. */
+  heldAnswer?: true;
 }
 
 export type MemberStatus = 'creator' | 'administrator' | 'member' | 'left' | 'kicked';

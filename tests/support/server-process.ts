@@ -1,9 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 
 /** topicdesk as an operator runs it: dist/src/main.js in its own process. Resolves once it listens. */
-export async function startServerProcess(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const main = path.resolve(__dirname, '..', 'src', 'main.js');
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything the process wrote so far. */
+  output(): string;
+  /** SIGTERM, resolving on exit. */
+  stop(): Promise<void>;
+  /** SIGKILL: the process dies mid-whatever, as in a crash. */
+  kill(): Promise<void>;
+}
+
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  // Compiled: dist/tests/support → dist/src/main.js; under ts-jest: tests/support → dist/src/main.js.
+  const root = path.resolve(__dirname, '..', '..');
+  const main = fs.existsSync(path.join(root, 'src', 'main.js')) ? path.join(root, 'src', 'main.js') : path.join(root, 'dist', 'src', 'main.js');
   const child = spawn(process.execPath, [main], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -23,13 +37,17 @@ export async function startServerProcess(env: Record<string, string>): Promise<{
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
   });
+  const signal = (sig: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(sig);
+    });
   return {
     url: `http://127.0.0.1:${port}`,
     child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    output: () => out,
+    stop: () => signal('SIGTERM'),
+    kill: () => signal('SIGKILL'),
   };
 }

@@ -1,0 +1,85 @@
+import { connectVisitor, eventually, STAFF_CHAT_ID } from '../support/harness';
+import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { TelegramEmulator } from '../support/telegram-emulator';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+
+describe.each(databaseKinds)('kill -9 in the middle of a send, on %s', (kind) => {
+  let db: TestDatabase;
+  let emu: TelegramEmulator;
+  const servers: ServerProcess[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    emu = await TelegramEmulator.start();
+    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.kill();
+    await emu.stop();
+    await db.drop();
+  });
+
+  const start = async () => {
+    const s = await startServerProcess({
+      ...db.env,
+      BOT_TOKEN: emu.token,
+      TELEGRAM_API_ROOT: emu.apiRoot,
+      STAFF_CHAT_ID: String(STAFF_CHAT_ID),
+      OUTBOX_LEASE_SECONDS: '3',
+      OUTBOX_POLL_MS: '100',
+      TELEGRAM_CHAT_SENDS_PER_MINUTE: '0',
+    });
+    servers.push(s);
+    return s;
+  };
+
+  it('delivers every acknowledged message after a restart, with at most the one in-flight send repeated', async () => {
+    const first = await start();
+    const alice = await connectVisitor(first.url);
+    const bob = await connectVisitor(first.url);
+    const warm = await alice.send('alice 0');
+    await alice.waitFor('message:status', (s) => s.id === warm.message.id);
+
+    // The next send reaches Telegram, but its answer never comes back: the process dies first.
+    emu.acceptThenHangNext('sendMessage');
+    const acked: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      expect((await alice.send(`alice ${i}`)).ok).toBe(true);
+      acked.push(`alice ${i}`);
+    }
+    for (let i = 1; i <= 3; i++) {
+      expect((await bob.send(`bob ${i}`)).ok).toBe(true);
+      acked.push(`bob ${i}`);
+    }
+    const held = await emu.waitFor((c) => c.method === 'sendMessage' && c.heldAnswer === true, { includeFailed: true });
+    const inFlight = String(held.params.text);
+    await first.kill();
+    alice.close();
+    bob.close();
+
+    const second = await start();
+    // Each visitor message, whether sent alone or merged with others into one Telegram message ("[hh:mm:ss] text" lines).
+    const texts = () =>
+      emu.sentMessages(STAFF_CHAT_ID).flatMap((m) => {
+        const lines = (m.text ?? '').split('\n');
+        return lines.length > 1 ? lines.map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, '')) : lines;
+      });
+    await eventually(() => acked.every((t) => texts().includes(t)), { timeoutMs: 20000, what: 'every acked message in Telegram' });
+
+    const counts = new Map<string, number>();
+    for (const t of texts()) counts.set(t, (counts.get(t) ?? 0) + 1);
+    for (const t of ['alice 0', ...acked]) expect({ t, n: counts.get(t) }).toEqual({ t, n: t === inFlight ? 2 : 1 });
+
+    // Order per thread holds (first appearance).
+    const order = (prefix: string) => [...new Set(texts().filter((t) => t.startsWith(prefix)))];
+    expect(order('alice ')).toEqual(['alice 0', 'alice 1', 'alice 2', 'alice 3', 'alice 4', 'alice 5']);
+    expect(order('bob ')).toEqual(['bob 1', 'bob 2', 'bob 3']);
+
+    // The bookkeeping knows every message as delivered, and the visitor sees it.
+    const back = await connectVisitor(second.url, alice.session.token);
+    const history = await back.emit('history', {});
+    expect(history.messages.map((m: { status: string }) => m.status)).toEqual(Array(6).fill('delivered'));
+    back.close();
+    await second.stop();
+  });
+});
