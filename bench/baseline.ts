@@ -5,6 +5,7 @@ import { connectVisitor, type VisitorClient } from '../tests/support/harness';
 import { TelegramEmulator } from '../tests/support/telegram-emulator';
 import { percentile } from './stats';
 import { startServerProcess } from '../tests/support/server-process';
+import { createBenchDatabase } from './bench-database';
 
 const STAFF_CHAT_ID = -1001234567890;
 
@@ -20,6 +21,7 @@ export interface BaselineResult {
   database: string;
   cache: string;
   messages: number;
+  telegramSends: number;
   messagesPerSecond: number;
   sendP50: number;
   sendP99: number;
@@ -38,21 +40,10 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
   emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
   const staff = emu.addUser({ id: 9001, first_name: 'Staff', is_bot: false });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-bench-'));
-  let dbName: string | null = null;
-  let databaseUrl: string | undefined;
-  if (o.database === 'postgres') {
-    const knex = (await import('knex')).default;
-    const admin = knex({ client: 'pg', connection: o.databaseUrl });
-    dbName = `topicdesk_bench_${process.pid}_${Date.now()}`;
-    await admin.raw(`create database ${dbName}`);
-    await admin.destroy();
-    const u = new URL(o.databaseUrl!);
-    u.pathname = `/${dbName}`;
-    databaseUrl = u.toString();
-  }
+  const database = await createBenchDatabase(o.database, o.databaseUrl);
   const server = await startServerProcess({
     DATA_DIR: dataDir,
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...database.env,
     BOT_TOKEN: emu.token,
     TELEGRAM_API_ROOT: emu.apiRoot,
     STAFF_CHAT_ID: String(STAFF_CHAT_ID),
@@ -82,15 +73,27 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
       }),
     );
     const total = o.visitors * o.messagesPerVisitor;
-    const delivered = () => emu.calls.filter((c) => c.ok && c.method === 'sendMessage' && String(c.params.text).startsWith('bench '));
+    // A Telegram message carries one visitor message, or several merged as "[hh:mm:ss] text" lines.
+    const deliveredAt = () => {
+      const at = new Map<string, number>();
+      for (const c of emu.calls) {
+        if (!c.ok || c.method !== 'sendMessage') continue;
+        const lines = String(c.params.text).split('\n');
+        for (const l of lines.length > 1 ? lines.map((x) => x.replace(/^\[\d\d:\d\d:\d\d\] /, '')) : lines) {
+          if (l.startsWith('bench ') && !at.has(l)) at.set(l, c.at);
+        }
+      }
+      return at;
+    };
     const deadline = Date.now() + 300_000;
-    while (delivered().length < total) {
-      if (Date.now() > deadline) throw new Error(`only ${delivered().length}/${total} delivered`);
+    while (deliveredAt().size < total) {
+      if (Date.now() > deadline) throw new Error(`only ${deliveredAt().size}/${total} delivered`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const calls = delivered();
-    const lastAt = Math.max(...calls.map((c) => c.at));
-    const sendLatencies = calls.map((c) => c.at - sentAt.get(String(c.params.text))!);
+    const arrivals = deliveredAt();
+    const lastAt = Math.max(...arrivals.values());
+    const sendLatencies = [...arrivals].map(([text, at]) => at - sentAt.get(text)!);
+    const telegramSends = emu.calls.filter((c) => c.ok && c.method === 'sendMessage' && String(c.params.text).includes('bench ')).length;
 
     // Staff → visitor, through each visitor's topic.
     const topicByVisitor = new Map<number, number>();
@@ -129,6 +132,7 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
       database: o.database,
       cache: o.cacheTtlSeconds > 0 ? 'on' : 'off',
       messages: total,
+      telegramSends,
       messagesPerSecond: (total * 1000) / Math.max(1, lastAt - start),
       sendP50: percentile(sendLatencies, 50),
       sendP99: percentile(sendLatencies, 99),
@@ -142,11 +146,6 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
     await server.stop();
     await emu.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
-    if (dbName) {
-      const knex = (await import('knex')).default;
-      const admin = knex({ client: 'pg', connection: o.databaseUrl });
-      await admin.raw(`drop database if exists ${dbName} with (force)`);
-      await admin.destroy();
-    }
+    await database.drop();
   }
 }

@@ -1,11 +1,14 @@
 import { runBaseline, type BaselineResult } from './baseline';
+import { runGroupLimit, type GroupLimitResult } from './group-limit';
 import { printTable } from './stats';
 
 /**
  * `npm run bench`. Set BENCH_DATABASE_URL (default: the local test PostgreSQL,
- * skipped when unreachable) for the PostgreSQL rows; BENCH_VISITORS / BENCH_MESSAGES to scale.
+ * skipped when unreachable) for the PostgreSQL rows; BENCH_VISITORS / BENCH_MESSAGES to scale
+ * the baseline; BENCH_ONLY=baseline|group-limit runs one scenario.
  */
 async function main() {
+  const only = process.env.BENCH_ONLY;
   const visitors = Number(process.env.BENCH_VISITORS ?? 200);
   const messagesPerVisitor = Number(process.env.BENCH_MESSAGES ?? 20);
   const pgUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -13,6 +16,11 @@ async function main() {
   if (await reachable(pgUrl)) databases.push('postgres');
   else process.stderr.write(`PostgreSQL at ${pgUrl} is not reachable; PostgreSQL rows skipped\n`);
 
+  if (!only || only === 'baseline') await baseline(databases, pgUrl, visitors, messagesPerVisitor);
+  if (!only || only === 'group-limit') await groupLimit(databases, pgUrl);
+}
+
+async function baseline(databases: Array<'sqlite' | 'postgres'>, pgUrl: string, visitors: number, messagesPerVisitor: number) {
   const results: BaselineResult[] = [];
   for (const database of databases) {
     for (const cacheTtlSeconds of [180, 0]) {
@@ -23,8 +31,24 @@ async function main() {
   process.stdout.write(
     `\nBaseline: ${visitors} concurrent visitors × ${messagesPerVisitor} messages over loopback, emulator answering at once (times in ms)\n\n` +
       printTable(
-        ['database', 'cache', 'messages', 'msg/s', 'send→Telegram p50', 'p99', 'staff→visitor p50', 'p99', 'history/s', 'history p99'],
-        results.map((r) => [r.database, r.cache, r.messages, r.messagesPerSecond, r.sendP50, r.sendP99, r.staffP50, r.staffP99, r.historyPerSecond, r.historyP99]),
+        ['database', 'cache', 'messages', 'Telegram sends', 'msg/s', 'send→Telegram p50', 'p99', 'staff→visitor p50', 'p99', 'history/s', 'history p99'],
+        results.map((r) => [r.database, r.cache, r.messages, r.telegramSends, r.messagesPerSecond, r.sendP50, r.sendP99, r.staffP50, r.staffP99, r.historyPerSecond, r.historyP99]),
+      ) +
+      '\n',
+  );
+}
+
+async function groupLimit(databases: Array<'sqlite' | 'postgres'>, pgUrl: string) {
+  const results: GroupLimitResult[] = [];
+  for (const database of databases) {
+    process.stderr.write(`group limit: ${database}, 30 visitors × 10 messages in 10 s, 20 sends/60 s…\n`);
+    results.push(await runGroupLimit({ database, databaseUrl: pgUrl }));
+  }
+  process.stdout.write(
+    `\nGroup limit: the emulator allows 20 sends per 60 s into the staff chat; 30 visitors with topics send 10 messages each within 10 s (target: all in Telegram within 120 s)\n\n` +
+      printTable(
+        ['database', 'messages', 'last in Telegram (s)', 'Telegram sends', '429s', 'lost', 'duplicates'],
+        results.map((r) => [r.database, r.messages, r.lastInTelegramSeconds, r.telegramSends, r.refused429, r.lost, r.duplicates]),
       ) +
       '\n',
   );

@@ -93,6 +93,26 @@ describe.each(databaseKinds)('the outbox worker against a failing Telegram, on %
     v.close();
   });
 
+  it('a thread waiting out a failure does not hold up other threads', async () => {
+    const a = await connectVisitor(td.url);
+    const b = await connectVisitor(td.url);
+    const wa = await a.send('A warm');
+    const wb = await b.send('B warm');
+    await a.waitFor('message:status', (s) => s.id === wa.message.id);
+    await b.waitFor('message:status', (s) => s.id === wb.message.id);
+
+    emu.failNext('sendMessage', { error_code: 502, description: 'Bad Gateway' }, 1);
+    const stuck = await a.send('A in backoff');
+    await emu.waitFor((c) => c.method === 'sendMessage' && c.error?.error_code === 502, { includeFailed: true });
+    const other = await b.send('B goes on');
+    await b.waitFor('message:status', (s) => s.id === other.message.id, 3000);
+    await a.waitFor('message:status', (s) => s.id === stuck.message.id, 10000);
+    const order = emu.sentMessages(STAFF_CHAT_ID).map((m) => m.text);
+    expect(order.indexOf('B goes on')).toBeLessThan(order.indexOf('A in backoff'));
+    a.close();
+    b.close();
+  });
+
   it('recreates a topic deleted by hand and reopens one closed by hand, losing nothing', async () => {
     const v = await connectVisitor(td.url);
     const first = await v.send('topic lifecycle 1');

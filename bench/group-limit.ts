@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectVisitor, type VisitorClient } from '../tests/support/harness';
+import { startServerProcess } from '../tests/support/server-process';
+import { TelegramEmulator } from '../tests/support/telegram-emulator';
+import { createBenchDatabase } from './bench-database';
+
+const STAFF_CHAT_ID = -1001234567890;
+
+export interface GroupLimitResult {
+  database: string;
+  messages: number;
+  lastInTelegramSeconds: number;
+  telegramSends: number;
+  refused429: number;
+  lost: number;
+  duplicates: number;
+}
+
+/**
+ * Telegram's group limit, enforced by the emulator (20 sends per 60 s into the
+ * staff chat): 30 visitors whose threads already have topics each send 10
+ * messages within 10 s. topicdesk runs with its production defaults.
+ */
+export async function runGroupLimit(o: { database: 'sqlite' | 'postgres'; databaseUrl?: string }): Promise<GroupLimitResult> {
+  const emu = await TelegramEmulator.start();
+  emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-bench-'));
+  const database = await createBenchDatabase(o.database, o.databaseUrl);
+  const env = {
+    DATA_DIR: dataDir,
+    ...database.env,
+    BOT_TOKEN: emu.token,
+    TELEGRAM_API_ROOT: emu.apiRoot,
+    STAFF_CHAT_ID: String(STAFF_CHAT_ID),
+    MAX_CONNECTIONS_PER_IP: '1000',
+  };
+  const visitors: VisitorClient[] = [];
+  try {
+    // Set-up, unthrottled: 30 threads with their topics.
+    const setup = await startServerProcess({ ...env, TELEGRAM_CHAT_SENDS_PER_MINUTE: '0' });
+    const tokens: string[] = [];
+    for (let v = 0; v < 30; v++) {
+      const c = await connectVisitor(setup.url);
+      const first = await c.send(`visitor ${v} says hello`);
+      await c.waitFor('message:status', (s) => s.id === first.message.id, 30000);
+      tokens.push(c.session.token);
+      c.close();
+    }
+    await setup.stop();
+
+    emu.reset();
+    emu.setChatRateLimit(STAFF_CHAT_ID, { limit: 20, windowMs: 60_000 });
+    const server = await startServerProcess(env); // production defaults
+    for (const token of tokens) visitors.push(await connectVisitor(server.url, token));
+
+    const expected: string[] = [];
+    const start = Date.now();
+    await Promise.all(
+      visitors.map(async (c, v) => {
+        for (let n = 0; n < 10; n++) {
+          const text = `v${v} message ${n}`;
+          expected.push(text);
+          const res = await c.send(text);
+          if (!res.ok) throw new Error(`send refused: ${JSON.stringify(res)}`);
+          await new Promise((r) => setTimeout(r, 900 + Math.random() * 200));
+        }
+      }),
+    );
+    const lines = () =>
+      emu.sentMessages(STAFF_CHAT_ID).flatMap((m) => {
+        const parts = (m.text ?? '').split('\n');
+        return parts.length > 1 ? parts.map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, '')) : parts;
+      });
+    const deadline = Date.now() + 600_000;
+    while (!expected.every((t) => lines().includes(t)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const lastAt = Math.max(...emu.calls.filter((c) => c.ok && c.method === 'sendMessage').map((c) => c.at));
+    const seen = lines();
+    const counts = new Map<string, number>();
+    for (const l of seen) counts.set(l, (counts.get(l) ?? 0) + 1);
+    await server.stop();
+    return {
+      database: o.database,
+      messages: expected.length,
+      lastInTelegramSeconds: (lastAt - start) / 1000,
+      telegramSends: emu.calls.filter((c) => c.ok && c.method === 'sendMessage').length,
+      refused429: emu.calls.filter((c) => c.error?.error_code === 429).length,
+      lost: expected.filter((t) => !counts.has(t)).length,
+      duplicates: expected.reduce((n, t) => n + Math.max(0, (counts.get(t) ?? 0) - 1), 0),
+    };
+  } finally {
+    for (const v of visitors) v.close();
+    await emu.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    await database.drop();
+  }
+}

@@ -1,0 +1,67 @@
+import { connectVisitor, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
+import { TelegramEmulator } from '../support/telegram-emulator';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+
+describe.each(databaseKinds)('under the group limit, on %s', (kind) => {
+  let db: TestDatabase;
+  let emu: TelegramEmulator;
+  let td: RunningTopicdesk;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    emu = await TelegramEmulator.start();
+    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+    emu.setChatRateLimit(STAFF_CHAT_ID, { limit: 20, windowMs: 60_000 }); // Telegram's group limit
+    td = await startTopicdesk({ db, emulator: emu, env: { TELEGRAM_CHAT_SENDS_PER_MINUTE: '20', OUTBOX_HOLD_MS: '1500' } });
+  });
+  afterAll(async () => {
+    await td.stop();
+    await emu.stop();
+    await db.drop();
+  });
+
+  it('paces itself below the limit and merges waiting messages, each still mapped to the Telegram message that carried it', async () => {
+    const visitors: VisitorClient[] = [];
+    for (let v = 0; v < 4; v++) {
+      const c = await connectVisitor(td.url);
+      const warm = await c.send(`v${v} hello`);
+      await c.waitFor('message:status', (s) => s.id === warm.message.id);
+      visitors.push(c);
+    }
+
+    const ids = new Map<string, number>();
+    await Promise.all(
+      visitors.map(async (c, v) => {
+        for (let n = 0; n < 8; n++) {
+          const text = `v${v} burst ${n}`;
+          ids.set(text, (await c.send(text)).message.id);
+        }
+      }),
+    );
+    await Promise.all(
+      visitors.map((c, v) => c.waitFor('message:status', (s) => s.id === ids.get(`v${v} burst 7`), 20000)),
+    );
+
+    const sends = emu.calls.filter((c) => c.method === 'sendMessage');
+    expect(sends.filter((c) => !c.ok)).toEqual([]); // never ran into a 429
+    const delivered = emu.sentMessages(STAFF_CHAT_ID);
+    expect(delivered.length).toBeLessThan(4 + 32); // merged
+    const lines = delivered.flatMap((m) => (m.text ?? '').split('\n').map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, '')));
+    for (const text of ids.keys()) expect({ text, n: lines.filter((l) => l === text).length }).toEqual({ text, n: 1 });
+
+    // Every merged message maps to the Telegram message that carried it, in its own thread's topic.
+    for (const [text, id] of ids) {
+      const links = await td.app.store.telegramLinks.listForMessage(id);
+      expect(links).toHaveLength(1);
+      const carrier = delivered.find((m) => m.message_id === links[0].telegramMessageId)!;
+      expect(carrier.text).toContain(text);
+      const thread = await td.app.store.threads.findById(links[0].threadId);
+      expect(carrier.message_thread_id).toBe(thread!.topicId);
+      const routed = await td.app.store.telegramLinks.findByTelegramMessage(STAFF_CHAT_ID, carrier.message_id);
+      expect(routed!.threadId).toBe(links[0].threadId);
+    }
+    const merged = delivered.find((m) => (m.text ?? '').includes('\n'))!;
+    expect(merged.text).toMatch(/^\[\d\d:\d\d:\d\d\] v\d burst \d\n\[\d\d:\d\d:\d\d\] v\d burst \d/);
+    for (const c of visitors) c.close();
+  });
+});
