@@ -78,7 +78,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const tg = config.telegram;
   if (tg.enabled) {
     // The outbox speaks to Telegram without auto-retry: its retry policy is persistent and per chat.
-    const outboxApi = new Api(tg.token, { apiRoot: tg.apiRoot, timeoutSeconds: 30 });
+    const outboxApi = new Api(tg.token, { apiRoot: tg.apiRoot, timeoutSeconds: config.outbox.sendTimeoutSeconds });
     const workerId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     worker = createOutboxWorker({
       store,

@@ -86,6 +86,7 @@ const envSchema = z.object({
   OUTBOX_LEASE_SECONDS: int(2, 3600).default(60),
   OUTBOX_MAX_ATTEMPTS: int(1, 1000).default(20),
   OUTBOX_CONCURRENCY: int(1, 256).default(16),
+  OUTBOX_SEND_TIMEOUT_SECONDS: int(1, 600).default(30),
   OUTBOX_HOLD_MS: int(0, 600000).default(10000),
   TELEGRAM_CHAT_SENDS_PER_MINUTE: int(0, 100000).default(20),
   CACHE_TTL_SECONDS: int(0, 86400).default(180),
@@ -122,7 +123,7 @@ export interface Config {
     connectionsPerIp: number;
     httpPerMinute: number;
   };
-  outbox: { pollMs: number; leaseSeconds: number; maxAttempts: number; concurrency: number; holdMs: number; chatSendsPerMinute: number };
+  outbox: { pollMs: number; leaseSeconds: number; maxAttempts: number; concurrency: number; holdMs: number; chatSendsPerMinute: number; sendTimeoutSeconds: number };
   cacheTtlSeconds: number;
   shutdownTimeoutMs: number;
 }
@@ -199,6 +200,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
       concurrency: e.OUTBOX_CONCURRENCY,
       holdMs: e.OUTBOX_HOLD_MS,
       chatSendsPerMinute: e.TELEGRAM_CHAT_SENDS_PER_MINUTE,
+      sendTimeoutSeconds: e.OUTBOX_SEND_TIMEOUT_SECONDS,
     },
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -22,7 +22,7 @@ describe.each(databaseKinds)('the outbox worker against a failing Telegram, on %
     db = await createTestDatabase(kind);
     emu = await TelegramEmulator.start();
     emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    td = await startTopicdesk({ db, emulator: emu });
+    td = await startTopicdesk({ db, emulator: emu, env: { OUTBOX_SEND_TIMEOUT_SECONDS: '2' } });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
   });
   afterAll(async () => {
@@ -46,6 +46,19 @@ describe.each(databaseKinds)('the outbox worker against a failing Telegram, on %
     expect(texts.filter((t) => t.startsWith('after 500'))).toEqual(['after 500 #1', 'after 500 #2']);
     expect(emu.calls.filter((c: any) => c.method === 'sendMessage' && !c.ok && c.error?.error_code === 500)).toHaveLength(2);
     expect(a.message.status).toBe('stored');
+    v.close();
+  });
+
+  it('a send that times out is retried, and everything arrives afterwards', async () => {
+    const v = await connectVisitor(td.url);
+    const w = await v.send('before the hang');
+    await v.waitFor('message:status', (s) => s.id === w.message.id);
+    emu.hangNext('sendMessage', 1);
+    const m = await v.send('after a hang');
+    await v.waitFor('message:status', (s) => s.id === m.message.id, 15000);
+    const attempts = emu.calls.filter((c) => c.method === 'sendMessage' && c.params.text === 'after a hang');
+    expect(attempts.length).toBe(2); // the hung one, then the retry
+    expect(emu.sentMessages(STAFF_CHAT_ID).filter((x) => x.text === 'after a hang')).toHaveLength(1);
     v.close();
   });
 
