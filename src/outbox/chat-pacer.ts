@@ -14,7 +14,8 @@ export interface ChatPacer {
   pause(chatId: number, until: number): void;
 }
 
-const WINDOW_MS = 60_000;
+/** Telegram's window is a minute; a second of margin absorbs clock and network skew at the window's edge. */
+const WINDOW_MS = 61_000;
 
 export function createChatPacer(sendsPerMinute: number): ChatPacer {
   const sends = new Map<number, number[]>();
