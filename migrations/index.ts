@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './20261126000000_initial_schema';
 import * as linksPerMessage from './20261126010000_links_per_message';
+import * as staffTools from './20261126020000_staff_tools';
+import * as otp from './20261126030000_otp';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,6 +13,8 @@ interface Migration {
 const migrations: Array<[name: string, migration: Migration]> = [
   ['20261126000000_initial_schema', initialSchema],
   ['20261126010000_links_per_message', linksPerMessage],
+  ['20261126020000_staff_tools', staffTools],
+  ['20261126030000_otp', otp],
 ];
 
 /**

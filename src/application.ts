@@ -12,6 +12,10 @@ import { createCache } from './db/cache';
 import { createStore } from './db/store';
 import { createProcessedUpdates } from './db/processed-updates';
 import { createChatService } from './domain/chat-service';
+import { createStaffService } from './domain/staff-service';
+import { loadSupportStatus } from './domain/support-status';
+import { createLoginTokens, registerStaffCommands } from './bot/features/staff-commands';
+import { issueClaimCode } from './bot/features/claim';
 import { systemClock, type Clock } from './domain/ports';
 import { loadStaffChat } from './staff-chat';
 import { createOutboxQueue } from './outbox/outbox-queue';
@@ -23,6 +27,11 @@ import type { BotContext } from './bot/context';
 import { createSocketNotifier } from './web/socket-notifier';
 import { registerVisitorSocket } from './web/visitor-socket';
 import { createHttpApp, type HealthReport } from './web/http-app';
+import { createOriginPolicy } from './web/origin-policy';
+import { createOtpService } from './domain/otp-service';
+import { createConversationStorage } from './db/conversation-storage';
+import { createIdentityRooms } from './web/identity-rooms';
+import { createOtpSocketHandlers } from './web/otp-socket';
 import type { ClientToServerEvents, ServerToClientEvents } from './web/protocol';
 
 export interface ApplicationOptions {
@@ -60,8 +69,12 @@ export async function createApplication({ config, logger, clock = systemClock, b
     res.end();
   };
   const httpServer = http.createServer((req, res) => handleRequest(req, res));
+  const origins = createOriginPolicy({ widgetOrigins: config.widgetOrigins, publicUrl: config.publicUrl });
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     serveClient: true,
+    // WIDGET_ORIGINS: browser pages elsewhere may open sockets only from the allowed sites.
+    cors: { origin: (origin, callback) => callback(null, origins.allowsOrigin(origin)), credentials: false },
+    allowRequest: origins.allowRequest,
     maxHttpBufferSize: 64 * 1024,
     pingInterval: 20_000,
     pingTimeout: 20_000,
@@ -70,7 +83,13 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const notifier = createSocketNotifier(io);
 
   let worker: OutboxWorker | null = null;
-  const chat = createChatService({ store, notifier, delivery: { wake: () => worker?.wake() }, clock });
+  const support = await loadSupportStatus(store.settings);
+  const chat = createChatService({ store, notifier, delivery: { wake: () => worker?.wake() }, clock, support });
+  const staff = createStaffService({ store, notifier, support, clock });
+  // Identity over Telegram (docs/identity.md) needs the bot, so it exists only with a token.
+  const otp = config.telegram.enabled
+    ? createOtpService({ store, notifier, rooms: createIdentityRooms(io), delivery: { wake: () => worker?.wake() }, clock, secret: config.sessionSecret ?? config.telegram.token })
+    : null;
 
   let bot: TopicdeskBot | null = null;
   let runner: RunnerHandle | null = null;
@@ -96,7 +115,25 @@ export async function createApplication({ config, logger, clock = systemClock, b
         holdMs: config.outbox.holdMs,
       },
     });
-    bot = createBot({ token: tg.token, apiRoot: tg.apiRoot, botInfo, chat, store, staffChat, processedUpdates, clock, logger });
+    bot = createBot({
+      token: tg.token,
+      apiRoot: tg.apiRoot,
+      botInfo,
+      chat,
+      staff,
+      store,
+      staffChat,
+      processedUpdates,
+      clock,
+      logger,
+      publicUrl: config.publicUrl,
+      loginTokens: createLoginTokens(db),
+      otp: otp ? { service: otp, storage: createConversationStorage(db, () => clock.now()) } : undefined,
+      onClaimed: (chatId) => {
+        log.info('staff chat claimed', { staffChat: chatId });
+        worker?.wake();
+      },
+    });
   } else {
     log.warn('BOT_TOKEN is not set: Telegram is disabled. Visitors can still write; their messages wait in the outbox until a token is configured.');
   }
@@ -123,6 +160,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     logger,
     trustProxy: config.trustProxy,
     httpPerMinute: config.limits.httpPerMinute,
+    frameAncestors: origins.frameAncestors,
     health,
     telegramWebhook:
       bot && tg.enabled && tg.mode.kind === 'webhook' ? webhookCallback(bot, 'express', { secretToken: tg.mode.secret }) : undefined,
@@ -135,7 +173,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
     logger,
     trustProxy: config.trustProxy,
     limits: config.limits,
-    supportStatus: () => ({ status: 'online', message: null }),
+    supportStatus: () => support.get(),
+    otp: createOtpSocketHandlers({ otp, botUsername: () => (bot?.isInited() ? bot.botInfo.username : null), logger }),
   });
 
   let stopping = false;
@@ -159,7 +198,15 @@ export async function createApplication({ config, logger, clock = systemClock, b
         }
         telegramState = 'ok';
         log.info('connected to Telegram', { bot: bot.botInfo.username, mode: tg.mode.kind, staffChat: staffChat.id() });
-        if (staffChat.id() === null) log.warn('No staff chat yet: set STAFF_CHAT_ID. Messages wait in the outbox until then.');
+        const staffChatId = staffChat.id();
+        if (staffChatId === null) {
+          const code = await issueClaimCode(store.settings);
+          log.warn(
+            `No staff chat yet. Add @${bot.botInfo.username} to your support supergroup (topics on, bot admin with "Manage topics") and send there: /claim ${code}  — or set STAFF_CHAT_ID. Messages wait in the outbox until then.`,
+          );
+        } else {
+          await registerStaffCommands(bot.api, staffChatId).catch((error) => log.warn('registering the staff commands failed', { error }));
+        }
         return;
       } catch (error) {
         telegramState = 'error';
@@ -175,6 +222,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     db,
     store,
     chat,
+    staff,
     io,
     httpServer,
     get bot() {

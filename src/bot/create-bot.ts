@@ -9,6 +9,12 @@ import type { StaffChat } from '../staff-chat';
 import type { BotContext } from './context';
 import { textsFor } from './texts';
 import { createStaffRepliesFeature } from './features/staff-replies';
+import { createStaffCommandsFeature, type StaffCommandsDeps } from './features/staff-commands';
+import { createClaimFeature } from './features/claim';
+import { createPrivateChatFeature } from './features/private-chat';
+import { createOtpFeature, type OtpConversationStorage } from './features/otp';
+import type { OtpService } from '../domain/otp-service';
+import type { StaffService } from '../domain/staff-service';
 
 export interface BotDeps {
   token: string;
@@ -19,6 +25,13 @@ export interface BotDeps {
   store: Store;
   staffChat: StaffChat;
   processedUpdates: ProcessedUpdates;
+  staff: StaffService;
+  publicUrl: string;
+  loginTokens: StaffCommandsDeps['loginTokens'];
+  /** A chat was claimed as the staff chat (outbox can start). */
+  onClaimed: (chatId: number) => void;
+  /** Identity over Telegram (docs/identity.md): the OTP service and where its conversations are kept. */
+  otp?: { service: OtpService; storage: OtpConversationStorage };
   clock: Clock;
   logger: Logger;
 }
@@ -68,7 +81,12 @@ export function createBot(deps: BotDeps) {
     await processedUpdates.record(updateId, clock.now());
   });
 
+  bot.use(createClaimFeature({ staffChat: deps.staffChat, settings: deps.store.settings, onClaimed: deps.onClaimed }));
+  bot.use(createStaffCommandsFeature(deps));
   bot.use(createStaffRepliesFeature(deps));
+  // Features for private chats (identity verification) go here, before the catch-all below.
+  if (deps.otp) bot.use(createOtpFeature({ otp: deps.otp.service, storage: deps.otp.storage, clock, logger }));
+  bot.use(createPrivateChatFeature());
 
   bot.catch((err) => log.error('bot error', { error: err.error }));
   return bot;

@@ -116,6 +116,23 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
       }
       return fromDatabase(threadIds, q);
     },
+    async updateText(id, text) {
+      const before = await findById(id);
+      if (!before) throw new Error(`message ${id} not found`);
+      await db('messages').where({ id }).update({ content_text: text });
+      invalidate([cacheKeys.recentMessages(before.threadId)]);
+      return { ...before, text };
+    },
+    async countsBySender(threadId) {
+      const rows: Array<{ sender_type: string; n: number | string }> = await db('messages')
+        .where({ thread_id: threadId })
+        .groupBy('sender_type')
+        .select('sender_type')
+        .count({ n: '*' });
+      const counts: Record<Sender, number> = { visitor: 0, staff: 0, system: 0 };
+      for (const r of rows) counts[r.sender_type as Sender] = num(r.n);
+      return counts;
+    },
     async markDelivered(threadId, ids) {
       if (ids.length === 0) return;
       await db('messages').whereIn('id', ids).andWhere({ thread_id: threadId }).update({ status: 'delivered' });

@@ -14,6 +14,17 @@ export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
         created_at: now.getTime(),
       });
     },
+    async enqueueTopicRename({ threadId, now }) {
+      await db('outbox').insert({
+        thread_id: threadId,
+        message_id: null,
+        kind: 'topic_rename',
+        status: 'pending',
+        attempts: 0,
+        available_at: now.getTime(),
+        created_at: now.getTime(),
+      });
+    },
     async complete(rowId, workerId, now) {
       const n = await db('outbox')
         .where({ id: rowId, status: 'pending', locked_by: workerId })

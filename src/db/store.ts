@@ -8,6 +8,9 @@ import { createSettingsRepository } from './settings-repository';
 import { createTelegramLinkRepository } from './telegram-link-repository';
 import { createThreadRepository } from './thread-repository';
 import { createVisitorRepository } from './visitor-repository';
+import { createStatsRepository } from './stats-repository';
+import { createOtpRepository } from './otp-repository';
+import { createUserRepository } from './user-repository';
 
 function createRepositories(ctx: RepoContext): Repositories {
   return {
@@ -17,6 +20,9 @@ function createRepositories(ctx: RepoContext): Repositories {
     telegramLinks: createTelegramLinkRepository(ctx),
     outbox: createOutboxRepository(ctx),
     settings: createSettingsRepository(ctx),
+    stats: createStatsRepository(ctx),
+    users: createUserRepository(ctx),
+    otp: createOtpRepository(ctx),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { ThreadRepository } from '../domain/ports';
 import type { Thread, ThreadStatus } from '../domain/types';
 import { cacheKeys } from './cache';
@@ -45,20 +46,35 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
     return thread;
   }
 
+  /**
+   * A visitor's threads: its own and, once it is verified, every thread of its user
+   * (all the user's visitors, i.e. devices) — see docs/identity.md.
+   */
+  const ofVisitor = (visitorId: number) => (q: Knex.QueryBuilder) =>
+    q.where('visitor_id', visitorId).orWhereIn('user_id', db('visitors').select('user_id').where('id', visitorId).whereNotNull('user_id'));
+
   return {
     async create({ visitorId, ref, now }) {
       const [row] = await db('threads')
-        .insert({ visitor_id: visitorId, ref, status: 'open', last_activity: now.getTime(), created_at: now.getTime() })
+        .insert({
+          visitor_id: visitorId,
+          // A verified visitor's new thread belongs to its user from the start.
+          user_id: db('visitors').select('user_id').where({ id: visitorId }),
+          ref,
+          status: 'open',
+          last_activity: now.getTime(),
+          created_at: now.getTime(),
+        })
         .returning('id');
       return (await loadById(num(typeof row === 'object' ? row.id : row)))!;
     },
     findById,
     async findLatestForVisitor(visitorId) {
-      const row = await db('threads').where({ visitor_id: visitorId }).orderBy('id', 'desc').first();
+      const row = await db('threads').where(ofVisitor(visitorId)).orderBy('id', 'desc').first();
       return row ? toThread(row) : null;
     },
     async listForVisitor(visitorId) {
-      const rows: ThreadRow[] = await db('threads').where({ visitor_id: visitorId }).orderBy('id', 'asc');
+      const rows: ThreadRow[] = await db('threads').where(ofVisitor(visitorId)).orderBy('id', 'asc');
       return rows.map(toThread);
     },
     async findByTopic(chatId, topicId) {
@@ -90,6 +106,11 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
     async touch(id, now) {
       await db('threads').where({ id }).update({ last_activity: now.getTime() });
       invalidate([cacheKeys.thread(id)]);
+    },
+    async listOpen({ limit, offset }) {
+      const rows: ThreadRow[] = await db('threads').where({ status: 'open' }).orderBy([{ column: 'last_activity', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit).offset(offset);
+      const [count] = await db('threads').where({ status: 'open' }).count({ n: '*' });
+      return { threads: rows.map(toThread), total: num(count?.n ?? 0) };
     },
   };
 }

@@ -54,6 +54,16 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
       if (!visitor) throw new Error(`visitor ${id} vanished`);
       return visitor;
     },
+    async setBlocked(id, blocked) {
+      await db('visitors').where({ id }).update({ blocked });
+    },
+    async setLastPage(id, page) {
+      await db('visitors').where({ id }).update({ last_page: page.slice(0, 512) });
+    },
+    async lastPage(id) {
+      const row = await db('visitors').where({ id }).first('last_page');
+      return row?.last_page ?? null;
+    },
     async touch(id, now) {
       await db('visitors').where({ id }).update({ last_seen_at: now.getTime() });
     },

@@ -2,13 +2,19 @@ import { DomainError } from './errors';
 import type { Clock, DeliveryQueue, Store, VisitorNotifier } from './ports';
 import type { Message, MessageId, Thread, ThreadId, Visitor } from './types';
 import { hashToken, newThreadRef, newVisitorToken } from './tokens';
+import type { SupportStatusStore } from './support-status';
 
 export interface ChatServiceDeps {
   store: Store;
   notifier: VisitorNotifier;
   delivery: DeliveryQueue;
   clock: Clock;
+  /** Online/away; while away, a visitor writing after a silence gets the away message. */
+  support?: SupportStatusStore;
 }
+
+/** While support is away, a visitor's first message after this much silence gets the away message. */
+export const AWAY_REPLY_AFTER_MS = 30 * 60 * 1000;
 
 export interface VisitorSession {
   token: string;
@@ -36,7 +42,7 @@ export type ChatService = ReturnType<typeof createChatService>;
  * The conversation rules of topicdesk, free of any framework: visitors write into
  * their thread, staff answer, and everything is persisted before anyone is told.
  */
-export function createChatService({ store, notifier, delivery, clock }: ChatServiceDeps) {
+export function createChatService({ store, notifier, delivery, clock, support }: ChatServiceDeps) {
   /** Resolves a visitor from its token, or creates a new visitor (no or unknown token). */
   async function openSession(token: string | undefined): Promise<VisitorSession> {
     const now = clock.now();
@@ -69,7 +75,7 @@ export function createChatService({ store, notifier, delivery, clock }: ChatServ
 
     const result = await store.transaction(async (repos) => {
       const existing = await repos.messages.findByClientId(visitorId, input.clientId);
-      if (existing) return { message: existing, created: false, newThread: null as Thread | null, reopened: null as Thread | null };
+      if (existing) return { message: existing, created: false, newThread: null as Thread | null, reopened: null as Thread | null, awayReply: null as Message | null };
 
       const now = clock.now();
       let thread = await repos.threads.findLatestForVisitor(visitorId);
@@ -92,12 +98,25 @@ export function createChatService({ store, notifier, delivery, clock }: ChatServ
         createdAt: now,
       });
       await repos.outbox.enqueue({ threadId: thread.id, messageId: message.id, now });
+      let awayReply: Message | null = null;
+      const status = support?.get();
+      if (status?.status === 'away' && (newThread || now.getTime() - thread.lastActivityAt.getTime() >= AWAY_REPLY_AFTER_MS)) {
+        awayReply = await repos.messages.insert({
+          threadId: thread.id,
+          sender: 'system',
+          text: status.message ?? 'Support is away right now. We will answer as soon as we are back.',
+          clientId: null,
+          visitorId: null,
+          status: 'delivered',
+          createdAt: now,
+        });
+      }
       await repos.threads.touch(thread.id, now);
-      return { message, created: true, newThread, reopened };
+      return { message, created: true, newThread, reopened, awayReply };
     }).catch(async (error: unknown) => {
       // Two sends with one clientId raced: the unique index let one through; answer with it.
       const winner = await store.messages.findByClientId(visitorId, input.clientId).catch(() => null);
-      if (winner) return { message: winner, created: false, newThread: null, reopened: null };
+      if (winner) return { message: winner, created: false, newThread: null, reopened: null, awayReply: null };
       throw error;
     });
 
@@ -105,6 +124,7 @@ export function createChatService({ store, notifier, delivery, clock }: ChatServ
       if (result.newThread) notifier.threadCreated(result.newThread);
       if (result.reopened) notifier.threadStatus(result.reopened);
       notifier.messageCreated(result.message, { exceptSocketId: input.originSocketId });
+      if (result.awayReply) notifier.messageCreated(result.awayReply);
       delivery.wake();
     }
     return { message: result.message, created: result.created };
@@ -156,14 +176,28 @@ export function createChatService({ store, notifier, delivery, clock }: ChatServ
     );
   }
 
+  /** Renames the visitor; the thread's topic follows (through the outbox, like every visitor-caused send). */
   async function updateProfile(visitorId: number, name: string): Promise<Visitor> {
-    await requireVisitor(visitorId);
-    return store.visitors.updateName(visitorId, name);
+    const before = await requireVisitor(visitorId);
+    const visitor = await store.visitors.updateName(visitorId, name);
+    if (before.name !== visitor.name) {
+      const thread = await store.threads.findLatestForVisitor(visitorId);
+      if (thread) {
+        await store.outbox.enqueueTopicRename({ threadId: thread.id, now: clock.now() });
+        delivery.wake();
+      }
+    }
+    return visitor;
+  }
+
+  /** Remembers the page the visitor is chatting from (shown to staff in /info). */
+  async function notePage(visitorId: number, page: string): Promise<void> {
+    await store.visitors.setLastPage(visitorId, page);
   }
 
   async function threadsOf(visitorId: number): Promise<Thread[]> {
     return store.threads.listForVisitor(visitorId);
   }
 
-  return { openSession, postVisitorMessage, postStaffMessage, history, updateProfile, threadsOf };
+  return { openSession, postVisitorMessage, postStaffMessage, history, updateProfile, notePage, threadsOf };
 }

@@ -8,13 +8,18 @@ export type ErrorCode =
   | 'too_large'
   | 'unsupported_type'
   | 'unavailable'
+  // Identity over Telegram (docs/identity.md).
+  | 'invalid_code'
+  | 'code_expired'
+  | 'too_many_attempts'
+  | 'already_verified'
   | 'internal';
 
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: { retryAfterMs?: number },
+    readonly details?: { retryAfterMs?: number; attemptsLeft?: number },
   ) {
     super(message);
     this.name = 'DomainError';

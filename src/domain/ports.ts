@@ -1,4 +1,5 @@
 import type { Message, MessageId, Thread, ThreadId, ThreadStatus, Visitor, VisitorId, Sender, DeliveryStatus } from './types';
+import type { OtpRepository, UserRepository } from './identity-ports';
 
 export interface NewMessage {
   threadId: ThreadId;
@@ -22,20 +23,30 @@ export interface VisitorRepository {
   findByTokenHash(tokenHash: string): Promise<Visitor | null>;
   findById(id: VisitorId): Promise<Visitor | null>;
   updateName(id: VisitorId, name: string): Promise<Visitor>;
+  setBlocked(id: VisitorId, blocked: boolean): Promise<void>;
+  /** The page the visitor was last seen on (from the client), when known. */
+  setLastPage(id: VisitorId, page: string): Promise<void>;
+  lastPage(id: VisitorId): Promise<string | null>;
   touch(id: VisitorId, now: Date): Promise<void>;
 }
 
 export interface ThreadRepository {
   create(input: { visitorId: VisitorId; ref: string; now: Date }): Promise<Thread>;
   findById(id: ThreadId): Promise<Thread | null>;
-  /** The visitor's most recent thread (open or closed), if any. */
+  /**
+   * The visitor's most recent thread (open or closed), if any. A verified visitor's
+   * threads are all its user's threads (every device), see docs/identity.md.
+   */
   findLatestForVisitor(visitorId: VisitorId): Promise<Thread | null>;
+  /** The visitor's threads (for a verified visitor: its user's), oldest first. */
   listForVisitor(visitorId: VisitorId): Promise<Thread[]>;
   /** Hot path on every staff update: cached. */
   findByTopic(chatId: number, topicId: number): Promise<Thread | null>;
   setTopic(id: ThreadId, chatId: number | null, topicId: number | null): Promise<void>;
   setStatus(id: ThreadId, status: ThreadStatus): Promise<void>;
   touch(id: ThreadId, now: Date): Promise<void>;
+  /** Open threads, most recent activity first. */
+  listOpen(page: { limit: number; offset: number }): Promise<{ threads: Thread[]; total: number }>;
 }
 
 export interface MessageRepository {
@@ -45,6 +56,8 @@ export interface MessageRepository {
   /** Ascending by id. Served from the recent-messages cache when it can be. */
   history(threadIds: ThreadId[], query: HistoryQuery): Promise<Message[]>;
   markDelivered(threadId: ThreadId, ids: MessageId[]): Promise<void>;
+  updateText(id: MessageId, text: string): Promise<Message>;
+  countsBySender(threadId: ThreadId): Promise<Record<Sender, number>>;
 }
 
 export interface TelegramLink {
@@ -66,6 +79,8 @@ export interface TelegramLinkRepository {
 export interface OutboxRepository {
   /** Queues a message for Telegram. Call inside the transaction that stored the message. */
   enqueue(input: { threadId: ThreadId; messageId: MessageId; now: Date }): Promise<void>;
+  /** Queues a rename of the thread's topic to the visitor's current name. */
+  enqueueTopicRename(input: { threadId: ThreadId; now: Date }): Promise<void>;
   /** Marks a claimed row sent; false when the claim's lease was lost to another worker. */
   complete(rowId: number, workerId: string, now: Date): Promise<boolean>;
   pendingCount(): Promise<number>;
@@ -79,6 +94,20 @@ export interface SettingsRepository {
   setIfAbsent(key: string, value: string): Promise<string>;
 }
 
+export interface SupportStats {
+  openThreads: number;
+  closedThreads: number;
+  messagesToday: number;
+  /** Median time from a thread's first visitor message to its first staff reply (last 30 days), or null. */
+  medianFirstResponseMs: number | null;
+  outboxPending: number;
+  outboxFailed: number;
+}
+
+export interface StatsRepository {
+  stats(now: Date): Promise<SupportStats>;
+}
+
 export interface Repositories {
   visitors: VisitorRepository;
   threads: ThreadRepository;
@@ -86,6 +115,9 @@ export interface Repositories {
   telegramLinks: TelegramLinkRepository;
   outbox: OutboxRepository;
   settings: SettingsRepository;
+  stats: StatsRepository;
+  users: UserRepository;
+  otp: OtpRepository;
 }
 
 /** Repositories plus transactions: `transaction` gives repositories bound to one transaction. */
@@ -101,6 +133,13 @@ export interface VisitorNotifier {
   threadStatus(thread: Thread): void;
   /** A new thread exists: the visitor's connected sockets must receive its events. */
   threadCreated(thread: Thread): void;
+  /** Support went away or came back: every connected visitor hears it. */
+  supportStatus(status: SupportStatus): void;
+}
+
+export interface SupportStatus {
+  status: 'online' | 'away';
+  message: string | null;
 }
 
 /** Wakes the outbox worker after something was queued. */

@@ -88,3 +88,15 @@ export function messageView(m: Message): MessageView {
     createdAt: m.createdAt.toISOString(),
   };
 }
+
+/** A person proven through Telegram (docs/identity.md); every visitor verified as them shares their threads. */
+export interface User {
+  id: number;
+  telegramId: number;
+  username: string | null;
+  phone: string | null;
+  /** Telegram first + last name. */
+  displayName: string | null;
+  verifiedAt: Date | null;
+  createdAt: Date;
+}

@@ -3,7 +3,10 @@ import { num, numOrNull } from '../db/database';
 
 export interface OutboxRow {
   id: number;
+  /** 'message' (a stored message to post) or 'topic_rename'. */
+  kind: string;
   threadId: number;
+  /** 0 for rows that carry no message. */
   messageId: number;
   attempts: number;
   createdAt: number;
@@ -11,16 +14,18 @@ export interface OutboxRow {
 
 interface RawRow {
   id: number;
+  kind: string;
   thread_id: number;
-  message_id: number;
+  message_id: number | null;
   attempts: number;
   created_at: number | string;
 }
 
 const toRow = (r: RawRow): OutboxRow => ({
   id: num(r.id),
+  kind: r.kind,
   threadId: num(r.thread_id),
-  messageId: num(r.message_id),
+  messageId: num(r.message_id ?? 0),
   attempts: num(r.attempts),
   createdAt: num(r.created_at),
 });
@@ -34,7 +39,7 @@ const toRow = (r: RawRow): OutboxRow => ({
  */
 export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs: number }) {
   const { workerId, leaseMs } = options;
-  const columns = ['o.id', 'o.thread_id', 'o.message_id', 'o.attempts', 'o.created_at'];
+  const columns = ['o.id', 'o.kind', 'o.thread_id', 'o.message_id', 'o.attempts', 'o.created_at'];
 
   const claimable = (q: Knex.QueryBuilder, now: number) =>
     q

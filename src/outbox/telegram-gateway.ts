@@ -1,10 +1,11 @@
-import { Api } from 'grammy';
+import { Api, GrammyError } from 'grammy';
 
 /** The Telegram calls the outbox worker makes, kept narrow so the worker reads as policy. */
 export interface TelegramGateway {
   isForum(chatId: number): Promise<boolean>;
   createTopic(chatId: number, name: string): Promise<number>;
   reopenTopic(chatId: number, topicId: number): Promise<void>;
+  renameTopic(chatId: number, topicId: number, name: string): Promise<void>;
   /** Plain text (no parse mode): visitor text can never become Telegram markup. */
   sendText(chatId: number, topicId: number | null, text: string): Promise<number>;
 }
@@ -21,6 +22,15 @@ export function createTelegramGateway(api: Api): TelegramGateway {
     },
     async reopenTopic(chatId, topicId) {
       await api.reopenForumTopic(chatId, topicId);
+    },
+    async renameTopic(chatId, topicId, name) {
+      try {
+        await api.editForumTopic(chatId, topicId, { name });
+      } catch (err) {
+        // Renaming to the name it already has is not a failure.
+        if (err instanceof GrammyError && /TOPIC_NOT_MODIFIED/i.test(err.description)) return;
+        throw err;
+      }
     },
     async sendText(chatId, topicId, text) {
       const sent = await api.sendMessage(chatId, text, {

@@ -206,20 +206,30 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     }
   }
 
+  /** Renames the thread's topic to the visitor's current name; nothing to do while the thread has no topic. */
+  async function renameTopic(row: OutboxRow, thread: Thread, chatId: number): Promise<void> {
+    if (thread.topicChatId === chatId && thread.topicId !== null && (await isForum(chatId))) {
+      await telegram.renameTopic(chatId, thread.topicId, await topicName(thread));
+    }
+    await store.transaction((repos) => repos.outbox.complete(row.id, queue.workerId, clock.now()));
+  }
+
   /** Delivers the group headed by `head`. True when it reached Telegram. */
   async function processGroup(head: OutboxRow, chatId: number): Promise<boolean> {
     if (!pacer.tryReserve(chatId, now())) {
       await queue.release(head.id);
       return false;
     }
-    const [message, thread] = await Promise.all([store.messages.findById(head.messageId), store.threads.findById(head.threadId)]);
-    if (!message || !thread) {
+    const thread = await store.threads.findById(head.threadId);
+    const message = head.kind === 'message' ? await store.messages.findById(head.messageId) : null;
+    if (!thread || (head.kind === 'message' && !message)) {
       await queue.fail(head.id, 'message or thread no longer exists');
       return true;
     }
-    const group = await gather(head, message, chatId);
+    const group = message ? await gather(head, message, chatId) : { rows: [head], messages: [] };
     try {
-      await deliver(group.rows, group.messages, thread, chatId);
+      if (message) await deliver(group.rows, group.messages, thread, chatId);
+      else await renameTopic(head, thread, chatId);
       return true;
     } catch (err) {
       const verdict = judge(err);
@@ -233,6 +243,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
           return false;
         case 'retry_now':
           for (const r of followers) await queue.release(r.id);
+          if (head.kind === 'topic_rename') {
+            // The topic is gone or closed: the next message recreates/reopens it with the current name.
+            await store.transaction((repos) => repos.outbox.complete(head.id, queue.workerId, clock.now()));
+            return true;
+          }
           if (head.attempts + 1 >= deps.options.maxAttempts) {
             await queue.fail(head.id, `gave up after ${head.attempts + 1} attempts: ${verdict.reason}`);
             return true;

@@ -1,8 +1,10 @@
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
+import compression from 'compression';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from '../logger';
+import { cacheVersionedAssets, createVisitorPageRouter, isVisitorPage } from './visitor-page';
 
 export interface HealthReport {
   status: 'ok' | 'error';
@@ -19,12 +21,14 @@ export interface HttpAppDeps {
   trustProxy: number | null;
   httpPerMinute: number;
   health: () => Promise<HealthReport>;
+  /** CSP frame-ancestors sources of the visitor page (WIDGET_ORIGINS; '*' when unset). */
+  frameAncestors?: string;
   /** grammY webhook handler, mounted at POST /telegram/webhook in webhook mode. */
   telegramWebhook?: RequestHandler;
 }
 
 /** The Express side: static pages, /health, the Telegram webhook; JSON errors everywhere else. */
-export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, health, telegramWebhook }: HttpAppDeps) {
+export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, health, frameAncestors = '*', telegramWebhook }: HttpAppDeps) {
   const log = logger.child({ unit: 'http' });
   const app = express();
   app.disable('x-powered-by');
@@ -44,7 +48,8 @@ export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, he
           'object-src': ["'none'"],
           'base-uri': ["'none'"],
           'form-action': ["'self'"],
-          'frame-ancestors': ["'self'"],
+          // Only the visitor page may be framed (by the widget, on the sites WIDGET_ORIGINS allows).
+          'frame-ancestors': [(req) => (isVisitorPage(req.url) ? frameAncestors : "'self'")],
         },
       },
       crossOriginEmbedderPolicy: false,
@@ -71,7 +76,9 @@ export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, he
     res.status(report.db === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json(report);
   });
 
-  app.use(express.static(path.resolve(publicDir), { index: 'index.html', maxAge: '1h' }));
+  app.use(compression());
+  app.use(createVisitorPageRouter({ publicDir }));
+  app.use(express.static(path.resolve(publicDir), { index: false, maxAge: '1h', setHeaders: (res) => cacheVersionedAssets(res as unknown as Response) }));
 
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: `No such route: ${req.method} ${req.path}` } });

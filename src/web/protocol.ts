@@ -4,7 +4,7 @@ import type { DeliveryStatus, MessageView, ThreadStatus, VisitorView } from '../
 
 /** Visitor protocol v1 (SPEC §3): the events and their payload schemas. */
 
-export type Ack<T> = (response: ({ ok: true } & T) | { ok: false; error: { code: ErrorCode; message: string; retryAfterMs?: number } }) => void;
+export type Ack<T> = (response: ({ ok: true } & T) | { ok: false; error: { code: ErrorCode; message: string; retryAfterMs?: number; attemptsLeft?: number } }) => void;
 
 export interface ServerToClientEvents {
   session: (payload: { token: string; visitor: VisitorView; thread: { id: number; status: ThreadStatus } | null }) => void;
@@ -19,6 +19,9 @@ export interface ClientToServerEvents {
   'message:send': (payload: unknown, ack: Ack<{ message: MessageView }>) => void;
   history: (payload: unknown, ack: Ack<{ messages: MessageView[] }>) => void;
   'profile:update': (payload: unknown, ack: Ack<{ visitor: VisitorView }>) => void;
+  /** Identity over Telegram (docs/identity.md); handled in otp-socket.ts. */
+  'otp:start': (payload: unknown, ack: Ack<{ link: string; expiresAt: string }>) => void;
+  'otp:verify': (payload: unknown, ack: Ack<{ visitor: VisitorView }>) => void;
 }
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);

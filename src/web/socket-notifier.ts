@@ -6,6 +6,8 @@ import type { ClientToServerEvents, ServerToClientEvents } from './protocol';
 export const rooms = {
   thread: (id: number) => `thread:${id}`,
   visitor: (id: number) => `visitor:${id}`,
+  /** Every socket of a verified user (all its visitors, i.e. devices): docs/identity.md. */
+  user: (id: number) => `user:${id}`,
 };
 
 /** Pushes domain events into Socket.IO rooms: a thread's events reach only that thread's room. */
@@ -25,7 +27,11 @@ export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToCl
       io.to(rooms.thread(thread.id)).emit('thread:status', { id: thread.id, status: thread.status });
     },
     threadCreated(thread: Thread) {
-      io.in(rooms.visitor(thread.visitorId)).socketsJoin(rooms.thread(thread.id));
+      const owners = thread.userId !== null ? [rooms.visitor(thread.visitorId), rooms.user(thread.userId)] : rooms.visitor(thread.visitorId);
+      io.in(owners).socketsJoin(rooms.thread(thread.id));
+    },
+    supportStatus(status) {
+      io.emit('support:status', status);
     },
   };
 }

@@ -8,6 +8,7 @@ import { clientAddress } from './client-address';
 import { describeIssues, schemas, type Ack, type ClientToServerEvents, type ServerToClientEvents } from './protocol';
 import { createConnectionCounter, createRateLimiter, type RateLimiter } from './rate-limiter';
 import { rooms } from './socket-notifier';
+import type { OtpSocketHandlers } from './otp-socket';
 
 interface SocketData {
   visitorId: number;
@@ -25,6 +26,8 @@ export interface VisitorSocketDeps {
   trustProxy: number | null;
   limits: { messageBurst: number; messagesPerMinute: number; connectionsPerIp: number };
   supportStatus: () => { status: 'online' | 'away'; message: string | null };
+  /** otp:start / otp:verify (otp-socket.ts); without it those events go unanswered. */
+  otp?: OtpSocketHandlers;
 }
 
 /**
@@ -32,7 +35,7 @@ export interface VisitorSocketDeps {
  * from its token, joins it to its own threads' rooms only, and answers every
  * event with an ack — validated, persisted, acked, then broadcast.
  */
-export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, supportStatus }: VisitorSocketDeps): { close(): void } {
+export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, supportStatus, otp }: VisitorSocketDeps): { close(): void } {
   const log = logger.child({ unit: 'socket' });
   const connections = createConnectionCounter(limits.connectionsPerIp);
   const messageLimiter = createRateLimiter({ burst: limits.messageBurst, perMinute: limits.messagesPerMinute });
@@ -52,6 +55,9 @@ export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, su
       const token = typeof raw === 'string' && raw.length > 0 && raw.length <= 256 ? raw : undefined;
       const session = await chat.openSession(token);
       socket.data = { visitorId: session.visitor.id, address, session };
+      // The page the visitor chats from (the widget passes its host page), for staff's /info.
+      const page: unknown = socket.handshake.auth?.page;
+      if (typeof page === 'string' && page.length <= 512 && /^https?:\/\/\S+$/.test(page)) await chat.notePage(session.visitor.id, page);
       next();
     } catch (error) {
       connections.close(address);
@@ -66,6 +72,8 @@ export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, su
     const session = socket.data.session;
     const visitorId = socket.data.visitorId;
     socket.join(rooms.visitor(visitorId));
+    if (session.visitor.userId !== null) socket.join(rooms.user(session.visitor.userId));
+    otp?.register(socket);
 
     register(socket, 'message:send', schemas['message:send'], messageLimiter, async (input) => {
       const { message } = await chat.postVisitorMessage(visitorId, { ...input, originSocketId: socket.id });
@@ -131,6 +139,7 @@ export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, su
     close() {
       messageLimiter.close();
       readLimiter.close();
+      otp?.close();
     },
   };
 }

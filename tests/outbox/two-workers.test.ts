@@ -19,6 +19,7 @@ const silentNotifier: VisitorNotifier = {
   messageUpdated: () => undefined,
   threadStatus: () => undefined,
   threadCreated: () => undefined,
+  supportStatus: () => undefined,
 };
 
 describe.each(databaseKinds)('two outbox workers on one %s database', (kind) => {

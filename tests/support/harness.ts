@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { createApplication, type Application } from '../../src/application';
+import type { Clock } from '../../src/domain/ports';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import type { TestDatabase } from './test-database';
@@ -25,6 +27,8 @@ export async function startTopicdesk(options: {
   db: TestDatabase;
   emulator?: TelegramEmulator;
   env?: Record<string, string>;
+  /** Injected time for the whole app (e.g. to expire OTP codes without waiting). */
+  clock?: Clock;
 }): Promise<RunningTopicdesk> {
   const { db, emulator } = options;
   const env: Record<string, string> = {
@@ -48,7 +52,10 @@ export async function startTopicdesk(options: {
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line));
   });
   const logger = createLogger(config, stream);
-  const app = await createApplication({ config, logger });
+  // The repository's public/, whether this file runs from tests/support (ts-jest) or dist/tests/support (bench).
+  const root = path.resolve(__dirname, '..', '..');
+  const publicDir = path.join(path.basename(root) === 'dist' ? path.dirname(root) : root, 'public');
+  const app = await createApplication({ config, logger, publicDir, clock: options.clock });
   const port = await app.start();
   return { app, url: `http://127.0.0.1:${port}`, port, logs, stop: () => app.stop() };
 }

@@ -1,12 +1,15 @@
 import { Composer } from 'grammy';
 import type { ChatService } from '../../domain/chat-service';
+import type { StaffService } from '../../domain/staff-service';
 import type { Store } from '../../domain/ports';
 import type { Thread } from '../../domain/types';
 import type { StaffChat } from '../../staff-chat';
 import type { BotContext } from '../context';
+import { staffTexts } from '../staff-texts';
 
 export interface StaffRepliesDeps {
   chat: ChatService;
+  staff: StaffService;
   store: Store;
   staffChat: StaffChat;
 }
@@ -15,7 +18,7 @@ export interface StaffRepliesDeps {
  * A human's message in a thread's topic (or, without forum topics, a reply to a
  * thread's message) becomes a staff message delivered to the visitor.
  */
-export function createStaffRepliesFeature({ chat, store, staffChat }: StaffRepliesDeps) {
+export function createStaffRepliesFeature({ chat, staff: staffService, store, staffChat }: StaffRepliesDeps) {
   const feature = new Composer<BotContext>();
   const staff = feature.filter((ctx) => ctx.chat !== undefined && ctx.chat.id === staffChat.id());
 
@@ -40,12 +43,27 @@ export function createStaffRepliesFeature({ chat, store, staffChat }: StaffRepli
   staff.on('message:text', async (ctx, next) => {
     if (ctx.from.is_bot || ctx.msg.text.startsWith('/')) return next();
     const target = await threadOf(ctx);
-    if (!target) return next();
+    if (!target) {
+      // Without topics, staff answer by replying; a reply to one of the bot's other messages gets a hint.
+      const repliedTo = ctx.msg.reply_to_message;
+      const forum = ctx.chat.type === 'supergroup' && ctx.chat.is_forum === true;
+      if (!forum && repliedTo?.from?.id === ctx.me.id) {
+        return ctx.reply(staffTexts(ctx.from.language_code).replyHint, { reply_parameters: { message_id: ctx.msg.message_id } });
+      }
+      return next();
+    }
     await chat.postStaffMessage({
       threadId: target.thread.id,
       text: ctx.msg.text,
       telegram: { chatId: ctx.chat.id, topicId: target.topicId, messageId: ctx.msg.message_id },
     });
+  });
+
+  // An edit in Telegram reaches the visitor as message:update.
+  staff.on('edited_message:text', async (ctx, next) => {
+    if (ctx.from?.is_bot) return next();
+    const updated = await staffService.editStaffMessage(ctx.chat.id, ctx.editedMessage.message_id, ctx.editedMessage.text);
+    if (!updated) return next();
   });
 
   return feature;

@@ -1,0 +1,282 @@
+/**
+ * The visitor page (GET /): a client of visitor protocol v1. Everything a person
+ * wrote is put on screen with textContent (lib/message-list, lib/linkify), never as HTML.
+ */
+import type { io as IoFactory } from 'socket.io-client';
+import { createConnection, type ConnectionState } from './lib/connection';
+import { connectEmbed } from './lib/embed';
+import { format, pickLanguage, strings, translate } from './lib/i18n';
+import { createMessageList } from './lib/message-list';
+import { createOutgoingQueue } from './lib/outgoing-queue';
+import { createStorage, keys } from './lib/storage';
+
+declare const io: typeof IoFactory | undefined;
+
+const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const lang = pickLanguage(navigator.languages?.length ? navigator.languages : [navigator.language]);
+const t = strings[lang];
+document.documentElement.lang = lang;
+document.title = t.pageTitle;
+translate(document, t);
+
+const statusLine = byId<HTMLParagraphElement>('support-status');
+const banner = byId<HTMLParagraphElement>('connection');
+const notice = byId<HTMLParagraphElement>('notice');
+const form = byId<HTMLFormElement>('composer');
+const input = byId<HTMLTextAreaElement>('text');
+const nameForm = byId<HTMLFormElement>('name-form');
+const nameInput = byId<HTMLInputElement>('name-input');
+const menu = byId<HTMLDivElement>('menu');
+const menuButton = byId<HTMLButtonElement>('menu-button');
+const closeButton = byId<HTMLButtonElement>('close-embed');
+const loadEarlierButton = byId<HTMLButtonElement>('load-earlier');
+
+const storage = createStorage();
+const queue = createOutgoingQueue(storage);
+const messages = createMessageList({
+  list: byId('messages'),
+  scroller: byId('scroller'),
+  pill: byId('new-messages'),
+  announcer: byId('announcer'),
+  empty: byId('empty'),
+  loadEarlier: loadEarlierButton,
+  t,
+  lang,
+});
+for (const item of queue.list()) messages.addPending(item, 'queued');
+
+// --- Notices: closed thread, blocked visitor, send failures ---------------------------------
+let threadClosed = false;
+let blocked = false;
+function refreshNotice() {
+  const text = blocked ? t.blocked : threadClosed ? t.closed : '';
+  notice.textContent = text;
+  notice.hidden = !text;
+}
+
+// --- Unread count: for the widget's badge, or the tab title when the tab is hidden ----------
+const embed = connectEmbed(window);
+let visible = embed ? false : !document.hidden;
+let unread = 0;
+function setUnread(count: number) {
+  if (count === unread) return;
+  unread = count;
+  if (embed) embed.post({ type: 'unread', count });
+  else document.title = count ? `(${count}) ${t.pageTitle}` : t.pageTitle;
+}
+if (embed) {
+  document.documentElement.classList.add('is-embedded');
+  closeButton.hidden = false;
+  closeButton.addEventListener('click', () => embed.post({ type: 'close' }));
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && menu.hidden && !e.defaultPrevented) embed.post({ type: 'close' });
+  });
+  embed.onVisibility((open) => {
+    const opened = open && !visible;
+    visible = open;
+    if (!open) return;
+    setUnread(0);
+    if (opened) {
+      messages.scrollToBottom();
+      input.focus();
+    }
+  });
+  embed.post({ type: 'ready' });
+} else {
+  document.addEventListener('visibilitychange', () => {
+    visible = !document.hidden;
+    if (visible) setUnread(0);
+  });
+}
+
+// --- Connection state --------------------------------------------------------------------
+let everOnline = false;
+let wasOffline = false;
+let bannerTimer: ReturnType<typeof setTimeout> | undefined;
+function showBanner(text: string, kind: 'offline' | 'back') {
+  clearTimeout(bannerTimer);
+  banner.textContent = text;
+  banner.className = `banner banner--${kind}`;
+  banner.hidden = false;
+  if (kind === 'back') bannerTimer = setTimeout(() => (banner.hidden = true), 2500);
+}
+function onState(state: ConnectionState) {
+  document.documentElement.dataset.connection = state;
+  if (state === 'offline') {
+    wasOffline = true;
+    messages.setAllPending('queued');
+    showBanner(t.offline, 'offline');
+  } else if (state === 'online') {
+    if (wasOffline && everOnline) showBanner(t.back, 'back');
+    else {
+      clearTimeout(bannerTimer);
+      banner.hidden = true;
+    }
+    everOnline = true;
+    wasOffline = false;
+  }
+}
+
+// --- Name prompt --------------------------------------------------------------------------
+let visitorName: string | null = null;
+function maybeAskName() {
+  if (visitorName || storage.get(keys.namePrompt)) return;
+  openNameForm();
+}
+function openNameForm() {
+  nameInput.value = visitorName ?? '';
+  nameForm.hidden = false;
+}
+function closeNameForm() {
+  nameForm.hidden = true;
+  storage.set(keys.namePrompt, 'done');
+}
+nameForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const name = nameInput.value.trim().replace(/\s+/g, ' ');
+  if (!name) return nameInput.focus();
+  const visitor = await connection?.updateName(name);
+  if (!visitor) {
+    notice.textContent = t.nameFailed;
+    notice.hidden = false;
+    return;
+  }
+  visitorName = visitor.name;
+  closeNameForm();
+  refreshNotice();
+  byId('announcer').textContent = format(t.nameSaved, { name: visitor.name ?? name });
+  input.focus();
+});
+byId('name-skip').addEventListener('click', () => {
+  closeNameForm();
+  input.focus();
+});
+// --- Menu: a disclosure button; Escape or a click elsewhere closes it -----------------------
+function setMenu(open: boolean, focusFirst = false) {
+  menu.hidden = !open;
+  menuButton.setAttribute('aria-expanded', String(open));
+  if (open && focusFirst) menu.querySelector('button')!.focus();
+}
+menuButton.addEventListener('click', (e) => setMenu(menu.hidden, e.detail === 0)); // detail 0: keyboard
+menu.parentElement!.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && !menu.hidden) {
+    e.preventDefault();
+    setMenu(false);
+    menuButton.focus();
+  }
+});
+document.addEventListener('click', (e) => {
+  if (!menu.hidden && !menu.parentElement!.contains(e.target as Node)) setMenu(false);
+});
+byId('menu-name').addEventListener('click', () => {
+  setMenu(false);
+  openNameForm();
+  nameInput.focus();
+});
+
+// --- Composer -------------------------------------------------------------------------------
+function grow() {
+  input.style.height = 'auto';
+  input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+}
+function submit() {
+  const text = input.value.trim();
+  if (!text) return;
+  if (!connection) return;
+  const item = connection.send(text);
+  messages.addPending(item, connection.isReady() ? 'sending' : 'queued');
+  input.value = '';
+  grow();
+  input.focus();
+}
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  submit();
+});
+input.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    submit();
+  }
+});
+input.addEventListener('input', grow);
+
+// --- Wiring to the server -------------------------------------------------------------------
+const connection =
+  typeof io === 'function'
+    ? createConnection({
+        io: (opts) => io!(opts),
+        storage,
+        queue,
+        catchUpAfter: () => messages.catchUpAfter(),
+        handlers: {
+          state: onState,
+          session(session, fresh) {
+            if (fresh) messages.clear();
+            visitorName = session.visitor.name;
+            threadClosed = session.thread?.status === 'closed';
+            refreshNotice();
+          },
+          messages(list, how) {
+            const incoming = messages.add(list, { live: how.live });
+            if (how.hasMore !== undefined) messages.showLoadEarlier(how.hasMore);
+            if (how.live && incoming && !visible) setUnread(unread + incoming);
+          },
+          status: (id, status) => messages.setStatus(id, status),
+          update: (m) => messages.update(m),
+          threadStatus(status) {
+            threadClosed = status === 'closed';
+            refreshNotice();
+          },
+          supportStatus(s) {
+            statusLine.textContent = s.status === 'away' ? s.message || t.away : t.online;
+            statusLine.dataset.status = s.status;
+          },
+          sending: (item) => messages.setPending(item.clientId, 'sending'),
+          sent(item, message) {
+            messages.add([message], { live: false, own: true });
+            if (threadClosed) {
+              threadClosed = false; // writing reopens the thread
+              refreshNotice();
+            }
+            maybeAskName();
+          },
+          refused(item, code) {
+            messages.setPending(item.clientId, 'failed');
+            if (code === 'blocked') blocked = true;
+            refreshNotice();
+            if (code !== 'blocked') {
+              notice.textContent = t.failed;
+              notice.hidden = false;
+            }
+          },
+        },
+      })
+    : null;
+if (!connection) onState('offline');
+
+loadEarlierButton.addEventListener('click', async () => {
+  const first = messages.firstId();
+  if (!connection || first === null) return;
+  const older = await connection.loadEarlier(first);
+  if (!older) return;
+  messages.prepend(older);
+  messages.showLoadEarlier(older.length === 50);
+});
+
+byId('menu-end').addEventListener('click', () => {
+  setMenu(false);
+  if (!window.confirm(t.endConfirm)) return;
+  connection?.endChat();
+  messages.clear();
+  visitorName = null;
+  blocked = false;
+  threadClosed = false;
+  nameForm.hidden = true;
+  refreshNotice();
+  setUnread(0);
+  embed?.post({ type: 'ended' });
+  byId('announcer').textContent = t.ended;
+  input.focus();
+});

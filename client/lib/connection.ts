@@ -1,0 +1,212 @@
+import type { Socket, ManagerOptions, SocketOptions } from 'socket.io-client';
+import type { OutgoingQueue, Outgoing } from './outgoing-queue';
+import type { Ack, ErrorCode, MessageView, SessionPayload, SupportStatus, ThreadStatus, DeliveryStatus, VisitorView } from './protocol';
+import { keys, type KeyValueStore } from './storage';
+
+type IoFactory = (opts: Partial<ManagerOptions & SocketOptions>) => Socket;
+
+export type ConnectionState = 'connecting' | 'online' | 'offline';
+
+export interface ConnectionHandlers {
+  state(state: ConnectionState): void;
+  /** `fresh`: a different visitor than before (new or unknown token, or after endChat): drop what is shown. */
+  session(session: SessionPayload, fresh: boolean): void;
+  /** Messages to show: history pages (`hasMore` on the first page only) and live ones. */
+  messages(messages: MessageView[], how: { live: boolean; hasMore?: boolean }): void;
+  status(id: number, status: DeliveryStatus): void;
+  update(message: MessageView): void;
+  threadStatus(status: ThreadStatus): void;
+  supportStatus(status: SupportStatus): void;
+  sending(item: Outgoing): void;
+  sent(item: Outgoing, message: MessageView): void;
+  refused(item: Outgoing, code: ErrorCode): void;
+}
+
+export interface ConnectionDeps {
+  io: IoFactory;
+  storage: KeyValueStore;
+  queue: OutgoingQueue;
+  handlers: ConnectionHandlers;
+  /** The id to catch up after on reconnect (the last one seen, or just before the oldest undelivered), null when nothing is shown. */
+  catchUpAfter(): number | null;
+}
+
+const PAGE = 50;
+const CATCH_UP_PAGE = 200;
+const ACK_TIMEOUT_MS = 15_000;
+
+/**
+ * The page's side of protocol v1: one Socket.IO connection that reconnects by
+ * itself, catches up with `history {after}` after every (re)connect, and then
+ * sends the queued messages in order, each with its clientId.
+ */
+export function createConnection({ io, storage, queue, handlers, catchUpAfter }: ConnectionDeps) {
+  let visitorId: number | null = null;
+  let ready = false; // session received and caught up: sending may start
+  let flushing = false;
+  let generation = 0; // bumps on every disconnect, so a stale catch-up stops
+
+  const socket = io({
+    auth: (cb: (data: object) => void) => cb({ token: storage.get(keys.token) ?? undefined }),
+    transports: ['websocket', 'polling'],
+    tryAllTransports: true,
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+    timeout: 10_000,
+  });
+
+  handlers.state('connecting');
+
+  socket.on('connect_error', () => {
+    ready = false;
+    handlers.state('offline');
+    // A refusal by the server's middleware stops Socket.IO's own retries: keep trying.
+    if (!socket.active) setTimeout(() => socket.connect(), 3000);
+  });
+  socket.on('disconnect', (reason) => {
+    ready = false;
+    generation++;
+    handlers.state('offline');
+    if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
+  });
+
+  // Back from offline: try now rather than when the reconnect backoff says (up to 5 s later).
+  window.addEventListener('online', () => {
+    if (socket.connected) return;
+    socket.disconnect();
+    socket.connect();
+  });
+
+  socket.on('session', (s: SessionPayload) => {
+    storage.set(keys.token, s.token);
+    markOnce('topicdesk:connected');
+    const fresh = visitorId !== null && visitorId !== s.visitor.id;
+    visitorId = s.visitor.id;
+    handlers.session(s, fresh);
+    void catchUp(generation);
+  });
+  socket.on('support:status', (s: SupportStatus) => handlers.supportStatus(s));
+  socket.on('message', (m: MessageView) => handlers.messages([m], { live: true }));
+  socket.on('message:status', (s: { id: number; status: DeliveryStatus }) => handlers.status(s.id, s.status));
+  socket.on('message:update', (m: MessageView) => handlers.update(m));
+  socket.on('thread:status', (s: { id: number; status: ThreadStatus }) => handlers.threadStatus(s.status));
+
+  function ask<T>(event: string, payload: unknown): Promise<Ack<T>> {
+    return socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+  }
+
+  async function catchUp(gen: number) {
+    try {
+      let after = catchUpAfter();
+      if (after === null) {
+        const res = await ask<{ messages: MessageView[] }>('history', { limit: PAGE });
+        if (gen !== generation) return;
+        if (!res.ok) throw new Error(res.error.code);
+        handlers.messages(res.messages, { live: false, hasMore: res.messages.length === PAGE });
+      } else {
+        for (;;) {
+          const res: Ack<{ messages: MessageView[] }> = await ask('history', { after, limit: CATCH_UP_PAGE });
+          if (gen !== generation) return;
+          if (!res.ok) throw new Error(res.error.code);
+          handlers.messages(res.messages, { live: false });
+          if (res.messages.length < CATCH_UP_PAGE) break;
+          after = res.messages[res.messages.length - 1].id;
+        }
+      }
+      if (gen !== generation) return;
+      ready = true;
+      handlers.state('online');
+      markOnce('topicdesk:caught-up');
+      void flush();
+    } catch {
+      // Timed out or refused: try again while this connection lasts.
+      if (gen === generation && socket.connected) setTimeout(() => gen === generation && void catchUp(gen), 2000);
+    }
+  }
+
+  /** Sends the queue one message at a time, in order; stops when the connection drops (the queue stays). */
+  async function flush() {
+    if (flushing) return;
+    flushing = true;
+    let backoff = 1000;
+    try {
+      while (ready) {
+        const item = queue.list()[0];
+        if (!item) break;
+        handlers.sending(item);
+        let res: Ack<{ message: MessageView }>;
+        try {
+          res = await ask('message:send', { text: item.text, clientId: item.clientId });
+        } catch {
+          // No ack (timeout or disconnect): the message may or may not be stored; its clientId makes the retry safe.
+          if (!ready) break;
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, 30_000);
+          continue;
+        }
+        if (res.ok) {
+          backoff = 1000;
+          queue.remove(item.clientId);
+          handlers.sent(item, res.message);
+        } else if (res.error.code === 'rate_limited' || res.error.code === 'internal' || res.error.code === 'unavailable') {
+          await sleep(res.error.retryAfterMs ?? backoff);
+          backoff = Math.min(backoff * 2, 30_000);
+        } else {
+          queue.remove(item.clientId);
+          handlers.refused(item, res.error.code);
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  return {
+    /** Queues a message and sends it now if connected; returns it so the page can show it at once. */
+    send(text: string): Outgoing {
+      const item = queue.add(text);
+      void flush();
+      return item;
+    },
+    isReady: () => ready,
+    async loadEarlier(before: number): Promise<MessageView[] | null> {
+      if (!ready) return null;
+      try {
+        const res = await ask<{ messages: MessageView[] }>('history', { before, limit: PAGE });
+        return res.ok ? res.messages : null;
+      } catch {
+        return null;
+      }
+    },
+    async updateName(name: string): Promise<VisitorView | null> {
+      if (!ready) return null;
+      try {
+        const res = await ask<{ visitor: VisitorView }>('profile:update', { name });
+        return res.ok ? res.visitor : null;
+      } catch {
+        return null;
+      }
+    },
+    /** Forgets this device's visitor: token and queue go, and a new anonymous visitor connects. */
+    endChat() {
+      storage.remove(keys.token);
+      storage.remove(keys.namePrompt);
+      queue.clear();
+      ready = false;
+      generation++;
+      visitorId = null;
+      socket.disconnect();
+      socket.connect();
+    },
+  };
+}
+
+export type Connection = ReturnType<typeof createConnection>;
+
+function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function markOnce(name: string) {
+  if (typeof performance !== 'undefined' && performance.mark && performance.getEntriesByName(name).length === 0) performance.mark(name);
+}

@@ -1,0 +1,307 @@
+import { format, type Lang, type Strings } from './i18n';
+import { appendLinkified, safeHttpUrl } from './linkify';
+import type { Outgoing } from './outgoing-queue';
+import type { DeliveryStatus, MessageView } from './protocol';
+
+type PendingState = 'sending' | 'queued' | 'failed';
+
+export interface MessageListDeps {
+  list: HTMLOListElement;
+  scroller: HTMLElement;
+  pill: HTMLButtonElement;
+  announcer: HTMLElement;
+  empty: HTMLElement;
+  loadEarlier: HTMLButtonElement;
+  t: Strings;
+  lang: Lang;
+}
+
+const NEAR_BOTTOM_PX = 48;
+
+/**
+ * The conversation on screen: messages ordered by id, each shown once however
+ * often it arrives (live, ack, catch-up), the visitor's unacknowledged messages
+ * after them; scroll that follows new messages unless the visitor scrolled up.
+ */
+export function createMessageList({ list, scroller, pill, announcer, empty, loadEarlier, t, lang }: MessageListDeps) {
+  const byId = new Map<number, { el: HTMLLIElement; message: MessageView }>();
+  const pending = new Map<string, HTMLLIElement>();
+  const earlyStatus = new Map<number, DeliveryStatus>();
+  const timeFormat = new Intl.DateTimeFormat(lang, { hour: 'numeric', minute: '2-digit' });
+  const dateTimeFormat = new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
+
+  scroller.addEventListener('scroll', () => {
+    if (isNearBottom()) pill.hidden = true;
+  }, { passive: true });
+  pill.addEventListener('click', () => scrollToBottom());
+
+  function isNearBottom() {
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
+  }
+  function scrollToBottom() {
+    scroller.scrollTop = scroller.scrollHeight;
+    pill.hidden = true;
+  }
+  function refreshEmpty() {
+    empty.hidden = byId.size + pending.size > 0;
+  }
+
+  function senderLabel(sender: MessageView['sender']) {
+    return sender === 'visitor' ? t.you : sender === 'staff' ? t.staff : t.system;
+  }
+
+  function formatTime(iso: string) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return '';
+    return d.toDateString() === new Date().toDateString() ? timeFormat.format(d) : dateTimeFormat.format(d);
+  }
+
+  function build(kind: MessageView['sender'], createdAt: string): HTMLLIElement {
+    const li = document.createElement('li');
+    li.className = `msg msg--${kind}`;
+    const sender = document.createElement('span');
+    sender.className = kind === 'staff' ? 'msg__sender' : 'msg__sender visually-hidden';
+    sender.textContent = senderLabel(kind) + ': ';
+    const body = document.createElement('div');
+    body.className = 'msg__body';
+    const meta = document.createElement('span');
+    meta.className = 'msg__meta';
+    const time = document.createElement('time');
+    time.dateTime = createdAt;
+    time.textContent = formatTime(createdAt);
+    meta.appendChild(time);
+    if (kind === 'visitor') {
+      const state = document.createElement('span');
+      state.className = 'msg__state';
+      meta.appendChild(state);
+    }
+    li.append(sender, body, meta);
+    return li;
+  }
+
+  function fillBody(li: HTMLLIElement, text: string | null, attachment: MessageView['attachment']) {
+    const body = li.querySelector('.msg__body')!;
+    body.textContent = '';
+    if (attachment) body.appendChild(renderAttachment(attachment));
+    if (text) {
+      const p = document.createElement('p');
+      p.className = 'msg__text';
+      appendLinkified(p, text);
+      body.appendChild(p);
+    }
+  }
+
+  function renderAttachment(a: NonNullable<MessageView['attachment']>): HTMLElement {
+    const url = safeHttpUrl(a.url);
+    const label = a.kind === 'image' ? t.image : a.kind === 'file' ? t.file : t.audio;
+    if (!url) {
+      const span = document.createElement('span');
+      span.textContent = label;
+      return span;
+    }
+    if (a.kind === 'image') {
+      const link = document.createElement('a');
+      link.href = url;
+      link.target = '_blank';
+      link.rel = 'noopener noreferrer';
+      const img = document.createElement('img');
+      img.src = url;
+      img.alt = label;
+      img.loading = 'lazy';
+      img.className = 'msg__image';
+      img.addEventListener('load', () => followIfNear(), { once: true });
+      link.appendChild(img);
+      return link;
+    }
+    if (a.kind === 'audio' || a.kind === 'voice') {
+      const audio = document.createElement('audio');
+      audio.controls = true;
+      audio.preload = 'none';
+      audio.src = url;
+      audio.setAttribute('aria-label', label);
+      return audio;
+    }
+    const link = document.createElement('a');
+    link.href = url;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    link.textContent = `${label} (${Math.max(1, Math.round(a.size / 1024))} KB)`;
+    return link;
+  }
+
+  let wasNearBottom = true;
+  function followIfNear() {
+    if (wasNearBottom) scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  function setTicks(li: HTMLLIElement, status: DeliveryStatus | PendingState) {
+    const state = li.querySelector<HTMLElement>('.msg__state');
+    if (!state) return;
+    li.dataset.state = status;
+    state.textContent = '';
+    const label = { stored: t.sent, delivered: t.delivered, sending: t.sending, queued: t.queued, failed: t.notSent }[status];
+    if (status === 'stored' || status === 'delivered') {
+      state.setAttribute('role', 'img');
+      state.setAttribute('aria-label', label);
+      state.title = label;
+      state.appendChild(ticksIcon(status === 'delivered' ? 2 : 1));
+    } else {
+      state.removeAttribute('role');
+      state.removeAttribute('aria-label');
+      state.removeAttribute('title');
+      state.textContent = label;
+    }
+  }
+
+  /** Inserts before the first message with a larger id, or before the pending ones. */
+  function insertById(li: HTMLLIElement, id: number) {
+    let before: Element | null = null;
+    for (let node = list.lastElementChild; node; node = node.previousElementSibling) {
+      const other = Number((node as HTMLElement).dataset.id);
+      if (!other) {
+        before = node; // pending: stays last
+        continue;
+      }
+      if (other > id) before = node;
+      else break;
+    }
+    list.insertBefore(li, before);
+  }
+
+  function upsert(m: MessageView, announce: boolean): boolean {
+    const known = byId.get(m.id);
+    if (known) {
+      // Seen before (ack, live event and catch-up may all bring it): refresh text and ticks; delivered never goes back.
+      const status: DeliveryStatus = known.message.status === 'delivered' ? 'delivered' : m.status;
+      if (m.text !== known.message.text) fillBody(known.el, m.text, m.attachment);
+      if (status !== known.message.status) setTicks(known.el, status);
+      known.message = { ...m, status };
+      return false;
+    }
+    if (m.clientId && pending.has(m.clientId)) {
+      pending.get(m.clientId)!.remove();
+      pending.delete(m.clientId);
+    }
+    const li = build(m.sender, m.createdAt);
+    li.dataset.id = String(m.id);
+    fillBody(li, m.text, m.attachment);
+    const status = earlyStatus.get(m.id) ?? m.status;
+    earlyStatus.delete(m.id);
+    setTicks(li, status);
+    byId.set(m.id, { el: li, message: { ...m, status } });
+    insertById(li, m.id);
+    if (announce && m.sender !== 'visitor') {
+      announcer.textContent = format(t.incoming, { sender: senderLabel(m.sender), text: m.text ?? (m.attachment ? t.image : '') });
+    }
+    return true;
+  }
+
+  return {
+    /** Shows messages once each; returns how many were new and not the visitor's own (for the unread count). */
+    add(messages: MessageView[], how: { live: boolean; own?: boolean }): number {
+      wasNearBottom = isNearBottom();
+      let incoming = 0;
+      for (const m of messages) if (upsert(m, how.live) && m.sender !== 'visitor') incoming++;
+      refreshEmpty();
+      if (how.own || wasNearBottom) scrollToBottom();
+      else if (incoming > 0 && how.live) pill.hidden = false;
+      return incoming;
+    },
+    /** Older messages above the current ones, keeping the visitor's place. */
+    prepend(messages: MessageView[]) {
+      const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+      for (const m of messages) upsert(m, false);
+      scroller.scrollTop = scroller.scrollHeight - fromBottom;
+      refreshEmpty();
+    },
+    addPending(item: Outgoing, state: PendingState) {
+      if (pending.has(item.clientId)) return;
+      wasNearBottom = isNearBottom();
+      const li = build('visitor', item.createdAt);
+      li.dataset.clientId = item.clientId;
+      fillBody(li, item.text, null);
+      setTicks(li, state);
+      pending.set(item.clientId, li);
+      list.appendChild(li);
+      refreshEmpty();
+      scrollToBottom();
+    },
+    setPending(clientId: string, state: PendingState) {
+      const li = pending.get(clientId);
+      if (!li) return;
+      setTicks(li, state);
+      if (state === 'failed') pending.delete(clientId); // stays on screen, no longer tracked
+    },
+    setAllPending(state: PendingState) {
+      for (const li of pending.values()) setTicks(li, state);
+    },
+    setStatus(id: number, status: DeliveryStatus) {
+      const known = byId.get(id);
+      if (!known) {
+        earlyStatus.set(id, status);
+        return;
+      }
+      if (known.message.status === 'delivered') return;
+      known.message = { ...known.message, status };
+      setTicks(known.el, status);
+    },
+    update(m: MessageView) {
+      const known = byId.get(m.id);
+      if (!known) return;
+      known.message = { ...m, status: known.message.status === 'delivered' ? 'delivered' : m.status };
+      fillBody(known.el, m.text, m.attachment);
+    },
+    clear() {
+      list.textContent = '';
+      byId.clear();
+      pending.clear();
+      earlyStatus.clear();
+      loadEarlier.hidden = true;
+      refreshEmpty();
+    },
+    /** Where a catch-up must start: before the oldest visitor message not yet delivered (to refresh its ticks), else the last id. */
+    catchUpAfter(): number | null {
+      if (byId.size === 0) return null;
+      let last = 0;
+      let firstUndelivered = Infinity;
+      for (const [id, { message }] of byId) {
+        if (id > last) last = id;
+        if (message.sender === 'visitor' && message.status !== 'delivered' && id < firstUndelivered) firstUndelivered = id;
+      }
+      return Math.min(last, firstUndelivered - 1);
+    },
+    firstId(): number | null {
+      let first = Infinity;
+      for (const id of byId.keys()) if (id < first) first = id;
+      return first === Infinity ? null : first;
+    },
+    showLoadEarlier(show: boolean) {
+      loadEarlier.hidden = !show;
+    },
+    scrollToBottom,
+  };
+}
+
+export type MessageList = ReturnType<typeof createMessageList>;
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** One tick: stored; two: delivered to staff. */
+function ticksIcon(count: 1 | 2): SVGSVGElement {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', count === 2 ? '0 0 22 14' : '0 0 16 14');
+  svg.setAttribute('width', count === 2 ? '18' : '13');
+  svg.setAttribute('height', '12');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const d = count === 2 ? 'M1 7.5l4 4L13 3.5M10 11.5l8-8' : 'M1.5 7.5l4 4L14.5 2.5';
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', d);
+  path.setAttribute('fill', 'none');
+  path.setAttribute('stroke', 'currentColor');
+  path.setAttribute('stroke-width', '2');
+  path.setAttribute('stroke-linecap', 'round');
+  path.setAttribute('stroke-linejoin', 'round');
+  svg.appendChild(path);
+  return svg;
+}

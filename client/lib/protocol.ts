@@ -1,0 +1,19 @@
+/** Visitor protocol v1 as the page sees it (docs/protocol.md); the shapes come from the server's own types. */
+import type { DeliveryStatus, MessageView, ThreadStatus, VisitorView } from '../../src/domain/types';
+
+export type { DeliveryStatus, MessageView, ThreadStatus, VisitorView };
+
+export interface SessionPayload {
+  token: string;
+  visitor: VisitorView;
+  thread: { id: number; status: ThreadStatus } | null;
+}
+
+export interface SupportStatus {
+  status: 'online' | 'away';
+  message: string | null;
+}
+
+export type ErrorCode = 'bad_request' | 'unauthorized' | 'not_found' | 'blocked' | 'rate_limited' | 'unavailable' | 'internal' | string;
+
+export type Ack<T> = ({ ok: true } & T) | { ok: false; error: { code: ErrorCode; message: string; retryAfterMs?: number } };

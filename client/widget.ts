@@ -1,0 +1,150 @@
+/**
+ * GET /widget.js — `<script src="https://support.example.com/widget.js" async></script>`
+ * puts a chat bubble on any page; clicking it opens the visitor page in an iframe.
+ * It defines no globals (one IIFE) and keeps its markup and styles in a shadow
+ * root, so the host page's CSS and the widget's never meet.
+ */
+import { isPageToWidget, type WidgetToPage } from './lib/embed-protocol';
+import { format, pickLanguage, strings } from './lib/i18n';
+import { widgetCss } from './lib/widget-style';
+
+const ENGAGED_KEY = 'topicdesk.widget.engaged';
+const SVG = 'http://www.w3.org/2000/svg';
+
+const script = (document.currentScript as HTMLScriptElement | null) ?? document.querySelector<HTMLScriptElement>('script[src*="/widget.js"]');
+if (script && !document.querySelector('topicdesk-widget')) {
+  const chatOrigin = new URL(script.src, location.href).origin;
+  if (document.body) mount(chatOrigin);
+  else document.addEventListener('DOMContentLoaded', () => mount(chatOrigin), { once: true });
+}
+
+function mount(chatOrigin: string) {
+  const t = strings[pickLanguage(navigator.languages?.length ? navigator.languages : [navigator.language])];
+  const host = document.createElement('topicdesk-widget');
+  // Inline !important beats any rule of the host page that could reach the element itself.
+  for (const [prop, value] of [['all', 'initial'], ['position', 'fixed'], ['z-index', '2147483000'], ['right', '0'], ['bottom', '0'], ['width', '0'], ['height', '0']]) {
+    host.style.setProperty(prop, value, 'important');
+  }
+  const root = host.attachShadow({ mode: 'open' });
+  // Constructed sheets work under a host CSP without 'unsafe-inline'; <style> is the fallback.
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(widgetCss);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    const style = document.createElement('style');
+    style.textContent = widgetCss;
+    root.appendChild(style);
+  }
+
+  const wrap = document.createElement('div');
+  const panel = document.createElement('div');
+  panel.className = 'panel';
+  panel.id = 'panel';
+  panel.hidden = true;
+  panel.setAttribute('role', 'dialog');
+  panel.setAttribute('aria-label', t.widgetTitle);
+  const bubble = document.createElement('button');
+  bubble.type = 'button';
+  bubble.className = 'bubble';
+  bubble.setAttribute('aria-controls', 'panel');
+  bubble.setAttribute('aria-expanded', 'false');
+  const badge = document.createElement('span');
+  badge.className = 'badge';
+  badge.hidden = true;
+  badge.setAttribute('aria-hidden', 'true');
+  bubble.append(icon('M12 3C6.5 3 2 6.9 2 11.7c0 2.4 1.1 4.6 3 6.2L4.3 21l3.9-1.8c1.2.4 2.5.6 3.8.6 5.5 0 10-3.9 10-8.7S17.5 3 12 3z'), badge);
+  wrap.append(panel, bubble);
+  root.appendChild(wrap);
+  document.body.appendChild(host);
+
+  let iframe: HTMLIFrameElement | null = null;
+  let open = false;
+  let ready = false;
+  let unread = 0;
+
+  function label() {
+    bubble.setAttribute('aria-label', (open ? t.widgetClose : t.widgetOpen) + (unread && !open ? ` (${format(t.unread, { count: unread })})` : ''));
+    badge.textContent = unread > 99 ? '99+' : String(unread);
+    badge.hidden = open || unread === 0;
+  }
+
+  function ensureFrame() {
+    if (iframe) return;
+    iframe = document.createElement('iframe');
+    iframe.title = t.widgetTitle;
+    iframe.src = `${chatOrigin}/?embed=1&host=${encodeURIComponent(location.origin)}`;
+    panel.appendChild(iframe);
+  }
+
+  function tell(message: Omit<WidgetToPage, 'source'>) {
+    if (ready && iframe?.contentWindow) iframe.contentWindow.postMessage({ ...message, source: 'topicdesk' }, chatOrigin);
+  }
+
+  function setOpen(next: boolean) {
+    open = next;
+    if (open) {
+      ensureFrame();
+      remember(true);
+      unread = 0;
+    }
+    panel.hidden = !open;
+    wrap.className = open ? 'open' : '';
+    bubble.setAttribute('aria-expanded', String(open));
+    label();
+    tell({ type: 'visibility', open });
+    if (open) iframe!.focus();
+    else bubble.focus();
+  }
+
+  bubble.addEventListener('click', () => setOpen(!open));
+
+  window.addEventListener('message', (event) => {
+    // Only our own iframe, from the chat's origin, is believed.
+    if (!iframe || event.source !== iframe.contentWindow || event.origin !== chatOrigin || !isPageToWidget(event.data)) return;
+    const data = event.data;
+    if (data.type === 'ready') {
+      ready = true;
+      tell({ type: 'visibility', open });
+    } else if (data.type === 'unread') {
+      unread = open ? 0 : data.count;
+      label();
+    } else if (data.type === 'close') {
+      if (open) setOpen(false);
+    } else if (data.type === 'ended') {
+      remember(false);
+    }
+  });
+
+  label();
+  // A visitor who has chatted from this site before gets the conversation loaded (hidden), so replies show on the badge.
+  if (recall()) ensureFrame();
+}
+
+function icon(d: string): SVGSVGElement {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', d);
+  svg.appendChild(path);
+  return svg;
+}
+
+function remember(engaged: boolean) {
+  try {
+    if (engaged) localStorage.setItem(ENGAGED_KEY, '1');
+    else localStorage.removeItem(ENGAGED_KEY);
+  } catch {
+    /* storage blocked: the badge then works once the panel was opened on this page */
+  }
+}
+
+function recall(): boolean {
+  try {
+    return localStorage.getItem(ENGAGED_KEY) === '1';
+  } catch {
+    return false;
+  }
+}

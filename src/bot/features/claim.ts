@@ -1,0 +1,61 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Composer } from 'grammy';
+import type { SettingsRepository } from '../../domain/ports';
+import type { StaffChat } from '../../staff-chat';
+import type { BotContext } from '../context';
+import { staffTexts } from '../staff-texts';
+import { registerStaffCommands } from './staff-commands';
+
+const CLAIM_SETTING = 'claim_code_hash';
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+const hash = (code: string) => createHash('sha256').update(code.trim().toUpperCase()).digest();
+
+/**
+ * Makes a fresh one-time claim code (every start without a staff chat) and stores
+ * only its hash. The operator reads the code in the log and sends /claim <code>.
+ */
+export async function issueClaimCode(settings: SettingsRepository): Promise<string> {
+  const bytes = randomBytes(10);
+  let code = '';
+  for (const b of bytes) code += ALPHABET[b % ALPHABET.length];
+  await settings.set(CLAIM_SETTING, hash(code).toString('hex'));
+  return code;
+}
+
+export interface ClaimDeps {
+  staffChat: StaffChat;
+  settings: SettingsRepository;
+  onClaimed: (chatId: number) => void;
+}
+
+/** `/claim <code>` in a group makes it the staff chat, once, if the bot has the rights it needs there. */
+export function createClaimFeature({ staffChat, settings, onClaimed }: ClaimDeps) {
+  const feature = new Composer<BotContext>();
+  const groups = feature.chatType(['group', 'supergroup']);
+
+  groups.command('claim', async (ctx) => {
+    if (ctx.from.is_bot) return;
+    const texts = staffTexts(ctx.from.language_code);
+    if (staffChat.id() !== null) return ctx.reply(texts.claimTaken);
+    const code = ctx.match.trim();
+    if (!code) return ctx.reply(texts.claimNoCode);
+    const stored = await settings.get(CLAIM_SETTING);
+    if (!stored || stored.length !== 64 || !timingSafeEqual(Buffer.from(stored, 'hex'), hash(code))) return ctx.reply(texts.claimWrong);
+
+    const forum = ctx.chat.type === 'supergroup' && ctx.chat.is_forum === true;
+    if (forum) {
+      const me = await ctx.getChatMember(ctx.me.id);
+      if (me.status !== 'administrator') return ctx.reply(texts.claimNeedAdmin);
+      if (!me.can_manage_topics) return ctx.reply(texts.claimNeedTopics);
+    }
+    // The code works once: it is gone before the chat is stored.
+    await settings.set(CLAIM_SETTING, '');
+    await staffChat.set(ctx.chat.id);
+    await registerStaffCommands(ctx.api, ctx.chat.id);
+    onClaimed(ctx.chat.id);
+    await ctx.reply(texts.claimed(forum));
+  });
+
+  return feature;
+}

@@ -1,0 +1,214 @@
+/**
+ * What the bot says to staff, in English and Turkish (by the staff member's
+ * Telegram language_code). Functions take already-escaped HTML where they say so;
+ * every user-provided value is escaped by the caller with escapeHtml.
+ */
+const en = {
+  help: [
+    '<b>topicdesk</b> — every visitor conversation is a topic here. Write in a topic to answer.',
+    '',
+    '<b>In a visitor’s topic</b>',
+    '/close — close the conversation (the visitor is told)',
+    '/reopen — reopen it',
+    '/block — refuse the visitor’s further messages',
+    '/unblock — accept them again',
+    '/info — who the visitor is',
+    '',
+    '<b>Anywhere in this group</b>',
+    '/threads — open conversations, newest activity first',
+    '/stats — numbers at a glance',
+    '/web — a one-time login link to the read-only staff page (sent to you privately)',
+    '/away [message] — tell visitors support is away',
+    '/back — support is online again',
+    '/help — this list',
+  ].join('\n'),
+  topicOnly: 'Use this command inside a visitor’s topic.',
+  notAThread: 'This topic is not a visitor conversation.',
+  closed: '✅ Conversation closed. The visitor was told; a new message from them reopens it.',
+  alreadyClosed: 'This conversation is already closed.',
+  reopened: '↩️ Conversation reopened.',
+  alreadyOpen: 'This conversation is already open.',
+  blocked: '⛔ Visitor blocked. Their messages are refused until /unblock.',
+  alreadyBlocked: 'This visitor is already blocked.',
+  unblocked: '✅ Visitor unblocked.',
+  notBlocked: 'This visitor is not blocked.',
+  infoTitle: 'Visitor',
+  name: 'Name',
+  unnamed: '(no name given)',
+  verified: 'Verified',
+  yes: 'yes',
+  no: 'no',
+  phone: 'Phone',
+  firstSeen: 'First seen',
+  lastActivity: 'Last activity',
+  messages: (visitor: number, staff: number) => `Messages: ${visitor} from the visitor, ${staff} from staff`,
+  page: 'Page',
+  status: 'Status',
+  statusOpen: 'open',
+  statusClosed: 'closed',
+  isBlocked: 'Blocked',
+  threadsTitle: (total: number) => `<b>Open conversations: ${total}</b>`,
+  noThreads: 'No open conversations. 🎉',
+  page_: (page: number, pages: number) => `Page ${page} of ${pages}`,
+  prev: '‹ Newer',
+  next: 'Older ›',
+  statsText: (s: { open: number; closed: number; today: number; median: string; pending: number; failed: number }) =>
+    [
+      '<b>Support at a glance</b>',
+      `Open conversations: ${s.open}`,
+      `Closed conversations: ${s.closed}`,
+      `Messages today: ${s.today}`,
+      `Median first response (30 days): ${s.median}`,
+      `Waiting to reach Telegram: ${s.pending}`,
+      `Failed to reach Telegram: ${s.failed}`,
+    ].join('\n'),
+  none: '—',
+  away: (message: string | null) => (message ? `🌙 Support is now away. Visitors see: “${message}”` : '🌙 Support is now away.'),
+  back: '☀️ Support is online again.',
+  awayTooLong: 'The away message can be at most 500 characters.',
+  webSent: '🔐 I sent you a one-time login link in our private chat.',
+  webStartFirst: (bot: string) => `I can’t message you privately yet. Open @${bot}, press Start, then send /web here again.`,
+  webLink: (url: string) => `Your one-time login link to the read-only staff page (valid 10 minutes, works once):\n${url}`,
+  replyHint: 'To answer a visitor, reply to one of their messages (the ones starting with #).',
+  claimNoCode: 'Send /claim followed by the code from the server log.',
+  claimWrong: 'That claim code is not right.',
+  claimTaken: 'topicdesk already has a staff chat.',
+  claimNotGroup: 'Claim the staff chat in a supergroup: add me to your support group and send /claim there.',
+  claimNeedAdmin: 'Make me an administrator of this group first (with the “Manage topics” right), then send /claim again.',
+  claimNeedTopics: 'Give me the “Manage topics” administrator right, then send /claim again.',
+  claimed: (forum: boolean): string =>
+    forum
+      ? '✅ This group is now the staff chat. Every visitor conversation will appear as its own topic.'
+      : '✅ This group is now the staff chat. Topics are off, so visitor messages arrive with a #reference: reply to them to answer.',
+  privateHelp: (bot: string) =>
+    `I am @${bot}, the support bot of this site. Staff use me in their support group. If a chat page sent you here to verify your phone number, open the link from that page again.`,
+};
+
+type Texts = typeof en;
+
+const tr: Texts = {
+  help: [
+    '<b>topicdesk</b> — her ziyaretçi görüşmesi burada ayrı bir konu. Yanıtlamak için konuya yazın.',
+    '',
+    '<b>Ziyaretçinin konusunda</b>',
+    '/close — görüşmeyi kapat (ziyaretçiye bildirilir)',
+    '/reopen — yeniden aç',
+    '/block — ziyaretçinin yeni mesajlarını reddet',
+    '/unblock — yeniden kabul et',
+    '/info — ziyaretçi kim',
+    '',
+    '<b>Grubun her yerinde</b>',
+    '/threads — açık görüşmeler, en son etkinlik önce',
+    '/stats — özet rakamlar',
+    '/web — salt okunur personel sayfası için tek kullanımlık giriş bağlantısı (size özelden gönderilir)',
+    '/away [mesaj] — ziyaretçilere desteğin uzakta olduğunu bildir',
+    '/back — destek yeniden çevrimiçi',
+    '/help — bu liste',
+  ].join('\n'),
+  topicOnly: 'Bu komutu bir ziyaretçinin konusunda kullanın.',
+  notAThread: 'Bu konu bir ziyaretçi görüşmesi değil.',
+  closed: '✅ Görüşme kapatıldı. Ziyaretçiye bildirildi; yeni bir mesajı görüşmeyi yeniden açar.',
+  alreadyClosed: 'Bu görüşme zaten kapalı.',
+  reopened: '↩️ Görüşme yeniden açıldı.',
+  alreadyOpen: 'Bu görüşme zaten açık.',
+  blocked: '⛔ Ziyaretçi engellendi. /unblock yapılana kadar mesajları reddedilir.',
+  alreadyBlocked: 'Bu ziyaretçi zaten engelli.',
+  unblocked: '✅ Ziyaretçinin engeli kaldırıldı.',
+  notBlocked: 'Bu ziyaretçi engelli değil.',
+  infoTitle: 'Ziyaretçi',
+  name: 'Ad',
+  unnamed: '(ad verilmedi)',
+  verified: 'Doğrulandı',
+  yes: 'evet',
+  no: 'hayır',
+  phone: 'Telefon',
+  firstSeen: 'İlk görülme',
+  lastActivity: 'Son etkinlik',
+  messages: (visitor: number, staff: number) => `Mesajlar: ziyaretçiden ${visitor}, personelden ${staff}`,
+  page: 'Sayfa',
+  status: 'Durum',
+  statusOpen: 'açık',
+  statusClosed: 'kapalı',
+  isBlocked: 'Engelli',
+  threadsTitle: (total: number) => `<b>Açık görüşmeler: ${total}</b>`,
+  noThreads: 'Açık görüşme yok. 🎉',
+  page_: (page: number, pages: number) => `Sayfa ${page} / ${pages}`,
+  prev: '‹ Daha yeni',
+  next: 'Daha eski ›',
+  statsText: (s) =>
+    [
+      '<b>Destek özeti</b>',
+      `Açık görüşmeler: ${s.open}`,
+      `Kapalı görüşmeler: ${s.closed}`,
+      `Bugünkü mesajlar: ${s.today}`,
+      `Medyan ilk yanıt süresi (30 gün): ${s.median}`,
+      `Telegram’a ulaşmayı bekleyen: ${s.pending}`,
+      `Telegram’a ulaşamayan: ${s.failed}`,
+    ].join('\n'),
+  none: '—',
+  away: (message) => (message ? `🌙 Destek artık uzakta. Ziyaretçiler şunu görür: “${message}”` : '🌙 Destek artık uzakta.'),
+  back: '☀️ Destek yeniden çevrimiçi.',
+  awayTooLong: 'Uzakta mesajı en fazla 500 karakter olabilir.',
+  webSent: '🔐 Özel sohbetimize tek kullanımlık bir giriş bağlantısı gönderdim.',
+  webStartFirst: (bot) => `Size henüz özelden yazamıyorum. @${bot} sohbetini açıp Başlat’a basın, sonra burada yeniden /web gönderin.`,
+  webLink: (url) => `Salt okunur personel sayfası için tek kullanımlık giriş bağlantınız (10 dakika geçerli, bir kez çalışır):\n${url}`,
+  replyHint: 'Bir ziyaretçiye yanıt vermek için onun mesajlarından birine (# ile başlayanlar) yanıt verin.',
+  claimNoCode: '/claim komutunu sunucu günlüğündeki kodla birlikte gönderin.',
+  claimWrong: 'Bu talep kodu doğru değil.',
+  claimTaken: 'topicdesk’in zaten bir personel sohbeti var.',
+  claimNotGroup: 'Personel sohbetini bir süper grupta talep edin: beni destek grubunuza ekleyip orada /claim gönderin.',
+  claimNeedAdmin: 'Önce beni bu grupta yönetici yapın (“Konuları yönet” yetkisiyle), sonra yeniden /claim gönderin.',
+  claimNeedTopics: 'Bana “Konuları yönet” yönetici yetkisini verin, sonra yeniden /claim gönderin.',
+  claimed: (forum) =>
+    forum
+      ? '✅ Bu grup artık personel sohbeti. Her ziyaretçi görüşmesi ayrı bir konu olarak görünecek.'
+      : '✅ Bu grup artık personel sohbeti. Konular kapalı; ziyaretçi mesajları #referans ile gelir, yanıtlamak için onlara yanıt verin.',
+  privateHelp: (bot) =>
+    `Ben @${bot}, bu sitenin destek botuyum. Personel beni destek grubunda kullanır. Bir sohbet sayfası sizi telefon numaranızı doğrulamak için buraya gönderdiyse, o sayfadaki bağlantıyı yeniden açın.`,
+};
+
+export type StaffTexts = Texts;
+
+export function staffTexts(languageCode: string | undefined): StaffTexts {
+  return languageCode?.toLowerCase().startsWith('tr') ? tr : en;
+}
+
+/** Telegram HTML: only &, < and > need escaping in text (and " in attributes). */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** A t.me link to a forum topic of a supergroup (-100… ids). */
+export function topicLink(chatId: number, topicId: number): string | null {
+  const s = String(chatId);
+  return s.startsWith('-100') ? `https://t.me/c/${s.slice(4)}/${topicId}` : null;
+}
+
+export const COMMANDS = {
+  en: [
+    { command: 'close', description: 'Close this conversation' },
+    { command: 'reopen', description: 'Reopen this conversation' },
+    { command: 'block', description: 'Block this visitor' },
+    { command: 'unblock', description: 'Unblock this visitor' },
+    { command: 'info', description: 'Who the visitor is' },
+    { command: 'threads', description: 'Open conversations' },
+    { command: 'stats', description: 'Support at a glance' },
+    { command: 'web', description: 'Login link to the staff page' },
+    { command: 'away', description: 'Support is away [message]' },
+    { command: 'back', description: 'Support is online again' },
+    { command: 'help', description: 'What I can do' },
+  ],
+  tr: [
+    { command: 'close', description: 'Bu görüşmeyi kapat' },
+    { command: 'reopen', description: 'Bu görüşmeyi yeniden aç' },
+    { command: 'block', description: 'Bu ziyaretçiyi engelle' },
+    { command: 'unblock', description: 'Engeli kaldır' },
+    { command: 'info', description: 'Ziyaretçi kim' },
+    { command: 'threads', description: 'Açık görüşmeler' },
+    { command: 'stats', description: 'Destek özeti' },
+    { command: 'web', description: 'Personel sayfası giriş bağlantısı' },
+    { command: 'away', description: 'Destek uzakta [mesaj]' },
+    { command: 'back', description: 'Destek yeniden çevrimiçi' },
+    { command: 'help', description: 'Neler yapabilirim' },
+  ],
+};

@@ -1,0 +1,103 @@
+import { DomainError } from './errors';
+import type { Clock, Store, SupportStats, VisitorNotifier } from './ports';
+import type { SupportStatusStore } from './support-status';
+import type { Message, Thread, ThreadId, Visitor } from './types';
+
+export interface StaffServiceDeps {
+  store: Store;
+  notifier: VisitorNotifier;
+  support: SupportStatusStore;
+  clock: Clock;
+}
+
+export interface ThreadInfo {
+  thread: Thread;
+  visitor: Visitor;
+  counts: Record<'visitor' | 'staff' | 'system', number>;
+  lastPage: string | null;
+}
+
+/** Texts the visitor sees as system messages (the page translates by `code` when it knows it). */
+export const SYSTEM_TEXTS = {
+  closed: 'Support closed this conversation. Write again any time to reopen it.',
+  reopened: 'Support reopened this conversation.',
+};
+
+export type StaffService = ReturnType<typeof createStaffService>;
+
+/** What staff do to threads and visitors from Telegram. Framework-free; the bot feature calls Telegram. */
+export function createStaffService({ store, notifier, support, clock }: StaffServiceDeps) {
+  async function requireThread(threadId: ThreadId): Promise<Thread> {
+    const thread = await store.threads.findById(threadId);
+    if (!thread) throw new DomainError('not_found', 'Thread not found.');
+    return thread;
+  }
+
+  async function systemMessage(thread: Thread, text: string): Promise<Message> {
+    return store.transaction(async (repos) => {
+      const now = clock.now();
+      const m = await repos.messages.insert({ threadId: thread.id, sender: 'system', text, clientId: null, visitorId: null, status: 'delivered', createdAt: now });
+      await repos.threads.touch(thread.id, now);
+      return m;
+    });
+  }
+
+  /** Sets a thread's status. Returns false when it already had it. */
+  async function setThreadStatus(threadId: ThreadId, status: Thread['status']): Promise<{ thread: Thread; changed: boolean }> {
+    const thread = await requireThread(threadId);
+    if (thread.status === status) return { thread, changed: false };
+    await store.threads.setStatus(thread.id, status);
+    const updated = { ...thread, status };
+    const note = await systemMessage(updated, status === 'closed' ? SYSTEM_TEXTS.closed : SYSTEM_TEXTS.reopened);
+    notifier.threadStatus(updated);
+    notifier.messageCreated(note);
+    return { thread: updated, changed: true };
+  }
+
+  return {
+    closeThread: (threadId: ThreadId) => setThreadStatus(threadId, 'closed'),
+    reopenThread: (threadId: ThreadId) => setThreadStatus(threadId, 'open'),
+
+    /** Blocks or unblocks the thread's visitor. Returns false when nothing changed. */
+    async setBlocked(threadId: ThreadId, blocked: boolean): Promise<{ visitor: Visitor; changed: boolean }> {
+      const thread = await requireThread(threadId);
+      const visitor = await store.visitors.findById(thread.visitorId);
+      if (!visitor) throw new DomainError('not_found', 'Visitor not found.');
+      if (visitor.blocked === blocked) return { visitor, changed: false };
+      await store.visitors.setBlocked(visitor.id, blocked);
+      return { visitor: { ...visitor, blocked }, changed: true };
+    },
+
+    async info(threadId: ThreadId): Promise<ThreadInfo> {
+      const thread = await requireThread(threadId);
+      const visitor = await store.visitors.findById(thread.visitorId);
+      if (!visitor) throw new DomainError('not_found', 'Visitor not found.');
+      const [counts, lastPage] = await Promise.all([store.messages.countsBySender(thread.id), store.visitors.lastPage(visitor.id)]);
+      return { thread, visitor, counts, lastPage };
+    },
+
+    async openThreads(page: number, pageSize: number): Promise<{ items: Array<{ thread: Thread; visitor: Visitor | null }>; total: number }> {
+      const { threads, total } = await store.threads.listOpen({ limit: pageSize, offset: page * pageSize });
+      const items = await Promise.all(threads.map(async (thread) => ({ thread, visitor: await store.visitors.findById(thread.visitorId) })));
+      return { items, total };
+    },
+
+    stats: (): Promise<SupportStats> => store.stats.stats(clock.now()),
+
+    /** Away with a message, or back online; every connected visitor is told at once. */
+    async setSupportStatus(status: 'online' | 'away', message: string | null): Promise<void> {
+      const next = { status, message: status === 'away' ? message : null };
+      await support.set(next);
+      notifier.supportStatus(next);
+    },
+
+    /** A staff member edited their message in Telegram: the stored text follows and the visitor sees it. */
+    async editStaffMessage(chatId: number, telegramMessageId: number, text: string): Promise<Message | null> {
+      const link = await store.telegramLinks.findByTelegramMessage(chatId, telegramMessageId);
+      if (!link || link.direction !== 'from_telegram' || link.messageId === null) return null;
+      const updated = await store.messages.updateText(link.messageId, text);
+      notifier.messageUpdated(updated);
+      return updated;
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import type { Server } from 'socket.io';
+import type { IdentityRooms } from '../domain/otp-service';
+import { rooms } from './socket-notifier';
+
+/**
+ * After verification a visitor's sockets join the user's room, and every socket of
+ * the user (all devices) joins every thread room of the user. New threads of the
+ * user are joined through the user room (socket-notifier threadCreated).
+ */
+export function createIdentityRooms(io: Pick<Server, 'in'>): IdentityRooms {
+  return {
+    visitorVerified({ visitorId, userId, threadIds }) {
+      io.in(rooms.visitor(visitorId)).socketsJoin(rooms.user(userId));
+      if (threadIds.length) io.in(rooms.user(userId)).socketsJoin(threadIds.map((id) => rooms.thread(id)));
+    },
+  };
+}
