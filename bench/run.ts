@@ -1,11 +1,12 @@
 import { runBaseline, type BaselineResult } from './baseline';
+import { runPageBench } from './page';
 import { runGroupLimit, type GroupLimitResult } from './group-limit';
 import { printTable } from './stats';
 
 /**
  * `npm run bench`. Set BENCH_DATABASE_URL (default: the local test PostgreSQL,
  * skipped when unreachable) for the PostgreSQL rows; BENCH_VISITORS / BENCH_MESSAGES to scale
- * the baseline; BENCH_ONLY=baseline|group-limit runs one scenario.
+ * the baseline; BENCH_ONLY=baseline|group-limit|page runs one scenario.
  */
 async function main() {
   const only = process.env.BENCH_ONLY;
@@ -18,6 +19,12 @@ async function main() {
 
   if (!only || only === 'baseline') await baseline(databases, pgUrl, visitors, messagesPerVisitor);
   if (!only || only === 'group-limit') await groupLimit(databases, pgUrl);
+  if (!only || only === 'page') await pageBench();
+}
+
+async function pageBench() {
+  process.stderr.write('visitor page: headless Chromium…\n');
+  process.stdout.write(await runPageBench());
 }
 
 async function baseline(databases: Array<'sqlite' | 'postgres'>, pgUrl: string, visitors: number, messagesPerVisitor: number) {

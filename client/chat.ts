@@ -2,15 +2,15 @@
  * The visitor page (GET /): a client of visitor protocol v1. Everything a person
  * wrote is put on screen with textContent (lib/message-list, lib/linkify), never as HTML.
  */
-import type { io as IoFactory } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import { createConnection, type ConnectionState } from './lib/connection';
 import { connectEmbed } from './lib/embed';
+import { MIRRORED_KEYS, type MirroredKey } from './lib/embed-protocol';
 import { format, pickLanguage, strings, translate } from './lib/i18n';
 import { createMessageList } from './lib/message-list';
 import { createOutgoingQueue } from './lib/outgoing-queue';
+import type { SupportStatus } from './lib/protocol';
 import { createStorage, keys } from './lib/storage';
-
-declare const io: typeof IoFactory | undefined;
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -32,7 +32,20 @@ const menuButton = byId<HTMLButtonElement>('menu-button');
 const closeButton = byId<HTMLButtonElement>('close-embed');
 const loadEarlierButton = byId<HTMLButtonElement>('load-earlier');
 
-const storage = createStorage();
+const embed = connectEmbed(window);
+const mirrored = new Map<string, string | null>();
+const storage = createStorage(
+  embed
+    ? {
+        seed: embed.seed,
+        onChange(key, value) {
+          if (!(MIRRORED_KEYS as readonly string[]).includes(key) || mirrored.get(key) === value) return;
+          mirrored.set(key, value);
+          embed.post({ type: 'store', key: key as MirroredKey, value });
+        },
+      }
+    : {},
+);
 const queue = createOutgoingQueue(storage);
 const messages = createMessageList({
   list: byId('messages'),
@@ -56,7 +69,6 @@ function refreshNotice() {
 }
 
 // --- Unread count: for the widget's badge, or the tab title when the tab is hidden ----------
-const embed = connectEmbed(window);
 let visible = embed ? false : !document.hidden;
 let unread = 0;
 function setUnread(count: number) {
@@ -101,8 +113,20 @@ function showBanner(text: string, kind: 'offline' | 'back') {
   banner.hidden = false;
   if (kind === 'back') bannerTimer = setTimeout(() => (banner.hidden = true), 2500);
 }
+let support: SupportStatus | null = null;
+function showSupportStatus(online: boolean) {
+  // Offline, the support status is unknown: say what the page is doing instead.
+  if (!online || !support) {
+    statusLine.textContent = t.connecting;
+    delete statusLine.dataset.status;
+    return;
+  }
+  statusLine.textContent = support.status === 'away' ? support.message || t.away : t.online;
+  statusLine.dataset.status = support.status;
+}
 function onState(state: ConnectionState) {
   document.documentElement.dataset.connection = state;
+  showSupportStatus(state === 'online');
   if (state === 'offline') {
     wasOffline = true;
     messages.setAllPending('queued');
@@ -204,9 +228,9 @@ input.addEventListener('input', grow);
 
 // --- Wiring to the server -------------------------------------------------------------------
 const connection =
-  typeof io === 'function'
+  typeof WebSocket === 'function' || typeof XMLHttpRequest === 'function'
     ? createConnection({
-        io: (opts) => io!(opts),
+        io: (opts) => io(opts),
         storage,
         queue,
         catchUpAfter: () => messages.catchUpAfter(),
@@ -230,8 +254,8 @@ const connection =
             refreshNotice();
           },
           supportStatus(s) {
-            statusLine.textContent = s.status === 'away' ? s.message || t.away : t.online;
-            statusLine.dataset.status = s.status;
+            support = s;
+            showSupportStatus(true);
           },
           sending: (item) => messages.setPending(item.clientId, 'sending'),
           sent(item, message) {

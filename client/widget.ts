@@ -4,11 +4,12 @@
  * It defines no globals (one IIFE) and keeps its markup and styles in a shadow
  * root, so the host page's CSS and the widget's never meet.
  */
-import { isPageToWidget, type WidgetToPage } from './lib/embed-protocol';
+import { isPageToWidget, MIRRORED_KEYS, type MirroredKey, type WidgetToPage } from './lib/embed-protocol';
 import { format, pickLanguage, strings } from './lib/i18n';
 import { widgetCss } from './lib/widget-style';
 
-const ENGAGED_KEY = 'topicdesk.widget.engaged';
+/** Host-site storage for the chat page's token and flags (its own storage may be blocked as third-party). */
+const STATE_KEY = 'topicdesk.widget';
 const SVG = 'http://www.w3.org/2000/svg';
 
 const script = (document.currentScript as HTMLScriptElement | null) ?? document.querySelector<HTMLScriptElement>('script[src*="/widget.js"]');
@@ -53,7 +54,10 @@ function mount(chatOrigin: string) {
   badge.className = 'badge';
   badge.hidden = true;
   badge.setAttribute('aria-hidden', 'true');
-  bubble.append(icon('M12 3C6.5 3 2 6.9 2 11.7c0 2.4 1.1 4.6 3 6.2L4.3 21l3.9-1.8c1.2.4 2.5.6 3.8.6 5.5 0 10-3.9 10-8.7S17.5 3 12 3z'), badge);
+  const chatIcon = icon('M12 3C6.5 3 2 6.9 2 11.7c0 2.4 1.1 4.6 3 6.2L4.3 21l3.9-1.8c1.2.4 2.5.6 3.8.6 5.5 0 10-3.9 10-8.7S17.5 3 12 3z');
+  const closeIcon = icon('M6.4 5L12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z');
+  closeIcon.style.display = 'none';
+  bubble.append(chatIcon, closeIcon, badge);
   wrap.append(panel, bubble);
   root.appendChild(wrap);
   document.body.appendChild(host);
@@ -73,7 +77,9 @@ function mount(chatOrigin: string) {
     if (iframe) return;
     iframe = document.createElement('iframe');
     iframe.title = t.widgetTitle;
-    iframe.src = `${chatOrigin}/?embed=1&host=${encodeURIComponent(location.origin)}`;
+    // The page's saved state rides in the fragment: never sent to a server, and the page removes it at once.
+    const state = new URLSearchParams(loadState()).toString();
+    iframe.src = `${chatOrigin}/?embed=1&host=${encodeURIComponent(location.origin)}${state ? `#${state}` : ''}`;
     panel.appendChild(iframe);
   }
 
@@ -85,11 +91,12 @@ function mount(chatOrigin: string) {
     open = next;
     if (open) {
       ensureFrame();
-      remember(true);
       unread = 0;
     }
     panel.hidden = !open;
     wrap.className = open ? 'open' : '';
+    chatIcon.style.display = open ? 'none' : '';
+    closeIcon.style.display = open ? '' : 'none';
     bubble.setAttribute('aria-expanded', String(open));
     label();
     tell({ type: 'visibility', open });
@@ -111,14 +118,16 @@ function mount(chatOrigin: string) {
       label();
     } else if (data.type === 'close') {
       if (open) setOpen(false);
+    } else if (data.type === 'store') {
+      saveState(data.key, data.value);
     } else if (data.type === 'ended') {
-      remember(false);
+      clearState();
     }
   });
 
   label();
-  // A visitor who has chatted from this site before gets the conversation loaded (hidden), so replies show on the badge.
-  if (recall()) ensureFrame();
+  // A visitor who has a conversation from this site gets it loaded (hidden), so replies show on the badge.
+  if (loadState()['topicdesk.token']) ensureFrame();
 }
 
 function icon(d: string): SVGSVGElement {
@@ -132,19 +141,37 @@ function icon(d: string): SVGSVGElement {
   return svg;
 }
 
-function remember(engaged: boolean) {
+function loadState(): Partial<Record<MirroredKey, string>> {
   try {
-    if (engaged) localStorage.setItem(ENGAGED_KEY, '1');
-    else localStorage.removeItem(ENGAGED_KEY);
+    const raw: unknown = JSON.parse(localStorage.getItem(STATE_KEY) ?? '{}');
+    const state: Partial<Record<MirroredKey, string>> = {};
+    if (raw && typeof raw === 'object') {
+      for (const key of MIRRORED_KEYS) {
+        const value = (raw as Record<string, unknown>)[key];
+        if (typeof value === 'string' && value.length <= 256) state[key] = value;
+      }
+    }
+    return state;
   } catch {
-    /* storage blocked: the badge then works once the panel was opened on this page */
+    return {};
   }
 }
 
-function recall(): boolean {
+function saveState(key: MirroredKey, value: string | null) {
+  const state = loadState();
+  if (value === null) delete state[key];
+  else state[key] = value;
   try {
-    return localStorage.getItem(ENGAGED_KEY) === '1';
+    localStorage.setItem(STATE_KEY, JSON.stringify(state));
   } catch {
-    return false;
+    /* storage blocked here too: the conversation lasts as long as the page */
+  }
+}
+
+function clearState() {
+  try {
+    localStorage.removeItem(STATE_KEY);
+  } catch {
+    /* nothing to clear */
   }
 }

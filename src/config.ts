@@ -87,7 +87,7 @@ const envSchema = z.object({
   OUTBOX_MAX_ATTEMPTS: int(1, 1000).default(20),
   OUTBOX_CONCURRENCY: int(1, 256).default(16),
   OUTBOX_SEND_TIMEOUT_SECONDS: int(1, 600).default(30),
-  OUTBOX_HOLD_MS: int(0, 600000).default(10000),
+  OUTBOX_HOLD_MS: int(0, 600000).default(30000),
   TELEGRAM_CHAT_SENDS_PER_MINUTE: int(0, 100000).default(20),
   CACHE_TTL_SECONDS: int(0, 86400).default(180),
   SHUTDOWN_TIMEOUT_MS: positiveNumber.default(10000),

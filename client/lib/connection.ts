@@ -66,7 +66,8 @@ export function createConnection({ io, storage, queue, handlers, catchUpAfter }:
   socket.on('disconnect', (reason) => {
     ready = false;
     generation++;
-    handlers.state('offline');
+    // Our own disconnect (endChat) is not a lost connection.
+    handlers.state(reason === 'io client disconnect' ? 'connecting' : 'offline');
     if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
   });
 

@@ -3,8 +3,13 @@
  * iframe) exchange with postMessage. Each side checks the sender's origin and
  * window before it believes one; none carries anything secret.
  */
+/** The page's keys the widget keeps in the host site's storage (the iframe's own may be blocked as third-party). */
+export const MIRRORED_KEYS = ['topicdesk.token', 'topicdesk.namePrompt'] as const;
+export type MirroredKey = (typeof MIRRORED_KEYS)[number];
+
 export type PageToWidget =
   | { source: 'topicdesk'; type: 'ready' }
+  | { source: 'topicdesk'; type: 'store'; key: MirroredKey; value: string | null }
   | { source: 'topicdesk'; type: 'unread'; count: number }
   | { source: 'topicdesk'; type: 'close' }
   | { source: 'topicdesk'; type: 'ended' };
@@ -16,6 +21,9 @@ export function isPageToWidget(data: unknown): data is PageToWidget {
   const d = data as Record<string, unknown>;
   if (d.source !== 'topicdesk') return false;
   if (d.type === 'unread') return typeof d.count === 'number' && Number.isInteger(d.count) && d.count >= 0 && d.count < 100000;
+  if (d.type === 'store') {
+    return (MIRRORED_KEYS as readonly unknown[]).includes(d.key) && (d.value === null || (typeof d.value === 'string' && d.value.length <= 256));
+  }
   return d.type === 'ready' || d.type === 'close' || d.type === 'ended';
 }
 

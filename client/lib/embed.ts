@@ -1,10 +1,12 @@
-import { isWidgetToPage, type PageToWidget } from './embed-protocol';
+import { isWidgetToPage, MIRRORED_KEYS, type MirroredKey, type PageToWidget } from './embed-protocol';
 
 type WithoutSource<T> = T extends unknown ? Omit<T, 'source'> : never;
 
 export interface EmbedLink {
   post(message: WithoutSource<PageToWidget>): void;
   onVisibility(listener: (open: boolean) => void): void;
+  /** Values the widget kept for this page in the host site's storage (passed in the URL fragment). */
+  seed: Partial<Record<MirroredKey, string>>;
 }
 
 /**
@@ -13,6 +15,11 @@ export interface EmbedLink {
  * only when the parent's origin is the one named in the URL (checked against
  * location.ancestorOrigins where the browser has it), and posts with that
  * origin as the target, so a page that lies about `host` receives nothing.
+ *
+ * Browsers that block third-party storage deny the iframe its localStorage, so
+ * the widget keeps the visitor's token for it in the host site's storage: it
+ * arrives in the URL fragment (never sent to any server) and is removed from
+ * the address at once; changes go back to the widget as `store` messages.
  */
 export function connectEmbed(win: Window): EmbedLink | null {
   const params = new URLSearchParams(win.location.search);
@@ -28,6 +35,14 @@ export function connectEmbed(win: Window): EmbedLink | null {
   const ancestors = win.location.ancestorOrigins;
   if (ancestors && ancestors.length > 0 && ancestors[0] !== origin) return null;
 
+  const seed: Partial<Record<MirroredKey, string>> = {};
+  const fragment = new URLSearchParams(win.location.hash.slice(1));
+  for (const key of MIRRORED_KEYS) {
+    const value = fragment.get(key);
+    if (value && value.length <= 256) seed[key] = value;
+  }
+  if (win.location.hash) win.history.replaceState(null, '', win.location.pathname + win.location.search);
+
   const listeners: Array<(open: boolean) => void> = [];
   win.addEventListener('message', (event) => {
     if (event.source !== win.parent || event.origin !== origin || !isWidgetToPage(event.data)) return;
@@ -40,5 +55,6 @@ export function connectEmbed(win: Window): EmbedLink | null {
     onVisibility(listener) {
       listeners.push(listener);
     },
+    seed,
   };
 }

@@ -11,7 +11,14 @@ export const keys = {
   namePrompt: 'topicdesk.namePrompt',
 } as const;
 
-export function createStorage(): KeyValueStore {
+export interface StorageOptions {
+  /** Starting values that win over what localStorage holds (the widget's copy, see embed.ts). */
+  seed?: Record<string, string>;
+  /** Told of every change, to keep a copy elsewhere. */
+  onChange?: (key: string, value: string | null) => void;
+}
+
+export function createStorage({ seed = {}, onChange }: StorageOptions = {}): KeyValueStore {
   const memory = new Map<string, string>();
   let local: Storage | null = null;
   try {
@@ -21,7 +28,7 @@ export function createStorage(): KeyValueStore {
   } catch {
     local = null;
   }
-  return {
+  const store: KeyValueStore = {
     get(key) {
       try {
         return local ? local.getItem(key) : (memory.get(key) ?? null);
@@ -31,6 +38,7 @@ export function createStorage(): KeyValueStore {
     },
     set(key, value) {
       memory.set(key, value);
+      onChange?.(key, value);
       try {
         local?.setItem(key, value);
       } catch {
@@ -39,6 +47,7 @@ export function createStorage(): KeyValueStore {
     },
     remove(key) {
       memory.delete(key);
+      onChange?.(key, null);
       try {
         local?.removeItem(key);
       } catch {
@@ -46,4 +55,13 @@ export function createStorage(): KeyValueStore {
       }
     },
   };
+  for (const [key, value] of Object.entries(seed)) {
+    memory.set(key, value);
+    try {
+      local?.setItem(key, value);
+    } catch {
+      /* memory has it */
+    }
+  }
+  return store;
 }

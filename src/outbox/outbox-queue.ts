@@ -68,15 +68,22 @@ export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs
     workerId,
     /**
      * Claims up to `limit` due thread heads, oldest first, skipping threads
-     * already being worked on here; with `minAgeMs`, only heads at least that old.
+     * already being worked on here; with `hold`, only threads that went quiet or waited long enough.
      */
-    async claimHeads(now: number, limit: number, excludeThreadIds: number[], minAgeMs = 0): Promise<OutboxRow[]> {
+    async claimHeads(now: number, limit: number, excludeThreadIds: number[], hold?: { maxMs: number; quietMs: number }): Promise<OutboxRow[]> {
       if (limit <= 0) return [];
       const q = db('outbox as o').select(columns);
       claimable(q, now);
       isHead(q);
       if (excludeThreadIds.length) q.whereNotIn('o.thread_id', excludeThreadIds);
-      if (minAgeMs > 0) q.andWhere('o.created_at', '<=', now - minAgeMs);
+      if (hold && hold.maxMs > 0) {
+        // Held back to be merged: until the thread has been quiet for a moment, or its oldest message has waited long enough.
+        q.andWhere((w) =>
+          w
+            .where('o.created_at', '<=', now - hold.maxMs)
+            .orWhereRaw('(select max(q2.created_at) from outbox q2 where q2.thread_id = o.thread_id and q2.status = ?) <= ?', ['pending', now - hold.quietMs]),
+        );
+      }
       return lease(await q.orderBy('o.id', 'asc').limit(limit), now);
     },
     /** Claims the head of one thread, if it is due. */

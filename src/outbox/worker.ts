@@ -12,7 +12,7 @@ export interface OutboxWorkerOptions {
   maxAttempts: number;
   /** Threads delivered in parallel. */
   concurrency?: number;
-  /** Under pressure, a thread's messages wait this long to be merged into one send. */
+  /** Under pressure, a thread's messages wait up to this long (or until the visitor pauses) to be merged into one send. */
   holdMs?: number;
   /** Without pressure, a thread with this many waiting messages has them merged. */
   mergeBacklog?: number;
@@ -40,6 +40,8 @@ type Verdict =
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 5 * 60 * 1000;
 const MAX_MERGED = 50;
+/** Under pressure, a thread whose visitor paused this long is sent (merged) without waiting for the full hold. */
+const QUIET_MS = 2000;
 /** Rows one thread may send in a row before others get their turn. */
 const DRAIN_LIMIT = 100;
 
@@ -148,7 +150,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   async function deliver(rows: OutboxRow[], messages: Message[], thread: Thread, chatId: number): Promise<void> {
     const { topicId, header } = await ensureTopic(thread, chatId);
     const chunks = splitForTelegram(render(messages, thread, header));
-    // Chunks recorded by an earlier, interrupted attempt are not sent again.
+    // Chunks recorded by an earlier, interrupted attempt are not sent again (a merged group never has any: see gather).
     const done = (await store.telegramLinks.listForMessage(messages[0].id)).filter((l) => l.direction === 'to_telegram').length;
     for (let i = done; i < chunks.length; i++) {
       const telegramMessageId = await telegram.sendText(chatId, topicId, chunks[i]);
@@ -166,10 +168,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     for (const id of completed) notifier.messageStatus(thread.id, id, 'delivered');
   }
 
+  const alreadySent = async (messageId: number) =>
+    (await store.telegramLinks.listForMessage(messageId)).some((l) => l.direction === 'to_telegram');
+
   /** Picks the rows to send with `head`: followers are merged when the chat is under pressure or the backlog has grown. */
   async function gather(head: OutboxRow, headMessage: Message, chatId: number): Promise<{ rows: OutboxRow[]; messages: Message[] }> {
     const group = { rows: [head], messages: [headMessage] };
     if (headMessage.attachment !== null || headMessage.text === null) return group;
+    // A message that already reached Telegram (an interrupted earlier attempt) is settled alone, never re-merged.
+    if (await alreadySent(headMessage.id)) return group;
     const followers = await queue.claimFollowers(head.threadId, head.id, now(), MAX_MERGED - 1);
     const merge = followers.length > 0 && (pacer.underPressure(chatId, now()) || followers.length + 1 >= mergeBacklog);
     let size = mergedLine(headMessage, timeFormat).length + 16; // room for a fallback-mode header
@@ -177,7 +184,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     if (merge) {
       for (; i < followers.length; i++) {
         const m = await store.messages.findById(followers[i].messageId);
-        if (!m || m.attachment !== null) break;
+        if (!m || m.attachment !== null || (await alreadySent(m.id))) break;
         size += 1 + mergedLine(m, timeFormat).length;
         if (size > TELEGRAM_TEXT_LIMIT) break;
         group.rows.push(followers[i]);
@@ -294,8 +301,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     if (chatId === null) return 0;
     const t = now();
     if (pacer.waitMs(chatId, t) > 0) return 0;
-    const minAge = pacer.underPressure(chatId, t) ? holdMs : 0;
-    const rows = await queue.claimHeads(t, concurrency - active.size, [...active.keys()], minAge);
+    const hold = pacer.underPressure(chatId, t) ? { maxMs: holdMs, quietMs: Math.min(QUIET_MS, holdMs) } : undefined;
+    const rows = await queue.claimHeads(t, concurrency - active.size, [...active.keys()], hold);
+    if (rows.length) log.debug('claimed thread heads', { rows: rows.map((r) => r.id), active: active.size });
     for (const row of rows) {
       const work = drain(row, chatId)
         .catch((error: unknown) => {

@@ -15,10 +15,13 @@ const VERSIONED_ASSETS = ['/style.css', '/build/chat.js'];
 export function createVisitorPageRouter({ publicDir }: { publicDir: string }): Router {
   const router = Router();
   const dir = path.resolve(publicDir);
-  let page: { html: string; etag: string } | null = null;
+  let page: { html: string; etag: string; stamp: string } | null = null;
 
+  /** index.html with content versions, rebuilt when any of its files changes (a rebuild or a deploy in place). */
   function loadPage() {
-    if (page) return page;
+    const files = ['/index.html', ...VERSIONED_ASSETS].map((f) => path.join(dir, f));
+    const stamp = files.map((f) => fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0).join(':');
+    if (page?.stamp === stamp) return page;
     let html = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
     for (const asset of VERSIONED_ASSETS) {
       const file = path.join(dir, asset);
@@ -26,7 +29,7 @@ export function createVisitorPageRouter({ publicDir }: { publicDir: string }): R
       const version = createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 12);
       html = html.split(`"${asset}"`).join(`"${asset}?v=${version}"`);
     }
-    page = { html, etag: `"${createHash('sha256').update(html).digest('hex').slice(0, 27)}"` };
+    page = { html, etag: `"${createHash('sha256').update(html).digest('hex').slice(0, 27)}"`, stamp };
     return page;
   }
 
@@ -34,7 +37,13 @@ export function createVisitorPageRouter({ publicDir }: { publicDir: string }): R
     const { html, etag } = loadPage();
     // frame-ancestors replaces X-Frame-Options here: it is the one that can name several sites.
     res.removeHeader('X-Frame-Options');
-    res.set({ 'Cache-Control': 'no-cache', ETag: etag, 'Content-Type': 'text/html; charset=utf-8' });
+    res.set({
+      'Cache-Control': 'no-cache',
+      ETag: etag,
+      'Content-Type': 'text/html; charset=utf-8',
+      // Embeddable by sites that require it of their frames (COEP); the page is a static shell.
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+    });
     if (req.headers['if-none-match'] === etag) {
       res.status(304).end();
       return;

@@ -1,4 +1,5 @@
 import type { User } from 'grammy/types';
+import { createDatabase } from '../../src/db/database';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
@@ -179,6 +180,8 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
     // Back in the bot, the finished flow says so and ends.
     const done = await botAnswers(emu, user.id, () => emu.userSends({ chatId: user.id, from: user, text: 'thanks' }));
     expect(done.text).toBe('✅ You are verified. You can go back to the website chat.');
+    // A finished conversation leaves nothing behind in storage.
+    await eventually(async () => (await td.app.db('conversation_state').where({ key: `otp:${user.id}` })).length === 0, { what: 'conversation state deleted' });
     v.close();
   });
 
@@ -318,13 +321,48 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
     b.v.close();
   });
 
-  it('rate limits otp:start per visitor', async () => {
+  it('rate limits otp:start and otp:verify per visitor', async () => {
     const v = await connectVisitor(td.url);
     remember(v.session.token);
     for (let i = 0; i < 3; i++) remember((await startLink(v)).payload);
     const refused = await v.emit('otp:start', {});
     expect(refused.error.code).toBe('rate_limited');
     expect(refused.error.retryAfterMs).toBeGreaterThan(0);
+
+    // No code is waiting for this visitor: each try is answered, until the visitor's budget is spent.
+    for (let i = 0; i < 10; i++) expect((await v.emit('otp:verify', { code: '000000' })).error.code).toBe('not_found');
+    expect((await v.emit('otp:verify', { code: '000000' })).error.code).toBe('rate_limited');
+    v.close();
+  });
+
+  it('a blocked visitor cannot start a verification', async () => {
+    const v = await connectVisitor(td.url);
+    remember(v.session.token);
+    await td.app.db('visitors').where({ id: v.session.visitor.id }).update({ blocked: true });
+    expect((await v.emit('otp:start', {})).error.code).toBe('blocked');
+    v.close();
+  });
+
+  it('retries a 429 inside the conversation (auto-retry), also when the conversation is replayed', async () => {
+    const v = await connectVisitor(td.url);
+    remember(v.session.token);
+    const user = newUser();
+    const { payload } = await startLink(v);
+    remember(payload);
+    // Nothing else may take the injected failure: the outbox is idle.
+    await eventually(async () => (await td.app.store.outbox.pendingCount()) === 0, { what: 'outbox idle' });
+    const refusedHere = () => emu.callsTo('sendMessage').filter((c) => !c.ok && Number(c.params.chat_id) === user.id);
+    // The contact question is sent from inside the conversation, with the conversation's own Api.
+    emu.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 1', retry_after: 1 });
+    const ask = await botAnswers(emu, user.id, () => emu.userSends({ chatId: user.id, from: user, text: `/start ${payload}` }));
+    expect(hasContactButton(ask)).toBe(true);
+    expect(refusedHere()).toHaveLength(1);
+    expect(refusedHere()[0].error?.error_code).toBe(429);
+    // The next update replays the conversation, 429 included, and carries on.
+    const codeMessage = await botAnswers(emu, user.id, () => shareOwnContact(emu, user));
+    const code = codeIn(codeMessage.text);
+    remember(code);
+    expect((await v.emit('otp:verify', { code })).ok).toBe(true);
     v.close();
   });
 
@@ -332,7 +370,10 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
     expect(secrets.length).toBeGreaterThan(20);
     const text = td.logs.map((l) => JSON.stringify(l)).join('\n');
     expect(text).toContain('verification code sent');
+    expect(text).toContain('visitor verified');
     for (const s of secrets) expect(text).not.toContain(s);
+    // Nor the phone numbers people shared.
+    expect(text).not.toContain('905551234567');
   });
 });
 
@@ -364,6 +405,10 @@ describe.each(databaseKinds)('identity over Telegram across a restart, on %s', (
       const back = await connectVisitor(td.url, v.session.token);
       const verified = await back.emit('otp:verify', { code });
       expect(verified).toMatchObject({ ok: true, visitor: { verified: true, name: 'Can', phone: '+905551234567' } });
+      // A verified visitor's first thread belongs to its user from the start.
+      const sent = await back.send('hello after verifying');
+      const thread = await td.app.store.threads.findById(sent.message.threadId);
+      expect(thread!.userId).toBe(Number((await td.app.db('users').where({ telegram_id: user.id }).first()).id));
       back.close();
 
       const text = [...logsBefore, ...td.logs].map((l) => JSON.stringify(l)).join('\n');
@@ -396,7 +441,6 @@ describe('identity over Telegram with Telegram disabled', () => {
 });
 
 async function conversationRows(testDb: TestDatabase): Promise<number> {
-  const { createDatabase } = await import('../../src/db/database');
   const probe = createDatabase(testDb.config);
   try {
     return (await probe('conversation_state')).length;

@@ -1,0 +1,491 @@
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
+import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { TelegramEmulator } from '../support/telegram-emulator';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/**
+ * The visitor page in a real browser (Debian's chromium through playwright-core),
+ * against the whole of topicdesk and the real bot talking to the Telegram emulator.
+ * The server path under the page is the same on every database, and the protocol
+ * tests cover both; the page runs on SQLite.
+ */
+jest.setTimeout(60_000);
+
+describe('the visitor page in Chromium', () => {
+  let db: TestDatabase;
+  let emu: TelegramEmulator;
+  let td: RunningTopicdesk;
+  let browser: Browser;
+  let staffMember: { id: number; first_name: string; is_bot: false };
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    emu = await TelegramEmulator.start();
+    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+    staffMember = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as typeof staffMember;
+    td = await startTopicdesk({ db, emulator: emu, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000', RATE_MESSAGE_BURST: '200' } });
+    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    browser = await launchChromium();
+  });
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+    // Uncaught exceptions and CSP refusals on any page fail the test that caused them.
+    expect(problems.splice(0)).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await td?.stop();
+    await emu?.stop();
+    await db?.drop();
+  });
+
+  async function newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
+    const context = await browser.newContext({ locale: 'en-US', ...options });
+    contexts.push(context);
+    return context;
+  }
+
+  async function openChat(context: BrowserContext): Promise<Page> {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(td.url);
+    await page.waitForSelector('html[data-connection="online"]');
+    return page;
+  }
+
+  async function type(page: Page, text: string) {
+    await page.locator('#text').fill(text);
+    await page.locator('#text').press('Enter');
+  }
+
+  const texts = (page: Page) => page.locator('#messages .msg__text').allTextContents();
+
+  /** Sends `text` and waits for the server's ack to put it on screen with its id. */
+  async function sendAndWait(page: Page, text: string): Promise<{ id: number; threadId: number }> {
+    await type(page, text);
+    const item = page.locator('#messages .msg--visitor[data-id]', { hasText: text }).last();
+    await item.waitFor();
+    const id = Number(await item.getAttribute('data-id'));
+    const row = await td.app.db('messages').where({ id }).first();
+    return { id, threadId: Number(row.thread_id) };
+  }
+
+  async function topicOf(threadId: number): Promise<number> {
+    return eventually(async () => (await td.app.store.threads.findById(threadId))?.topicId ?? 0, { what: 'thread topic' });
+  }
+
+  async function staffSays(threadId: number, text: string) {
+    emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text, threadId: await topicOf(threadId) });
+  }
+
+  const staffStored = (threadId: number, text: string) =>
+    eventually(async () => (await td.app.db('messages').where({ thread_id: threadId, sender_type: 'staff', content_text: text })).length === 1, {
+      what: `staff message "${text}" stored`,
+    });
+
+  it('sends with Enter, keeps Shift+Enter for new lines, grows the input, and shows one tick (stored) then two (delivered)', async () => {
+    const page = await openChat(await newContext());
+    expect(await page.locator('#empty').isVisible()).toBe(true);
+    const input = page.locator('#text');
+    const oneLine = await input.evaluate((el) => (el as unknown as { offsetHeight: number }).offsetHeight);
+    await input.fill('line one');
+    await input.press('Shift+Enter');
+    await input.pressSequentially('line two');
+    await input.press('Shift+Enter');
+    await input.pressSequentially('line three');
+    expect(await input.inputValue()).toBe('line one\nline two\nline three');
+    expect(await input.evaluate((el) => (el as unknown as { offsetHeight: number }).offsetHeight)).toBeGreaterThan(oneLine);
+
+    // Telegram answers the first send with 429: the message is stored (one tick) until the retry delivers it.
+    emu.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 2', retry_after: 2 });
+    await input.press('Enter');
+    expect(await input.inputValue()).toBe('');
+    const mine = page.locator('#messages .msg--visitor').last();
+    await page.locator('#messages .msg--visitor[data-state="stored"]').waitFor();
+    expect(await mine.locator('.msg__state').getAttribute('aria-label')).toBe('Sent');
+    expect(await mine.locator('.msg__state svg path').getAttribute('d')).toMatch(/^M1\.5/); // one tick
+    await page.locator('#messages .msg--visitor[data-state="delivered"]').waitFor({ timeout: 10_000 });
+    expect(await mine.locator('.msg__state').getAttribute('aria-label')).toBe('Delivered');
+    expect(await texts(page)).toEqual(['line one\nline two\nline three']);
+    expect(await page.locator('#empty').isHidden()).toBe(true);
+    expect(emu.sentMessages(STAFF_CHAT_ID).filter((m: any) => m.text === 'line one\nline two\nline three')).toHaveLength(1);
+  });
+
+  it('shows a staff reply live, announces it to screen readers, and shows the whole history again after a reload', async () => {
+    const page = await openChat(await newContext());
+    const { threadId } = await sendAndWait(page, 'Where is my order?');
+    await staffSays(threadId, 'It ships today.');
+    const reply = page.locator('#messages .msg--staff', { hasText: 'It ships today.' });
+    await reply.waitFor();
+    expect(await reply.locator('.msg__sender').textContent()).toBe('Support: ');
+    expect(await page.locator('#announcer').textContent()).toBe('Support: It ships today.');
+    expect(await page.locator('#announcer').getAttribute('aria-live')).toBe('polite');
+    await page.locator('#messages .msg--visitor[data-state="delivered"]').waitFor();
+
+    await page.reload();
+    await page.waitForSelector('html[data-connection="online"]');
+    await page.locator('#messages .msg--staff').waitFor();
+    expect(await texts(page)).toEqual(['Where is my order?', 'It ships today.']);
+    expect(await page.locator('#messages .msg--visitor').getAttribute('data-state')).toBe('delivered');
+  });
+
+  it('goes offline and back: typed messages wait and are sent once, the reply sent meanwhile arrives once', async () => {
+    const context = await newContext();
+    const page = await openChat(context);
+    const { threadId } = await sendAndWait(page, 'Before the tunnel');
+    await topicOf(threadId);
+
+    await context.setOffline(true);
+    await page.waitForSelector('html[data-connection="offline"]');
+    expect(await page.locator('#connection').textContent()).toContain('offline');
+    expect(await page.locator('#support-status').textContent()).toBe('Connecting…'); // support's status is unknown meanwhile
+    await type(page, 'Typed offline, first');
+    await type(page, 'Typed offline, second');
+    const queued = page.locator('#messages .msg--visitor[data-state="queued"]');
+    expect(await queued.count()).toBe(2);
+    expect(await queued.first().locator('.msg__state').textContent()).toBe('Waiting for connection');
+
+    await staffSays(threadId, 'Answer while you were offline');
+    await staffStored(threadId, 'Answer while you were offline');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await page.locator('#messages .msg--staff').count()).toBe(0); // really offline: nothing arrived live
+
+    await context.setOffline(false);
+    await page.waitForSelector('html[data-connection="online"]', { timeout: 15_000 });
+    expect(await page.locator('#connection').textContent()).toBe('Back online');
+    expect(await page.locator('#support-status').textContent()).toBe('We’re online and reply here');
+    await page.locator('#messages .msg--visitor[data-state="delivered"]', { hasText: 'Typed offline, second' }).waitFor({ timeout: 10_000 });
+
+    expect(await texts(page)).toEqual(['Before the tunnel', 'Answer while you were offline', 'Typed offline, first', 'Typed offline, second']);
+    const stored = await td.app.db('messages').where({ thread_id: threadId }).orderBy('id').select('content_text');
+    expect(stored.map((r) => r.content_text)).toEqual(['Before the tunnel', 'Answer while you were offline', 'Typed offline, first', 'Typed offline, second']);
+    expect(await page.evaluate('localStorage.getItem("topicdesk.queue")')).toBeNull();
+  });
+
+  it('a send whose ack is lost with the connection is retried with its clientId and shown once', async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    // A pass-through WebSocket proxy that can drop the next message:send ack and cut the connection.
+    let dropNextAck = false;
+    let cuts = 0;
+    await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => server.send(m));
+      server.onMessage((m) => {
+        if (dropNextAck && typeof m === 'string' && /^43\d+\[\{"ok":true,"message":/.test(m)) {
+          dropNextAck = false;
+          cuts++;
+          ws.close({ code: 4000, reason: 'cut' });
+          server.close();
+          return;
+        }
+        ws.send(m);
+      });
+    });
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    await page.goto(td.url);
+    await page.waitForSelector('html[data-connection="online"]');
+    const { threadId } = await sendAndWait(page, 'Ack arrives');
+
+    dropNextAck = true;
+    await type(page, 'Ack is lost');
+    await page.locator('#messages .msg--visitor[data-id]', { hasText: 'Ack is lost' }).waitFor({ timeout: 15_000 });
+    expect(cuts).toBe(1);
+    await page.waitForSelector('html[data-connection="online"]');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await texts(page)).toEqual(['Ack arrives', 'Ack is lost']);
+    expect(await td.app.db('messages').where({ thread_id: threadId, content_text: 'Ack is lost' })).toHaveLength(1);
+  });
+
+  it('renders markup from the visitor and from staff as text and runs none of it; links open safely', async () => {
+    const page = await openChat(await newContext());
+    let dialogs = 0;
+    page.on('dialog', (d) => {
+      dialogs++;
+      void d.dismiss();
+    });
+    const visitorPayloads = [
+      `<img src=x onerror="window.__xss='visitor img'">`,
+      `<script>window.__xss='visitor script'</script>`,
+      `<a href="javascript:window.__xss='visitor link'">click</a> javascript:alert(1)`,
+    ];
+    let threadId = 0;
+    for (const p of visitorPayloads) threadId = (await sendAndWait(page, p)).threadId;
+    const staffPayloads = [
+      `<img src=x onerror="window.__xss='staff img'">`,
+      `<svg onload="window.__xss='staff svg'"></svg><iframe src="javascript:alert(2)"></iframe>`,
+      `Docs: https://example.com/help?a=1&b=2. Thanks!`,
+    ];
+    for (const p of staffPayloads) {
+      await staffSays(threadId, p);
+      await page.locator('#messages .msg--staff .msg__text', { hasText: p.slice(0, 20) }).waitFor();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+
+    expect(await texts(page)).toEqual([...visitorPayloads, ...staffPayloads]);
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+    expect(dialogs).toBe(0);
+    expect(await page.locator('#messages .msg__body img, #messages .msg__body script, #messages .msg__body svg, #messages .msg__body iframe').count()).toBe(0);
+    // Only real http(s) URLs become links, opened in a new tab without opener or referrer.
+    const links = page.locator('#messages a');
+    expect(await links.count()).toBe(1);
+    expect(await links.getAttribute('href')).toBe('https://example.com/help?a=1&b=2');
+    expect(await links.textContent()).toBe('https://example.com/help?a=1&b=2');
+    expect(await links.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await links.getAttribute('target')).toBe('_blank');
+    // Telegram got the visitor's text literally, too (possibly several messages coalesced into one).
+    await eventually(() => emu.sentMessages(STAFF_CHAT_ID).some((m: any) => typeof m.text === 'string' && m.text.includes(visitorPayloads[0])), {
+      what: 'the payload in Telegram',
+    });
+  });
+
+  it('shows the away message, the closed-thread notice (gone once the visitor writes), and the blocked notice', async () => {
+    const page = await openChat(await newContext());
+    expect(await page.locator('#support-status').textContent()).toBe('We’re online and reply here');
+    td.app.io.emit('support:status', { status: 'away', message: 'Back at 9:00 <b>tomorrow</b>' });
+    await page.locator('#support-status', { hasText: 'Back at 9:00 <b>tomorrow</b>' }).waitFor();
+    td.app.io.emit('support:status', { status: 'away', message: null });
+    await page.locator('#support-status', { hasText: 'We’re away right now' }).waitFor();
+    td.app.io.emit('support:status', { status: 'online', message: null });
+    await page.locator('#support-status', { hasText: 'We’re online' }).waitFor();
+
+    const { threadId } = await sendAndWait(page, 'Hello?');
+    await td.app.store.threads.setStatus(threadId, 'closed');
+    td.app.io.to(`thread:${threadId}`).emit('thread:status', { id: threadId, status: 'closed' });
+    await page.locator('#notice', { hasText: 'This conversation was closed.' }).waitFor();
+    await page.reload(); // the session says so, too
+    await page.waitForSelector('html[data-connection="online"]');
+    expect(await page.locator('#notice').textContent()).toBe('This conversation was closed. Write a message to open it again.');
+    await sendAndWait(page, 'One more question');
+    await page.locator('#notice').waitFor({ state: 'hidden' });
+    expect((await td.app.store.threads.findById(threadId))!.status).toBe('open');
+
+    const thread = await td.app.db('threads').where({ id: threadId }).first();
+    await td.app.db('visitors').where({ id: thread.visitor_id }).update({ blocked: true });
+    await type(page, 'Am I blocked?');
+    await page.locator('#notice', { hasText: 'Support is not accepting messages from this chat.' }).waitFor();
+    const refused = page.locator('#messages .msg--visitor', { hasText: 'Am I blocked?' });
+    expect(await refused.getAttribute('data-state')).toBe('failed');
+    expect(await refused.locator('.msg__state').textContent()).toBe('Not sent');
+    expect(await td.app.db('messages').where({ content_text: 'Am I blocked?' })).toHaveLength(0);
+  });
+
+  it('asks for a name after the first message (optional), saves it with profile:update, and does not ask again', async () => {
+    const context = await newContext();
+    const page = await openChat(context);
+    expect(await page.locator('#name-form').isHidden()).toBe(true);
+    const { threadId } = await sendAndWait(page, 'Hi there');
+    await page.locator('#name-form').waitFor();
+    await page.getByRole('textbox', { name: 'What should we call you?' }).fill('  Ayşe   Yılmaz ');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#name-form').waitFor({ state: 'hidden' });
+    const thread = await td.app.db('threads').where({ id: threadId }).first();
+    expect((await td.app.db('visitors').where({ id: thread.visitor_id }).first()).name).toBe('Ayşe Yılmaz');
+    expect(await page.locator('#announcer').textContent()).toBe('Thanks, Ayşe Yılmaz!');
+
+    await page.reload();
+    await page.waitForSelector('html[data-connection="online"]');
+    await sendAndWait(page, 'Second message');
+    expect(await page.locator('#name-form').isHidden()).toBe(true);
+    // The menu can change it.
+    await page.getByRole('button', { name: 'Chat options' }).click();
+    await page.getByRole('button', { name: 'Your name' }).click();
+    expect(await page.locator('#name-input').inputValue()).toBe('Ayşe Yılmaz');
+
+    // "Not now" is remembered as well.
+    const other = await openChat(await newContext());
+    await sendAndWait(other, 'Anonymous, please');
+    await other.getByRole('button', { name: 'Not now' }).click();
+    await other.reload();
+    await other.waitForSelector('html[data-connection="online"]');
+    await sendAndWait(other, 'Still anonymous');
+    expect(await other.locator('#name-form').isHidden()).toBe(true);
+  });
+
+  it('"End chat on this device" forgets the token and the conversation on this device', async () => {
+    const page = await openChat(await newContext());
+    await sendAndWait(page, 'Private matter');
+    const token = await page.evaluate('localStorage.getItem("topicdesk.token")');
+    expect(token).toEqual(expect.any(String));
+
+    page.once('dialog', (d) => void d.dismiss());
+    await page.getByRole('button', { name: 'Chat options' }).click();
+    await page.getByRole('button', { name: 'End chat on this device' }).click();
+    expect(await texts(page)).toEqual(['Private matter']); // cancelled: nothing changes
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Chat options' }).click();
+    await page.getByRole('button', { name: 'End chat on this device' }).click();
+    expect(await texts(page)).toEqual([]);
+    await eventually(async () => {
+      const now = await page.evaluate('localStorage.getItem("topicdesk.token")');
+      return now !== null && now !== token;
+    }, { what: 'a new token' });
+    await page.reload();
+    await page.waitForSelector('html[data-connection="online"]');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await texts(page)).toEqual([]);
+    expect(await page.locator('#empty').isVisible()).toBe(true);
+  });
+
+  it('follows new messages unless the visitor scrolled up, then offers a "new messages" pill; loads earlier messages on request', async () => {
+    const page = await openChat(await newContext({ viewport: { width: 360, height: 560 } }));
+    const { threadId } = await sendAndWait(page, 'Tell me everything');
+    for (let i = 1; i <= 55; i++) emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: `Detail ${i}`, threadId: await topicOf(threadId) });
+    await page.locator('#messages .msg--staff', { hasText: 'Detail 55' }).waitFor();
+    const scroller = page.locator('#scroller');
+    const distanceFromBottom = () => scroller.evaluate((el: any) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    expect(await distanceFromBottom()).toBeLessThan(48);
+
+    await scroller.evaluate((el: any) => (el.scrollTop = 0));
+    await staffSays(threadId, 'Detail 56');
+    await page.locator('#messages .msg--staff', { hasText: 'Detail 56' }).waitFor();
+    await page.locator('#new-messages').waitFor();
+    expect(await scroller.evaluate((el: any) => el.scrollTop)).toBe(0);
+    await page.locator('#new-messages').click();
+    await page.locator('#new-messages').waitFor({ state: 'hidden' });
+    expect(await distanceFromBottom()).toBeLessThan(48);
+
+    await staffSays(threadId, 'Detail 57');
+    await page.locator('#messages .msg--staff', { hasText: 'Detail 57' }).waitFor();
+    expect(await distanceFromBottom()).toBeLessThan(48);
+    expect(await page.locator('#new-messages').isHidden()).toBe(true);
+
+    // A reload shows the newest 50; the rest comes on request, each message once.
+    await page.reload();
+    await page.waitForSelector('html[data-connection="online"]');
+    await page.locator('#messages .msg--staff', { hasText: 'Detail 57' }).waitFor();
+    expect(await page.locator('#messages > li').count()).toBe(50);
+    await page.getByRole('button', { name: 'Load earlier messages' }).click();
+    await page.locator('#messages .msg--visitor', { hasText: 'Tell me everything' }).waitFor();
+    expect(await texts(page)).toEqual(['Tell me everything', ...Array.from({ length: 57 }, (_, i) => `Detail ${i + 1}`)]);
+    expect(await page.locator('#load-earlier').isHidden()).toBe(true);
+  });
+
+  it('is usable with the keyboard alone, with labelled controls', async () => {
+    const page = await openChat(await newContext());
+    expect(await page.getByRole('textbox', { name: 'Your message' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Send' }).count()).toBe(1);
+    expect(await page.getByRole('list', { name: 'Messages' }).count()).toBe(1);
+    expect(await page.getByRole('heading', { name: 'Support' }).count()).toBe(1);
+
+    const focusOrder: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Tab');
+      focusOrder.push(await page.evaluate('document.activeElement.id || document.activeElement.getAttribute("aria-label") || document.activeElement.tagName'));
+    }
+    expect(focusOrder).toEqual(['menu-button', 'text', 'Send']);
+
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.type('Typed with the keyboard only');
+    await page.keyboard.press('Enter');
+    await page.locator('#messages .msg--visitor[data-id]', { hasText: 'Typed with the keyboard only' }).waitFor();
+
+    // The name card that appears sits between the menu and the composer in the focus order; Enter saves it.
+    await page.locator('#name-form').waitFor();
+    const backwards: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Shift+Tab');
+      backwards.push(await page.evaluate('document.activeElement.id || document.activeElement.textContent.trim()'));
+    }
+    expect(backwards).toEqual(['Save', 'name-input', 'name-skip', 'menu-button']);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Kim');
+    await page.keyboard.press('Enter');
+    await page.locator('#name-form').waitFor({ state: 'hidden' });
+    expect(await page.evaluate('document.activeElement.id')).toBe('text');
+
+    // The menu opens with Enter on its button, focus moves into it, Escape closes it and returns focus.
+    for (let i = 0; i < 10 && (await page.evaluate('document.activeElement.id')) !== 'menu-button'; i++) await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate('document.activeElement.id')).toBe('menu-button');
+    await page.keyboard.press('Enter');
+    expect(await page.locator('#menu-button').getAttribute('aria-expanded')).toBe('true');
+    expect(await page.evaluate('document.activeElement.id')).toBe('menu-name');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.id')).toBe('menu-end');
+    await page.keyboard.press('Escape');
+    expect(await page.locator('#menu').isHidden()).toBe(true);
+    expect(await page.locator('#menu-button').getAttribute('aria-expanded')).toBe('false');
+    expect(await page.evaluate('document.activeElement.id')).toBe('menu-button');
+  });
+
+  it('speaks Turkish to a Turkish browser', async () => {
+    const page = await openChat(await newContext({ locale: 'tr-TR' }));
+    expect(await page.evaluate('document.documentElement.lang')).toBe('tr');
+    expect(await page.title()).toBe('Destek sohbeti');
+    expect(await page.getByRole('heading').textContent()).toBe('Destek');
+    expect(await page.getByRole('textbox', { name: 'Mesajınız' }).getAttribute('placeholder')).toBe('Bir mesaj yazın…');
+    expect(await page.getByRole('button', { name: 'Gönder' }).count()).toBe(1);
+    expect(await page.locator('#support-status').textContent()).toBe('Çevrimiçiyiz, buradan yanıtlıyoruz');
+    await sendAndWait(page, 'Merhaba');
+    expect(await page.locator('#name-form label').textContent()).toContain('Size nasıl hitap edelim?');
+  });
+
+  it('fits a 320 px wide screen, long words included', async () => {
+    const page = await openChat(await newContext({ viewport: { width: 320, height: 568 }, isMobile: true, hasTouch: true }));
+    await sendAndWait(page, 'x'.repeat(300));
+    await sendAndWait(page, 'https://example.com/' + 'very-long-path/'.repeat(20));
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(320);
+    const send = (await page.getByRole('button', { name: 'Send' }).boundingBox())!;
+    expect(send.x + send.width).toBeLessThanOrEqual(320);
+    expect(send.y + send.height).toBeLessThanOrEqual(568);
+    const bubble = (await page.locator('#messages .msg--visitor').first().boundingBox())!;
+    expect(bubble.x + bubble.width).toBeLessThanOrEqual(320);
+  });
+
+  it.each(['light', 'dark'] as const)('has text contrast of at least 4.5:1 in %s mode', async (colorScheme) => {
+    const page = await openChat(await newContext({ colorScheme }));
+    const { threadId } = await sendAndWait(page, 'Contrast check https://example.com');
+    await staffSays(threadId, 'Staff reply https://example.com');
+    await page.locator('#messages .msg--staff').waitFor();
+    td.app.io.emit('support:status', { status: 'online', message: null });
+    // Show every transient element once so it can be measured.
+    await page.evaluate(`(() => {
+      for (const id of ['notice', 'connection', 'new-messages', 'load-earlier', 'name-form']) document.getElementById(id).hidden = false;
+      document.getElementById('notice').textContent = 'Notice';
+      document.getElementById('connection').textContent = 'Offline';
+      document.getElementById('connection').className = 'banner banner--offline';
+    })()`);
+    const report: Array<{ what: string; ratio: number }> = await page.evaluate(CONTRAST_REPORT);
+    const low = report.filter((r) => r.ratio < 4.5);
+    expect(low).toEqual([]);
+    expect(report.length).toBeGreaterThan(15);
+    // The scheme really switched.
+    const bg = await page.evaluate('getComputedStyle(document.querySelector(".chat")).backgroundColor');
+    expect(bg).toBe(colorScheme === 'dark' ? 'rgb(22, 25, 31)' : 'rgb(255, 255, 255)');
+  });
+});
+
+/**
+ * Runs in the page: the contrast ratio (WCAG 2) of the text of each element
+ * against the first opaque background behind it.
+ */
+const CONTRAST_REPORT = `(() => {
+  const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
+  const lum = ({ r, g, b }) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c.a > 0.99) return c; }
+    return parse(getComputedStyle(document.body).backgroundColor);
+  };
+  const ratio = (fg, bg) => { const a = lum(fg), b = lum(bg); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+  const selectors = ['h1', '#support-status', '#empty', '.msg--visitor .msg__text', '.msg--visitor .msg__meta', '.msg--visitor a',
+    '.msg--staff .msg__text', '.msg--staff .msg__sender', '.msg--staff .msg__meta', '.msg--staff a', '#notice', '#connection',
+    '#new-messages', '#load-earlier', '#name-form label', '#name-form .muted', '#name-form .button', '#text', '.menu__items button'];
+  const out = [];
+  for (const sel of selectors) {
+    for (const el of document.querySelectorAll(sel)) {
+      out.push({ what: sel, ratio: Math.round(ratio(parse(getComputedStyle(el).color), background(el)) * 100) / 100 });
+    }
+  }
+  const text = document.getElementById('text');
+  out.push({ what: '#text::placeholder', ratio: Math.round(ratio(parse(getComputedStyle(text, '::placeholder').color), background(text)) * 100) / 100 });
+  return out;
+})()`;
