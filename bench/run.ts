@@ -14,7 +14,7 @@ async function main() {
   const messagesPerVisitor = Number(process.env.BENCH_MESSAGES ?? 20);
   const pgUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const databases: Array<'sqlite' | 'postgres'> = ['sqlite'];
-  if (await reachable(pgUrl)) databases.push('postgres');
+  if (process.env.BENCH_DATABASES !== 'sqlite' && (await reachable(pgUrl))) databases.push('postgres');
   else process.stderr.write(`PostgreSQL at ${pgUrl} is not reachable; PostgreSQL rows skipped\n`);
 
   if (!only || only === 'baseline') await baseline(databases, pgUrl, visitors, messagesPerVisitor);

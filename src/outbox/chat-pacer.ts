@@ -8,6 +8,11 @@ export interface ChatPacer {
   waitMs(chatId: number, now: number): number;
   /** True when the chat's budget is half spent or a 429 was seen lately: waiting messages should be merged. */
   underPressure(chatId: number, now: number): boolean;
+  /**
+   * How many sends may start now: up to the pressure mark when not under
+   * pressure (so a burst cannot spend the reserve in one go), else what is left.
+   */
+  freeSlots(chatId: number, now: number): number;
   /** Takes a send slot if one is free now. */
   tryReserve(chatId: number, now: number): boolean;
   /** Telegram said 429: nothing goes to this chat until `until`. */
@@ -37,11 +42,20 @@ export function createChatPacer(sendsPerMinute: number): ChatPacer {
     return Math.max(paused, budget);
   }
 
+  function underPressure(chatId: number, now: number): boolean {
+    if (now - (throttledAt.get(chatId) ?? -Infinity) < WINDOW_MS) return true;
+    return sendsPerMinute > 0 && recent(chatId, now).length >= sendsPerMinute / 2;
+  }
+
   return {
     waitMs,
-    underPressure(chatId, now) {
-      if (now - (throttledAt.get(chatId) ?? -Infinity) < WINDOW_MS) return true;
-      return sendsPerMinute > 0 && recent(chatId, now).length >= sendsPerMinute / 2;
+    underPressure,
+    freeSlots(chatId, now) {
+      if (sendsPerMinute <= 0) return waitMs(chatId, now) > 0 ? 0 : Number.MAX_SAFE_INTEGER;
+      if (waitMs(chatId, now) > 0) return 0;
+      const used = recent(chatId, now).length;
+      const mark = underPressure(chatId, now) ? sendsPerMinute : Math.ceil(sendsPerMinute / 2);
+      return Math.max(0, mark - used);
     },
     tryReserve(chatId, now) {
       if (waitMs(chatId, now) > 0) return false;

@@ -302,7 +302,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     const t = now();
     if (pacer.waitMs(chatId, t) > 0) return 0;
     const hold = pacer.underPressure(chatId, t) ? { maxMs: holdMs, quietMs: Math.min(QUIET_MS, holdMs) } : undefined;
-    const rows = await queue.claimHeads(t, concurrency - active.size, [...active.keys()], hold);
+    // Never claim more threads than the chat's budget lets start now: a burst must not spend the reserve at once.
+    const slots = Math.min(concurrency - active.size, pacer.freeSlots(chatId, t) - active.size);
+    const rows = await queue.claimHeads(t, slots, [...active.keys()], hold);
     if (rows.length) log.debug('claimed thread heads', { rows: rows.map((r) => r.id), active: active.size });
     for (const row of rows) {
       const work = drain(row, chatId)
