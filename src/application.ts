@@ -158,6 +158,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const app = createHttpApp({
     publicDir: publicDir ?? path.resolve(__dirname, '..', '..', 'public'),
     logger,
+    httpsOnly: config.publicUrl.startsWith('https://'),
     trustProxy: config.trustProxy,
     httpPerMinute: config.limits.httpPerMinute,
     frameAncestors: origins.frameAncestors,

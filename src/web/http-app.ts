@@ -23,12 +23,14 @@ export interface HttpAppDeps {
   health: () => Promise<HealthReport>;
   /** CSP frame-ancestors sources of the visitor page (WIDGET_ORIGINS; '*' when unset). */
   frameAncestors?: string;
+  /** PUBLIC_URL is https: browsers may upgrade every sub-request. Off on plain-HTTP installs, where it would break the page. */
+  httpsOnly?: boolean;
   /** grammY webhook handler, mounted at POST /telegram/webhook in webhook mode. */
   telegramWebhook?: RequestHandler;
 }
 
 /** The Express side: static pages, /health, the Telegram webhook; JSON errors everywhere else. */
-export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, health, frameAncestors = '*', telegramWebhook }: HttpAppDeps) {
+export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, health, frameAncestors = '*', httpsOnly = false, telegramWebhook }: HttpAppDeps) {
   const log = logger.child({ unit: 'http' });
   const app = express();
   app.disable('x-powered-by');
@@ -50,6 +52,7 @@ export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, he
           'form-action': ["'self'"],
           // Only the visitor page may be framed (by the widget, on the sites WIDGET_ORIGINS allows).
           'frame-ancestors': [(req) => (isVisitorPage(req.url) ? frameAncestors : "'self'")],
+          'upgrade-insecure-requests': httpsOnly ? [] : null,
         },
       },
       crossOriginEmbedderPolicy: false,
