@@ -1,10 +1,10 @@
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
-import { DomainError, isDomainError } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import type { OtpService } from '../domain/otp-service';
 import { visitorView } from '../domain/types';
 import type { Logger } from '../logger';
-import { describeIssues, type Ack } from './protocol';
+import { onAckedEvent, takeOrRefuse } from './acked-event';
 import { createRateLimiter, type RateLimiter } from './rate-limiter';
 
 /** Per-visitor and per-IP budgets for the identity events (docs/identity.md). */
@@ -55,42 +55,16 @@ export function createOtpSocketHandlers({ otp, botUsername, logger, limits = OTP
     verifyIp: createRateLimiter(limits.verifyPerIp),
   };
 
-  function take(limiters: RateLimiter[], socket: OtpSocket) {
-    const keys = [`v${socket.data.visitorId}`, `ip${socket.data.address}`];
-    for (let i = 0; i < limiters.length; i++) {
-      const allowed = limiters[i].take(keys[i]);
-      if (!allowed.ok) {
-        throw new DomainError('rate_limited', `Too many requests. Try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s.`, { retryAfterMs: allowed.retryAfterMs });
-      }
-    }
-  }
+  /** Limiters come in [per visitor, per address] pairs. */
+  const limit = (limiters: RateLimiter[], socket: OtpSocket) => () =>
+    takeOrRefuse(limiters.map((l, i): [RateLimiter, string] => [l, i === 0 ? `v${socket.data.visitorId}` : `ip${socket.data.address}`]));
 
   function unavailable(): DomainError {
     return new DomainError('unavailable', 'Verification through Telegram is not available right now.');
   }
 
   function on<S extends z.ZodType, R extends object>(socket: OtpSocket, event: string, schema: S, limiters: RateLimiter[], handle: (input: z.output<S>) => Promise<R>) {
-    socket.on(event, async (payload: unknown, ack: unknown) => {
-      if (typeof ack !== 'function') return;
-      const reply = ack as Ack<R>;
-      try {
-        const parsed = schema.safeParse(payload);
-        if (!parsed.success) throw new DomainError('bad_request', describeIssues(parsed.error));
-        take(limiters, socket);
-        reply({ ok: true, ...(await handle(parsed.data)) });
-      } catch (error) {
-        if (isDomainError(error)) {
-          const { retryAfterMs, attemptsLeft } = error.details ?? {};
-          reply({
-            ok: false,
-            error: { code: error.code, message: error.message, ...(retryAfterMs ? { retryAfterMs } : {}), ...(attemptsLeft !== undefined ? { attemptsLeft } : {}) },
-          });
-        } else {
-          log.error('identity event failed', { event, error });
-          reply({ ok: false, error: { code: 'internal', message: 'Something went wrong. Please try again.' } });
-        }
-      }
-    });
+    onAckedEvent(socket as unknown as Socket, event, { schema, log, limit: limit(limiters, socket) }, handle);
   }
 
   return {

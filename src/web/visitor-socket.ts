@@ -1,11 +1,11 @@
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { ChatService, VisitorSession } from '../domain/chat-service';
-import { DomainError, isDomainError } from '../domain/errors';
 import { messageView, visitorView } from '../domain/types';
 import type { Logger } from '../logger';
 import { clientAddress } from './client-address';
-import { describeIssues, schemas, type Ack, type ClientToServerEvents, type ServerToClientEvents } from './protocol';
+import { schemas, type ClientToServerEvents, type ServerToClientEvents } from './protocol';
+import { onAckedEvent, takeOrRefuse } from './acked-event';
 import { createConnectionCounter, createRateLimiter, type RateLimiter } from './rate-limiter';
 import { rooms } from './socket-notifier';
 import type { OtpSocketHandlers } from './otp-socket';
@@ -110,29 +110,7 @@ export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, su
     limiter: RateLimiter,
     handle: (input: z.output<S>) => Promise<R>,
   ) {
-    socket.on(event, async (payload: unknown, ack: unknown) => {
-      // A client that gives no callback cannot be answered; its event is dropped unprocessed.
-      if (typeof ack !== 'function') return;
-      const reply = ack as Ack<R>;
-      try {
-        const parsed = schema.safeParse(payload);
-        if (!parsed.success) throw new DomainError('bad_request', describeIssues(parsed.error));
-        const allowed = limiter.take(`v${socket.data.visitorId}`);
-        if (!allowed.ok) {
-          throw new DomainError('rate_limited', `Too many requests. Try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s.`, {
-            retryAfterMs: allowed.retryAfterMs,
-          });
-        }
-        reply({ ok: true, ...(await handle(parsed.data)) });
-      } catch (error) {
-        if (isDomainError(error)) {
-          reply({ ok: false, error: { code: error.code, message: error.message, ...(error.details?.retryAfterMs ? { retryAfterMs: error.details.retryAfterMs } : {}) } });
-        } else {
-          log.error('visitor event failed', { event, error });
-          reply({ ok: false, error: { code: 'internal', message: 'Something went wrong. Please try again.' } });
-        }
-      }
-    });
+    onAckedEvent(socket, event, { schema, log, limit: () => takeOrRefuse([[limiter, `v${socket.data.visitorId}`]]) }, handle);
   }
 
   return {

@@ -4,7 +4,8 @@ import { createCache } from '../../src/db/cache';
 import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
 import { createStore } from '../../src/db/store';
 import { createChatService } from '../../src/domain/chat-service';
-import { systemClock, type VisitorNotifier } from '../../src/domain/ports';
+import { systemClock } from '../../src/domain/ports';
+import { silentNotifier } from '../support/silent-notifier';
 import { createChatPacer } from '../../src/outbox/chat-pacer';
 import { createOutboxQueue } from '../../src/outbox/outbox-queue';
 import { createTelegramGateway } from '../../src/outbox/telegram-gateway';
@@ -13,14 +14,6 @@ import { eventually, STAFF_CHAT_ID } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
-const notifier: VisitorNotifier = {
-  messageCreated: () => undefined,
-  messageStatus: () => undefined,
-  messageUpdated: () => undefined,
-  threadStatus: () => undefined,
-  threadCreated: () => undefined,
-  supportStatus: () => undefined,
-};
 
 describe.each(databaseKinds)('resuming after an interrupted send, on %s', (kind) => {
   let testDb: TestDatabase;
@@ -42,7 +35,7 @@ describe.each(databaseKinds)('resuming after an interrupted send, on %s', (kind)
 
   it('settles a message that already reached Telegram without sending it again, and merges only the rest', async () => {
     const store = createStore({ db, cache: createCache(180) });
-    const chat = createChatService({ store, notifier, delivery: { wake: () => undefined }, clock: systemClock });
+    const chat = createChatService({ store, notifier: silentNotifier, delivery: { wake: () => undefined }, clock: systemClock });
     const session = await chat.openSession(undefined);
     const texts = ['first (already in Telegram)', 'second', 'third', 'fourth'];
     const ids: number[] = [];
@@ -63,7 +56,7 @@ describe.each(databaseKinds)('resuming after an interrupted send, on %s', (kind)
       queue: createOutboxQueue(db, { workerId: 'after-restart', leaseMs: 30_000 }),
       telegram: createTelegramGateway(new Api(emu.token, { apiRoot: emu.apiRoot })),
       staffChat: { id: () => STAFF_CHAT_ID, set: async () => undefined },
-      notifier,
+      notifier: silentNotifier,
       pacer: createChatPacer(0),
       clock: systemClock,
       logger: createLogger({ log: { level: 'error', format: 'json' } }),

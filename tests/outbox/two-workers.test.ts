@@ -4,7 +4,8 @@ import { createCache } from '../../src/db/cache';
 import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
 import { createStore } from '../../src/db/store';
 import { createChatService } from '../../src/domain/chat-service';
-import { systemClock, type VisitorNotifier } from '../../src/domain/ports';
+import { systemClock } from '../../src/domain/ports';
+import { silentNotifier } from '../support/silent-notifier';
 import { createChatPacer } from '../../src/outbox/chat-pacer';
 import { createOutboxQueue } from '../../src/outbox/outbox-queue';
 import { createTelegramGateway, type TelegramGateway } from '../../src/outbox/telegram-gateway';
@@ -13,14 +14,6 @@ import { eventually, STAFF_CHAT_ID } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
-const silentNotifier: VisitorNotifier = {
-  messageCreated: () => undefined,
-  messageStatus: () => undefined,
-  messageUpdated: () => undefined,
-  threadStatus: () => undefined,
-  threadCreated: () => undefined,
-  supportStatus: () => undefined,
-};
 
 describe.each(databaseKinds)('two outbox workers on one %s database', (kind) => {
   let testDb: TestDatabase;
