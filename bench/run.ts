@@ -2,11 +2,14 @@ import { runBaseline, type BaselineResult } from './baseline';
 import { runPageBench } from './page';
 import { runGroupLimit, type GroupLimitResult } from './group-limit';
 import { printTable } from './stats';
+import { uploadsBench } from './uploads';
+import { searchBench } from './search';
 
 /**
  * `npm run bench`. Set BENCH_DATABASE_URL (default: the local test PostgreSQL,
  * skipped when unreachable) for the PostgreSQL rows; BENCH_VISITORS / BENCH_MESSAGES to scale
- * the baseline; BENCH_ONLY=baseline|group-limit|page runs one scenario.
+ * the baseline; BENCH_ONLY=baseline|group-limit|page|search|uploads runs one scenario
+ * (search: BENCH_SEARCH_MESSAGES, default 100000).
  */
 async function main() {
   const only = process.env.BENCH_ONLY;
@@ -20,6 +23,8 @@ async function main() {
   if (!only || only === 'baseline') await baseline(databases, pgUrl, visitors, messagesPerVisitor);
   if (!only || only === 'group-limit') await groupLimit(databases, pgUrl);
   if (!only || only === 'page') await pageBench();
+  if (!only || only === 'uploads') await uploadsBench(databases, pgUrl);
+  if (!only || only === 'search') await searchBench(databases, pgUrl);
 }
 
 async function pageBench() {

@@ -8,9 +8,12 @@ import { connectEmbed } from './lib/embed';
 import { MIRRORED_KEYS, type MirroredKey } from './lib/embed-protocol';
 import { format, pickLanguage, strings, translate } from './lib/i18n';
 import { createMessageList } from './lib/message-list';
+import { createLightbox } from './lib/lightbox';
+import { createMediaComposer } from './lib/media-composer';
 import { createOutgoingQueue } from './lib/outgoing-queue';
 import type { SupportStatus } from './lib/protocol';
 import { createStorage, keys } from './lib/storage';
+import { createVerify } from './lib/verify';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -56,6 +59,7 @@ const messages = createMessageList({
   loadEarlier: loadEarlierButton,
   t,
   lang,
+  openImage: createLightbox(byId('lightbox'), byId('lightbox-image')).open,
 });
 for (const item of queue.list()) messages.addPending(item, 'queued');
 
@@ -198,6 +202,26 @@ byId('menu-name').addEventListener('click', () => {
   openNameForm();
   nameInput.focus();
 });
+const verify = createVerify({
+  t,
+  lang,
+  request: (event, payload) => connection?.request(event, payload) ?? Promise.resolve(null),
+  onVerified(visitor) {
+    visitorName = visitor.name;
+    nameForm.hidden = true;
+    // The person's threads from other devices are this visitor's now: show their newest messages too.
+    void connection?.request<{ messages: Parameters<typeof messages.add>[0] }>('history', { limit: 50 }).then((res) => {
+      if (!res?.ok) return;
+      messages.add(res.messages, { live: false });
+      if (res.messages.length === 50) messages.showLoadEarlier(true);
+    });
+  },
+  returnFocus: () => input.focus(),
+});
+byId('menu-verify').addEventListener('click', () => {
+  setMenu(false);
+  verify.open();
+});
 
 // --- Composer -------------------------------------------------------------------------------
 function grow() {
@@ -206,6 +230,13 @@ function grow() {
 }
 function submit() {
   const text = input.value.trim();
+  if (media.hasFiles()) {
+    media.sendFiles(text || null);
+    input.value = '';
+    grow();
+    input.focus();
+    return;
+  }
   if (!text) return;
   if (!connection) return;
   const item = connection.send(text);
@@ -214,6 +245,21 @@ function submit() {
   grow();
   input.focus();
 }
+// Images and audio: attach, drop, paste, voice notes (lib/media-composer).
+const media = createMediaComposer({
+  t,
+  messages,
+  input,
+  token: () => storage.get(keys.token),
+  notice(text) {
+    notice.textContent = text;
+    notice.hidden = false;
+  },
+  sent(message) {
+    messages.add([message], { live: false, own: true });
+    maybeAskName();
+  },
+});
 form.addEventListener('submit', (e) => {
   e.preventDefault();
   submit();
@@ -239,6 +285,7 @@ const connection =
           session(session, fresh) {
             if (fresh) messages.clear();
             visitorName = session.visitor.name;
+            verify.setVisitor(session.visitor);
             threadClosed = session.thread?.status === 'closed';
             refreshNotice();
           },

@@ -3,6 +3,8 @@ import * as initialSchema from './20261126000000_initial_schema';
 import * as linksPerMessage from './20261126010000_links_per_message';
 import * as staffTools from './20261126020000_staff_tools';
 import * as otp from './20261126030000_otp';
+import * as staffSessions from './20261126050000_staff_sessions';
+import * as messageSearch from './20261126051000_message_search';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +17,8 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261126010000_links_per_message', linksPerMessage],
   ['20261126020000_staff_tools', staffTools],
   ['20261126030000_otp', otp],
+  ['20261126050000_staff_sessions', staffSessions],
+  ['20261126051000_message_search', messageSearch],
 ];
 
 /**

@@ -8,7 +8,11 @@ import { Server } from 'socket.io';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { createDatabase, migrateToLatest, pingDatabase } from './db/database';
-import { createCache } from './db/cache';
+import { createCache, shareInvalidations } from './db/cache';
+import { connectRedis } from './scale/redis';
+import { createPollingLock } from './scale/polling-lock';
+import { countMessages, createMetrics } from './scale/metrics';
+import { createAdapter } from '@socket.io/redis-adapter';
 import { createStore } from './db/store';
 import { createProcessedUpdates } from './db/processed-updates';
 import { createChatService } from './domain/chat-service';
@@ -33,6 +37,15 @@ import { createConversationStorage } from './db/conversation-storage';
 import { createIdentityRooms } from './web/identity-rooms';
 import { createOtpSocketHandlers } from './web/otp-socket';
 import type { ClientToServerEvents, ServerToClientEvents } from './web/protocol';
+import { createLocalStorage, mediaSource } from './media/local-storage';
+import { createCloudinaryStorage } from './media/cloudinary-storage';
+import { createIncomingFiles } from './media/incoming';
+import { createTelegramFiles } from './media/telegram-files';
+import { createUploadsRouter } from './web/uploads';
+import { createMediaRouter } from './web/media-route';
+import { loadSessionSecret } from './domain/session-secret';
+import { withAdminFeed } from './web/admin/admin-socket';
+import { createStaffPage } from './web/admin/staff-page';
 
 export interface ApplicationOptions {
   config: Config;
@@ -57,10 +70,15 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const db = createDatabase(config.database);
   const applied = await migrateToLatest(db);
   if (applied.length) log.info('database migrated', { applied });
-  const cache = createCache(config.cacheTtlSeconds);
+  // Several instances share Socket.IO rooms and cache invalidations through Redis (docs/deploy.md).
+  const instanceId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
+  const localCache = createCache(config.cacheTtlSeconds);
+  const cache = redis ? await shareInvalidations(localCache, redis, instanceId) : localCache;
   const store = createStore({ db, cache });
   const processedUpdates = createProcessedUpdates(db);
   const staffChat = await loadStaffChat(config.telegram.enabled ? config.telegram.staffChatId : null, store.settings);
+  const sessionSecret = await loadSessionSecret(config.sessionSecret, store.settings);
 
   // Socket.IO wraps the server's request listeners when it attaches, so Express is
   // installed first, behind a trampoline filled in once the app exists.
@@ -80,7 +98,24 @@ export async function createApplication({ config, logger, clock = systemClock, b
     pingTimeout: 20_000,
     connectionStateRecovery: undefined,
   });
-  const notifier = createSocketNotifier(io);
+  if (redis) io.adapter(createAdapter(redis.pub, redis.sub));
+  // Message events also reach the read-only staff page's sockets (namespace /admin).
+  const metrics = createMetrics({
+    sockets: () => io.of('/').sockets.size,
+    outbox: async () => {
+      const row = await db('outbox').where({ status: 'pending' }).count({ n: '*' }).min({ oldest: 'created_at' }).first();
+      const oldest = row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest);
+      return { pending: Number(row?.n ?? 0), oldestAgeSeconds: oldest === null ? 0 : (clock.now().getTime() - oldest) / 1000 };
+    },
+  });
+  const notifier = countMessages(withAdminFeed(createSocketNotifier(io), io), metrics);
+
+  // Media (docs/media.md): local disk under $DATA_DIR/media, or Cloudinary when CLOUDINARY_URL is set.
+  const mediaDir = path.join(config.dataDir, 'media');
+  const mediaStorage = config.cloudinaryUrl ? createCloudinaryStorage(config.cloudinaryUrl) : createLocalStorage(mediaDir);
+  const incoming = createIncomingFiles(mediaDir);
+  // Files a crash left half-received are removed (uploads take minutes at most).
+  void incoming.sweep(60 * 60 * 1000).catch((error) => log.warn('cleaning the incoming media folder failed', { error }));
 
   let worker: OutboxWorker | null = null;
   const support = await loadSupportStatus(store.settings);
@@ -88,7 +123,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const staff = createStaffService({ store, notifier, support, clock });
   // Identity over Telegram (docs/identity.md) needs the bot, so it exists only with a token.
   const otp = config.telegram.enabled
-    ? createOtpService({ store, notifier, rooms: createIdentityRooms(io), delivery: { wake: () => worker?.wake() }, clock, secret: config.sessionSecret ?? config.telegram.token })
+    ? createOtpService({ store, notifier, rooms: createIdentityRooms(io), delivery: { wake: () => worker?.wake() }, clock, secret: sessionSecret })
     : null;
 
   let bot: TopicdeskBot | null = null;
@@ -98,8 +133,9 @@ export async function createApplication({ config, logger, clock = systemClock, b
   if (tg.enabled) {
     // The outbox speaks to Telegram without auto-retry: its retry policy is persistent and per chat.
     const outboxApi = new Api(tg.token, { apiRoot: tg.apiRoot, timeoutSeconds: config.outbox.sendTimeoutSeconds });
-    const workerId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const workerId = instanceId;
     worker = createOutboxWorker({
+      metrics,
       store,
       queue: createOutboxQueue(db, { workerId, leaseMs: config.outbox.leaseSeconds * 1000 }),
       telegram: createTelegramGateway(outboxApi),
@@ -108,6 +144,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
       pacer: createChatPacer(config.outbox.chatSendsPerMinute),
       clock,
       logger,
+      media: { source: (url) => mediaSource(url, mediaDir) },
       options: {
         pollMs: config.outbox.pollMs,
         maxAttempts: config.outbox.maxAttempts,
@@ -125,10 +162,15 @@ export async function createApplication({ config, logger, clock = systemClock, b
       staffChat,
       processedUpdates,
       clock,
+      metrics,
       logger,
       publicUrl: config.publicUrl,
       loginTokens: createLoginTokens(db),
       otp: otp ? { service: otp, storage: createConversationStorage(db, () => clock.now()) } : undefined,
+      media: {
+        files: createTelegramFiles({ getFile: (fileId) => bot!.api.getFile(fileId), apiRoot: tg.apiRoot, token: tg.token, incoming, storage: mediaStorage }),
+        storage: mediaStorage,
+      },
       onClaimed: (chatId) => {
         log.info('staff chat claimed', { staffChat: chatId });
         worker?.wake();
@@ -149,13 +191,34 @@ export async function createApplication({ config, logger, clock = systemClock, b
       status: dbOk ? 'ok' : 'error',
       db: dbOk ? 'ok' : 'error',
       telegram: telegramState,
+      ...(pollingRole ? { polling: pollingRole } : {}),
       outbox,
       outboxFailed,
       uptime: Math.round((Date.now() - startedAt) / 1000),
     };
   }
 
+  const staffPage = createStaffPage({
+    io,
+    db,
+    clock,
+    logger,
+    staffChat,
+    telegramApi: tg.enabled ? new Api(tg.token, { apiRoot: tg.apiRoot, timeoutSeconds: 10 }) : null,
+    secret: sessionSecret,
+    publicDir: publicDir ?? path.resolve(__dirname, '..', '..', 'public'),
+    publicUrl: config.publicUrl,
+  });
+
+  const uploads = createUploadsRouter({
+    chat,
+    storage: mediaStorage,
+    incoming,
+    logger,
+    limits: { burst: config.limits.messageBurst, perMinute: config.limits.messagesPerMinute },
+  });
   const app = createHttpApp({
+    media: { uploads: uploads.router, files: createMediaRouter({ mediaDir }) },
     publicDir: publicDir ?? path.resolve(__dirname, '..', '..', 'public'),
     logger,
     httpsOnly: config.publicUrl.startsWith('https://'),
@@ -163,8 +226,12 @@ export async function createApplication({ config, logger, clock = systemClock, b
     httpPerMinute: config.limits.httpPerMinute,
     frameAncestors: origins.frameAncestors,
     health,
+    admin: staffPage.router,
+    metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
     telegramWebhook:
-      bot && tg.enabled && tg.mode.kind === 'webhook' ? webhookCallback(bot, 'express', { secretToken: tg.mode.secret }) : undefined,
+      bot && tg.enabled && tg.mode.kind === 'webhook'
+        ? { handler: webhookCallback(bot, 'express', { secretToken: tg.mode.secret }), secret: tg.mode.secret }
+        : undefined,
   });
   handleRequest = app;
 
@@ -180,6 +247,25 @@ export async function createApplication({ config, logger, clock = systemClock, b
 
   let stopping = false;
   let telegramStarting: Promise<void> | null = null;
+  const pollingLock = createPollingLock(db, logger);
+  let pollingRole: 'leader' | 'standby' | null = null;
+
+  /** Polls Telegram while this instance holds the polling lock; takes it again if it is ever lost. */
+  async function pollWhileLeader(): Promise<void> {
+    while (!stopping && bot) {
+      pollingRole = 'standby';
+      if (!(await pollingLock.acquire(() => stopping))) return;
+      if (stopping) break;
+      pollingRole = 'leader';
+      runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
+      await Promise.race([pollingLock.lost(), runner.task() ?? Promise.resolve()]);
+      if (runner.isRunning()) await runner.stop().catch(() => undefined);
+      // Give the lock back before trying again, so a lock is never held twice on one connection.
+      await pollingLock.release();
+      if (!stopping) await new Promise((r) => setTimeout(r, 1000).unref());
+    }
+  }
+  let polling: Promise<void> | null = null;
 
   /** Connects to Telegram, retrying in the background: the web side works meanwhile. */
   async function startTelegram(): Promise<void> {
@@ -195,7 +281,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
         } else {
           await bot.api.deleteWebhook();
           if (stopping) return;
-          runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
+          polling = pollWhileLeader();
         }
         telegramState = 'ok';
         log.info('connected to Telegram', { bot: bot.botInfo.username, mode: tg.mode.kind, staffChat: staffChat.id() });
@@ -226,6 +312,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     staff,
     io,
     httpServer,
+    staffPage,
     get bot() {
       return bot;
     },
@@ -256,13 +343,18 @@ export async function createApplication({ config, logger, clock = systemClock, b
       log.info('shutting down');
       if (runner?.isRunning()) await runner.stop().catch((error) => log.warn('stopping the runner failed', { error }));
       await telegramStarting;
+      await polling;
+      await pollingLock.release();
       await new Promise<void>((resolve) => {
         io.close(() => resolve());
         httpServer.closeAllConnections?.();
       });
       sockets.close();
+      uploads.close();
+      staffPage.close();
       await worker?.stop();
       cache.close();
+      await redis?.close();
       await db.destroy();
       log.info('stopped');
     },

@@ -188,6 +188,15 @@ export function createConnection({ io, storage, queue, handlers, catchUpAfter }:
         return null;
       }
     },
+    /** One acknowledged event (the identity ones: otp:start, otp:verify); null while disconnected or when no answer comes. */
+    async request<T>(event: string, payload: unknown): Promise<Ack<T> | null> {
+      if (!socket.connected) return null;
+      try {
+        return await ask<T>(event, payload);
+      } catch {
+        return null;
+      }
+    },
     /** Forgets this device's visitor: token and queue go, and a new anonymous visitor connects. */
     endChat() {
       storage.remove(keys.token);

@@ -14,6 +14,8 @@ export interface MessageListDeps {
   loadEarlier: HTMLButtonElement;
   t: Strings;
   lang: Lang;
+  /** Shows an image larger (the lightbox); without it, an image opens in a new tab. */
+  openImage?: (url: string, alt: string) => void;
 }
 
 const NEAR_BOTTOM_PX = 48;
@@ -23,7 +25,7 @@ const NEAR_BOTTOM_PX = 48;
  * often it arrives (live, ack, catch-up), the visitor's unacknowledged messages
  * after them; scroll that follows new messages unless the visitor scrolled up.
  */
-export function createMessageList({ list, scroller, pill, announcer, empty, loadEarlier, t, lang }: MessageListDeps) {
+export function createMessageList({ list, scroller, pill, announcer, empty, loadEarlier, t, lang, openImage }: MessageListDeps) {
   const byId = new Map<number, { el: HTMLLIElement; message: MessageView }>();
   const pending = new Map<string, HTMLLIElement>();
   const earlyStatus = new Map<number, DeliveryStatus>();
@@ -111,7 +113,21 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
       img.className = 'msg__image';
       img.addEventListener('load', () => followIfNear(), { once: true });
       link.appendChild(img);
+      link.setAttribute('aria-label', t.enlargeImage);
+      link.addEventListener('click', (e) => {
+        if (!openImage) return;
+        e.preventDefault();
+        openImage(url, label);
+      });
       return link;
+    }
+    if (a.mime.startsWith('video/')) {
+      const video = document.createElement('video');
+      video.controls = true;
+      video.preload = 'metadata';
+      video.src = url;
+      video.className = 'msg__video';
+      return video;
     }
     if (a.kind === 'audio' || a.kind === 'voice') {
       const audio = document.createElement('audio');
@@ -191,7 +207,9 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
     byId.set(m.id, { el: li, message: { ...m, status } });
     insertById(li, m.id);
     if (announce && m.sender !== 'visitor') {
-      announcer.textContent = format(t.incoming, { sender: senderLabel(m.sender), text: m.text ?? (m.attachment ? t.image : '') });
+      const kind = m.attachment?.kind;
+      const what = kind === 'image' ? t.image : kind === 'voice' || kind === 'audio' ? t.audio : kind ? t.file : '';
+      announcer.textContent = format(t.incoming, { sender: senderLabel(m.sender), text: m.text ?? what });
     }
     return true;
   }
@@ -226,11 +244,55 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
       refreshEmpty();
       scrollToBottom();
     },
+    /** A file being uploaded: its preview (an image's blob: URL) or name, caption, and a progress bar until the server answers. */
+    addUpload(clientId: string, o: { createdAt: string; caption: string | null; preview: string | null; name: string }) {
+      if (pending.has(clientId)) return;
+      const li = build('visitor', o.createdAt);
+      li.dataset.clientId = clientId;
+      li.classList.add('msg--upload');
+      const body = li.querySelector('.msg__body')!;
+      if (o.preview) {
+        const img = document.createElement('img');
+        img.src = o.preview;
+        img.alt = t.image;
+        img.className = 'msg__image';
+        body.appendChild(img);
+      } else {
+        const name = document.createElement('p');
+        name.className = 'msg__text';
+        name.textContent = `♪ ${o.name}`;
+        body.appendChild(name);
+      }
+      if (o.caption) {
+        const p = document.createElement('p');
+        p.className = 'msg__text';
+        appendLinkified(p, o.caption);
+        body.appendChild(p);
+      }
+      const progress = document.createElement('progress');
+      progress.className = 'msg__progress';
+      progress.max = 1;
+      progress.value = 0;
+      progress.setAttribute('aria-label', t.uploading);
+      body.appendChild(progress);
+      setTicks(li, 'sending');
+      pending.set(clientId, li);
+      list.appendChild(li);
+      refreshEmpty();
+      scrollToBottom();
+    },
+    setUploadProgress(clientId: string, fraction: number) {
+      const progress = pending.get(clientId)?.querySelector('progress');
+      if (progress) progress.value = Math.max(0, Math.min(1, fraction));
+    },
     setPending(clientId: string, state: PendingState) {
       const li = pending.get(clientId);
       if (!li) return;
       setTicks(li, state);
-      if (state === 'failed') pending.delete(clientId); // stays on screen, no longer tracked
+      if (state === 'failed') {
+        li.querySelector('progress')?.remove();
+        pending.delete(clientId); // stays on screen, no longer tracked
+      }
     },
     setAllPending(state: PendingState) {
       for (const li of pending.values()) setTicks(li, state);

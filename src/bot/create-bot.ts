@@ -9,12 +9,16 @@ import type { StaffChat } from '../staff-chat';
 import type { BotContext } from './context';
 import { textsFor } from './texts';
 import { createStaffRepliesFeature } from './features/staff-replies';
+import { createStaffMediaFeature } from './features/staff-media';
+import type { TelegramFiles } from '../media/telegram-files';
+import type { MediaStorage } from '../media/storage';
 import { createStaffCommandsFeature, type StaffCommandsDeps } from './features/staff-commands';
 import { createClaimFeature } from './features/claim';
 import { createPrivateChatFeature } from './features/private-chat';
 import { createOtpFeature, type OtpConversationStorage } from './features/otp';
 import type { OtpService } from '../domain/otp-service';
 import type { StaffService } from '../domain/staff-service';
+import type { Metrics } from '../scale/metrics';
 
 export interface BotDeps {
   token: string;
@@ -25,6 +29,8 @@ export interface BotDeps {
   store: Store;
   staffChat: StaffChat;
   processedUpdates: ProcessedUpdates;
+  /** Prometheus: how long a staff update takes to reach the visitor. */
+  metrics?: Pick<Metrics, 'updateToVisitor'>;
   staff: StaffService;
   publicUrl: string;
   loginTokens: StaffCommandsDeps['loginTokens'];
@@ -32,6 +38,8 @@ export interface BotDeps {
   onClaimed: (chatId: number) => void;
   /** Identity over Telegram (docs/identity.md): the OTP service and where its conversations are kept. */
   otp?: { service: OtpService; storage: OtpConversationStorage };
+  /** Staff media: downloads from Telegram into storage (docs/media.md). Without it staff files are not forwarded. */
+  media?: { files: TelegramFiles; storage: MediaStorage };
   clock: Clock;
   logger: Logger;
 }
@@ -62,9 +70,11 @@ export function createBot(deps: BotDeps) {
     }
     // Handlers are idempotent per Telegram message, so a failed pass (database
     // briefly away) can run again; only a handled update is recorded.
+    const startedAt = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
         await next();
+        if (deps.metrics && ctx.chat?.id === deps.staffChat.id() && ctx.message) deps.metrics.updateToVisitor.observe((performance.now() - startedAt) / 1000);
         break;
       } catch (error) {
         if (attempt >= HANDLER_ATTEMPTS) {
@@ -81,9 +91,10 @@ export function createBot(deps: BotDeps) {
     await processedUpdates.record(updateId, clock.now());
   });
 
-  bot.use(createClaimFeature({ staffChat: deps.staffChat, settings: deps.store.settings, onClaimed: deps.onClaimed }));
+  bot.use(createClaimFeature({ staffChat: deps.staffChat, settings: deps.store.settings, onClaimed: deps.onClaimed, logger }));
   bot.use(createStaffCommandsFeature(deps));
   bot.use(createStaffRepliesFeature(deps));
+  if (deps.media) bot.use(createStaffMediaFeature({ ...deps, files: deps.media.files, storage: deps.media.storage }));
   // Features for private chats (identity verification) go here, before the catch-all below.
   if (deps.otp) bot.use(createOtpFeature({ otp: deps.otp.service, storage: deps.otp.storage, clock, logger }));
   bot.use(createPrivateChatFeature());

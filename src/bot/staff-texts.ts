@@ -23,6 +23,7 @@ const en = {
     '/help — this list',
   ].join('\n'),
   topicOnly: 'Use this command inside a visitor’s topic.',
+  replyOnly: 'Send this command as a reply to one of the visitor’s messages (the ones starting with #).',
   notAThread: 'This topic is not a visitor conversation.',
   closed: '✅ Conversation closed. The visitor was told; a new message from them reopens it.',
   alreadyClosed: 'This conversation is already closed.',
@@ -67,6 +68,7 @@ const en = {
   back: '☀️ Support is online again.',
   awayTooLong: 'The away message can be at most 500 characters.',
   webSent: '🔐 I sent you a one-time login link in our private chat.',
+  webAnonymous: 'You are posting anonymously, so I can’t tell who you are. Turn off “Remain anonymous” in your admin rights, then send /web again.',
   webStartFirst: (bot: string) => `I can’t message you privately yet. Open @${bot}, press Start, then send /web here again.`,
   webLink: (url: string) => `Your one-time login link to the read-only staff page (valid 10 minutes, works once):\n${url}`,
   replyHint: 'To answer a visitor, reply to one of their messages (the ones starting with #).',
@@ -74,6 +76,8 @@ const en = {
   claimWrong: 'That claim code is not right.',
   claimTaken: 'topicdesk already has a staff chat.',
   claimNotGroup: 'Claim the staff chat in a supergroup: add me to your support group and send /claim there.',
+  claimBasicGroup:
+    'This is a basic group. Turn on Topics in the group settings (Telegram then makes it a supergroup), make me an administrator with the “Manage topics” right, then send /claim again.',
   claimNeedAdmin: 'Make me an administrator of this group first (with the “Manage topics” right), then send /claim again.',
   claimNeedTopics: 'Give me the “Manage topics” administrator right, then send /claim again.',
   claimed: (forum: boolean): string =>
@@ -106,6 +110,7 @@ const tr: Texts = {
     '/help — bu liste',
   ].join('\n'),
   topicOnly: 'Bu komutu bir ziyaretçinin konusunda kullanın.',
+  replyOnly: 'Bu komutu ziyaretçinin mesajlarından birine (# ile başlayanlar) yanıt olarak gönderin.',
   notAThread: 'Bu konu bir ziyaretçi görüşmesi değil.',
   closed: '✅ Görüşme kapatıldı. Ziyaretçiye bildirildi; yeni bir mesajı görüşmeyi yeniden açar.',
   alreadyClosed: 'Bu görüşme zaten kapalı.',
@@ -150,6 +155,7 @@ const tr: Texts = {
   back: '☀️ Destek yeniden çevrimiçi.',
   awayTooLong: 'Uzakta mesajı en fazla 500 karakter olabilir.',
   webSent: '🔐 Özel sohbetimize tek kullanımlık bir giriş bağlantısı gönderdim.',
+  webAnonymous: 'Anonim olarak yazıyorsunuz, bu yüzden kim olduğunuzu bilemiyorum. Yönetici yetkilerinizde “Anonim kal” seçeneğini kapatıp yeniden /web gönderin.',
   webStartFirst: (bot) => `Size henüz özelden yazamıyorum. @${bot} sohbetini açıp Başlat’a basın, sonra burada yeniden /web gönderin.`,
   webLink: (url) => `Salt okunur personel sayfası için tek kullanımlık giriş bağlantınız (10 dakika geçerli, bir kez çalışır):\n${url}`,
   replyHint: 'Bir ziyaretçiye yanıt vermek için onun mesajlarından birine (# ile başlayanlar) yanıt verin.',
@@ -157,6 +163,8 @@ const tr: Texts = {
   claimWrong: 'Bu talep kodu doğru değil.',
   claimTaken: 'topicdesk’in zaten bir personel sohbeti var.',
   claimNotGroup: 'Personel sohbetini bir süper grupta talep edin: beni destek grubunuza ekleyip orada /claim gönderin.',
+  claimBasicGroup:
+    'Bu basit bir grup. Grup ayarlarında Konular’ı açın (Telegram grubu böylece süper gruba dönüştürür), beni “Konuları yönet” yetkisiyle yönetici yapın, sonra yeniden /claim gönderin.',
   claimNeedAdmin: 'Önce beni bu grupta yönetici yapın (“Konuları yönet” yetkisiyle), sonra yeniden /claim gönderin.',
   claimNeedTopics: 'Bana “Konuları yönet” yönetici yetkisini verin, sonra yeniden /claim gönderin.',
   claimed: (forum) =>

@@ -42,3 +42,32 @@ export const cacheKeys = {
   topic: (chatId: number, topicId: number) => `topic:${chatId}:${topicId}`,
   recentMessages: (threadId: number) => `recent:${threadId}`,
 };
+
+/**
+ * Several instances: every invalidation is also published, and every instance
+ * drops the keys another one invalidated. A cached entry can then be stale only
+ * for the moment a message takes to cross Redis (well under the write's own
+ * round trip), never for the 3-minute TTL.
+ */
+export async function shareInvalidations(
+  local: Cache,
+  redis: { pub: { publish(channel: string, message: string): Promise<unknown> }; sub: { subscribe(channel: string, listener: (message: string) => void): Promise<unknown> } },
+  instanceId: string,
+  channel = 'topicdesk:cache-invalidate',
+): Promise<Cache> {
+  await redis.sub.subscribe(channel, (message) => {
+    try {
+      const { from, keys } = JSON.parse(message) as { from: string; keys: string[] };
+      if (from !== instanceId && Array.isArray(keys)) local.del(keys);
+    } catch {
+      // Not ours: ignore.
+    }
+  });
+  return {
+    ...local,
+    del(keys) {
+      local.del(keys);
+      if (keys.length) void redis.pub.publish(channel, JSON.stringify({ from: instanceId, keys })).catch(() => undefined);
+    },
+  };
+}

@@ -21,7 +21,8 @@ interface MessageRow {
   created_at: number | string;
 }
 
-function toMessage(row: MessageRow): Message {
+/** Also used by the staff page's read repository, so a message looks the same everywhere. */
+export function toMessage(row: MessageRow): Message {
   const attachment: Attachment | null =
     row.content_type !== 'text' && row.file_url
       ? { kind: row.content_type as AttachmentKind, url: row.file_url, mime: row.file_mime ?? 'application/octet-stream', size: num(row.file_size ?? 0) }
@@ -94,15 +95,20 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
           thread_id: input.threadId,
           sender_type: input.sender,
           content_text: input.text,
-          content_type: 'text',
+          content_type: input.attachment?.kind ?? 'text',
+          file_path: input.attachment?.path ?? null,
+          file_url: input.attachment?.url ?? null,
+          file_mime: input.attachment?.mime ?? null,
+          file_size: input.attachment?.size ?? null,
           visitor_id: input.visitorId,
           client_id: input.clientId,
           status: input.status,
           created_at: input.createdAt.getTime(),
         })
-        .returning('id');
+        .returning('*');
       invalidate([cacheKeys.recentMessages(input.threadId)]);
-      return (await findById(num(typeof row === 'object' ? row.id : row)))!;
+      // One round trip: the inserted row comes back whole (RETURNING on PostgreSQL and SQLite ≥ 3.35).
+      return toMessage(row as MessageRow);
     },
     findById,
     async findByClientId(visitorId, clientId) {

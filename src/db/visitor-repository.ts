@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { VisitorRepository } from '../domain/ports';
 import type { Visitor } from '../domain/types';
 import type { RepoContext } from './context';
@@ -9,6 +10,7 @@ interface VisitorRow {
   name: string | null;
   user_id: number | null;
   blocked: boolean | number;
+  user_blocked?: boolean | number;
   created_at: number | string;
   last_seen_at: number | string;
   phone_number?: string | null;
@@ -21,15 +23,26 @@ function toVisitor(row: VisitorRow): Visitor {
     userId: numOrNull(row.user_id),
     verified: row.user_id !== null && row.user_id !== undefined,
     phone: row.phone_number ?? null,
-    blocked: Boolean(row.blocked),
+    blocked: Boolean(row.blocked) || Boolean(row.user_blocked),
     createdAt: new Date(num(row.created_at)),
     lastSeenAt: new Date(num(row.last_seen_at)),
   };
 }
 
 export function createVisitorRepository({ db }: RepoContext): VisitorRepository {
+  // `user_blocked`: a verified visitor is blocked while any visitor of its user is (blocking one device blocks the person).
   const select = () =>
-    db('visitors').leftJoin('users', 'users.id', 'visitors.user_id').select('visitors.*', 'users.phone_number');
+    db('visitors')
+      .leftJoin('users', 'users.id', 'visitors.user_id')
+      .select(
+        'visitors.*',
+        'users.phone_number',
+        db.raw('exists (select 1 from visitors as same_user where same_user.user_id = visitors.user_id and same_user.blocked = ?) as user_blocked', [true]),
+      );
+
+  /** The visitor itself and, once it is verified, every visitor of its user. */
+  const sameUser = (id: number) => (q: Knex.QueryBuilder) =>
+    q.where('id', id).orWhereIn('user_id', db('visitors').select('user_id').where({ id }).whereNotNull('user_id'));
 
   async function findById(id: number): Promise<Visitor | null> {
     const row = await select().where('visitors.id', id).first();
@@ -55,7 +68,7 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
       return visitor;
     },
     async setBlocked(id, blocked) {
-      await db('visitors').where({ id }).update({ blocked });
+      await db('visitors').where(sameUser(id)).update({ blocked });
     },
     async setLastPage(id, page) {
       await db('visitors').where({ id }).update({ last_page: page.slice(0, 512) });

@@ -1,5 +1,5 @@
 import { DomainError } from './errors';
-import type { Clock, DeliveryQueue, Store, VisitorNotifier } from './ports';
+import type { Clock, DeliveryQueue, NewAttachment, Store, VisitorNotifier } from './ports';
 import type { Message, MessageId, Thread, ThreadId, Visitor } from './types';
 import { hashToken, newThreadRef, newVisitorToken } from './tokens';
 import type { SupportStatusStore } from './support-status';
@@ -24,15 +24,23 @@ export interface VisitorSession {
 }
 
 export interface PostVisitorMessageInput {
-  text: string;
-  clientId: string;
+  /** The text, or a file's caption (null: a file without one). */
+  text: string | null;
+  /** Makes the send idempotent; uploads may leave it out. */
+  clientId: string | null;
+  /** A stored file (POST /api/uploads), queued for Telegram like text. */
+  attachment?: NewAttachment;
   /** The socket that sent it: it gets an ack, not a broadcast copy. */
   originSocketId?: string;
 }
 
 export interface StaffMessageInput {
   threadId: ThreadId;
-  text: string;
+  text: string | null;
+  /** A staff file, downloaded from Telegram and stored (src/bot/features/staff-media.ts). */
+  attachment?: NewAttachment;
+  /** 'system' for notes about the staff message (e.g. a file too large to forward). Default 'staff'. */
+  sender?: 'staff' | 'system';
   telegram: { chatId: number; topicId: number | null; messageId: number };
 }
 
@@ -59,6 +67,11 @@ export function createChatService({ store, notifier, delivery, clock, support }:
     return { token: fresh, visitor, thread: null, isNew: true };
   }
 
+  /** The visitor a token belongs to, without creating one (HTTP uploads: an unknown token is refused). */
+  async function authenticate(token: string): Promise<Visitor | null> {
+    return store.visitors.findByTokenHash(hashToken(token));
+  }
+
   async function requireVisitor(visitorId: number): Promise<Visitor> {
     const visitor = await store.visitors.findById(visitorId);
     if (!visitor) throw new DomainError('unauthorized', 'Unknown visitor.');
@@ -74,7 +87,7 @@ export function createChatService({ store, notifier, delivery, clock, support }:
     if (visitor.blocked) throw new DomainError('blocked', 'Support is not accepting messages from you.');
 
     const result = await store.transaction(async (repos) => {
-      const existing = await repos.messages.findByClientId(visitorId, input.clientId);
+      const existing = input.clientId === null ? null : await repos.messages.findByClientId(visitorId, input.clientId);
       if (existing) return { message: existing, created: false, newThread: null as Thread | null, reopened: null as Thread | null, awayReply: null as Message | null };
 
       const now = clock.now();
@@ -92,6 +105,7 @@ export function createChatService({ store, notifier, delivery, clock, support }:
         threadId: thread.id,
         sender: 'visitor',
         text: input.text,
+        attachment: input.attachment ?? null,
         clientId: input.clientId,
         visitorId,
         status: 'stored',
@@ -115,7 +129,7 @@ export function createChatService({ store, notifier, delivery, clock, support }:
       return { message, created: true, newThread, reopened, awayReply };
     }).catch(async (error: unknown) => {
       // Two sends with one clientId raced: the unique index let one through; answer with it.
-      const winner = await store.messages.findByClientId(visitorId, input.clientId).catch(() => null);
+      const winner = input.clientId === null ? null : await store.messages.findByClientId(visitorId, input.clientId).catch(() => null);
       if (winner) return { message: winner, created: false, newThread: null, reopened: null, awayReply: null };
       throw error;
     });
@@ -140,8 +154,9 @@ export function createChatService({ store, notifier, delivery, clock, support }:
       if (already) return null;
       const stored = await repos.messages.insert({
         threadId: thread.id,
-        sender: 'staff',
+        sender: input.sender ?? 'staff',
         text: input.text,
+        attachment: input.attachment ?? null,
         clientId: null,
         visitorId: null,
         status: 'delivered',
@@ -199,5 +214,5 @@ export function createChatService({ store, notifier, delivery, clock, support }:
     return store.threads.listForVisitor(visitorId);
   }
 
-  return { openSession, postVisitorMessage, postStaffMessage, history, updateProfile, notePage, threadsOf };
+  return { openSession, authenticate, postVisitorMessage, postStaffMessage, history, updateProfile, notePage, threadsOf };
 }

@@ -1,10 +1,21 @@
-import type { Message, MessageId, Thread, ThreadId, ThreadStatus, Visitor, VisitorId, Sender, DeliveryStatus } from './types';
+import type { AttachmentKind, Message, MessageId, Thread, ThreadId, ThreadStatus, Visitor, VisitorId, Sender, DeliveryStatus } from './types';
 import type { OtpRepository, UserRepository } from './identity-ports';
+
+/** A stored file to attach to a new message (see src/media). `path` is where storage keeps it. */
+export interface NewAttachment {
+  kind: AttachmentKind;
+  url: string;
+  mime: string;
+  size: number;
+  path: string;
+}
 
 export interface NewMessage {
   threadId: ThreadId;
   sender: Sender;
   text: string | null;
+  /** A stored file carried by the message (content_type becomes its kind). */
+  attachment?: NewAttachment | null;
   clientId: string | null;
   /** The visitor who wrote it (visitor messages only); with clientId makes sends idempotent. */
   visitorId: VisitorId | null;
@@ -23,6 +34,10 @@ export interface VisitorRepository {
   findByTokenHash(tokenHash: string): Promise<Visitor | null>;
   findById(id: VisitorId): Promise<Visitor | null>;
   updateName(id: VisitorId, name: string): Promise<Visitor>;
+  /**
+   * Blocks or unblocks the visitor and, once verified, every visitor (device) of its user.
+   * A visitor reads as blocked while any visitor of its user is, so a device verified later is covered too.
+   */
   setBlocked(id: VisitorId, blocked: boolean): Promise<void>;
   /** The page the visitor was last seen on (from the client), when known. */
   setLastPage(id: VisitorId, page: string): Promise<void>;

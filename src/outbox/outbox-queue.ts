@@ -94,8 +94,8 @@ export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs
       const [row] = await lease(await q.orderBy('o.id', 'asc').limit(1), now);
       return row ?? null;
     },
-    /** Claims the thread's next waiting text rows right after `afterId`, in order, stopping at the first gap. */
-    async claimFollowers(threadId: number, afterId: number, now: number, max: number): Promise<OutboxRow[]> {
+    /** Claims the thread's next waiting rows of `contentType` (text, or image for an album) right after `afterId`, in order, stopping at the first gap. */
+    async claimFollowers(threadId: number, afterId: number, now: number, max: number, contentType = 'text'): Promise<OutboxRow[]> {
       const candidates: Array<RawRow & { content_type: string; available_at: number | string }> = await db('outbox as o')
         .join('messages as m', 'm.id', 'o.message_id')
         .select([...columns, 'o.available_at', 'm.content_type'])
@@ -106,7 +106,7 @@ export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs
         .limit(max);
       const run: RawRow[] = [];
       for (const c of candidates) {
-        if (c.content_type !== 'text' || num(c.available_at) > now) break;
+        if (c.content_type !== contentType || num(c.available_at) > now) break;
         run.push(c);
       }
       const claimed = await lease(run, now);

@@ -1,4 +1,18 @@
-import { Api, GrammyError } from 'grammy';
+import { Api, GrammyError, InputFile } from 'grammy';
+
+/** A stored file for Telegram: a local path or a URL (grammY opens or fetches it when the request is built). */
+export interface OutgoingFile {
+  source: string | URL;
+  filename: string;
+}
+
+/** The file a queued message carries is gone from storage: sending it can never succeed. */
+export class MediaUnavailableError extends Error {
+  constructor(url: string) {
+    super(`the stored file is missing: ${url}`);
+    this.name = 'MediaUnavailableError';
+  }
+}
 
 /** The Telegram calls the outbox worker makes, kept narrow so the worker reads as policy. */
 export interface TelegramGateway {
@@ -8,10 +22,43 @@ export interface TelegramGateway {
   renameTopic(chatId: number, topicId: number, name: string): Promise<void>;
   /** Plain text (no parse mode): visitor text can never become Telegram markup. */
   sendText(chatId: number, topicId: number | null, text: string): Promise<number>;
+  /** Files, each with an optional plain-text caption (≤ 1024 characters, no parse mode). Resolve with the Telegram message id. */
+  sendPhoto(chatId: number, topicId: number | null, file: OutgoingFile, caption: string | null): Promise<number>;
+  sendVoice(chatId: number, topicId: number | null, file: OutgoingFile, caption: string | null): Promise<number>;
+  sendAudio(chatId: number, topicId: number | null, file: OutgoingFile, caption: string | null): Promise<number>;
+  sendDocument(chatId: number, topicId: number | null, file: OutgoingFile, caption: string | null): Promise<number>;
+  /** Photos as one album (2–10); resolves with their Telegram message ids, in order. */
+  sendMediaGroup(chatId: number, topicId: number | null, photos: Array<{ file: OutgoingFile; caption: string | null }>): Promise<number[]>;
 }
 
+/** Telegram's limit for a media caption. */
+export const TELEGRAM_CAPTION_LIMIT = 1024;
+
 export function createTelegramGateway(api: Api): TelegramGateway {
+  const where = (topicId: number | null) => (topicId !== null ? { message_thread_id: topicId } : {});
+  const captioned = (topicId: number | null, caption: string | null) => ({ ...where(topicId), ...(caption ? { caption } : {}) });
+  const input = (file: OutgoingFile) => new InputFile(file.source, file.filename);
   return {
+    async sendPhoto(chatId, topicId, file, caption) {
+      return (await api.sendPhoto(chatId, input(file), captioned(topicId, caption))).message_id;
+    },
+    async sendVoice(chatId, topicId, file, caption) {
+      return (await api.sendVoice(chatId, input(file), captioned(topicId, caption))).message_id;
+    },
+    async sendAudio(chatId, topicId, file, caption) {
+      return (await api.sendAudio(chatId, input(file), captioned(topicId, caption))).message_id;
+    },
+    async sendDocument(chatId, topicId, file, caption) {
+      return (await api.sendDocument(chatId, input(file), captioned(topicId, caption))).message_id;
+    },
+    async sendMediaGroup(chatId, topicId, photos) {
+      const sent = await api.sendMediaGroup(
+        chatId,
+        photos.map((p) => ({ type: 'photo' as const, media: input(p.file), ...(p.caption ? { caption: p.caption } : {}) })),
+        where(topicId),
+      );
+      return sent.map((m) => m.message_id);
+    },
     async isForum(chatId) {
       const chat = await api.getChat(chatId);
       return chat.type === 'supergroup' && chat.is_forum === true;

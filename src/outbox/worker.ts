@@ -4,8 +4,10 @@ import type { Message, Thread } from '../domain/types';
 import type { Logger } from '../logger';
 import type { StaffChat } from '../staff-chat';
 import type { ChatPacer } from './chat-pacer';
+import type { Metrics } from '../scale/metrics';
 import type { OutboxQueue, OutboxRow } from './outbox-queue';
-import { splitForTelegram, TELEGRAM_TEXT_LIMIT, type TelegramGateway } from './telegram-gateway';
+import { MediaUnavailableError, splitForTelegram, TELEGRAM_TEXT_LIMIT, type TelegramGateway } from './telegram-gateway';
+import { createMediaSender, type MediaSource } from './media-sender';
 
 export interface OutboxWorkerOptions {
   pollMs: number;
@@ -16,6 +18,8 @@ export interface OutboxWorkerOptions {
   holdMs?: number;
   /** Without pressure, a thread with this many waiting messages has them merged. */
   mergeBacklog?: number;
+  /** An image waits this long after it was stored for the images picked with it, to go as one album. */
+  albumWindowMs?: number;
 }
 
 export interface OutboxWorkerDeps {
@@ -28,6 +32,10 @@ export interface OutboxWorkerDeps {
   clock: Clock;
   logger: Logger;
   options: OutboxWorkerOptions;
+  /** Where stored files are read from (visitor uploads); without it, media rows fail. */
+  media?: MediaSource;
+  /** Prometheus instruments (GET /metrics), when the application has them. */
+  metrics?: Pick<Metrics, 'messages' | 'telegramThrottled' | 'outboxFailed' | 'sendToTelegram'>;
 }
 
 /** What to do with a row after a failed send. */
@@ -58,6 +66,7 @@ function describe(err: unknown): string {
 }
 
 export function judge(err: unknown): Verdict {
+  if (err instanceof MediaUnavailableError) return { kind: 'permanent', reason: err.message };
   if (err instanceof GrammyError) {
     const d = err.description.toLowerCase();
     if (err.error_code === 429) return { kind: 'throttled', retryAfterMs: Math.max(1, err.parameters.retry_after ?? 1) * 1000 };
@@ -89,6 +98,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   const mergeBacklog = deps.options.mergeBacklog ?? 3;
   const log = logger.child({ unit: 'outbox' });
   const timeFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  const media = createMediaSender({ store, telegram, source: deps.media, clock, albumWindowMs: deps.options.albumWindowMs ?? 1000 });
 
   let running = false;
   let loop: Promise<void> | null = null;
@@ -149,13 +159,18 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   /** Sends one group (one message, or several merged) and settles its rows. */
   async function deliver(rows: OutboxRow[], messages: Message[], thread: Thread, chatId: number): Promise<void> {
     const { topicId, header } = await ensureTopic(thread, chatId);
-    const chunks = splitForTelegram(render(messages, thread, header));
-    // Chunks recorded by an earlier, interrupted attempt are not sent again (a merged group never has any: see gather).
-    const done = (await store.telegramLinks.listForMessage(messages[0].id)).filter((l) => l.direction === 'to_telegram').length;
-    for (let i = done; i < chunks.length; i++) {
-      const telegramMessageId = await telegram.sendText(chatId, topicId, chunks[i]);
-      for (const m of messages) {
-        await store.telegramLinks.insert({ threadId: thread.id, messageId: m.id, chatId, topicId, telegramMessageId, direction: 'to_telegram' }, clock.now());
+    if (messages[0].attachment) {
+      // Files are never merged with text: one file, or one album of photos (docs/media.md).
+      await media.send(messages, thread, chatId, topicId, header);
+    } else {
+      const chunks = splitForTelegram(render(messages, thread, header));
+      // Chunks recorded by an earlier, interrupted attempt are not sent again (a merged group never has any: see gather).
+      const done = (await store.telegramLinks.listForMessage(messages[0].id)).filter((l) => l.direction === 'to_telegram').length;
+      for (let i = done; i < chunks.length; i++) {
+        const telegramMessageId = await telegram.sendText(chatId, topicId, chunks[i]);
+        for (const m of messages) {
+          await store.telegramLinks.insert({ threadId: thread.id, messageId: m.id, chatId, topicId, telegramMessageId, direction: 'to_telegram' }, clock.now());
+        }
       }
     }
     const completed = await store.transaction(async (repos) => {
@@ -166,6 +181,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     });
     if (completed.length < rows.length) log.warn('outbox lease lost before completion', { threadId: thread.id });
     for (const id of completed) notifier.messageStatus(thread.id, id, 'delivered');
+    if (deps.metrics && completed.length) {
+      deps.metrics.messages.inc({ direction: 'to_telegram' }, completed.length);
+      const t = now();
+      for (const m of messages) if (completed.includes(m.id)) deps.metrics.sendToTelegram.observe((t - m.createdAt.getTime()) / 1000);
+    }
   }
 
   const alreadySent = async (messageId: number) =>
@@ -174,7 +194,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   /** Picks the rows to send with `head`: followers are merged when the chat is under pressure or the backlog has grown. */
   async function gather(head: OutboxRow, headMessage: Message, chatId: number): Promise<{ rows: OutboxRow[]; messages: Message[] }> {
     const group = { rows: [head], messages: [headMessage] };
-    if (headMessage.attachment !== null || headMessage.text === null) return group;
+    if (headMessage.attachment !== null) return media.gatherAlbum(head, headMessage, queue, alreadySent, now);
+    if (headMessage.text === null) return group;
     // A message that already reached Telegram (an interrupted earlier attempt) is settled alone, never re-merged.
     if (await alreadySent(headMessage.id)) return group;
     const followers = await queue.claimFollowers(head.threadId, head.id, now(), MAX_MERGED - 1);
@@ -245,6 +266,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       switch (verdict.kind) {
         case 'throttled':
           pacer.pause(chatId, t + verdict.retryAfterMs);
+          deps.metrics?.telegramThrottled.inc();
           log.warn('telegram asked to slow down', { chatId, retryAfterMs: verdict.retryAfterMs });
           for (const r of group.rows) await queue.retryLater(r.id, t + verdict.retryAfterMs, describe(err), false);
           return false;
@@ -266,6 +288,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
           for (const r of followers) await queue.release(r.id);
           if (head.attempts + 1 >= deps.options.maxAttempts) {
             log.error('outbox row failed for good', { rowId: head.id, threadId: head.threadId, reason: verdict.reason });
+            deps.metrics?.outboxFailed.inc();
             await queue.fail(head.id, `gave up after ${head.attempts + 1} attempts: ${verdict.reason}`);
             return true;
           }
@@ -277,6 +300,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
           // A merged send that Telegram refuses is retried message by message, so only the bad one fails.
           for (const r of followers) await queue.release(r.id);
           log.error('telegram refused the message; not retrying', { rowId: head.id, threadId: head.threadId, reason: verdict.reason });
+          deps.metrics?.outboxFailed.inc();
           await queue.fail(head.id, verdict.reason);
           return true;
       }

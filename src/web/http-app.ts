@@ -5,6 +5,7 @@ import compression from 'compression';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from '../logger';
 import { cacheVersionedAssets, createVisitorPageRouter, isVisitorPage } from './visitor-page';
+import { requireTelegramSecret } from './telegram-webhook';
 
 export interface HealthReport {
   status: 'ok' | 'error';
@@ -12,6 +13,8 @@ export interface HealthReport {
   telegram: 'ok' | 'disabled' | 'error';
   outbox: number | null;
   outboxFailed: number | null;
+  /** Polling mode: whether this instance polls Telegram or stands by for the one that does. */
+  polling?: 'leader' | 'standby';
   uptime: number;
 }
 
@@ -25,12 +28,18 @@ export interface HttpAppDeps {
   frameAncestors?: string;
   /** PUBLIC_URL is https: browsers may upgrade every sub-request. Off on plain-HTTP installs, where it would break the page. */
   httpsOnly?: boolean;
-  /** grammY webhook handler, mounted at POST /telegram/webhook in webhook mode. */
-  telegramWebhook?: RequestHandler;
+  /** grammY webhook handler and its secret, mounted at POST /telegram/webhook in webhook mode. */
+  telegramWebhook?: { handler: RequestHandler; secret: string };
+  /** The read-only staff page and its API (/admin, /api/admin): src/web/admin. */
+  admin?: RequestHandler;
+  /** Prometheus exposition for GET /metrics. */
+  metrics?: { contentType: string; render(): Promise<string> };
+  /** POST /api/uploads and GET /media/<name> (src/web/uploads.ts, src/web/media-route.ts). */
+  media?: { uploads: RequestHandler; files: RequestHandler };
 }
 
 /** The Express side: static pages, /health, the Telegram webhook; JSON errors everywhere else. */
-export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, health, frameAncestors = '*', httpsOnly = false, telegramWebhook }: HttpAppDeps) {
+export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, health, frameAncestors = '*', httpsOnly = false, telegramWebhook, admin, metrics, media }: HttpAppDeps) {
   const log = logger.child({ unit: 'http' });
   const app = express();
   app.disable('x-powered-by');
@@ -59,8 +68,11 @@ export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, he
     }),
   );
 
-  // Telegram's own retries must not be throttled away: the webhook is authenticated by its secret header instead.
-  if (telegramWebhook) app.post('/telegram/webhook', express.json({ limit: '1mb' }), telegramWebhook);
+  // Telegram's own retries must not be throttled away: the webhook is authenticated by its secret header instead,
+  // checked before the body is even read.
+  if (telegramWebhook) {
+    app.post('/telegram/webhook', requireTelegramSecret(telegramWebhook.secret), express.json({ limit: '1mb' }), telegramWebhook.handler);
+  }
 
   app.use(
     rateLimit({
@@ -74,12 +86,21 @@ export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, he
     }),
   );
 
+  if (metrics) {
+    app.get('/metrics', async (_req, res) => {
+      res.set('Content-Type', metrics.contentType).set('Cache-Control', 'no-store').send(await metrics.render());
+    });
+  }
+
   app.get('/health', async (_req, res) => {
     const report = await health();
     res.status(report.db === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json(report);
   });
 
+  // Media is already compressed, and range requests (audio seeking) must reach the file as is.
+  if (media) app.use(media.uploads, media.files);
   app.use(compression());
+  if (admin) app.use(admin);
   app.use(createVisitorPageRouter({ publicDir }));
   app.use(express.static(path.resolve(publicDir), { index: false, maxAge: '1h', setHeaders: (res) => cacheVersionedAssets(res as unknown as Response) }));
 

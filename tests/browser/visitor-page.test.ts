@@ -376,12 +376,14 @@ describe('the visitor page in Chromium', () => {
     expect(await page.getByRole('heading', { name: 'Support' }).count()).toBe(1);
 
     const focusOrder: string[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       await page.keyboard.press('Tab');
       focusOrder.push(await page.evaluate('document.activeElement.id || document.activeElement.getAttribute("aria-label") || document.activeElement.tagName'));
     }
-    expect(focusOrder).toEqual(['menu-button', 'text', 'Send']);
+    // The attach and voice-note buttons sit on either side of the message box (docs/media.md).
+    expect(focusOrder).toEqual(['menu-button', 'attach', 'text', 'record', 'Send']);
 
+    await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.type('Typed with the keyboard only');
     await page.keyboard.press('Enter');
@@ -390,11 +392,11 @@ describe('the visitor page in Chromium', () => {
     // The name card that appears sits between the menu and the composer in the focus order; Enter saves it.
     await page.locator('#name-form').waitFor();
     const backwards: string[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 5; i++) {
       await page.keyboard.press('Shift+Tab');
       backwards.push(await page.evaluate('document.activeElement.id || document.activeElement.textContent.trim()'));
     }
-    expect(backwards).toEqual(['Save', 'name-input', 'name-skip', 'menu-button']);
+    expect(backwards).toEqual(['attach', 'Save', 'name-input', 'name-skip', 'menu-button']);
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
     await page.keyboard.type('Kim');
@@ -408,6 +410,8 @@ describe('the visitor page in Chromium', () => {
     await page.keyboard.press('Enter');
     expect(await page.locator('#menu-button').getAttribute('aria-expanded')).toBe('true');
     expect(await page.evaluate('document.activeElement.id')).toBe('menu-name');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.id')).toBe('menu-verify');
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement.id')).toBe('menu-end');
     await page.keyboard.press('Escape');

@@ -1,8 +1,8 @@
 import { createDatabase, migrateToLatest, rollbackAll, type Database } from '../../src/db/database';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
-const ALL = ['20261126000000_initial_schema', '20261126010000_links_per_message', '20261126020000_staff_tools', '20261126030000_otp'];
-const TABLES = ['otp_requests', 'conversation_state', 'staff_login_tokens', 'users', 'visitors', 'threads', 'messages', 'telegram_links', 'outbox', 'processed_updates', 'settings'];
+const ALL = ['20261126000000_initial_schema', '20261126010000_links_per_message', '20261126020000_staff_tools', '20261126030000_otp', '20261126050000_staff_sessions', '20261126051000_message_search'];
+const TABLES = ['otp_requests', 'conversation_state', 'staff_login_tokens', 'users', 'visitors', 'threads', 'messages', 'telegram_links', 'outbox', 'processed_updates', 'settings', 'staff_sessions'];
 
 describe.each(databaseKinds)('migrations on %s', (kind) => {
   let testDb: TestDatabase;

@@ -72,9 +72,12 @@ export interface VisitorClient {
 
 let clientCounter = 0;
 
-/** A real Socket.IO client over loopback, speaking protocol v1. Resolves after `session`. */
-export async function connectVisitor(url: string, token?: string): Promise<VisitorClient> {
-  const socket = connectClient(url, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false, forceNew: true });
+/**
+ * A real Socket.IO client over loopback, speaking protocol v1. Resolves after `session`.
+ * `auth` adds handshake fields besides the token (e.g. `page`, the page the visitor chats from).
+ */
+export async function connectVisitor(url: string, token?: string, auth: Record<string, unknown> = {}): Promise<VisitorClient> {
+  const socket = connectClient(url, { auth: { ...auth, ...(token ? { token } : {}) }, transports: ['websocket'], reconnection: false, forceNew: true });
   const received: VisitorClient['received'] = [];
   const waiters = new Set<() => void>();
   socket.onAny((event: string, payload: unknown) => {

@@ -1,10 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Composer } from 'grammy';
 import type { SettingsRepository } from '../../domain/ports';
+import type { Logger } from '../../logger';
 import type { StaffChat } from '../../staff-chat';
 import type { BotContext } from '../context';
 import { staffTexts } from '../staff-texts';
 import { registerStaffCommands } from './staff-commands';
+import { isHumanSender } from '../filters/staff-sender';
 
 const CLAIM_SETTING = 'claim_code_hash';
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -27,15 +29,27 @@ export interface ClaimDeps {
   staffChat: StaffChat;
   settings: SettingsRepository;
   onClaimed: (chatId: number) => void;
+  logger: Logger;
 }
 
-/** `/claim <code>` in a group makes it the staff chat, once, if the bot has the rights it needs there. */
-export function createClaimFeature({ staffChat, settings, onClaimed }: ClaimDeps) {
+/** `/claim <code>` in a supergroup makes it the staff chat, once, if the bot has the rights it needs there. */
+export function createClaimFeature({ staffChat, settings, onClaimed, logger }: ClaimDeps) {
+  const log = logger.child({ unit: 'claim' });
   const feature = new Composer<BotContext>();
-  const groups = feature.chatType(['group', 'supergroup']);
 
-  groups.command('claim', async (ctx) => {
-    if (ctx.from.is_bot) return;
+  // In a private chat, say where claiming happens (and nothing about any staff chat).
+  feature.chatType('private').command('claim', (ctx) => ctx.reply(staffTexts(ctx.from.language_code).claimNotGroup));
+
+  // A basic group gets a new chat id when Telegram upgrades it to a supergroup
+  // (turning Topics on does that), which would silently lose the staff chat.
+  feature.chatType('group').command('claim', async (ctx) => {
+    if (!isHumanSender(ctx)) return;
+    const texts = staffTexts(ctx.from.language_code);
+    await ctx.reply(staffChat.id() !== null ? texts.claimTaken : texts.claimBasicGroup);
+  });
+
+  feature.chatType('supergroup').command('claim', async (ctx) => {
+    if (!isHumanSender(ctx)) return;
     const texts = staffTexts(ctx.from.language_code);
     if (staffChat.id() !== null) return ctx.reply(texts.claimTaken);
     const code = ctx.match.trim();
@@ -43,7 +57,7 @@ export function createClaimFeature({ staffChat, settings, onClaimed }: ClaimDeps
     const stored = await settings.get(CLAIM_SETTING);
     if (!stored || stored.length !== 64 || !timingSafeEqual(Buffer.from(stored, 'hex'), hash(code))) return ctx.reply(texts.claimWrong);
 
-    const forum = ctx.chat.type === 'supergroup' && ctx.chat.is_forum === true;
+    const forum = ctx.chat.is_forum === true;
     if (forum) {
       const me = await ctx.getChatMember(ctx.me.id);
       if (me.status !== 'administrator') return ctx.reply(texts.claimNeedAdmin);
@@ -52,9 +66,10 @@ export function createClaimFeature({ staffChat, settings, onClaimed }: ClaimDeps
     // The code works once: it is gone before the chat is stored.
     await settings.set(CLAIM_SETTING, '');
     await staffChat.set(ctx.chat.id);
-    await registerStaffCommands(ctx.api, ctx.chat.id);
     onClaimed(ctx.chat.id);
     await ctx.reply(texts.claimed(forum));
+    // The command menu is a convenience (it is registered again at every start): its failure must not hide the claim.
+    await registerStaffCommands(ctx.api, ctx.chat.id).catch((error) => log.warn('registering the staff commands failed', { error }));
   });
 
   return feature;

@@ -7,6 +7,7 @@ import type { Thread } from '../../domain/types';
 import type { StaffChat } from '../../staff-chat';
 import type { BotContext } from '../context';
 import { COMMANDS, escapeHtml, staffTexts, topicLink, type StaffTexts } from '../staff-texts';
+import { isAnonymousAdmin, isHumanSender } from '../filters/staff-sender';
 
 export interface StaffCommandsDeps {
   staff: StaffService;
@@ -46,7 +47,7 @@ const formatTime = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16) +
 export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
   const { staff, store, staffChat, clock, publicUrl, loginTokens } = deps;
   const feature = new Composer<BotContext>();
-  const group = feature.filter((ctx) => ctx.chat !== undefined && ctx.chat.id === staffChat.id() && ctx.from !== undefined && !ctx.from.is_bot);
+  const group = feature.filter((ctx) => ctx.chat !== undefined && ctx.chat.id === staffChat.id() && isHumanSender(ctx));
   const t = (ctx: BotContext) => staffTexts(ctx.from?.language_code);
 
   /** The thread of the topic (or, without topics, of the replied-to message) the command was sent in. */
@@ -62,14 +63,34 @@ export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
     return 'general';
   }
 
-  function inThread(handler: (ctx: BotContext, thread: Thread, texts: StaffTexts) => Promise<unknown>) {
+  type Answer = (text: string, other?: Parameters<BotContext['reply']>[1]) => Promise<unknown>;
+
+  /**
+   * Answers in the command's topic. Telegram refuses the bot's posts in a closed
+   * topic (TOPIC_CLOSED), so the answer then goes to General, led by the thread ref.
+   */
+  function answerIn(ctx: BotContext, thread: Thread): Answer {
+    return async (text, other) => {
+      try {
+        return await ctx.reply(text, other);
+      } catch (err) {
+        if (!(err instanceof GrammyError && /TOPIC_CLOSED/i.test(err.description))) throw err;
+        return ctx.api.sendMessage(ctx.chat!.id, `#${thread.ref} · ${text}`, other);
+      }
+    };
+  }
+
+  function inThread(handler: (ctx: BotContext, thread: Thread, texts: StaffTexts, answer: Answer) => Promise<unknown>) {
     return async (ctx: BotContext) => {
       const texts = t(ctx);
       const here = await threadHere(ctx);
-      if (here === 'general') return ctx.reply(texts.topicOnly);
+      if (here === 'general') {
+        const forum = ctx.chat?.type === 'supergroup' && ctx.chat.is_forum === true;
+        return ctx.reply(forum ? texts.topicOnly : texts.replyOnly);
+      }
       if (here === 'unknown') return ctx.reply(texts.notAThread);
       try {
-        await handler(ctx, here, texts);
+        await handler(ctx, here, texts, answerIn(ctx, here));
       } catch (error) {
         if (isDomainError(error) && error.code === 'not_found') return ctx.reply(texts.notAThread);
         throw error;
@@ -86,41 +107,41 @@ export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
 
   group.command(
     'close',
-    inThread(async (ctx, thread, texts) => {
+    inThread(async (ctx, thread, texts, answer) => {
       const { changed } = await staff.closeThread(thread.id);
-      await ctx.reply(changed ? texts.closed : texts.alreadyClosed);
+      await answer(changed ? texts.closed : texts.alreadyClosed);
       if (changed && thread.topicChatId !== null && thread.topicId !== null) await quietly(ctx.api.closeForumTopic(thread.topicChatId, thread.topicId));
     }),
   );
 
   group.command(
     'reopen',
-    inThread(async (ctx, thread, texts) => {
+    inThread(async (ctx, thread, texts, answer) => {
       const { changed } = await staff.reopenThread(thread.id);
       if (changed && thread.topicChatId !== null && thread.topicId !== null) await quietly(ctx.api.reopenForumTopic(thread.topicChatId, thread.topicId));
-      await ctx.reply(changed ? texts.reopened : texts.alreadyOpen);
+      await answer(changed ? texts.reopened : texts.alreadyOpen);
     }),
   );
 
   group.command(
     'block',
-    inThread(async (ctx, thread, texts) => {
+    inThread(async (ctx, thread, texts, answer) => {
       const { changed } = await staff.setBlocked(thread.id, true);
-      await ctx.reply(changed ? texts.blocked : texts.alreadyBlocked);
+      await answer(changed ? texts.blocked : texts.alreadyBlocked);
     }),
   );
 
   group.command(
     'unblock',
-    inThread(async (ctx, thread, texts) => {
+    inThread(async (ctx, thread, texts, answer) => {
       const { changed } = await staff.setBlocked(thread.id, false);
-      await ctx.reply(changed ? texts.unblocked : texts.notBlocked);
+      await answer(changed ? texts.unblocked : texts.notBlocked);
     }),
   );
 
   group.command(
     'info',
-    inThread(async (ctx, thread, texts) => {
+    inThread(async (ctx, thread, texts, answer) => {
       const info = await staff.info(thread.id);
       const v = info.visitor;
       const lines = [
@@ -134,14 +155,20 @@ export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
         `${texts.status}: ${info.thread.status === 'open' ? texts.statusOpen : texts.statusClosed}${v.blocked ? ` · ${texts.isBlocked}` : ''}`,
         ...(info.lastPage ? [`${texts.page}: ${escapeHtml(info.lastPage)}`] : []),
       ];
-      await ctx.reply(lines.join('\n'), { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
+      await answer(lines.join('\n'), { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
     }),
   );
 
-  async function threadsPage(texts: StaffTexts, page: number): Promise<{ text: string; keyboard?: InlineKeyboard }> {
-    const { items, total } = await staff.openThreads(page, THREADS_PAGE);
+  async function threadsPage(texts: StaffTexts, requested: number): Promise<{ text: string; keyboard?: InlineKeyboard }> {
+    let page = requested;
+    let { items, total } = await staff.openThreads(page, THREADS_PAGE);
     if (total === 0) return { text: texts.noThreads };
     const pages = Math.max(1, Math.ceil(total / THREADS_PAGE));
+    // A button pressed after threads were closed may point past the end: show the last page instead.
+    if (page >= pages) {
+      page = pages - 1;
+      ({ items, total } = await staff.openThreads(page, THREADS_PAGE));
+    }
     const lines = items.map(({ thread, visitor }) => {
       const label = escapeHtml(`${visitor?.name?.trim() || `Visitor #${thread.visitorId}`} · ${thread.ref}`);
       const link = thread.topicChatId !== null && thread.topicId !== null ? topicLink(thread.topicChatId, thread.topicId) : null;
@@ -191,6 +218,8 @@ export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
 
   group.command('web', async (ctx) => {
     const texts = t(ctx);
+    // The link goes to the person who asked; an anonymous admin has no private chat to send it to.
+    if (isAnonymousAdmin(ctx)) return ctx.reply(texts.webAnonymous);
     const token = await loginTokens.create(ctx.from!.id, clock.now());
     const url = `${publicUrl}/admin/login?token=${encodeURIComponent(token)}`;
     try {

@@ -6,12 +6,35 @@ import type { Thread } from '../../domain/types';
 import type { StaffChat } from '../../staff-chat';
 import type { BotContext } from '../context';
 import { staffTexts } from '../staff-texts';
+import { isHumanSender } from '../filters/staff-sender';
 
 export interface StaffRepliesDeps {
   chat: ChatService;
   staff: StaffService;
   store: Store;
   staffChat: StaffChat;
+}
+
+/**
+ * The thread a staff chat message belongs to: its forum topic's thread, or
+ * (without topics) the thread of the message it replies to. Shared by text and media replies.
+ */
+export async function threadOfStaffMessage(store: Store, ctx: BotContext): Promise<{ thread: Thread; topicId: number | null } | null> {
+  const msg = ctx.msg!;
+  const chatId = ctx.chat!.id;
+  if (msg.is_topic_message && msg.message_thread_id !== undefined) {
+    const thread = await store.threads.findByTopic(chatId, msg.message_thread_id);
+    if (thread) return { thread, topicId: msg.message_thread_id };
+  }
+  const replyTo = msg.reply_to_message;
+  if (replyTo) {
+    const link = await store.telegramLinks.findByTelegramMessage(chatId, replyTo.message_id);
+    if (link) {
+      const thread = await store.threads.findById(link.threadId);
+      if (thread) return { thread, topicId: msg.message_thread_id ?? null };
+    }
+  }
+  return null;
 }
 
 /**
@@ -22,26 +45,10 @@ export function createStaffRepliesFeature({ chat, staff: staffService, store, st
   const feature = new Composer<BotContext>();
   const staff = feature.filter((ctx) => ctx.chat !== undefined && ctx.chat.id === staffChat.id());
 
-  async function threadOf(ctx: BotContext): Promise<{ thread: Thread; topicId: number | null } | null> {
-    const msg = ctx.msg!;
-    const chatId = ctx.chat!.id;
-    if (msg.is_topic_message && msg.message_thread_id !== undefined) {
-      const thread = await store.threads.findByTopic(chatId, msg.message_thread_id);
-      if (thread) return { thread, topicId: msg.message_thread_id };
-    }
-    const replyTo = msg.reply_to_message;
-    if (replyTo) {
-      const link = await store.telegramLinks.findByTelegramMessage(chatId, replyTo.message_id);
-      if (link) {
-        const thread = await store.threads.findById(link.threadId);
-        if (thread) return { thread, topicId: msg.message_thread_id ?? null };
-      }
-    }
-    return null;
-  }
+  const threadOf = (ctx: BotContext) => threadOfStaffMessage(store, ctx);
 
   staff.on('message:text', async (ctx, next) => {
-    if (ctx.from.is_bot || ctx.msg.text.startsWith('/')) return next();
+    if (!isHumanSender(ctx) || ctx.msg.text.startsWith('/')) return next();
     const target = await threadOf(ctx);
     if (!target) {
       // Without topics, staff answer by replying; a reply to one of the bot's other messages gets a hint.
@@ -61,7 +68,7 @@ export function createStaffRepliesFeature({ chat, staff: staffService, store, st
 
   // An edit in Telegram reaches the visitor as message:update.
   staff.on('edited_message:text', async (ctx, next) => {
-    if (ctx.from?.is_bot) return next();
+    if (!isHumanSender(ctx)) return next();
     const updated = await staffService.editStaffMessage(ctx.chat.id, ctx.editedMessage.message_id, ctx.editedMessage.text);
     if (!updated) return next();
   });

@@ -620,11 +620,12 @@ export class TelegramEmulator {
     return this.injectMessage(cs, { ...base, photo, ...this.captionFields(o.caption) });
   }
 
-  userSendsDocument(o: UserSendsFileOptions & { fileName?: string; mimeType?: string }): InjectedMessage {
+  /** `fileSize` overrides the reported size (e.g. a file over the Bot API's 20 MB download limit, without 20 MB of bytes). */
+  userSendsDocument(o: UserSendsFileOptions & { fileName?: string; mimeType?: string; fileSize?: number }): InjectedMessage {
     const { cs, base } = this.userBase(o);
     const fileName = o.fileName ?? 'document.bin';
     const mime = o.mimeType ?? guessMime(fileName);
-    const f = this.world.addFile(o.bytes, { dir: 'documents', file_name: fileName, mime_type: mime });
+    const f = this.world.addFile(o.bytes, { dir: 'documents', file_name: fileName, mime_type: mime, ...(o.fileSize !== undefined ? { file_size: o.fileSize } : {}) });
     const document = { file_id: f.file_id, file_unique_id: f.file_unique_id, file_name: fileName, mime_type: mime, file_size: f.file_size };
     return this.injectMessage(cs, { ...base, document, ...this.captionFields(o.caption) });
   }
@@ -634,6 +635,43 @@ export class TelegramEmulator {
     const f = this.world.addFile(o.bytes, { dir: 'voice', ext: 'oga', mime_type: 'audio/ogg' });
     const voice = { file_id: f.file_id, file_unique_id: f.file_unique_id, duration: o.duration ?? 1, mime_type: 'audio/ogg', file_size: f.file_size };
     return this.injectMessage(cs, { ...base, voice, ...this.captionFields(o.caption) });
+  }
+
+  userSendsAudio(o: UserSendsFileOptions & { fileName?: string; mimeType?: string; duration?: number; fileSize?: number }): InjectedMessage {
+    const { cs, base } = this.userBase(o);
+    const fileName = o.fileName ?? 'audio.mp3';
+    const mime = o.mimeType ?? guessMime(fileName);
+    const f = this.world.addFile(o.bytes, { dir: 'music', file_name: fileName, mime_type: mime, ...(o.fileSize !== undefined ? { file_size: o.fileSize } : {}) });
+    const audio = { file_id: f.file_id, file_unique_id: f.file_unique_id, duration: o.duration ?? 1, file_name: fileName, mime_type: mime, file_size: f.file_size };
+    return this.injectMessage(cs, { ...base, audio, ...this.captionFields(o.caption) });
+  }
+
+  /** A round video message (no caption in Telegram). */
+  userSendsVideoNote(o: Omit<UserSendsFileOptions, 'caption'> & { length?: number; duration?: number }): InjectedMessage {
+    const { cs, base } = this.userBase(o);
+    const f = this.world.addFile(o.bytes, { dir: 'video_notes', ext: 'mp4', mime_type: 'video/mp4' });
+    const video_note = { file_id: f.file_id, file_unique_id: f.file_unique_id, length: o.length ?? 240, duration: o.duration ?? 1, file_size: f.file_size };
+    return this.injectMessage(cs, { ...base, video_note });
+  }
+
+  /** A sticker: static (WebP bytes), or animated / video with a WebP thumbnail (`thumbnailBytes`). */
+  userSendsSticker(o: Omit<UserSendsFileOptions, 'caption'> & { emoji?: string; animated?: boolean; thumbnailBytes?: Buffer }): InjectedMessage {
+    const { cs, base } = this.userBase(o);
+    const f = this.world.addFile(o.bytes, { dir: 'stickers', ext: o.animated ? 'tgs' : 'webp', mime_type: o.animated ? 'application/x-tgsticker' : 'image/webp' });
+    const thumb = o.thumbnailBytes ? this.world.addFile(o.thumbnailBytes, { dir: 'thumbnails', ext: 'webp', mime_type: 'image/webp' }) : undefined;
+    const sticker = {
+      file_id: f.file_id,
+      file_unique_id: f.file_unique_id,
+      type: 'regular' as const,
+      width: 512,
+      height: 512,
+      is_animated: o.animated === true,
+      is_video: false,
+      file_size: f.file_size,
+      ...(o.emoji !== undefined ? { emoji: o.emoji } : {}),
+      ...(thumb ? { thumbnail: { file_id: thumb.file_id, file_unique_id: thumb.file_unique_id, width: 128, height: 128, file_size: thumb.file_size } } : {}),
+    };
+    return this.injectMessage(cs, { ...base, sticker });
   }
 
   /** A user presses an inline keyboard button under a stored message → callback_query update. */

@@ -1,0 +1,264 @@
+import fs from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { IncomingMessage } from 'node:http';
+import busboy from 'busboy';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { ChatService } from '../domain/chat-service';
+import { isDomainError, type ErrorCode } from '../domain/errors';
+import { messageView, type Visitor } from '../domain/types';
+import type { Logger } from '../logger';
+import type { IncomingFiles } from '../media/incoming';
+import { inspectUpload } from '../media/inspect';
+import { createMarkupScanner } from '../media/markup-scan';
+import { MAX_UPLOAD_BYTES, visitorMediaType } from '../media/media-types';
+import { detectFromHead } from '../media/sniff';
+import type { MediaStorage } from '../media/storage';
+import { schemas } from './protocol';
+import { createRateLimiter } from './rate-limiter';
+
+export interface UploadsDeps {
+  chat: ChatService;
+  storage: MediaStorage;
+  incoming: IncomingFiles;
+  logger: Logger;
+  /** Per-visitor bucket for uploads (same sizes as messages: RATE_MESSAGE_BURST / RATE_MESSAGE_PER_MINUTE). */
+  limits: { burst: number; perMinute: number };
+  maxBytes?: number;
+}
+
+/** A refusal with its HTTP status; the message is safe to show. */
+class UploadError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Uploads in flight per visitor; more at once are refused with 429. */
+const MAX_IN_FLIGHT = 4;
+/** file-type needs at most this many bytes for the types topicdesk accepts. */
+const HEAD_BYTES = 4100;
+/** After a refusal, this much of the rest of the body is read and discarded so the client can read the answer; beyond it the connection is dropped. */
+const DRAIN_BYTES = 16 * 1024 * 1024;
+/** Multipart overhead allowed on top of the file in Content-Length. */
+const ENVELOPE_BYTES = 64 * 1024;
+
+const fieldsSchema = z.strictObject({
+  caption: z
+    .string()
+    .optional()
+    .transform((s) => (s === undefined || s.trim() === '' ? null : s))
+    .pipe(z.union([z.null(), schemas['message:send'].shape.text])),
+  clientId: schemas['message:send'].shape.clientId.optional(),
+});
+
+interface Received {
+  file: { path: string; size: number } | null;
+  fields: Record<string, string>;
+}
+
+/**
+ * POST /api/uploads (SPEC §4): multipart with `file` and optional `caption` and
+ * `clientId`; `Authorization: Bearer <visitor token>`. The body is streamed to a
+ * server-named file in the incoming folder under hard limits (size, parts,
+ * fields); the type is decided from the bytes, early from the first ones and
+ * finally from the whole file with its structure checked. Only then is the file
+ * handed to storage and the message stored with its outbox row (one
+ * transaction), answered 201 and broadcast to the visitor's sockets. Every
+ * refusal removes what was received: nothing stays on disk or in the database.
+ */
+export function createUploadsRouter({ chat, storage, incoming, logger, limits, maxBytes = MAX_UPLOAD_BYTES }: UploadsDeps) {
+  const log = logger.child({ unit: 'uploads' });
+  const limiter = createRateLimiter({ burst: limits.burst, perMinute: limits.perMinute });
+  const inFlight = new Map<number, number>();
+  const router = Router();
+
+  router.post('/api/uploads', async (req: Request, res: Response) => {
+    let visitor: Visitor | null = null;
+    try {
+      visitor = await authorize(req);
+      const n = inFlight.get(visitor.id) ?? 0;
+      if (n >= MAX_IN_FLIGHT) throw new UploadError(429, 'rate_limited', 'Too many uploads at once. Wait for one to finish.', 1000);
+      inFlight.set(visitor.id, n + 1);
+      try {
+        await handle(req, res, visitor);
+      } finally {
+        const left = (inFlight.get(visitor.id) ?? 1) - 1;
+        if (left > 0) inFlight.set(visitor.id, left);
+        else inFlight.delete(visitor.id);
+      }
+    } catch (error) {
+      refuse(req, res, error, visitor);
+    }
+  });
+
+  async function authorize(req: Request): Promise<Visitor> {
+    const token = /^Bearer ([A-Za-z0-9_-]{1,256})$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!token) throw new UploadError(401, 'unauthorized', 'Send your visitor token as "Authorization: Bearer <token>".');
+    const visitor = await chat.authenticate(token);
+    if (!visitor) throw new UploadError(401, 'unauthorized', 'Unknown visitor token.');
+    if (visitor.blocked) throw new UploadError(403, 'blocked', 'Support is not accepting messages from you.');
+    const allowed = limiter.take(`v${visitor.id}`);
+    if (!allowed.ok) throw new UploadError(429, 'rate_limited', `Too many uploads. Try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s.`, allowed.retryAfterMs);
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes + ENVELOPE_BYTES) throw tooLarge();
+    return visitor;
+  }
+
+  const tooLarge = () => new UploadError(413, 'too_large', `The file is larger than ${Math.round(maxBytes / (1024 * 1024))} MB.`);
+  const notAllowed = (why: string) =>
+    new UploadError(415, 'unsupported_type', `This file type is not accepted (${why}). Send an image (JPEG, PNG, GIF, WebP) or audio (Ogg/Opus, MP3, M4A, WebM, WAV).`);
+
+  async function handle(req: Request, res: Response, visitor: Visitor): Promise<void> {
+    const received = await receive(req);
+    const file = received.file;
+    try {
+      const parsed = fieldsSchema.safeParse(received.fields);
+      if (!parsed.success) throw new UploadError(400, 'bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'fields'}: ${i.message}`).join('; '));
+      if (!file || file.size === 0) throw new UploadError(400, 'bad_request', 'Send the file in a part named "file".');
+      const inspection = await inspectUpload(file.path);
+      if (!inspection.ok) throw notAllowed(inspection.reason);
+      const { caption, clientId } = parsed.data;
+      const stored = await storage.save(file.path, inspection.type);
+      let result;
+      try {
+        result = await chat.postVisitorMessage(visitor.id, {
+          text: caption,
+          clientId: clientId ?? null,
+          attachment: { kind: inspection.type.kind, url: stored.url, mime: inspection.type.mime, size: file.size, path: stored.path },
+        });
+      } catch (error) {
+        await storage.remove(stored).catch((e) => log.warn('removing an unused stored file failed', { error: e }));
+        throw error;
+      }
+      // The same clientId again: the first upload's message stands; this copy of the file is not needed.
+      if (!result.created) await storage.remove(stored).catch((e) => log.warn('removing an unused stored file failed', { error: e }));
+      res.status(result.created ? 201 : 200).json({ message: messageView(result.message) });
+    } finally {
+      if (file) await incoming.discard(file.path);
+    }
+  }
+
+  /** Streams the multipart body: the file to the incoming folder (checked on the way), fields into memory (small, bounded). */
+  function receive(req: IncomingMessage): Promise<Received> {
+    return new Promise((resolve, reject) => {
+      let parser: busboy.Busboy;
+      try {
+        parser = busboy({
+          headers: req.headers,
+          // busboy reports `parts` when the count is reached (files/fields when exceeded): 4 means a 4th part came.
+          limits: { fileSize: maxBytes, files: 1, fields: 2, parts: 4, fieldSize: 16 * 1024, fieldNameSize: 32, headerPairs: 8 },
+          defParamCharset: 'utf8',
+        });
+      } catch {
+        reject(new UploadError(400, 'bad_request', 'Expected a multipart/form-data body.'));
+        return;
+      }
+      const fields: Record<string, string> = {};
+      let file: Received['file'] = null;
+      let writing: Promise<void> = Promise.resolve();
+      let guard: Transform | null = null;
+      let settled = false;
+
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        req.unpipe(parser);
+        guard?.destroy();
+        const path = file?.path;
+        // The file is removed once its writer has closed (removing earlier could race the file's creation).
+        void writing.finally(() => (path ? incoming.discard(path) : undefined));
+        reject(error);
+      };
+
+      parser.on('field', (name, value, info) => {
+        if (info.nameTruncated || info.valueTruncated) return fail(new UploadError(413, 'too_large', `The field "${name}" is too long.`));
+        if (name in fields) return fail(new UploadError(400, 'bad_request', `The field "${name}" was sent twice.`));
+        fields[name] = value;
+      });
+      parser.on('file', (name, stream) => {
+        if (name !== 'file' || file) {
+          stream.resume();
+          return fail(new UploadError(400, 'bad_request', 'Send one file, in a part named "file".'));
+        }
+        const path = incoming.newPath();
+        const current = { path, size: 0 };
+        file = current;
+        const scanner = createMarkupScanner();
+        let head: Buffer | null = Buffer.alloc(0);
+        guard = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            current.size += chunk.length;
+            if (current.size > maxBytes) return done(tooLarge());
+            const marker = scanner.push(chunk);
+            if (marker) return done(notAllowed('it contains web markup'));
+            if (head === null) return done(null, chunk);
+            head = Buffer.concat([head, chunk]);
+            if (head.length < HEAD_BYTES) return done(null, chunk);
+            // Refuse early, before the rest is received, when the first bytes already say what it is.
+            const sample = head;
+            head = null;
+            detectFromHead(sample).then(
+              (detected) => done(detected && !visitorMediaType(detected.ext) ? notAllowed(`type not allowed: ${detected.mime}`) : null, chunk),
+              done,
+            );
+          },
+        });
+        stream.on('limit', () => fail(tooLarge()));
+        writing = pipeline(stream, guard, fs.createWriteStream(path, { flags: 'wx' })).catch((error: unknown) => {
+          fail(error instanceof UploadError ? error : new UploadError(400, 'bad_request', 'The upload was interrupted.'));
+        });
+      });
+      for (const event of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) {
+        parser.on(event, () => fail(new UploadError(413, 'too_large', 'Too many parts: send one file and at most a caption and a clientId.')));
+      }
+      parser.on('error', () => fail(new UploadError(400, 'bad_request', 'Malformed multipart body.')));
+      parser.on('close', () => {
+        void writing.then(() => {
+          if (settled) return;
+          settled = true;
+          resolve({ file, fields });
+        });
+      });
+      req.on('close', () => {
+        if (!req.complete) fail(new UploadError(400, 'bad_request', 'The upload was interrupted.'));
+      });
+      req.pipe(parser);
+    });
+  }
+
+  /** Answers a refusal as JSON, then reads (a bounded amount of) the rest of the body so the client gets the answer. */
+  function refuse(req: Request, res: Response, error: unknown, visitor: Visitor | null) {
+    let status = 500;
+    let body: { code: ErrorCode; message: string; retryAfterMs?: number } = { code: 'internal', message: 'Something went wrong. Please try again.' };
+    if (error instanceof UploadError) {
+      status = error.status;
+      body = { code: error.code, message: error.message, ...(error.retryAfterMs ? { retryAfterMs: error.retryAfterMs } : {}) };
+      if (error.retryAfterMs) res.setHeader('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
+    } else if (isDomainError(error)) {
+      status = error.code === 'blocked' ? 403 : error.code === 'rate_limited' ? 429 : error.code === 'unauthorized' ? 401 : 400;
+      body = { code: error.code, message: error.message };
+    } else {
+      log.error('upload failed', { error, visitorId: visitor?.id });
+    }
+    if (status !== 500) log.info('upload refused', { status, errorCode: body.code, reason: body.message, visitorId: visitor?.id });
+    if (!req.complete && !req.destroyed) {
+      let drained = 0;
+      req.unpipe();
+      req.on('data', (chunk: Buffer) => {
+        drained += chunk.length;
+        if (drained > DRAIN_BYTES) req.socket.destroy();
+      });
+      req.resume();
+    }
+    if (!res.headersSent && !res.destroyed) res.status(status).json({ error: body });
+  }
+
+  return { router, close: () => limiter.close() };
+}

@@ -1,0 +1,182 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/browser';
+import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { isUploadedFileParam, TelegramEmulator } from '../support/telegram-emulator';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { fixture, makePng } from '../support/media-samples';
+
+// Browser globals used inside page.evaluate (this program has no DOM lib).
+declare const document: any, window: any, MutationObserver: any, DataTransfer: any, DragEvent: any, ClipboardEvent: any, File: any;
+type HTMLImageElement = any;
+type HTMLAudioElement = any;
+
+/**
+ * The visitor page's media in Chromium (a fake microphone for voice notes),
+ * against the whole app and the real bot talking to the Telegram emulator.
+ */
+jest.setTimeout(90_000);
+
+describe('media on the visitor page in Chromium', () => {
+  let db: TestDatabase;
+  let emu: TelegramEmulator;
+  let td: RunningTopicdesk;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+  const deniz = { id: 5001, first_name: 'Deniz', is_bot: false as const };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    emu = await TelegramEmulator.start();
+    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+    td = await startTopicdesk({ db, emulator: emu, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000', RATE_MESSAGE_BURST: '200' } });
+    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: [...CHROMIUM_ARGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
+    });
+  });
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+    expect(problems.splice(0)).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await td?.stop();
+    await emu?.stop();
+    await db?.drop();
+  });
+
+  async function openChat(locale = 'en-US'): Promise<Page> {
+    const context = await browser.newContext({ locale });
+    contexts.push(context);
+    await context.grantPermissions(['microphone'], { origin: td.url });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(td.url);
+    await page.waitForSelector('html[data-connection="online"]');
+    return page;
+  }
+
+  /** The visitor's thread topic, after a first text message. */
+  async function startThread(page: Page): Promise<number> {
+    await page.fill('#text', 'hello');
+    await page.press('#text', 'Enter');
+    await page.waitForSelector('.msg--visitor[data-state="delivered"]');
+    const thread = await eventually(async () => (await td.app.db('threads').orderBy('id', 'desc').first()) as { id: number } | undefined);
+    return eventually(async () => Number((await td.app.db('threads').where({ id: thread!.id }).first()).topic_id) || null, { what: 'topic' }) as Promise<number>;
+  }
+
+  it('attach an image: preview, caption, upload with progress, shown inline, larger view, in the topic with its bytes', async () => {
+    const page = await openChat();
+    const topicId = await startThread(page);
+    const png = makePng(300, 200);
+    await page.setInputFiles('#file-input', { name: 'holiday.png', mimeType: 'image/png', buffer: png });
+    await page.waitForSelector('#attachments:not([hidden]) .tray__thumb[src^="blob:"]');
+    await page.evaluate(() => {
+      (window as any).sawProgress = false;
+      new MutationObserver(() => {
+        if (document.querySelector('.msg__progress')) (window as any).sawProgress = true;
+      }).observe(document.body, { subtree: true, childList: true });
+    });
+    await page.fill('#text', 'this arrived broken');
+    await page.press('#text', 'Enter');
+    const img = await page.waitForSelector('.msg--visitor[data-id] img.msg__image[src*="/media/"]');
+    expect(await page.evaluate(() => (window as any).sawProgress)).toBe(true);
+    expect(await page.isHidden('#attachments')).toBe(true);
+    await page.waitForFunction(() => (document.querySelector('.msg--visitor[data-id] img.msg__image') as HTMLImageElement).naturalWidth === 300);
+
+    // Larger view, closed with Escape.
+    await img.click();
+    await page.waitForSelector('#lightbox[open] #lightbox-image[src*="/media/"]');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#lightbox:not([open])', { state: 'attached' });
+
+    const call = await emu.waitFor((c) => c.method === 'sendPhoto' && c.params.message_thread_id === topicId, { timeoutMs: 10_000 });
+    expect(call.params.caption).toBe('this arrived broken');
+    expect(isUploadedFileParam(call.params.photo) && call.params.photo.file.bytes.equals(png)).toBe(true);
+  });
+
+  it('drop and paste put files in the tray; a staff voice note plays in an audio player', async () => {
+    const page = await openChat();
+    const topicId = await startThread(page);
+    const jpg = [...fixture('photo.jpg')];
+    await page.evaluate((bytes) => {
+      const file = new File([new Uint8Array(bytes)], 'dropped.jpg', { type: 'image/jpeg' });
+      const drop = new DataTransfer();
+      drop.items.add(file);
+      document.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+      const paste = new DataTransfer();
+      paste.items.add(new File([new Uint8Array(bytes)], 'pasted.jpg', { type: 'image/jpeg' }));
+      document.getElementById('text')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true, cancelable: true }));
+    }, jpg);
+    expect(await page.locator('#attachments .tray__item').count()).toBe(2);
+    // One removed again with its × button.
+    await page.click('#attachments .tray__item:nth-child(2) .tray__remove');
+    expect(await page.locator('#attachments .tray__item').count()).toBe(1);
+    await page.click('.composer__send');
+    await page.waitForSelector('.msg--visitor[data-id] img.msg__image[src*="/media/"]');
+
+    emu.userSendsVoice({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes: fixture('voice.ogg') });
+    const audio = await page.waitForSelector('.msg--staff audio[src*="/media/"]');
+    expect(await audio.getAttribute('controls')).not.toBeNull();
+    // The page's audio player can load and read the stored voice note (served by topicdesk, seekable).
+    await page.evaluate(() => {
+      const a = document.querySelector('.msg--staff audio') as HTMLAudioElement;
+      a.preload = 'metadata';
+      a.load();
+    });
+    await page.waitForFunction(() => {
+      const a = document.querySelector('.msg--staff audio') as HTMLAudioElement;
+      return a.readyState >= 1 && a.duration > 0.5;
+    });
+  });
+
+  it('records a voice note with the microphone (tap, see the duration, send); cancel sends nothing', async () => {
+    const page = await openChat();
+    const topicId = await startThread(page);
+    await page.waitForSelector('#record:not([hidden])');
+    await page.click('#record');
+    await page.waitForSelector('#recorder:not([hidden])');
+    await page.waitForFunction(() => /0:0[1-9]/.test(document.getElementById('recorder-time')!.textContent ?? ''), undefined, { timeout: 5000 });
+    await page.click('#recorder-send');
+    await page.waitForSelector('#recorder[hidden]', { state: 'attached' });
+    const audio = await page.waitForSelector('.msg--visitor[data-id] audio[src*="/media/"]');
+    expect(await audio.getAttribute('src')).toMatch(/\.(webm|ogg|m4a)$/);
+    // Chromium records WebM/Opus, which Telegram takes as a file (docs/media.md).
+    const call = await emu.waitFor((c) => ['sendDocument', 'sendVoice', 'sendAudio'].includes(c.method) && c.params.message_thread_id === topicId, { timeoutMs: 10_000 });
+    const sent = call.params.document ?? call.params.voice ?? call.params.audio;
+    expect(isUploadedFileParam(sent) && sent.file.bytes.length).toBeGreaterThan(100);
+
+    const uploadsBefore = await td.app.db('messages').whereNot({ content_type: 'text' }).count({ n: '*' }).first();
+    await page.click('#record');
+    await page.waitForSelector('#recorder:not([hidden])');
+    await page.click('#recorder-cancel');
+    await page.waitForSelector('#recorder[hidden]', { state: 'attached' });
+    await page.waitForTimeout(500);
+    expect(await td.app.db('messages').whereNot({ content_type: 'text' }).count({ n: '*' }).first()).toEqual(uploadsBefore);
+  });
+
+  it('says what is wrong in the visitor’s language: too big, wrong type (by the page, and by the server from the bytes)', async () => {
+    const page = await openChat('tr-TR');
+    await startThread(page);
+    await page.setInputFiles('#file-input', { name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(11 * 1024 * 1024) });
+    await page.waitForSelector('#notice:not([hidden])');
+    expect(await page.textContent('#notice')).toBe('Dosya çok büyük: en fazla 10 MB olabilir.');
+    expect(await page.isHidden('#attachments')).toBe(true);
+
+    await page.setInputFiles('#file-input', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    expect(await page.textContent('#notice')).toBe('Bu dosya türü gönderilemez. Bir görsel (JPEG, PNG, GIF, WebP) ya da ses gönderin.');
+
+    // Claims to be a PNG; the server decides from the bytes (415) and the page says so.
+    await page.evaluate(() => (document.getElementById('notice')!.textContent = ''));
+    await page.setInputFiles('#file-input', { name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('not really a picture at all\n'.repeat(10)) });
+    await page.click('.composer__send');
+    await page.waitForSelector('.msg--visitor[data-state="failed"]');
+    expect(await page.textContent('#notice')).toBe('Bu dosya türü gönderilemez. Bir görsel (JPEG, PNG, GIF, WebP) ya da ses gönderin.');
+  });
+});

@@ -1,0 +1,61 @@
+import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { TelegramEmulator } from '../support/telegram-emulator';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/** The value of one sample line, e.g. `topicdesk_messages_total{direction="to_telegram"}`. */
+function sample(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  if (!line) throw new Error(`no sample ${name} in:\n${text.slice(0, 2000)}`);
+  return Number(line.slice(name.length + 1));
+}
+
+describe('GET /metrics', () => {
+  let db: TestDatabase;
+  let emu: TelegramEmulator;
+  let td: RunningTopicdesk;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    emu = await TelegramEmulator.start();
+    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+    td = await startTopicdesk({ db, emulator: emu });
+  });
+  afterAll(async () => {
+    await td.stop();
+    await emu.stop();
+    await db.drop();
+  });
+
+  const scrape = async () => {
+    const res = await fetch(`${td.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    return res.text();
+  };
+
+  it('counts messages per direction, throttling, sockets and latencies in Prometheus format', async () => {
+    const v = await connectVisitor(td.url);
+    emu.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 1', retry_after: 1 });
+    const sent = await v.send('measure me');
+    await v.waitFor('message:status', (s) => s.id === sent.message.id, 10000);
+    const thread = (await td.app.store.threads.findById(sent.message.threadId))!;
+    emu.userSends({ chatId: STAFF_CHAT_ID, from: { id: 5001, first_name: 'Deniz', is_bot: false }, text: 'measured', threadId: thread.topicId! });
+    await v.waitFor('message', (m) => m.text === 'measured');
+
+    const text = (await eventually(async () => {
+      const t = await scrape();
+      return sample(t, 'topicdesk_update_to_visitor_seconds_count') >= 1 ? t : null;
+    }))!;
+    expect(sample(text, 'topicdesk_messages_total{direction="from_visitor"}')).toBe(1);
+    expect(sample(text, 'topicdesk_messages_total{direction="to_telegram"}')).toBe(1);
+    expect(sample(text, 'topicdesk_messages_total{direction="from_staff"}')).toBe(1);
+    expect(sample(text, 'topicdesk_telegram_429_total')).toBe(1);
+    expect(sample(text, 'topicdesk_sockets_connected')).toBe(1);
+    expect(sample(text, 'topicdesk_outbox_backlog')).toBe(0);
+    expect(sample(text, 'topicdesk_send_to_telegram_seconds_count')).toBe(1);
+    // The 429 held it back for about a second: the histogram saw it.
+    expect(sample(text, 'topicdesk_send_to_telegram_seconds_sum')).toBeGreaterThanOrEqual(0.9);
+    expect(text).toContain('topicdesk_process_resident_memory_bytes');
+    v.close();
+  });
+});

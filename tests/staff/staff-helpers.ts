@@ -1,0 +1,82 @@
+import type { User } from 'grammy/types';
+import type { Clock } from '../../src/domain/ports';
+import { connectVisitor, eventually, type RunningTopicdesk, type VisitorClient } from '../support/harness';
+import type { TelegramEmulator } from '../support/telegram-emulator';
+import type { RecordedCall } from '../support/telegram-emulator/types';
+
+/** A clock the test moves forward (never back); the whole app follows it. Starts now, or at `start`. */
+export function movableClock(start?: Date): Clock & { advance(ms: number): void } {
+  let offset = start ? start.getTime() - Date.now() : 0;
+  return {
+    now: () => new Date(Date.now() + offset),
+    advance: (ms) => {
+      offset += ms;
+    },
+  };
+}
+
+export type Staff = User & { is_bot: false };
+
+/** Successful sendMessage calls into one chat, in order. */
+export function botMessages(emu: TelegramEmulator, chatId: number): RecordedCall[] {
+  return emu.callsTo('sendMessage').filter((c) => c.ok && Number(c.params.chat_id) === chatId);
+}
+
+/** What the bot's answer looks like to the test: the call's params plus the text Telegram shows (entities applied). */
+export interface BotAnswer {
+  params: Record<string, any>;
+  /** The text as Telegram shows it (HTML parsed away). */
+  text: string;
+  message: any;
+}
+
+const answerOf = (call: RecordedCall): BotAnswer => ({ params: call.params as Record<string, any>, text: (call.result as any).text, message: call.result });
+
+/**
+ * A human sends `text` (commands get real bot_command entities) and the bot's
+ * next message into that chat is returned. Use when nothing else is being posted there.
+ */
+export async function staffSays(
+  emu: TelegramEmulator,
+  o: { chatId: number; from: User; text: string; threadId?: number; replyToMessageId?: number },
+): Promise<{ sent: any; answer: BotAnswer }> {
+  const before = botMessages(emu, o.chatId).length;
+  const { message } = emu.userSends(o);
+  await eventually(() => botMessages(emu, o.chatId).length > before, { what: `the bot's answer to ${JSON.stringify(o.text.slice(0, 40))}` });
+  return { sent: message, answer: answerOf(botMessages(emu, o.chatId)[before]) };
+}
+
+/** A human sends `text`; after `settleMs` the bot must have said nothing into that chat. */
+export async function staffSaysUnanswered(
+  emu: TelegramEmulator,
+  td: RunningTopicdesk,
+  o: { chatId: number; from: User; text: string; threadId?: number; replyToMessageId?: number },
+): Promise<void> {
+  const before = botMessages(emu, o.chatId).length;
+  const { update } = emu.userSends(o);
+  // Handled (or deliberately ignored) once it is recorded as processed.
+  await eventually(async () => (await td.app.db('processed_updates').where({ update_id: update.update_id })).length === 1, {
+    what: `update ${update.update_id} processed`,
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  expect(botMessages(emu, o.chatId).slice(before).map((c) => c.params.text)).toEqual([]);
+}
+
+/** A connected visitor whose first message reached its topic (or, without topics, the staff chat). */
+export async function visitorWithThread(
+  td: RunningTopicdesk,
+  text = 'Hello, I need help',
+  auth: Record<string, unknown> = {},
+): Promise<{ v: VisitorClient; threadId: number; topicId: number | null; ref: string; firstMessageId: number }> {
+  const v = await connectVisitor(td.url, undefined, auth);
+  const sent = await v.send(text);
+  if (!sent.ok) throw new Error(`message:send failed: ${JSON.stringify(sent)}`);
+  await v.waitFor('message:status', (s) => s.id === sent.message.id);
+  const thread = (await td.app.store.threads.findById(sent.message.threadId))!;
+  return { v, threadId: thread.id, topicId: thread.topicId, ref: thread.ref, firstMessageId: sent.message.id };
+}
+
+/** The Telegram message ids the outbox posted for a stored message. */
+export async function telegramIdsOf(td: RunningTopicdesk, messageId: number): Promise<number[]> {
+  return (await td.app.store.telegramLinks.listForMessage(messageId)).filter((l) => l.direction === 'to_telegram').map((l) => l.telegramMessageId);
+}
