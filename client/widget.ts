@@ -79,7 +79,8 @@ function mount(chatOrigin: string) {
     iframe.title = t.widgetTitle;
     // The page's saved state rides in the fragment: never sent to a server, and the page removes it at once.
     const state = new URLSearchParams(loadState()).toString();
-    iframe.src = `${chatOrigin}/?embed=1&host=${encodeURIComponent(location.origin)}${state ? `#${state}` : ''}`;
+    const page = encodeURIComponent(location.origin + location.pathname);
+    iframe.src = `${chatOrigin}/?embed=1&host=${encodeURIComponent(location.origin)}&page=${page}${state ? `#${state}` : ''}`;
     panel.appendChild(iframe);
   }
 

@@ -40,6 +40,16 @@ const ACK_TIMEOUT_MS = 15_000;
  * itself, catches up with `history {after}` after every (re)connect, and then
  * sends the queued messages in order, each with its clientId.
  */
+/**
+ * The page the visitor is chatting from, for staff's /info: the host page the
+ * widget is on (without its query or fragment), or the page that linked here.
+ */
+function visitorPage(): string | undefined {
+  const fromWidget = new URLSearchParams(location.search).get('page');
+  const page = fromWidget ?? document.referrer;
+  return /^https?:\/\/\S+$/.test(page) && page.length <= 512 ? page : undefined;
+}
+
 export function createConnection({ io, storage, queue, handlers, catchUpAfter }: ConnectionDeps) {
   let visitorId: number | null = null;
   let ready = false; // session received and caught up: sending may start
@@ -47,7 +57,7 @@ export function createConnection({ io, storage, queue, handlers, catchUpAfter }:
   let generation = 0; // bumps on every disconnect, so a stale catch-up stops
 
   const socket = io({
-    auth: (cb: (data: object) => void) => cb({ token: storage.get(keys.token) ?? undefined }),
+    auth: (cb: (data: object) => void) => cb({ token: storage.get(keys.token) ?? undefined, page: visitorPage() }),
     transports: ['websocket', 'polling'],
     tryAllTransports: true,
     reconnectionDelay: 500,

@@ -121,6 +121,9 @@ describe('the widget on another site (WIDGET_ORIGINS unset)', () => {
     await eventually(() => emu.sentMessages(STAFF_CHAT_ID).some((m: any) => m.text === 'Hello from the shop'), { what: 'message in Telegram' });
     await staffSays(threadId, 'Hi! How can we help?');
     await chat(page).locator('#messages .msg--staff', { hasText: 'Hi! How can we help?' }).waitFor();
+    // Staff's /info learns the page the visitor chats from: the host page, without query or fragment.
+    const thread = (await td.app.store.threads.findById(threadId))!;
+    expect(await td.app.store.visitors.lastPage(thread.visitorId)).toBe(`${shop.origin}/`);
 
     // The chat's close button (and Escape) close the panel and give focus back to the bubble.
     await chat(page).locator('#close-embed').click();
