@@ -90,6 +90,6 @@ if (databaseKinds.includes('postgres')) {
       expect(emu.sentMessages(STAFF_CHAT_ID).filter((m) => m.text === 'written while the leader is gone')).toHaveLength(1);
       v.close();
       await a.stop();
-    });
+    }, 120_000);
   });
 }
