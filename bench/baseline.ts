@@ -57,7 +57,7 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
   });
   const visitors: VisitorClient[] = [];
   try {
-    for (let i = 0; i < o.visitors; i++) visitors.push(await connectVisitor(server.url));
+    for (let i = 0; i < o.visitors; i++) visitors.push(await connectVisitor(server.url, undefined, {}, { ackTimeoutMs: 60_000 }));
 
     // Visitor → Telegram.
     const sentAt = new Map<string, number>();

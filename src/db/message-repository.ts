@@ -111,6 +111,12 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
       return toMessage(row as MessageRow);
     },
     findById,
+    async findManyByIds(ids) {
+      if (ids.length === 0) return [];
+      const rows: MessageRow[] = await db('messages').whereIn('id', ids);
+      const byId = new Map(rows.map((r) => [num(r.id), toMessage(r)]));
+      return ids.map((id) => byId.get(id)).filter((m): m is Message => m !== undefined);
+    },
     async findByClientId(visitorId, clientId) {
       const row = await db('messages').where({ visitor_id: visitorId, client_id: clientId }).first();
       return row ? toMessage(row) : null;

@@ -42,6 +42,14 @@ export function createTelegramLinkRepository({ db }: RepoContext): TelegramLinkR
       const row = await db('telegram_links').where({ chat_id: chatId, telegram_message_id: telegramMessageId }).orderBy('id').first();
       return row ? toLink(row) : null;
     },
+    async sentMessageIds(messageIds) {
+      if (messageIds.length === 0) return new Set();
+      const rows: Array<{ message_id: number | string }> = await db('telegram_links')
+        .whereIn('message_id', messageIds)
+        .andWhere({ direction: 'to_telegram' })
+        .distinct('message_id');
+      return new Set(rows.map((r) => num(r.message_id)));
+    },
     async listForMessage(messageId) {
       const rows: LinkRow[] = await db('telegram_links').where({ message_id: messageId }).orderBy('id');
       return rows.map(toLink);

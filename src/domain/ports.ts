@@ -67,6 +67,8 @@ export interface ThreadRepository {
 export interface MessageRepository {
   insert(input: NewMessage): Promise<Message>;
   findById(id: MessageId): Promise<Message | null>;
+  /** Several messages in one query, in the order of `ids` (missing ones left out). */
+  findManyByIds(ids: MessageId[]): Promise<Message[]>;
   findByClientId(visitorId: VisitorId, clientId: string): Promise<Message | null>;
   /** Ascending by id. Served from the recent-messages cache when it can be. */
   history(threadIds: ThreadId[], query: HistoryQuery): Promise<Message[]>;
@@ -88,6 +90,8 @@ export interface TelegramLinkRepository {
   /** Returns false when this (chat, Telegram message, stored message) link is already recorded. */
   insert(link: TelegramLink, now: Date): Promise<boolean>;
   findByTelegramMessage(chatId: number, telegramMessageId: number): Promise<TelegramLink | null>;
+  /** Which of these messages already have a Telegram message posted for them. */
+  sentMessageIds(messageIds: MessageId[]): Promise<Set<MessageId>>;
   listForMessage(messageId: MessageId): Promise<TelegramLink[]>;
 }
 

@@ -203,9 +203,13 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     let size = mergedLine(headMessage, timeFormat).length + 16; // room for a fallback-mode header
     let i = 0;
     if (merge) {
+      // Two queries for the whole run of followers, not two per message.
+      const ids = followers.map((f) => f.messageId);
+      const [found, sent] = await Promise.all([store.messages.findManyByIds(ids), store.telegramLinks.sentMessageIds(ids)]);
+      const byId = new Map(found.map((m) => [m.id, m]));
       for (; i < followers.length; i++) {
-        const m = await store.messages.findById(followers[i].messageId);
-        if (!m || m.attachment !== null || (await alreadySent(m.id))) break;
+        const m = byId.get(followers[i].messageId);
+        if (!m || m.attachment !== null || sent.has(m.id)) break;
         size += 1 + mergedLine(m, timeFormat).length;
         if (size > TELEGRAM_TEXT_LIMIT) break;
         group.rows.push(followers[i]);

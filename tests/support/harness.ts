@@ -76,7 +76,12 @@ let clientCounter = 0;
  * A real Socket.IO client over loopback, speaking protocol v1. Resolves after `session`.
  * `auth` adds handshake fields besides the token (e.g. `page`, the page the visitor chats from).
  */
-export async function connectVisitor(url: string, token?: string, auth: Record<string, unknown> = {}): Promise<VisitorClient> {
+export async function connectVisitor(
+  url: string,
+  token?: string,
+  auth: Record<string, unknown> = {},
+  options: { ackTimeoutMs?: number } = {},
+): Promise<VisitorClient> {
   const socket = connectClient(url, { auth: { ...auth, ...(token ? { token } : {}) }, transports: ['websocket'], reconnection: false, forceNew: true });
   const received: VisitorClient['received'] = [];
   const waiters = new Set<() => void>();
@@ -113,7 +118,7 @@ export async function connectVisitor(url: string, token?: string, auth: Record<s
     waitFor('session', () => true).then(resolve, reject);
   });
 
-  const emit = (event: string, payload?: unknown) => socket.timeout(5000).emitWithAck(event, payload);
+  const emit = (event: string, payload?: unknown) => socket.timeout(options.ackTimeoutMs ?? 5000).emitWithAck(event, payload);
   return {
     socket,
     session,
