@@ -1,13 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { startBenchInstallation, STAFF_CHAT_ID } from './installation';
 import { connectVisitor, type VisitorClient } from '../tests/support/harness';
-import { TelegramEmulator } from '../tests/support/telegram-emulator';
 import { percentile } from './stats';
-import { startServerProcess } from '../tests/support/server-process';
-import { createBenchDatabase } from './bench-database';
 
-const STAFF_CHAT_ID = -1001234567890;
 
 export interface BaselineOptions {
   database: 'sqlite' | 'postgres';
@@ -36,25 +30,21 @@ export interface BaselineResult {
  * answering at once: how fast messages reach "Telegram", and staff replies reach visitors.
  */
 export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
-  const emu = await TelegramEmulator.start();
-  emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-  const staff = emu.addUser({ id: 9001, first_name: 'Staff', is_bot: false });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-bench-'));
-  const database = await createBenchDatabase(o.database, o.databaseUrl);
-  const server = await startServerProcess({
-    DATA_DIR: dataDir,
-    ...database.env,
-    BOT_TOKEN: emu.token,
-    TELEGRAM_API_ROOT: emu.apiRoot,
-    STAFF_CHAT_ID: String(STAFF_CHAT_ID),
-    CACHE_TTL_SECONDS: String(o.cacheTtlSeconds),
-    RATE_MESSAGE_BURST: '100000',
-    RATE_MESSAGE_PER_MINUTE: '1000000',
-    MAX_CONNECTIONS_PER_IP: '100000',
-    HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
-    OUTBOX_POLL_MS: '100',
-    TELEGRAM_CHAT_SENDS_PER_MINUTE: '0', // the baseline measures topicdesk's own pipeline
+  const installation = await startBenchInstallation({
+    database: o.database,
+    databaseUrl: o.databaseUrl,
+    env: {
+      CACHE_TTL_SECONDS: String(o.cacheTtlSeconds),
+      RATE_MESSAGE_BURST: '100000',
+      RATE_MESSAGE_PER_MINUTE: '1000000',
+      MAX_CONNECTIONS_PER_IP: '100000',
+      HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
+      OUTBOX_POLL_MS: '100',
+      TELEGRAM_CHAT_SENDS_PER_MINUTE: '0', // the baseline measures topicdesk's own pipeline
+    },
   });
+  const { emu, server } = installation;
+  const staff = emu.addUser({ id: 9001, first_name: 'Staff', is_bot: false });
   const visitors: VisitorClient[] = [];
   try {
     for (let i = 0; i < o.visitors; i++) visitors.push(await connectVisitor(server.url, undefined, {}, { ackTimeoutMs: 60_000 }));
@@ -143,9 +133,6 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
     };
   } finally {
     for (const v of visitors) v.close();
-    await server.stop();
-    await emu.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    await database.drop();
+    await installation.close();
   }
 }

@@ -1,14 +1,9 @@
+import { startBenchInstallation, STAFF_CHAT_ID } from './installation';
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import { TelegramEmulator } from '../tests/support/telegram-emulator';
-import { startServerProcess } from '../tests/support/server-process';
-import { createBenchDatabase } from './bench-database';
 import { percentile, printTable } from './stats';
 
-const STAFF_CHAT_ID = -1001234567890;
 const DAY = 24 * 60 * 60 * 1000;
 
 export interface SearchBenchRow {
@@ -46,23 +41,19 @@ function makeText(random: () => number, vocabulary: string[]): string {
  * HTTP API of topicdesk running as its own process, with a real staff session.
  */
 export async function runSearchBench(o: { database: 'sqlite' | 'postgres'; databaseUrl?: string; messages: number; requests: number }): Promise<{ rows: SearchBenchRow[]; insertSeconds: number; threads: number }> {
-  const emu = await TelegramEmulator.start();
-  emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-  const staff = emu.addUser({ id: 9001, first_name: 'Staff', is_bot: false });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-bench-search-'));
-  const database = await createBenchDatabase(o.database, o.databaseUrl);
-  const server = await startServerProcess({
-    DATA_DIR: dataDir,
-    ...database.env,
-    BOT_TOKEN: emu.token,
-    TELEGRAM_API_ROOT: emu.apiRoot,
-    STAFF_CHAT_ID: String(STAFF_CHAT_ID),
-    HTTP_RATE_LIMIT_PER_MINUTE: '10000000',
+  const installation = await startBenchInstallation({
+    database: o.database,
+    databaseUrl: o.databaseUrl,
+    env: {
+      HTTP_RATE_LIMIT_PER_MINUTE: '10000000',
+    },
   });
+  const { emu, server, dataDir, databaseEnv } = installation;
+  const staff = emu.addUser({ id: 9001, first_name: 'Staff', is_bot: false });
   const db: Knex =
     o.database === 'sqlite'
       ? knexFactory({ client: 'sqlite3', connection: { filename: path.join(dataDir, 'topicdesk.sqlite3') }, useNullAsDefault: true, pool: { min: 1, max: 1, afterCreate: (c: any, done: any) => c.run('PRAGMA busy_timeout = 10000', (e: Error | null) => done(e, c)) } })
-      : knexFactory({ client: 'pg', connection: database.env.DATABASE_URL, pool: { min: 0, max: 2 } });
+      : knexFactory({ client: 'pg', connection: databaseEnv.DATABASE_URL, pool: { min: 0, max: 2 } });
   try {
     // ---- data: threads of 20 messages on average, over the last 60 days ----
     const random = rng(42);
@@ -172,10 +163,7 @@ export async function runSearchBench(o: { database: 'sqlite' | 'postgres'; datab
     return { rows, insertSeconds, threads: threadCount };
   } finally {
     await db.destroy();
-    await server.stop();
-    await emu.stop();
-    await database.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await installation.close();
   }
 }
 

@@ -1,15 +1,10 @@
+import { startBenchInstallation, STAFF_CHAT_ID } from './installation';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { connectVisitor, type VisitorClient } from '../tests/support/harness';
-import { TelegramEmulator } from '../tests/support/telegram-emulator';
-import { startServerProcess } from '../tests/support/server-process';
 import { makePng } from '../tests/support/media-samples';
 import { upload } from '../tests/support/uploads';
-import { createBenchDatabase } from './bench-database';
 import { percentile, printTable } from './stats';
 
-const STAFF_CHAT_ID = -1001234567890;
 
 export interface UploadsBenchOptions {
   database: 'sqlite' | 'postgres';
@@ -48,23 +43,19 @@ function memoryOf(pid: number): { rssKb: number; peakKb: number } {
  * bodies stream to disk instead of being held in memory.
  */
 export async function runUploadsBench(o: UploadsBenchOptions): Promise<UploadsBenchResult> {
-  const emu = await TelegramEmulator.start();
-  emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-bench-uploads-'));
-  const database = await createBenchDatabase(o.database, o.databaseUrl);
-  const server = await startServerProcess({
-    DATA_DIR: dataDir,
-    ...database.env,
-    BOT_TOKEN: emu.token,
-    TELEGRAM_API_ROOT: emu.apiRoot,
-    STAFF_CHAT_ID: String(STAFF_CHAT_ID),
-    RATE_MESSAGE_BURST: '100000',
-    RATE_MESSAGE_PER_MINUTE: '1000000',
-    MAX_CONNECTIONS_PER_IP: '100000',
-    HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
-    OUTBOX_POLL_MS: '100',
-    TELEGRAM_CHAT_SENDS_PER_MINUTE: '0',
+  const installation = await startBenchInstallation({
+    database: o.database,
+    databaseUrl: o.databaseUrl,
+    env: {
+      RATE_MESSAGE_BURST: '100000',
+      RATE_MESSAGE_PER_MINUTE: '1000000',
+      MAX_CONNECTIONS_PER_IP: '100000',
+      HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
+      OUTBOX_POLL_MS: '100',
+      TELEGRAM_CHAT_SENDS_PER_MINUTE: '0',
+    },
   });
+  const { emu, server } = installation;
   const pid = server.child.pid!;
   const visitors: VisitorClient[] = [];
   try {
@@ -109,10 +100,7 @@ export async function runUploadsBench(o: UploadsBenchOptions): Promise<UploadsBe
     };
   } finally {
     for (const v of visitors) v.close();
-    await server.stop();
-    await emu.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    await database.drop();
+    await installation.close();
   }
 }
 

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServerProcess, type ServerProcess } from '../tests/support/server-process';
+import { TelegramEmulator } from '../tests/support/telegram-emulator';
+import { createBenchDatabase } from './bench-database';
+
+export const STAFF_CHAT_ID = -1001234567890;
+
+export interface BenchInstallation {
+  emu: TelegramEmulator;
+  server: ServerProcess;
+  dataDir: string;
+  /** DATABASE_URL of the fresh PostgreSQL database (empty for SQLite, which lives in dataDir). */
+  databaseEnv: Record<string, string>;
+  /** Stops the server and the emulator and removes the data (database included). */
+  close(): Promise<void>;
+}
+
+/**
+ * What every scenario starts from: the emulator with a forum staff chat, a fresh
+ * database and data folder, and topicdesk as its own process pointed at them.
+ */
+export async function startBenchInstallation(o: {
+  database: 'sqlite' | 'postgres';
+  databaseUrl?: string;
+  env?: Record<string, string>;
+}): Promise<BenchInstallation> {
+  const emu = await TelegramEmulator.start();
+  emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-bench-'));
+  const database = await createBenchDatabase(o.database, o.databaseUrl);
+  const server = await startServerProcess({
+    DATA_DIR: dataDir,
+    ...database.env,
+    BOT_TOKEN: emu.token,
+    TELEGRAM_API_ROOT: emu.apiRoot,
+    STAFF_CHAT_ID: String(STAFF_CHAT_ID),
+    ...o.env,
+  });
+  return {
+    emu,
+    server,
+    dataDir,
+    databaseEnv: database.env,
+    async close() {
+      await server.stop();
+      await emu.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      await database.drop();
+    },
+  };
+}
