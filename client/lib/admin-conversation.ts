@@ -1,5 +1,6 @@
 import { format } from './i18n';
-import { appendLinkified, safeHttpUrl } from './linkify';
+import { appendLinkified } from './linkify';
+import { renderAttachment as renderAttachmentView } from './attachment-view';
 import type { AdminStrings } from './admin-i18n';
 import type { MessageView, ThreadDetailView, ThreadStatus } from './admin-api';
 import { appendHighlighted, createTimeFormat } from './admin-format';
@@ -59,40 +60,7 @@ export function createConversation(el: ConversationElements, { t, lang }: { t: A
   }
 
   function renderAttachment(a: NonNullable<MessageView['attachment']>): HTMLElement {
-    const url = safeHttpUrl(a.url);
-    const label = a.kind === 'image' ? t.image : a.kind === 'file' ? t.file : t.audio;
-    if (!url) {
-      const span = document.createElement('span');
-      span.textContent = label;
-      return span;
-    }
-    if (a.kind === 'image') {
-      const link = document.createElement('a');
-      link.href = url;
-      link.target = '_blank';
-      link.rel = 'noopener noreferrer';
-      const img = document.createElement('img');
-      img.src = url;
-      img.alt = label;
-      img.loading = 'lazy';
-      img.className = 'msg__image';
-      link.appendChild(img);
-      return link;
-    }
-    if (a.kind === 'audio' || a.kind === 'voice') {
-      const audio = document.createElement('audio');
-      audio.controls = true;
-      audio.preload = 'none';
-      audio.src = url;
-      audio.setAttribute('aria-label', label);
-      return audio;
-    }
-    const link = document.createElement('a');
-    link.href = url;
-    link.target = '_blank';
-    link.rel = 'noopener noreferrer';
-    link.textContent = `${label} (${Math.max(1, Math.round(a.size / 1024))} KB)`;
-    return link;
+    return renderAttachmentView(a, t);
   }
 
   function render(m: MessageView): HTMLLIElement {

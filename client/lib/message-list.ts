@@ -1,5 +1,6 @@
 import { format, type Lang, type Strings } from './i18n';
-import { appendLinkified, safeHttpUrl } from './linkify';
+import { appendLinkified } from './linkify';
+import { renderAttachment as renderAttachmentView } from './attachment-view';
 import type { Outgoing } from './outgoing-queue';
 import type { DeliveryStatus, MessageView } from './protocol';
 
@@ -94,58 +95,11 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
   }
 
   function renderAttachment(a: NonNullable<MessageView['attachment']>): HTMLElement {
-    const url = safeHttpUrl(a.url);
-    const label = a.kind === 'image' ? t.image : a.kind === 'file' ? t.file : t.audio;
-    if (!url) {
-      const span = document.createElement('span');
-      span.textContent = label;
-      return span;
-    }
-    if (a.kind === 'image') {
-      const link = document.createElement('a');
-      link.href = url;
-      link.target = '_blank';
-      link.rel = 'noopener noreferrer';
-      const img = document.createElement('img');
-      img.src = url;
-      img.alt = label;
-      img.loading = 'lazy';
-      img.className = 'msg__image';
-      img.addEventListener('load', () => followIfNear(), { once: true });
-      link.appendChild(img);
-      link.setAttribute('aria-label', t.enlargeImage);
-      link.addEventListener('click', (e) => {
-        if (!openImage) return;
-        e.preventDefault();
-        openImage(url, label);
-      });
-      return link;
-    }
-    if (a.mime.startsWith('video/')) {
-      const video = document.createElement('video');
-      video.controls = true;
-      video.preload = 'metadata';
-      video.src = url;
-      video.className = 'msg__video';
-      return video;
-    }
-    if (a.kind === 'audio' || a.kind === 'voice') {
-      const audio = document.createElement('audio');
-      audio.controls = true;
-      audio.preload = 'none';
-      audio.src = url;
-      audio.setAttribute('aria-label', label);
-      return audio;
-    }
-    const link = document.createElement('a');
-    link.href = url;
-    link.target = '_blank';
-    link.rel = 'noopener noreferrer';
-    link.textContent = `${label} (${Math.max(1, Math.round(a.size / 1024))} KB)`;
-    return link;
+    return renderAttachmentView(a, t, { onImageLoad: () => followIfNear(), openImage, enlargeLabel: t.enlargeImage });
   }
 
   let wasNearBottom = true;
+
   function followIfNear() {
     if (wasNearBottom) scroller.scrollTop = scroller.scrollHeight;
   }
