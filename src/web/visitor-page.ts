@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
+import { createVersionedPage } from './versioned-page';
 import path from 'node:path';
 import { Router, type Response } from 'express';
 
@@ -15,23 +14,8 @@ const VERSIONED_ASSETS = ['/style.css', '/build/chat.js'];
 export function createVisitorPageRouter({ publicDir }: { publicDir: string }): Router {
   const router = Router();
   const dir = path.resolve(publicDir);
-  let page: { html: string; etag: string; stamp: string } | null = null;
-
-  /** index.html with content versions, rebuilt when any of its files changes (a rebuild or a deploy in place). */
-  function loadPage() {
-    const files = ['/index.html', ...VERSIONED_ASSETS].map((f) => path.join(dir, f));
-    const stamp = files.map((f) => fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0).join(':');
-    if (page?.stamp === stamp) return page;
-    let html = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
-    for (const asset of VERSIONED_ASSETS) {
-      const file = path.join(dir, asset);
-      if (!fs.existsSync(file)) continue;
-      const version = createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 12);
-      html = html.split(`"${asset}"`).join(`"${asset}?v=${version}"`);
-    }
-    page = { html, etag: `"${createHash('sha256').update(html).digest('hex').slice(0, 27)}"`, stamp };
-    return page;
-  }
+  // index.html with content versions, rebuilt when any of its files changes.
+  const loadPage = createVersionedPage(dir, '/index.html', VERSIONED_ASSETS);
 
   router.get(['/', '/index.html'], (req, res) => {
     const { html, etag } = loadPage();

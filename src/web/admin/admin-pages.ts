@@ -1,29 +1,12 @@
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+import { createVersionedPage, type VersionedPage } from '../versioned-page';
 import type { AuthFailure, LoginFailure } from '../../domain/admin-auth';
 
 /** Assets public/admin.html links with a content version (`?v=`), served as immutable. */
 const VERSIONED_ASSETS = ['/admin.css', '/build/admin.js'];
 
 /** public/admin.html with versioned asset links, rebuilt when one of its files changes. */
-export function createAdminPage(publicDir: string): () => { html: string; etag: string } {
-  const dir = path.resolve(publicDir);
-  let page: { html: string; etag: string; stamp: string } | null = null;
-  return () => {
-    const files = ['/admin.html', ...VERSIONED_ASSETS].map((f) => path.join(dir, f));
-    const stamp = files.map((f) => fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0).join(':');
-    if (page?.stamp === stamp) return page;
-    let html = fs.readFileSync(path.join(dir, 'admin.html'), 'utf8');
-    for (const asset of VERSIONED_ASSETS) {
-      const file = path.join(dir, asset);
-      if (!fs.existsSync(file)) continue;
-      const version = createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 12);
-      html = html.split(`"${asset}"`).join(`"${asset}?v=${version}"`);
-    }
-    page = { html, etag: `"${createHash('sha256').update(html).digest('hex').slice(0, 27)}"`, stamp };
-    return page;
-  };
+export function createAdminPage(publicDir: string): () => VersionedPage {
+  return createVersionedPage(publicDir, '/admin.html', VERSIONED_ASSETS);
 }
 
 export type SignInReason = AuthFailure | LoginFailure | 'logged_out';
