@@ -25,7 +25,7 @@ import { loadStaffChat } from './staff-chat';
 import { createOutboxQueue } from './outbox/outbox-queue';
 import { createTelegramGateway } from './outbox/telegram-gateway';
 import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
-import { createChatPacer } from './outbox/chat-pacer';
+import { createChatPacer, sharePacing } from './outbox/chat-pacer';
 import { createBot, type TopicdeskBot } from './bot/create-bot';
 import type { BotContext } from './bot/context';
 import { createSocketNotifier } from './web/socket-notifier';
@@ -141,7 +141,10 @@ export async function createApplication({ config, logger, clock = systemClock, b
       telegram: createTelegramGateway(outboxApi),
       staffChat,
       notifier,
-      pacer: createChatPacer(config.outbox.chatSendsPerMinute),
+      // Several instances share each chat's budget through Redis, so N instances do not multiply 429s.
+      pacer: redis
+        ? await sharePacing(config.outbox.chatSendsPerMinute, redis, { instanceId, botId: tg.token.split(':')[0], logger })
+        : createChatPacer(config.outbox.chatSendsPerMinute),
       clock,
       logger,
       media: { source: (url) => mediaSource(url, mediaDir) },

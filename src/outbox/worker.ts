@@ -144,7 +144,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   async function ensureTopic(thread: Thread, chatId: number): Promise<{ topicId: number | null; header: boolean }> {
     if (!(await isForum(chatId))) return { topicId: null, header: true };
     if (thread.topicChatId === chatId && thread.topicId !== null) return { topicId: thread.topicId, header: false };
-    pacer.tryReserve(chatId, now()); // a new topic posts a service message: it counts against the group's budget
+    await pacer.tryReserve(chatId, now()); // a new topic posts a service message: it counts against the group's budget
     const topicId = await telegram.createTopic(chatId, await topicName(thread));
     await store.threads.setTopic(thread.id, chatId, topicId);
     log.info('topic created', { threadId: thread.id, topicId });
@@ -248,7 +248,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
 
   /** Delivers the group headed by `head`. True when it reached Telegram. */
   async function processGroup(head: OutboxRow, chatId: number): Promise<boolean> {
-    if (!pacer.tryReserve(chatId, now())) {
+    if (!(await pacer.tryReserve(chatId, now()))) {
       await queue.release(head.id);
       return false;
     }
@@ -269,7 +269,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       const followers = group.rows.slice(1);
       switch (verdict.kind) {
         case 'throttled':
-          pacer.pause(chatId, t + verdict.retryAfterMs);
+          await pacer.pause(chatId, t + verdict.retryAfterMs, t);
           deps.metrics?.telegramThrottled.inc();
           log.warn('telegram asked to slow down', { chatId, retryAfterMs: verdict.retryAfterMs });
           for (const r of group.rows) await queue.retryLater(r.id, t + verdict.retryAfterMs, describe(err), false);
