@@ -11,6 +11,8 @@ import { createDatabase, migrateToLatest, pingDatabase } from './db/database';
 import { createCache, shareInvalidations } from './db/cache';
 import { connectRedis } from './scale/redis';
 import { createPollingLock } from './scale/polling-lock';
+import { createRedisLimiters } from './scale/redis-limits';
+import { localLimiters } from './web/rate-limiter';
 import { countMessages, createMetrics } from './scale/metrics';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createStore } from './db/store';
@@ -73,6 +75,9 @@ export async function createApplication({ config, logger, clock = systemClock, b
   // Several instances share Socket.IO rooms and cache invalidations through Redis (docs/deploy.md).
   const instanceId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
+  // Abuse limits: one budget for all instances when Redis is there, falling back per instance if it blips.
+  const sharedLimiters = redis ? createRedisLimiters({ client: redis.pub, prefix: config.redisKeyPrefix, instanceId, logger }) : null;
+  const limiters = sharedLimiters ?? localLimiters;
   const localCache = createCache(config.cacheTtlSeconds);
   const cache = redis ? await shareInvalidations(localCache, redis, instanceId) : localCache;
   const store = createStore({ db, cache });
@@ -219,6 +224,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     incoming,
     logger,
     limits: { burst: config.limits.messageBurst, perMinute: config.limits.messagesPerMinute },
+    limiters,
   });
   const app = createHttpApp({
     media: { uploads: uploads.router, files: createMediaRouter({ mediaDir }) },
@@ -227,6 +233,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     httpsOnly: config.publicUrl.startsWith('https://'),
     trustProxy: config.trustProxy,
     httpPerMinute: config.limits.httpPerMinute,
+    rateLimitStore: sharedLimiters?.httpStore('http'),
     frameAncestors: origins.frameAncestors,
     health,
     admin: staffPage.router,
@@ -244,8 +251,9 @@ export async function createApplication({ config, logger, clock = systemClock, b
     logger,
     trustProxy: config.trustProxy,
     limits: config.limits,
+    limiters,
     supportStatus: () => support.get(),
-    otp: createOtpSocketHandlers({ otp, botUsername: () => (bot?.isInited() ? bot.botInfo.username : null), logger }),
+    otp: createOtpSocketHandlers({ otp, botUsername: () => (bot?.isInited() ? bot.botInfo.username : null), logger, limiters }),
   });
 
   let stopping = false;

@@ -64,6 +64,11 @@ const envSchema = z.object({
     .regex(/^cloudinary:\/\/[^:]+:[^@]+@.+$/, 'must look like cloudinary://key:secret@cloud_name')
     .optional(),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\/.+/, 'must be a redis:// URL').optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ . : and -')
+    .default('topicdesk'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: z
     .enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'], 'must be one of error, warn, info, http, verbose, debug, silly')
@@ -113,6 +118,8 @@ export interface Config {
       };
   cloudinaryUrl: string | null;
   redisUrl: string | null;
+  /** Namespace of topicdesk's keys in Redis (the shared limits): `<prefix>:rl:…`. */
+  redisKeyPrefix: string;
   sessionSecret: string | null;
   log: { level: Env['LOG_LEVEL']; format: 'json' | 'pretty' };
   widgetOrigins: string[] | null;
@@ -183,6 +190,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
       : { enabled: false },
     cloudinaryUrl: e.CLOUDINARY_URL ?? null,
     redisUrl: e.REDIS_URL ?? null,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     sessionSecret: e.SESSION_SECRET ?? null,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty') },
     widgetOrigins: e.WIDGET_ORIGINS ?? null,

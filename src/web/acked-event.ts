@@ -6,9 +6,9 @@ import { describeIssues, type Ack } from './protocol';
 import type { RateLimiter } from './rate-limiter';
 
 /** Refuses with `rate_limited` (and when to retry) if any of the buckets is empty for its key. */
-export function takeOrRefuse(buckets: Array<[limiter: RateLimiter, key: string]>): void {
+export async function takeOrRefuse(buckets: Array<[limiter: RateLimiter, key: string]>): Promise<void> {
   for (const [limiter, key] of buckets) {
-    const allowed = limiter.take(key);
+    const allowed = await limiter.take(key);
     if (!allowed.ok) {
       throw new DomainError('rate_limited', `Too many requests. Try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s.`, {
         retryAfterMs: allowed.retryAfterMs,
@@ -26,7 +26,7 @@ export function takeOrRefuse(buckets: Array<[limiter: RateLimiter, key: string]>
 export function onAckedEvent<S extends z.ZodType, R extends object>(
   socket: Socket,
   event: string,
-  options: { schema: S; log: Logger; limit: () => void },
+  options: { schema: S; log: Logger; limit: () => Promise<void> },
   handle: (input: z.output<S>) => Promise<R>,
 ): void {
   socket.on(event, async (payload: unknown, ack: unknown) => {
@@ -35,7 +35,7 @@ export function onAckedEvent<S extends z.ZodType, R extends object>(
     try {
       const parsed = options.schema.safeParse(payload);
       if (!parsed.success) throw new DomainError('bad_request', describeIssues(parsed.error));
-      options.limit();
+      await options.limit();
       reply({ ok: true, ...(await handle(parsed.data)) });
     } catch (error) {
       if (isDomainError(error)) {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import compression from 'compression';
-import { rateLimit } from 'express-rate-limit';
+import { rateLimit, type Store } from 'express-rate-limit';
 import type { Logger } from '../logger';
 import { cacheVersionedAssets, createVisitorPageRouter, isVisitorPage } from './visitor-page';
 import { requireTelegramSecret } from './telegram-webhook';
@@ -23,6 +23,8 @@ export interface HttpAppDeps {
   logger: Logger;
   trustProxy: number | null;
   httpPerMinute: number;
+  /** Where HTTP_RATE_LIMIT_PER_MINUTE is counted: this process (unset), or Redis across instances. */
+  rateLimitStore?: Store;
   health: () => Promise<HealthReport>;
   /** CSP frame-ancestors sources of the visitor page (WIDGET_ORIGINS; '*' when unset). */
   frameAncestors?: string;
@@ -39,7 +41,7 @@ export interface HttpAppDeps {
 }
 
 /** The Express side: static pages, /health, the Telegram webhook; JSON errors everywhere else. */
-export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, health, frameAncestors = '*', httpsOnly = false, telegramWebhook, admin, metrics, media }: HttpAppDeps) {
+export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, rateLimitStore, health, frameAncestors = '*', httpsOnly = false, telegramWebhook, admin, metrics, media }: HttpAppDeps) {
   const log = logger.child({ unit: 'http' });
   const app = express();
   app.disable('x-powered-by');
@@ -80,6 +82,7 @@ export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, he
       limit: httpPerMinute,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
+      ...(rateLimitStore ? { store: rateLimitStore } : {}),
       handler: (_req, res, _next, options) => {
         res.status(429).json({ error: { code: 'rate_limited', message: `Too many requests. Try again in ${Math.ceil(options.windowMs / 1000)} s.` } });
       },

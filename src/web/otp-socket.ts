@@ -5,7 +5,7 @@ import type { OtpService } from '../domain/otp-service';
 import { visitorView } from '../domain/types';
 import type { Logger } from '../logger';
 import { onAckedEvent, takeOrRefuse } from './acked-event';
-import { createRateLimiter, type RateLimiter } from './rate-limiter';
+import { localLimiters, type Limiters, type RateLimiter } from './rate-limiter';
 
 /** Per-visitor and per-IP budgets for the identity events (docs/identity.md). */
 export const OTP_RATE_LIMITS = {
@@ -37,6 +37,8 @@ export interface OtpSocketDeps {
   botUsername: () => string | null;
   logger: Logger;
   limits?: typeof OTP_RATE_LIMITS;
+  /** Where the buckets live: this process, or Redis across instances. */
+  limiters?: Limiters;
 }
 
 /** The part of a visitor socket these handlers need; visitor-socket.ts sets `data` in its auth middleware. */
@@ -46,13 +48,13 @@ type OtpSocket = Pick<Socket, 'on'> & { data: { visitorId: number; address: stri
  * `otp:start` and `otp:verify` (protocol v1, docs/identity.md). Each is limited per
  * visitor and per client address, on top of the per-code limits in the OTP service.
  */
-export function createOtpSocketHandlers({ otp, botUsername, logger, limits = OTP_RATE_LIMITS }: OtpSocketDeps) {
+export function createOtpSocketHandlers({ otp, botUsername, logger, limits = OTP_RATE_LIMITS, limiters = localLimiters }: OtpSocketDeps) {
   const log = logger.child({ unit: 'otp' });
   const buckets = {
-    startVisitor: createRateLimiter(limits.startPerVisitor),
-    startIp: createRateLimiter(limits.startPerIp),
-    verifyVisitor: createRateLimiter(limits.verifyPerVisitor),
-    verifyIp: createRateLimiter(limits.verifyPerIp),
+    startVisitor: limiters.bucket('otp-start', limits.startPerVisitor),
+    startIp: limiters.bucket('otp-start-ip', limits.startPerIp),
+    verifyVisitor: limiters.bucket('otp-verify', limits.verifyPerVisitor),
+    verifyIp: limiters.bucket('otp-verify-ip', limits.verifyPerIp),
   };
 
   /** Limiters come in [per visitor, per address] pairs. */

@@ -1,13 +1,44 @@
+/** A bucket's sizes: `burst` requests at once, then a steady `perMinute`. */
+export interface BucketSizes {
+  burst: number;
+  perMinute: number;
+}
+
+export type Take = { ok: true } | { ok: false; retryAfterMs: number };
+
 /**
- * Token buckets keyed by visitor (or IP): `burst` requests at once, then a
- * steady `perMinute`. Refusals say when the next request will be accepted.
+ * Token buckets keyed by visitor (or IP). Refusals say when the next request
+ * will be accepted. Async because the buckets may live in Redis (src/scale/redis-limits.ts).
  */
 export interface RateLimiter {
-  take(key: string): { ok: true } | { ok: false; retryAfterMs: number };
+  take(key: string): Promise<Take>;
   close(): void;
 }
 
-export function createRateLimiter({ burst, perMinute }: { burst: number; perMinute: number }, now = () => Date.now()): RateLimiter {
+/** Open connections per key (IP); `id` names one connection, so releasing twice is harmless. */
+export interface ConnectionCounter {
+  tryOpen(key: string, id: string): Promise<boolean>;
+  release(key: string, id: string): void;
+  close(): void;
+}
+
+/**
+ * Where limits are kept: in this process (one instance), or in Redis so that
+ * every instance spends from the same budget (docs/deploy.md). `name` keeps the
+ * buckets of different purposes apart.
+ */
+export interface Limiters {
+  bucket(name: string, sizes: BucketSizes): RateLimiter;
+  connections(name: string, max: number): ConnectionCounter;
+}
+
+export const localLimiters: Limiters = {
+  bucket: (_name, sizes) => createRateLimiter(sizes),
+  connections: (_name, max) => createConnectionCounter(max),
+};
+
+/** In-memory token buckets of this process. */
+export function createRateLimiter({ burst, perMinute }: BucketSizes, now = () => Date.now()): RateLimiter {
   const refillPerMs = perMinute / 60_000;
   const buckets = new Map<string, { tokens: number; at: number }>();
   // Full buckets carry no information; forget them so the map stays small.
@@ -17,37 +48,44 @@ export function createRateLimiter({ burst, perMinute }: { burst: number; perMinu
   }, 60_000);
   sweeper.unref();
 
+  function take(key: string): Take {
+    const t = now();
+    const b = buckets.get(key) ?? { tokens: burst, at: t };
+    b.tokens = Math.min(burst, b.tokens + (t - b.at) * refillPerMs);
+    b.at = t;
+    buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return { ok: true };
+    }
+    return { ok: false, retryAfterMs: Math.ceil((1 - b.tokens) / refillPerMs) };
+  }
+
   return {
-    take(key) {
-      const t = now();
-      const b = buckets.get(key) ?? { tokens: burst, at: t };
-      b.tokens = Math.min(burst, b.tokens + (t - b.at) * refillPerMs);
-      b.at = t;
-      buckets.set(key, b);
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
-        return { ok: true };
-      }
-      return { ok: false, retryAfterMs: Math.ceil((1 - b.tokens) / refillPerMs) };
-    },
+    take: async (key) => take(key),
     close: () => clearInterval(sweeper),
   };
 }
 
-/** Counts open connections per key (IP) and refuses beyond `max`. */
-export function createConnectionCounter(max: number) {
-  const open = new Map<string, number>();
+/** Counts this process's open connections per key (IP) and refuses beyond `max`. */
+export function createConnectionCounter(max: number): ConnectionCounter & { count(key: string): number; keys(): Iterable<[string, ReadonlySet<string>]> } {
+  const open = new Map<string, Set<string>>();
   return {
-    tryOpen(key: string): boolean {
-      const n = open.get(key) ?? 0;
-      if (n >= max) return false;
-      open.set(key, n + 1);
+    async tryOpen(key, id) {
+      const ids = open.get(key) ?? new Set<string>();
+      if (!ids.has(id) && ids.size >= max) return false;
+      ids.add(id);
+      open.set(key, ids);
       return true;
     },
-    close(key: string) {
-      const n = (open.get(key) ?? 1) - 1;
-      if (n <= 0) open.delete(key);
-      else open.set(key, n);
+    release(key, id) {
+      const ids = open.get(key);
+      if (!ids) return;
+      ids.delete(id);
+      if (ids.size === 0) open.delete(key);
     },
+    count: (key) => open.get(key)?.size ?? 0,
+    keys: () => open.entries(),
+    close() {},
   };
 }

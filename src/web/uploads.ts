@@ -16,7 +16,7 @@ import { MAX_UPLOAD_BYTES, visitorMediaType } from '../media/media-types';
 import { detectFromHead } from '../media/sniff';
 import type { MediaStorage } from '../media/storage';
 import { schemas } from './protocol';
-import { createRateLimiter } from './rate-limiter';
+import { localLimiters, type Limiters } from './rate-limiter';
 
 export interface UploadsDeps {
   chat: ChatService;
@@ -25,6 +25,8 @@ export interface UploadsDeps {
   logger: Logger;
   /** Per-visitor bucket for uploads (same sizes as messages: RATE_MESSAGE_BURST / RATE_MESSAGE_PER_MINUTE). */
   limits: { burst: number; perMinute: number };
+  /** Where the bucket lives: this process, or Redis across instances. */
+  limiters?: Limiters;
   maxBytes?: number;
 }
 
@@ -73,9 +75,9 @@ interface Received {
  * transaction), answered 201 and broadcast to the visitor's sockets. Every
  * refusal removes what was received: nothing stays on disk or in the database.
  */
-export function createUploadsRouter({ chat, storage, incoming, logger, limits, maxBytes = MAX_UPLOAD_BYTES }: UploadsDeps) {
+export function createUploadsRouter({ chat, storage, incoming, logger, limits, limiters = localLimiters, maxBytes = MAX_UPLOAD_BYTES }: UploadsDeps) {
   const log = logger.child({ unit: 'uploads' });
-  const limiter = createRateLimiter({ burst: limits.burst, perMinute: limits.perMinute });
+  const limiter = limiters.bucket('upload', { burst: limits.burst, perMinute: limits.perMinute });
   const inFlight = new Map<number, number>();
   const router = Router();
 
@@ -104,7 +106,7 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, m
     const visitor = await chat.authenticate(token);
     if (!visitor) throw new UploadError(401, 'unauthorized', 'Unknown visitor token.');
     if (visitor.blocked) throw new UploadError(403, 'blocked', 'Support is not accepting messages from you.');
-    const allowed = limiter.take(`v${visitor.id}`);
+    const allowed = await limiter.take(`v${visitor.id}`);
     if (!allowed.ok) throw new UploadError(429, 'rate_limited', `Too many uploads. Try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s.`, allowed.retryAfterMs);
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes + ENVELOPE_BYTES) throw tooLarge();

@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import { clientAddress } from './client-address';
 import { schemas, type ClientToServerEvents, type ServerToClientEvents } from './protocol';
 import { onAckedEvent, takeOrRefuse } from './acked-event';
-import { createConnectionCounter, createRateLimiter, type RateLimiter } from './rate-limiter';
+import { localLimiters, type Limiters, type RateLimiter } from './rate-limiter';
 import { rooms } from './socket-notifier';
 import type { OtpSocketHandlers } from './otp-socket';
 
@@ -25,6 +25,8 @@ export interface VisitorSocketDeps {
   logger: Logger;
   trustProxy: number | null;
   limits: { messageBurst: number; messagesPerMinute: number; connectionsPerIp: number };
+  /** Where the buckets and connection counts live: this process, or Redis across instances. */
+  limiters?: Limiters;
   supportStatus: () => { status: 'online' | 'away'; message: string | null };
   /** otp:start / otp:verify (otp-socket.ts); without it those events go unanswered. */
   otp?: OtpSocketHandlers;
@@ -35,21 +37,26 @@ export interface VisitorSocketDeps {
  * from its token, joins it to its own threads' rooms only, and answers every
  * event with an ack — validated, persisted, acked, then broadcast.
  */
-export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, supportStatus, otp }: VisitorSocketDeps): { close(): void } {
+export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, limiters = localLimiters, supportStatus, otp }: VisitorSocketDeps): { close(): void } {
   const log = logger.child({ unit: 'socket' });
-  const connections = createConnectionCounter(limits.connectionsPerIp);
-  const messageLimiter = createRateLimiter({ burst: limits.messageBurst, perMinute: limits.messagesPerMinute });
+  const connections = limiters.connections('connections', limits.connectionsPerIp);
+  const messageLimiter = limiters.bucket('message', { burst: limits.messageBurst, perMinute: limits.messagesPerMinute });
   // Reads are cheaper but not free: a looser bucket keeps a runaway client from hammering the database.
-  const readLimiter = createRateLimiter({ burst: limits.messageBurst * 5, perMinute: limits.messagesPerMinute * 10 });
+  const readLimiter = limiters.bucket('read', { burst: limits.messageBurst * 5, perMinute: limits.messagesPerMinute * 10 });
 
   io.use(async (socket, next) => {
     const address = clientAddress(socket.handshake.address, socket.handshake.headers, trustProxy);
-    if (!connections.tryOpen(address)) {
+    if (!(await connections.tryOpen(address, socket.id))) {
       const err = new Error('Too many connections from your address.') as Error & { data?: unknown };
       err.data = { code: 'rate_limited' };
       return next(err);
     }
-    socket.once('disconnect', () => connections.close(address));
+    // A client that leaves while its handshake is still in this middleware never emits `disconnect`;
+    // its transport closing is what tells. Releasing twice is harmless.
+    const release = () => connections.release(address, socket.id);
+    socket.once('disconnect', release);
+    socket.conn.once('close', release);
+    if (socket.conn.readyState !== 'open') release();
     try {
       const raw: unknown = socket.handshake.auth?.token;
       const token = typeof raw === 'string' && raw.length > 0 && raw.length <= 256 ? raw : undefined;
@@ -60,7 +67,7 @@ export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, su
       if (typeof page === 'string' && page.length <= 512 && /^https?:\/\/\S+$/.test(page)) await chat.notePage(session.visitor.id, page);
       next();
     } catch (error) {
-      connections.close(address);
+      release();
       log.error('opening a visitor session failed', { error });
       const err = new Error('The chat is temporarily unavailable.') as Error & { data?: unknown };
       err.data = { code: 'unavailable' };
@@ -115,6 +122,7 @@ export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, su
 
   return {
     close() {
+      connections.close();
       messageLimiter.close();
       readLimiter.close();
       otp?.close();
