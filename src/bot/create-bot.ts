@@ -62,6 +62,15 @@ export function createBot(deps: BotDeps) {
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
 
   bot.use(sequentialize(updateOrderKey));
+  // Several instances (webhook behind a load balancer): another one may be handling this very update.
+  bot.use(async (ctx, next) => {
+    const release = await processedUpdates.claim(ctx.update.update_id);
+    try {
+      await next();
+    } finally {
+      await release();
+    }
+  });
   bot.use(async (ctx, next) => {
     const updateId = ctx.update.update_id;
     if (await processedUpdates.seen(updateId)) {

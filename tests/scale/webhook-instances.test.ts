@@ -1,0 +1,170 @@
+import { createDatabase } from '../../src/db/database';
+import { connectVisitor, eventually, STAFF_CHAT_ID, type VisitorClient } from '../support/harness';
+import { RoundRobin } from '../support/round-robin';
+import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { TelegramEmulator } from '../support/telegram-emulator';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+
+/**
+ * BOT_MODE=webhook with several instances (docs/deploy.md): two topicdesk processes on one
+ * PostgreSQL database and one Redis, behind a round-robin balancer without stickiness.
+ * Telegram (the emulator) knows one URL, the balancer's; any instance can take any update,
+ * and update_id de-duplication is shared in the database.
+ */
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SECRET = 'webhook-secret_0123456789abcdef';
+/** Telegram gives up on a webhook answer after a while and delivers the update again. */
+const WEBHOOK_TIMEOUT_MS = 1500;
+
+if (databaseKinds.includes('postgres')) {
+  describe('webhook mode: two instances behind a round-robin balancer, one PostgreSQL database, one Redis', () => {
+    let testDb: TestDatabase;
+    let emu: TelegramEmulator;
+    let lb: RoundRobin;
+    let a: ServerProcess;
+    let b: ServerProcess;
+    let db: ReturnType<typeof createDatabase>;
+    let v: VisitorClient;
+    let threadId: number;
+    let topicId: number;
+    const staff = { id: 5001, first_name: 'Deniz', is_bot: false as const };
+
+    const start = () =>
+      startServerProcess({
+        ...testDb.env,
+        REDIS_URL,
+        BOT_TOKEN: emu.token,
+        TELEGRAM_API_ROOT: emu.apiRoot,
+        STAFF_CHAT_ID: String(STAFF_CHAT_ID),
+        BOT_MODE: 'webhook',
+        WEBHOOK_SECRET: SECRET,
+        // Telegram reaches the installation through the balancer only.
+        PUBLIC_URL: lb.url,
+        OUTBOX_POLL_MS: '100',
+        OUTBOX_LEASE_SECONDS: '3',
+        TELEGRAM_CHAT_SENDS_PER_MINUTE: '0',
+      });
+    const health = async (s: ServerProcess) => (await fetch(`${s.url}/health`).then((r) => r.json())) as { telegram: string; polling?: string };
+    const webhookPath = '/telegram/webhook';
+    /** update_id → the instances the balancer gave it to. */
+    const takenBy = (updateId: number) =>
+      lb.forwarded.filter((f) => f.path === webhookPath && f.body.length > 0 && JSON.parse(f.body.toString('utf8')).update_id === updateId).map((f) => f.target);
+    const staffRows = async (text: string) => (await db('messages').where({ thread_id: threadId, sender_type: 'staff', content_text: text })).length;
+    const received = (text: string) => v.received.filter((r) => r.event === 'message' && r.payload.text === text).length;
+
+    beforeAll(async () => {
+      testDb = await createTestDatabase('postgres');
+      db = createDatabase(testDb.config);
+      emu = await TelegramEmulator.start({ webhookTimeoutMs: WEBHOOK_TIMEOUT_MS });
+      emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+      emu.addUser(staff);
+      // The balancer listens first: PUBLIC_URL must be known before the instances start.
+      lb = await RoundRobin.start();
+      // One after the other: the first start migrates the fresh database.
+      a = await start();
+      b = await start();
+      lb.setTargets([a.url, b.url]);
+      await eventually(async () => (await health(a)).telegram === 'ok' && (await health(b)).telegram === 'ok', { timeoutMs: 15000, what: 'both connected to Telegram' });
+
+      // A visitor on instance A, with a thread and its forum topic.
+      v = await connectVisitor(a.url);
+      const first = await v.send('hello from instance A');
+      await v.waitFor('message:status', (s) => s.id === first.message.id && s.status === 'delivered', 15000);
+      threadId = first.message.threadId;
+      topicId = (await eventually(async () => emu.sentMessages(STAFF_CHAT_ID).find((m) => m.text === 'hello from instance A')))!.message_thread_id!;
+    }, 60_000);
+
+    afterAll(async () => {
+      v?.close();
+      for (const s of [a, b]) await s?.stop();
+      await lb?.close();
+      await emu?.stop();
+      await db?.destroy();
+      await testDb?.drop();
+    });
+
+    it('both instances register the same webhook at start-up, harmlessly; nobody polls', async () => {
+      const calls = emu.callsTo('setWebhook');
+      expect(calls).toHaveLength(2);
+      for (const call of calls) {
+        expect(call.ok).toBe(true);
+        expect(call.params).toMatchObject({ url: `${lb.url}${webhookPath}`, secret_token: SECRET });
+      }
+      const info = (await fetch(`${emu.apiRoot}/bot${emu.token}/getWebhookInfo`).then((r) => r.json())) as { result: Record<string, unknown> };
+      expect(info.result.url).toBe(`${lb.url}${webhookPath}`);
+      expect(info.result.last_error_message).toBeUndefined();
+      expect(emu.callsTo('getUpdates')).toEqual([]);
+      expect(emu.callsTo('deleteWebhook')).toEqual([]);
+      // The polling leader lock plays no part in webhook mode.
+      expect((await health(a)).polling).toBeUndefined();
+      expect((await health(b)).polling).toBeUndefined();
+    });
+
+    it('staff replies land on either instance and every one reaches the visitor on A exactly once, in order', async () => {
+      const texts = Array.from({ length: 10 }, (_, i) => `reply ${i} through the balancer`);
+      const updates = texts.map((text) => emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text, threadId: topicId }).update);
+      await v.waitFor('message', (m) => m.text === texts[texts.length - 1], 20000);
+      await emu.webhookIdle();
+      expect(emu.pendingUpdates()).toEqual([]);
+      await new Promise((r) => setTimeout(r, 300)); // room for a duplicate to show up
+
+      const got = v.received.filter((r) => r.event === 'message' && r.payload.sender === 'staff').map((r) => r.payload.text);
+      expect(got).toEqual(texts);
+      const rows = await db('messages').where({ thread_id: threadId, sender_type: 'staff' }).orderBy('id');
+      expect(rows.map((r) => r.content_text)).toEqual(texts);
+      for (const u of updates) expect(await db('processed_updates').where({ update_id: u.update_id })).toHaveLength(1);
+      // Round robin without stickiness: both instances took some of the updates.
+      const targets = new Set(updates.flatMap((u) => takenBy(u.update_id)));
+      expect([...targets].sort()).toEqual([a.url, b.url].sort());
+    }, 60_000);
+
+    it('the same update delivered to both instances at once is handled once', async () => {
+      // Telegram re-delivers an update whose answer is slow; behind a balancer the repeat reaches
+      // another instance while the first may still be handling it. Each update here goes to both at once.
+      const texts: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const text = `said once, delivered twice (${i})`;
+        texts.push(text);
+        const update = {
+          update_id: 700_000 + i,
+          message: {
+            message_id: 700_000 + i,
+            date: Math.floor(Date.now() / 1000),
+            chat: { id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true },
+            from: staff,
+            message_thread_id: topicId,
+            is_topic_message: true,
+            text,
+          },
+        };
+        const body = JSON.stringify(update);
+        const post = (s: ServerProcess) =>
+          fetch(`${s.url}${webhookPath}`, { method: 'POST', headers: { 'content-type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET }, body });
+        const answers = await Promise.all([post(a), post(b)]);
+        expect(answers.map((r) => r.status)).toEqual([200, 200]);
+      }
+      await v.waitFor('message', (m) => m.text === texts[texts.length - 1], 10000);
+      await new Promise((r) => setTimeout(r, 500)); // room for a duplicate to show up
+      const counts = await Promise.all(texts.map(async (text) => ({ text, received: received(text), rows: await staffRows(text) })));
+      expect(counts).toEqual(texts.map((text) => ({ text, received: 1, rows: 1 })));
+      for (let i = 0; i < texts.length; i++) expect(await db('processed_updates').where({ update_id: 700_000 + i })).toHaveLength(1);
+    }, 60_000);
+
+    it('a slow answer makes Telegram deliver again through the balancer, to the other instance; handled once', async () => {
+      // The instance that takes the update answers, but the answer reaches Telegram too late.
+      lb.delayAnswers(1, WEBHOOK_TIMEOUT_MS + 1000);
+      const text = 'answered slowly';
+      const { update } = emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text, threadId: topicId });
+      await v.waitFor('message', (m) => m.text === text, 10000);
+      await eventually(async () => takenBy(update.update_id).length >= 2, { timeoutMs: 10000, what: 'Telegram delivered the update again' });
+      await emu.webhookIdle();
+      expect(emu.pendingUpdates()).toEqual([]);
+      await new Promise((r) => setTimeout(r, 500));
+
+      expect(new Set(takenBy(update.update_id)).size).toBe(2); // first try on one instance, the repeat on the other
+      expect(received(text)).toBe(1);
+      expect(await staffRows(text)).toBe(1);
+      expect(await db('processed_updates').where({ update_id: update.update_id })).toHaveLength(1);
+    }, 60_000);
+  });
+}
