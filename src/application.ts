@@ -79,7 +79,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const sharedLimiters = redis ? createRedisLimiters({ client: redis.pub, prefix: config.redisKeyPrefix, instanceId, logger }) : null;
   const limiters = sharedLimiters ?? localLimiters;
   const localCache = createCache(config.cacheTtlSeconds);
-  const cache = redis ? await shareInvalidations(localCache, redis, instanceId) : localCache;
+  const cache = redis ? await shareInvalidations(localCache, redis, instanceId, `${config.redisKeyPrefix}:cache-invalidate`) : localCache;
   const store = createStore({ db, cache });
   const processedUpdates = createProcessedUpdates(db);
   const staffChat = await loadStaffChat(config.telegram.enabled ? config.telegram.staffChatId : null, store.settings);
@@ -103,7 +103,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     pingTimeout: 20_000,
     connectionStateRecovery: undefined,
   });
-  if (redis) io.adapter(createAdapter(redis.pub, redis.sub));
+  if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${config.redisKeyPrefix}:socket.io` }));
   // Message events also reach the read-only staff page's sockets (namespace /admin).
   const metrics = createMetrics({
     sockets: () => io.of('/').sockets.size,
@@ -148,7 +148,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
       notifier,
       // Several instances share each chat's budget through Redis, so N instances do not multiply 429s.
       pacer: redis
-        ? await sharePacing(config.outbox.chatSendsPerMinute, redis, { instanceId, botId: tg.token.split(':')[0], logger })
+        ? await sharePacing(config.outbox.chatSendsPerMinute, redis, { instanceId, botId: tg.token.split(':')[0], prefix: config.redisKeyPrefix, logger })
         : createChatPacer(config.outbox.chatSendsPerMinute),
       clock,
       logger,

@@ -27,6 +27,8 @@ export interface ChatPacer {
 
 /** Telegram's window is a minute; a second of margin absorbs clock and network skew at the window's edge. */
 export const PACING_WINDOW_MS = 61_000;
+/** A Redis answer slower than this counts as Redis being away. */
+const REDIS_TIMEOUT_MS = 1000;
 
 /** One chat's budget: the sends of the last window (by a unique id), and the last 429. */
 interface Budget {
@@ -146,7 +148,8 @@ return tostring(paused)
 
 export interface PacingRedis {
   pub: {
-    sendCommand<T = unknown>(args: ReadonlyArray<string>): Promise<T>;
+    readonly isReady: boolean;
+    sendCommand<T = unknown>(args: ReadonlyArray<string>, options?: { timeout?: number }): Promise<T>;
     publish(channel: string, message: string): Promise<unknown>;
   };
   sub: { subscribe(channel: string, listener: (message: string) => void): Promise<unknown> };
@@ -163,12 +166,17 @@ export interface PacingRedis {
 export async function sharePacing(
   sendsPerMinute: number,
   redis: PacingRedis,
-  { instanceId, botId, logger }: { instanceId: string; botId: string; logger: Logger },
+  { instanceId, botId, prefix, logger }: { instanceId: string; botId: string; prefix: string; logger: Logger },
 ): Promise<ChatPacer> {
   const log = logger.child({ unit: 'pacer' });
   const budgets = createBudgets(sendsPerMinute);
-  const channel = `topicdesk:telegram-pacing:${botId}`;
-  const key = (chatId: number, part: 'sends' | 'state') => `topicdesk:telegram-pacing:${botId}:${chatId}:${part}`;
+  const channel = `${prefix}:telegram-pacing:${botId}`;
+  const key = (chatId: number, part: 'sends' | 'state') => `${prefix}:telegram-pacing:${botId}:${chatId}:${part}`;
+  // A disconnected client would queue commands until Redis is back: the outbox must not wait on it.
+  const script = <T>(args: string[]) => {
+    if (!redis.pub.isReady) return Promise.reject(new Error('Redis is not connected'));
+    return redis.pub.sendCommand<T>(['EVAL', ...args], { timeout: REDIS_TIMEOUT_MS });
+  };
   let sequence = 0;
   let degraded = false;
 
@@ -199,10 +207,11 @@ export async function sharePacing(
       if (budgets.waitMs(chatId, now) > 0) return false;
       const id = `${instanceId}:${++sequence}`;
       try {
-        const [ok, flat, pausedUntil, throttledAt] = await redis.pub.sendCommand<[number, string[], string, string]>([
-          'EVAL', RESERVE, '2', key(chatId, 'sends'), key(chatId, 'state'),
+        const [ok, flat, pausedUntil, throttledAt] = await script<[number, string[], string, string]>([
+          RESERVE, '2', key(chatId, 'sends'), key(chatId, 'state'),
           String(now), String(PACING_WINDOW_MS), String(sendsPerMinute), id,
         ]);
+        if (degraded) log.info('redis is back: Telegram pacing is shared again');
         degraded = false;
         const sends: Array<[string, number]> = [];
         for (let i = 0; i + 1 < flat.length; i += 2) sends.push([flat[i], Number(flat[i + 1])]);
@@ -217,7 +226,7 @@ export async function sharePacing(
     async pause(chatId, until, now) {
       budgets.pause(chatId, until, now);
       try {
-        const paused = await redis.pub.sendCommand<string>(['EVAL', PAUSE, '1', key(chatId, 'state'), String(until), String(now), String(PACING_WINDOW_MS)]);
+        const paused = await script<string>([PAUSE, '1', key(chatId, 'state'), String(until), String(now), String(PACING_WINDOW_MS)]);
         announce({ chatId, sends: [], pausedUntil: Number(paused), throttledAt: now }, now);
       } catch (error) {
         fallBack(error);

@@ -19,7 +19,7 @@ describe("one chat's Telegram budget shared through Redis", () => {
   async function instance(name: string, sendsPerMinute: number): Promise<ChatPacer> {
     const redis = await connectRedis(REDIS_URL, quietLogger);
     connections.push(redis);
-    return sharePacing(sendsPerMinute, redis, { instanceId: name, botId, logger: quietLogger });
+    return sharePacing(sendsPerMinute, redis, { instanceId: name, botId, prefix: 'topicdesk-test', logger: quietLogger });
   }
 
   beforeEach(() => {
