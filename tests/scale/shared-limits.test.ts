@@ -1,16 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { createLogger } from '../../src/logger';
-import { connectRedis } from '../../src/scale/redis';
 import { connectVisitor, eventually, type VisitorClient } from '../support/harness';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { testInstallation, type TestInstallation } from '../support/installation';
+import type { ServerProcess } from '../support/server-process';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 if (databaseKinds.includes('postgres')) {
   describe('abuse limits shared by two instances (one PostgreSQL database, one Redis)', () => {
-    // Redis outlives test runs, and visitor ids restart in every fresh database: this run's keys get their own prefix.
-    const prefix = `topicdesk-test-${randomBytes(6).toString('hex')}`;
+    // Visitor ids restart in every fresh database: the installation's own REDIS_KEY_PREFIX keeps runs apart.
+    let installation: TestInstallation;
     let testDb: TestDatabase;
     let a: ServerProcess;
     let b: ServerProcess;
@@ -18,27 +14,16 @@ if (databaseKinds.includes('postgres')) {
 
     beforeAll(async () => {
       testDb = await createTestDatabase('postgres');
-      const env = {
-        ...testDb.env,
-        REDIS_URL,
-        REDIS_KEY_PREFIX: prefix,
-        RATE_MESSAGE_BURST: '3',
-        RATE_MESSAGE_PER_MINUTE: '1',
-        MAX_CONNECTIONS_PER_IP: '3',
-        HTTP_RATE_LIMIT_PER_MINUTE: '8',
-      };
-      // One after the other: the first applies the migrations.
-      a = await startServerProcess(env);
-      b = await startServerProcess(env);
+      installation = testInstallation(testDb, {
+        env: { RATE_MESSAGE_BURST: '3', RATE_MESSAGE_PER_MINUTE: '1', MAX_CONNECTIONS_PER_IP: '3', HTTP_RATE_LIMIT_PER_MINUTE: '8' },
+      });
+      a = await installation.start();
+      b = await installation.start();
     }, 60_000);
     afterAll(async () => {
       for (const v of visitors) v.close();
-      await Promise.all([a?.stop(), b?.stop()]);
+      await installation.stop();
       await testDb.drop();
-      const redis = await connectRedis(REDIS_URL, createLogger({ log: { level: 'error', format: 'json' } }));
-      const keys = await redis.pub.keys(`${prefix}:*`);
-      if (keys.length) await redis.pub.del(keys);
-      await redis.close();
     });
 
     const connect = async (url: string, token?: string) => {

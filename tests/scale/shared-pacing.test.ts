@@ -3,11 +3,10 @@ import { createLogger } from '../../src/logger';
 import { PACING_WINDOW_MS, sharePacing, type ChatPacer } from '../../src/outbox/chat-pacer';
 import { connectRedis } from '../../src/scale/redis';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type VisitorClient } from '../support/harness';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { testInstallation, TEST_REDIS_URL as REDIS_URL, type TestInstallation } from '../support/installation';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const quietLogger = createLogger({ log: { level: 'error', format: 'json' } });
 const CHAT = -100777;
 
@@ -81,36 +80,23 @@ if (databaseKinds.includes('postgres')) {
   describe('two instances under the group limit, on one PostgreSQL database and one Redis', () => {
     let testDb: TestDatabase;
     let emu: TelegramEmulator;
-    const servers: ServerProcess[] = [];
+    let installation: TestInstallation;
     const visitors: VisitorClient[] = [];
 
     beforeAll(async () => {
       testDb = await createTestDatabase('postgres');
-      // A bot of its own: the pacing budget in Redis is per bot and chat.
-      emu = await TelegramEmulator.start({ botId: randomInt(1, 2 ** 40) });
+      emu = await TelegramEmulator.start();
       emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+      installation = testInstallation(testDb, { emulator: emu, env: { TELEGRAM_CHAT_SENDS_PER_MINUTE: '20', OUTBOX_HOLD_MS: '1500' } });
     });
     afterAll(async () => {
       for (const v of visitors) v.close();
-      for (const s of servers) await s.kill();
+      await installation.stop();
       await emu.stop();
       await testDb.drop();
     });
 
-    const start = async () => {
-      const s = await startServerProcess({
-        ...testDb.env,
-        REDIS_URL,
-        BOT_TOKEN: emu.token,
-        TELEGRAM_API_ROOT: emu.apiRoot,
-        STAFF_CHAT_ID: String(STAFF_CHAT_ID),
-        OUTBOX_POLL_MS: '100',
-        TELEGRAM_CHAT_SENDS_PER_MINUTE: '20',
-        OUTBOX_HOLD_MS: '1500',
-      });
-      servers.push(s);
-      return s;
-    };
+    const start = () => installation.start();
 
     it('together they stay below the limit of one group: no 429, every message delivered once', async () => {
       const [a, b] = [await start(), await start()];

@@ -2,11 +2,11 @@ import { createLogger } from '../../src/logger';
 import { createDatabase } from '../../src/db/database';
 import { createPollingLock } from '../../src/scale/polling-lock';
 import { connectVisitor, eventually, STAFF_CHAT_ID } from '../support/harness';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { testInstallation, type TestInstallation } from '../support/installation';
+import type { ServerProcess } from '../support/server-process';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const quietLogger = createLogger({ log: { level: 'error', format: 'json' } });
 
 describe('the polling lock on SQLite', () => {
@@ -28,7 +28,7 @@ if (databaseKinds.includes('postgres')) {
   describe('two instances on one PostgreSQL database and one Redis', () => {
     let testDb: TestDatabase;
     let emu: TelegramEmulator;
-    const servers: ServerProcess[] = [];
+    let installation: TestInstallation;
     const staff = { id: 5001, first_name: 'Deniz', is_bot: false as const };
 
     beforeAll(async () => {
@@ -36,27 +36,15 @@ if (databaseKinds.includes('postgres')) {
       emu = await TelegramEmulator.start();
       emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
       emu.addUser(staff);
+      installation = testInstallation(testDb, { emulator: emu, env: { OUTBOX_LEASE_SECONDS: '3', TELEGRAM_CHAT_SENDS_PER_MINUTE: '0' } });
     });
     afterAll(async () => {
-      for (const s of servers) await s.kill();
+      await installation.stop();
       await emu.stop();
       await testDb.drop();
     });
 
-    const start = async () => {
-      const s = await startServerProcess({
-        ...testDb.env,
-        REDIS_URL,
-        BOT_TOKEN: emu.token,
-        TELEGRAM_API_ROOT: emu.apiRoot,
-        STAFF_CHAT_ID: String(STAFF_CHAT_ID),
-        OUTBOX_POLL_MS: '100',
-        OUTBOX_LEASE_SECONDS: '3',
-        TELEGRAM_CHAT_SENDS_PER_MINUTE: '0',
-      });
-      servers.push(s);
-      return s;
-    };
+    const start = () => installation.start();
     const role = async (s: ServerProcess) => ((await fetch(`${s.url}/health`).then((r) => r.json())) as { polling?: string }).polling;
 
     it('a reply handled by one instance reaches a visitor on the other, and the other takes over polling when the leader dies', async () => {

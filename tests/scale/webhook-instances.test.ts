@@ -1,7 +1,8 @@
 import { createDatabase } from '../../src/db/database';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type VisitorClient } from '../support/harness';
 import { RoundRobin } from '../support/round-robin';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { testInstallation, type TestInstallation } from '../support/installation';
+import type { ServerProcess } from '../support/server-process';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
@@ -11,7 +12,6 @@ import { createTestDatabase, databaseKinds, type TestDatabase } from '../support
  * Telegram (the emulator) knows one URL, the balancer's; any instance can take any update,
  * and update_id de-duplication is shared in the database.
  */
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'webhook-secret_0123456789abcdef';
 /** Telegram gives up on a webhook answer after a while and delivers the update again. */
 const WEBHOOK_TIMEOUT_MS = 1500;
@@ -23,6 +23,7 @@ if (databaseKinds.includes('postgres')) {
     let lb: RoundRobin;
     let a: ServerProcess;
     let b: ServerProcess;
+    let installation: TestInstallation;
     let db: ReturnType<typeof createDatabase>;
     let v: VisitorClient;
     let threadId: number;
@@ -30,17 +31,11 @@ if (databaseKinds.includes('postgres')) {
     const staff = { id: 5001, first_name: 'Deniz', is_bot: false as const };
 
     const start = () =>
-      startServerProcess({
-        ...testDb.env,
-        REDIS_URL,
-        BOT_TOKEN: emu.token,
-        TELEGRAM_API_ROOT: emu.apiRoot,
-        STAFF_CHAT_ID: String(STAFF_CHAT_ID),
+      installation.start({
         BOT_MODE: 'webhook',
         WEBHOOK_SECRET: SECRET,
         // Telegram reaches the installation through the balancer only.
         PUBLIC_URL: lb.url,
-        OUTBOX_POLL_MS: '100',
         OUTBOX_LEASE_SECONDS: '3',
         TELEGRAM_CHAT_SENDS_PER_MINUTE: '0',
       });
@@ -58,6 +53,7 @@ if (databaseKinds.includes('postgres')) {
       emu = await TelegramEmulator.start({ webhookTimeoutMs: WEBHOOK_TIMEOUT_MS });
       emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
       emu.addUser(staff);
+      installation = testInstallation(testDb, { emulator: emu });
       // The balancer listens first: PUBLIC_URL must be known before the instances start.
       lb = await RoundRobin.start();
       // One after the other: the first start migrates the fresh database.
@@ -77,6 +73,7 @@ if (databaseKinds.includes('postgres')) {
     afterAll(async () => {
       v?.close();
       for (const s of [a, b]) await s?.stop();
+      await installation?.stop();
       await lb?.close();
       await emu?.stop();
       await db?.destroy();
