@@ -99,23 +99,29 @@ function createBudgets(sendsPerMinute: number) {
   };
 }
 
-/** One instance's pacer: the budget lives in this process. */
-export function createChatPacer(sendsPerMinute: number): ChatPacer {
-  const budgets = createBudgets(sendsPerMinute);
-  let sequence = 0;
+type Budgets = ReturnType<typeof createBudgets>;
+
+/** Paces on the budgets this instance knows of; `newId` names each send. */
+function pacerOver(budgets: Budgets, newId: () => string): ChatPacer {
   return {
     waitMs: budgets.waitMs,
     underPressure: budgets.underPressure,
     freeSlots: budgets.freeSlots,
     async tryReserve(chatId, now) {
       if (budgets.waitMs(chatId, now) > 0) return false;
-      budgets.record(chatId, String(++sequence), now);
+      budgets.record(chatId, newId(), now);
       return true;
     },
     async pause(chatId, until, now) {
       budgets.pause(chatId, until, now);
     },
   };
+}
+
+/** One instance's pacer: the budget lives in this process. */
+export function createChatPacer(sendsPerMinute: number): ChatPacer {
+  let sequence = 0;
+  return pacerOver(createBudgets(sendsPerMinute), () => String(++sequence));
 }
 
 /** Takes a slot if the chat is not paused and the window has room; answers with the whole budget. */
@@ -199,13 +205,13 @@ export async function sharePacing(
     degraded = true;
   }
 
+  const newId = () => `${instanceId}:${++sequence}`;
+  const alone = pacerOver(budgets, newId);
   return {
-    waitMs: budgets.waitMs,
-    underPressure: budgets.underPressure,
-    freeSlots: budgets.freeSlots,
+    ...alone,
     async tryReserve(chatId, now) {
       if (budgets.waitMs(chatId, now) > 0) return false;
-      const id = `${instanceId}:${++sequence}`;
+      const id = newId();
       try {
         const [ok, flat, pausedUntil, throttledAt] = await script<[number, string[], string, string]>([
           RESERVE, '2', key(chatId, 'sends'), key(chatId, 'state'),
@@ -219,12 +225,11 @@ export async function sharePacing(
         return ok === 1;
       } catch (error) {
         fallBack(error);
-        budgets.record(chatId, id, now);
-        return true;
+        return alone.tryReserve(chatId, now);
       }
     },
     async pause(chatId, until, now) {
-      budgets.pause(chatId, until, now);
+      await alone.pause(chatId, until, now);
       try {
         const paused = await script<string>([PAUSE, '1', key(chatId, 'state'), String(until), String(now), String(PACING_WINDOW_MS)]);
         announce({ chatId, sends: [], pausedUntil: Number(paused), throttledAt: now }, now);
