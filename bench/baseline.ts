@@ -1,5 +1,6 @@
 import { startBenchInstallation, STAFF_CHAT_ID } from './installation';
 import { connectVisitor, type VisitorClient } from '../tests/support/harness';
+import type { TelegramEmulator } from '../tests/support/telegram-emulator';
 import { percentile } from './stats';
 
 
@@ -26,6 +27,167 @@ export interface BaselineResult {
 }
 
 /**
+ * The limits a visitor scenario runs under: abuse limits out of the way, the outbox looking
+ * often, and no Telegram pacing (the emulator answers at once): topicdesk's own pipeline.
+ */
+export const VISITOR_SCENARIO_ENV: Record<string, string> = {
+  RATE_MESSAGE_BURST: '100000',
+  RATE_MESSAGE_PER_MINUTE: '1000000',
+  MAX_CONNECTIONS_PER_IP: '100000',
+  HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
+  OUTBOX_POLL_MS: '100',
+  TELEGRAM_CHAT_SENDS_PER_MINUTE: '0',
+};
+
+/** `count` visitors connected one after another to `url` (Socket.IO, WebSocket transport only). */
+export async function connectVisitors(url: string, count: number): Promise<VisitorClient[]> {
+  const visitors: VisitorClient[] = [];
+  try {
+    for (let i = 0; i < count; i++) visitors.push(await connectVisitor(url, undefined, {}, { ackTimeoutMs: 60_000 }));
+  } catch (error) {
+    for (const v of visitors) v.close();
+    throw error;
+  }
+  return visitors;
+}
+
+export interface VisitorTraffic {
+  /** Messages the visitors tried to send. */
+  messages: number;
+  /** Messages acknowledged (`ok`) by the server. */
+  accepted: number;
+  /** Accepted messages per second, first send to last acknowledgement. */
+  acceptedPerSecond: number;
+  ackP50: number;
+  ackP99: number;
+  /** Messages in "Telegram" per second, first send to the last `sendMessage` the emulator received. */
+  deliveredPerSecond: number;
+  sendP50: number;
+  sendP99: number;
+  /** `sendMessage` calls that carried bench messages (merged messages carry several). */
+  telegramSends: number;
+  staffP50: number;
+  staffP99: number;
+  /** Visitor messages never acknowledged, or acknowledged but not in Telegram by the deadline; staff replies that never reached their visitor. */
+  lost: number;
+  /** Visitor messages in Telegram more than once; staff replies a visitor received more than once. */
+  duplicates: number;
+}
+
+/**
+ * The visitor scenario: every visitor sends `messagesPerVisitor` messages (each waits for its
+ * ack before the next), all visitors at once; then one staff reply per visitor is injected in
+ * the thread's topic, all at once. Times from the bench's clock (ms).
+ */
+export async function measureVisitorTraffic(o: {
+  emu: TelegramEmulator;
+  visitors: VisitorClient[];
+  messagesPerVisitor: number;
+  /** How long to wait for every message to reach Telegram (default 300 s). */
+  deliveryTimeoutMs?: number;
+}): Promise<VisitorTraffic> {
+  const { emu, visitors } = o;
+  const staff = emu.addUser({ id: 9001, first_name: 'Staff', is_bot: false });
+
+  // Visitor → server (the ack) → Telegram.
+  const sentAt = new Map<string, number>();
+  const ackLatencies: number[] = [];
+  let lastAckAt = 0;
+  let refused = 0;
+  const start = Date.now();
+  await Promise.all(
+    visitors.map(async (v, vi) => {
+      for (let n = 0; n < o.messagesPerVisitor; n++) {
+        const text = `bench ${vi}:${n}`;
+        const t0 = Date.now();
+        sentAt.set(text, t0);
+        const res = await v.send(text).catch((error: unknown) => ({ ok: false, error: String(error) }));
+        if (!res.ok) {
+          refused++;
+          if (refused === 1) process.stderr.write(`  a send was refused: ${JSON.stringify(res)}\n`);
+          sentAt.delete(text);
+          continue;
+        }
+        lastAckAt = Date.now();
+        ackLatencies.push(lastAckAt - t0);
+      }
+    }),
+  );
+  const total = visitors.length * o.messagesPerVisitor;
+  const accepted = total - refused;
+  // A Telegram message carries one visitor message, or several merged as "[hh:mm:ss] text" lines.
+  const deliveries = () => {
+    const at = new Map<string, number>();
+    const times = new Map<string, number>();
+    for (const c of emu.calls) {
+      if (!c.ok || c.method !== 'sendMessage') continue;
+      const lines = String(c.params.text).split('\n');
+      for (const l of lines.length > 1 ? lines.map((x) => x.replace(/^\[\d\d:\d\d:\d\d\] /, '')) : lines) {
+        if (!l.startsWith('bench ')) continue;
+        if (!at.has(l)) at.set(l, c.at);
+        times.set(l, (times.get(l) ?? 0) + 1);
+      }
+    }
+    return { at, times };
+  };
+  const deadline = Date.now() + (o.deliveryTimeoutMs ?? 300_000);
+  while (deliveries().at.size < accepted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const { at: arrivals, times } = deliveries();
+  const lastAt = Math.max(start, ...arrivals.values());
+  const sendLatencies = [...arrivals].filter(([text]) => sentAt.has(text)).map(([text, at]) => at - sentAt.get(text)!);
+  const telegramSends = emu.calls.filter((c) => c.ok && c.method === 'sendMessage' && String(c.params.text).includes('bench ')).length;
+
+  // Staff → visitor, through each visitor's topic.
+  const topicByVisitor = new Map<number, number>();
+  for (const c of emu.callsTo('createForumTopic')) {
+    const m = /^Visitor #(\d+) /.exec(String(c.params.name));
+    if (m && c.ok) topicByVisitor.set(Number(m[1]), (c.result as { message_thread_id: number }).message_thread_id);
+  }
+  const staffResults = await Promise.all(
+    visitors.map(async (v, vi) => {
+      const topicId = topicByVisitor.get(v.session.visitor.id);
+      if (topicId === undefined) return null;
+      const text = `staff reply ${vi}`;
+      const t0 = Date.now();
+      const arrived = v.waitFor('message', (m) => m.text === text, 60_000);
+      emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text, threadId: topicId });
+      return arrived.then(
+        () => Date.now() - t0,
+        () => null,
+      );
+    }),
+  );
+  const staffLatencies = staffResults.filter((x): x is number => x !== null);
+  // A second copy would come right behind the first.
+  await new Promise((r) => setTimeout(r, 500));
+  const staffDuplicates = visitors.filter((v, vi) => v.received.filter((r) => r.event === 'message' && r.payload?.text === `staff reply ${vi}`).length > 1).length;
+  // What went wrong, for whoever reads the run.
+  for (const [text] of [...times].filter(([, n]) => n > 1).slice(0, 5)) {
+    const sends = emu.calls.filter((c) => c.ok && c.method === 'sendMessage' && String(c.params.text).split('\n').some((l) => l === text || l.endsWith(`] ${text}`)));
+    process.stderr.write(`  in Telegram more than once: "${text}", sent at +${sentAt.has(text) ? '' : '?'}${(sentAt.get(text) ?? start) - start} ms: ${sends.map((c) => `${c.at - start} ms ${JSON.stringify(c.params.text)}`).join('; ')}\n`);
+  }
+  if (staffDuplicates > 0) process.stderr.write(`  ${staffDuplicates} staff replies reached their visitor more than once\n`);
+  if (refused + (accepted - arrivals.size) > 0) process.stderr.write(`  ${refused} messages refused, ${accepted - arrivals.size} accepted but not in Telegram\n`);
+  if (staffLatencies.length < visitors.length) process.stderr.write(`  ${visitors.length - staffLatencies.length} staff replies never reached their visitor\n`);
+
+  return {
+    messages: total,
+    accepted,
+    acceptedPerSecond: (accepted * 1000) / Math.max(1, lastAckAt - start),
+    ackP50: percentile(ackLatencies, 50),
+    ackP99: percentile(ackLatencies, 99),
+    deliveredPerSecond: (arrivals.size * 1000) / Math.max(1, lastAt - start),
+    sendP50: percentile(sendLatencies, 50),
+    sendP99: percentile(sendLatencies, 99),
+    telegramSends,
+    staffP50: percentile(staffLatencies, 50),
+    staffP99: percentile(staffLatencies, 99),
+    lost: refused + (accepted - arrivals.size) + (visitors.length - staffLatencies.length),
+    duplicates: [...times.values()].filter((n) => n > 1).length + staffDuplicates,
+  };
+}
+
+/**
  * Many visitors at once over loopback against one server process, the emulator
  * answering at once: how fast messages reach "Telegram", and staff replies reach visitors.
  */
@@ -33,75 +195,14 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
   const installation = await startBenchInstallation({
     database: o.database,
     databaseUrl: o.databaseUrl,
-    env: {
-      CACHE_TTL_SECONDS: String(o.cacheTtlSeconds),
-      RATE_MESSAGE_BURST: '100000',
-      RATE_MESSAGE_PER_MINUTE: '1000000',
-      MAX_CONNECTIONS_PER_IP: '100000',
-      HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
-      OUTBOX_POLL_MS: '100',
-      TELEGRAM_CHAT_SENDS_PER_MINUTE: '0', // the baseline measures topicdesk's own pipeline
-    },
+    env: { ...VISITOR_SCENARIO_ENV, CACHE_TTL_SECONDS: String(o.cacheTtlSeconds) },
   });
   const { emu, server } = installation;
-  const staff = emu.addUser({ id: 9001, first_name: 'Staff', is_bot: false });
-  const visitors: VisitorClient[] = [];
+  let visitors: VisitorClient[] = [];
   try {
-    for (let i = 0; i < o.visitors; i++) visitors.push(await connectVisitor(server.url, undefined, {}, { ackTimeoutMs: 60_000 }));
-
-    // Visitor → Telegram.
-    const sentAt = new Map<string, number>();
-    const start = Date.now();
-    await Promise.all(
-      visitors.map(async (v, vi) => {
-        for (let n = 0; n < o.messagesPerVisitor; n++) {
-          const text = `bench ${vi}:${n}`;
-          sentAt.set(text, Date.now());
-          const res = await v.send(text);
-          if (!res.ok) throw new Error(`send refused: ${JSON.stringify(res)}`);
-        }
-      }),
-    );
-    const total = o.visitors * o.messagesPerVisitor;
-    // A Telegram message carries one visitor message, or several merged as "[hh:mm:ss] text" lines.
-    const deliveredAt = () => {
-      const at = new Map<string, number>();
-      for (const c of emu.calls) {
-        if (!c.ok || c.method !== 'sendMessage') continue;
-        const lines = String(c.params.text).split('\n');
-        for (const l of lines.length > 1 ? lines.map((x) => x.replace(/^\[\d\d:\d\d:\d\d\] /, '')) : lines) {
-          if (l.startsWith('bench ') && !at.has(l)) at.set(l, c.at);
-        }
-      }
-      return at;
-    };
-    const deadline = Date.now() + 300_000;
-    while (deliveredAt().size < total) {
-      if (Date.now() > deadline) throw new Error(`only ${deliveredAt().size}/${total} delivered`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const arrivals = deliveredAt();
-    const lastAt = Math.max(...arrivals.values());
-    const sendLatencies = [...arrivals].map(([text, at]) => at - sentAt.get(text)!);
-    const telegramSends = emu.calls.filter((c) => c.ok && c.method === 'sendMessage' && String(c.params.text).includes('bench ')).length;
-
-    // Staff → visitor, through each visitor's topic.
-    const topicByVisitor = new Map<number, number>();
-    for (const c of emu.callsTo('createForumTopic')) {
-      const m = /^Visitor #(\d+) /.exec(String(c.params.name));
-      if (m && c.ok) topicByVisitor.set(Number(m[1]), (c.result as { message_thread_id: number }).message_thread_id);
-    }
-    const staffLatencies = await Promise.all(
-      visitors.map(async (v, vi) => {
-        const topicId = topicByVisitor.get(v.session.visitor.id)!;
-        const text = `staff reply ${vi}`;
-        const t0 = Date.now();
-        const arrived = v.waitFor('message', (m) => m.text === text, 60_000);
-        emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text, threadId: topicId });
-        await arrived;
-        return Date.now() - t0;
-      }),
-    );
+    visitors = await connectVisitors(server.url, o.visitors);
+    const traffic = await measureVisitorTraffic({ emu, visitors, messagesPerVisitor: o.messagesPerVisitor });
+    if (traffic.lost > 0) throw new Error(`${traffic.lost} messages lost (${traffic.messages - traffic.accepted} of ${traffic.messages} not accepted)`);
 
     // history {after}: the catch-up a reconnecting client does, served from the recent-messages cache when on.
     const historyLatencies: number[] = [];
@@ -121,13 +222,13 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
     return {
       database: o.database,
       cache: o.cacheTtlSeconds > 0 ? 'on' : 'off',
-      messages: total,
-      telegramSends,
-      messagesPerSecond: (total * 1000) / Math.max(1, lastAt - start),
-      sendP50: percentile(sendLatencies, 50),
-      sendP99: percentile(sendLatencies, 99),
-      staffP50: percentile(staffLatencies, 50),
-      staffP99: percentile(staffLatencies, 99),
+      messages: traffic.messages,
+      telegramSends: traffic.telegramSends,
+      messagesPerSecond: traffic.deliveredPerSecond,
+      sendP50: traffic.sendP50,
+      sendP99: traffic.sendP99,
+      staffP50: traffic.staffP50,
+      staffP99: traffic.staffP99,
       historyPerSecond,
       historyP99: percentile(historyLatencies, 99),
     };

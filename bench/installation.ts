@@ -9,7 +9,10 @@ export const STAFF_CHAT_ID = -1001234567890;
 
 export interface BenchInstallation {
   emu: TelegramEmulator;
+  /** The first (or only) instance. */
   server: ServerProcess;
+  /** Every instance, started one after another on the same database (`instances`, default 1). */
+  servers: ServerProcess[];
   dataDir: string;
   /** DATABASE_URL of the fresh PostgreSQL database (empty for SQLite, which lives in dataDir). */
   databaseEnv: Record<string, string>;
@@ -25,26 +28,43 @@ export async function startBenchInstallation(o: {
   database: 'sqlite' | 'postgres';
   databaseUrl?: string;
   env?: Record<string, string>;
+  /** Identical server processes sharing the database and data folder (several need PostgreSQL and REDIS_URL in env). */
+  instances?: number;
 }): Promise<BenchInstallation> {
   const emu = await TelegramEmulator.start();
   emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-bench-'));
   const database = await createBenchDatabase(o.database, o.databaseUrl);
-  const server = await startServerProcess({
-    DATA_DIR: dataDir,
-    ...database.env,
-    BOT_TOKEN: emu.token,
-    TELEGRAM_API_ROOT: emu.apiRoot,
-    STAFF_CHAT_ID: String(STAFF_CHAT_ID),
-    ...o.env,
-  });
+  const servers: ServerProcess[] = [];
+  // One after another: the first creates the schema and the session secret, the others find them.
+  try {
+    for (let i = 0; i < (o.instances ?? 1); i++) {
+      servers.push(
+        await startServerProcess({
+          DATA_DIR: dataDir,
+          ...database.env,
+          BOT_TOKEN: emu.token,
+          TELEGRAM_API_ROOT: emu.apiRoot,
+          STAFF_CHAT_ID: String(STAFF_CHAT_ID),
+          ...o.env,
+        }),
+      );
+    }
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.kill()));
+    await emu.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    await database.drop();
+    throw error;
+  }
   return {
     emu,
-    server,
+    server: servers[0],
+    servers,
     dataDir,
     databaseEnv: database.env,
     async close() {
-      await server.stop();
+      await Promise.all(servers.map((s) => s.stop()));
       await emu.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
       await database.drop();

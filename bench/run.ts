@@ -4,12 +4,15 @@ import { runGroupLimit, type GroupLimitResult } from './group-limit';
 import { printTable } from './stats';
 import { uploadsBench } from './uploads';
 import { searchBench } from './search';
+import { scaleBench } from './scale';
 
 /**
  * `npm run bench`. Set BENCH_DATABASE_URL (default: the local test PostgreSQL,
  * skipped when unreachable) for the PostgreSQL rows; BENCH_VISITORS / BENCH_MESSAGES to scale
- * the baseline; BENCH_ONLY=baseline|group-limit|page|search|uploads runs one scenario
- * (search: BENCH_SEARCH_MESSAGES, default 100000).
+ * the baseline (and the scale scenario); BENCH_ONLY=baseline|group-limit|page|search|uploads|scale
+ * runs one scenario (search: BENCH_SEARCH_MESSAGES, default 100000; scale: PostgreSQL and
+ * BENCH_REDIS_URL, default redis://127.0.0.1:6379, and nginx, installed with apt-get when missing,
+ * or BENCH_NGINX).
  */
 async function main() {
   const only = process.env.BENCH_ONLY;
@@ -25,6 +28,29 @@ async function main() {
   if (!only || only === 'page') await pageBench();
   if (!only || only === 'uploads') await uploadsBench(databases, pgUrl);
   if (!only || only === 'search') await searchBench(databases, pgUrl);
+  if (!only || only === 'scale') await scale(databases, pgUrl, visitors, messagesPerVisitor);
+}
+
+async function scale(databases: Array<'sqlite' | 'postgres'>, pgUrl: string, visitors: number, messagesPerVisitor: number) {
+  const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (!databases.includes('postgres')) return void process.stderr.write('scale: needs PostgreSQL; skipped\n');
+  if (!(await redisReachable(redisUrl))) return void process.stderr.write(`scale: Redis at ${redisUrl} is not reachable; skipped\n`);
+  await scaleBench({ pgUrl, redisUrl, visitors, messagesPerVisitor });
+}
+
+async function redisReachable(url: string): Promise<boolean> {
+  const { createClient } = await import('redis');
+  const client = createClient({ url, socket: { connectTimeout: 3000, reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (client.isOpen) await client.quit();
+  }
 }
 
 async function pageBench() {
