@@ -3,7 +3,7 @@ import path from 'node:path';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { isUploadedFileParam, TelegramEmulator, type RecordedCall } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
-import { fixture, makePng } from '../support/media-samples';
+import { fixture, makePng, plainJpeg } from '../support/media-samples';
 import { upload, type UploadPart } from '../support/uploads';
 import { fetchBytes, filesOnDisk, rowCounts, SVG_WITH_SCRIPT } from './media-helpers';
 
@@ -44,7 +44,7 @@ describe.each(databaseKinds)('visitor uploads, on %s', (kind) => {
     emu.calls.find((c) => c.ok && c.method === method && (c.result as { message_id: number }).message_id === messageId);
 
   const kinds: Array<[string, Buffer, { kind: string; mime: string; method: string }]> = [
-    ['a JPEG photo', fixture('photo.jpg'), { kind: 'image', mime: 'image/jpeg', method: 'sendPhoto' }],
+    ['a JPEG photo', plainJpeg(), { kind: 'image', mime: 'image/jpeg', method: 'sendPhoto' }],
     ['a PNG image', makePng(40, 30), { kind: 'image', mime: 'image/png', method: 'sendPhoto' }],
     ['a WebP image', fixture('pic.webp'), { kind: 'image', mime: 'image/webp', method: 'sendPhoto' }],
     ['an animated GIF', fixture('anim.gif'), { kind: 'image', mime: 'image/gif', method: 'sendDocument' }],
@@ -125,7 +125,7 @@ describe.each(databaseKinds)('visitor uploads, on %s', (kind) => {
 
   it('images uploaded together reach Telegram as one album, in order', async () => {
     const { v, topicId } = await visitorWithTopic();
-    const images = [makePng(10, 10, { noise: true, seed: 1 }), makePng(12, 10, { noise: true, seed: 2 }), fixture('photo.jpg')];
+    const images = [makePng(10, 10, { noise: true, seed: 1 }), makePng(12, 10, { noise: true, seed: 2 }), plainJpeg()];
     const answers: Awaited<ReturnType<typeof upload>>[] = [];
     for (const [i, bytes] of images.entries()) answers.push(await upload(td.url, { token: v.session.token, parts: [file(bytes), { name: 'caption', value: `picture ${i + 1}` }] }));
     expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);

@@ -64,3 +64,10 @@ export function makePng(width: number, height: number, { noise = false, seed = 1
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
+
+/** The JPEG fixture without the encoder's comment it carries (COM "Lavc59.37.100", bytes 20–37), which uploads cut out. */
+export function plainJpeg(): Buffer {
+  const jpg = fixture('photo.jpg');
+  if (jpg[20] !== 0xff || jpg[21] !== 0xfe) throw new Error('photo.jpg no longer has its comment at byte 20');
+  return Buffer.concat([jpg.subarray(0, 20), jpg.subarray(38)]);
+}
