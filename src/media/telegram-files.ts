@@ -5,6 +5,7 @@ import type { AttachmentKind } from '../domain/types';
 import type { IncomingFiles } from './incoming';
 import { staffMediaType, TELEGRAM_DOWNLOAD_LIMIT, type MediaType } from './media-types';
 import { detectFromFile } from './sniff';
+import { withoutMetadata } from './image-privacy';
 import type { MediaStorage, StoredMedia } from './storage';
 
 /** The file is over the Bot API's download limit: getFile refuses it. */
@@ -78,12 +79,16 @@ export function createTelegramFiles(deps: TelegramFileDeps) {
     /** Downloads and stores one Telegram file; `hint` is what Telegram says it is (photo → image, voice…). */
     async store(fileId: string, hint: AttachmentKind, knownSize?: number): Promise<{ stored: StoredMedia; type: MediaType; size: number }> {
       const { path, size } = await download(fileId, knownSize);
+      const cleanPath = incoming.newPath();
       try {
         const type = staffMediaType((await detectFromFile(path))?.ext, hint);
-        const stored = await storage.save(path, type);
-        return { stored, type, size };
+        // A photo sent as a file keeps its EXIF in Telegram: the staff member's whereabouts stay out of the visitor's copy.
+        const clean = await withoutMetadata(path, type, cleanPath, size);
+        const stored = await storage.save(clean.path, type);
+        return { stored, type, size: clean.size };
       } finally {
         await incoming.discard(path);
+        await incoming.discard(cleanPath);
       }
     },
   };

@@ -2,6 +2,7 @@ import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type Running
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import { fixture, makePng } from '../support/media-samples';
+import sharp from 'sharp';
 import { fetchBytes } from './media-helpers';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
@@ -104,6 +105,22 @@ describe.each(databaseKinds)('staff media reaches the visitor, on %s', (kind) =>
     const servedHtml = await fetchBytes(td.url, asFile.attachment.url);
     expect(servedHtml.headers.get('content-type')).toBe('application/octet-stream');
     expect(servedHtml.headers.get('content-disposition')).toMatch(/^attachment/);
+  });
+
+  it('a photo sent as a file reaches the visitor without where it was taken', async () => {
+    const place = 'Bagdat Caddesi 7';
+    const photo = await sharp({ create: { width: 24, height: 16, channels: 3, background: '#468' } })
+      .jpeg()
+      .withExif({ IFD0: { ImageDescription: place, Artist: 'Deniz' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '40/1 58/1 0/1' } })
+      .toBuffer();
+    const { message } = emu.userSendsDocument({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes: photo, fileName: 'IMG_2001.jpg', mimeType: 'image/jpeg' });
+    const got = await arrived(message.message_id);
+    expect(got.attachment).toMatchObject({ kind: 'image', mime: 'image/jpeg' });
+    const served = await fetchBytes(td.url, got.attachment.url);
+    expect(got.attachment.size).toBe(served.bytes.length);
+    expect(served.bytes.includes(place)).toBe(false);
+    expect(await sharp(served.bytes).metadata()).toMatchObject({ format: 'jpeg', width: 24, height: 16 });
+    expect((await sharp(served.bytes).metadata()).exif).toBeUndefined();
   });
 
   it('a sticker: a static one as the image it is, an animated one by its thumbnail', async () => {
