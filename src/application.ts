@@ -183,6 +183,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
         log.info('staff chat claimed', { staffChat: chatId });
         worker?.wake();
       },
+      // The staff page is built below; updates arrive only after start().
+      onStaffLeft: (telegramUserId) => staffPage.staffLeft(telegramUserId),
     });
   } else {
     log.warn('BOT_TOKEN is not set: Telegram is disabled. Visitors can still write; their messages wait in the outbox until a token is configured.');

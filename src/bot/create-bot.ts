@@ -9,6 +9,7 @@ import type { StaffChat } from '../staff-chat';
 import type { BotContext } from './context';
 import { textsFor } from './texts';
 import { createStaffRepliesFeature } from './features/staff-replies';
+import { createStaffDeparturesFeature } from './features/staff-departures';
 import { createStaffMediaFeature } from './features/staff-media';
 import type { TelegramFiles } from '../media/telegram-files';
 import type { MediaStorage } from '../media/storage';
@@ -36,6 +37,8 @@ export interface BotDeps {
   loginTokens: StaffCommandsDeps['loginTokens'];
   /** A chat was claimed as the staff chat (outbox can start). */
   onClaimed: (chatId: number) => void;
+  /** Someone left or was removed from the staff chat (their staff page sessions end). */
+  onStaffLeft?: (telegramUserId: number) => Promise<void>;
   /** Identity over Telegram (docs/identity.md): the OTP service and where its conversations are kept. */
   otp?: { service: OtpService; storage: OtpConversationStorage };
   /** Staff media: downloads from Telegram into storage (docs/media.md). Without it staff files are not forwarded. */
@@ -101,6 +104,7 @@ export function createBot(deps: BotDeps) {
   });
 
   bot.use(createClaimFeature({ staffChat: deps.staffChat, settings: deps.store.settings, onClaimed: deps.onClaimed, logger }));
+  if (deps.onStaffLeft) bot.use(createStaffDeparturesFeature({ staffChat: deps.staffChat, onStaffLeft: deps.onStaffLeft, logger }));
   bot.use(createStaffCommandsFeature(deps));
   bot.use(createStaffRepliesFeature(deps));
   if (deps.media) bot.use(createStaffMediaFeature({ ...deps, files: deps.media.files, storage: deps.media.storage }));

@@ -126,6 +126,55 @@ describe.each(databaseKinds)('the staff socket namespace on %s', (kind) => {
     emu.setChatMember(STAFF_CHAT_ID, ayse.id, { status: 'member' });
   });
 
+  it('removed from the staff chat: Telegram says so, and every socket and session of theirs ends at once, no check needed', async () => {
+    const chat = { id: STAFF_CHAT_ID, type: 'supergroup' as const, title: 'Support', is_forum: true as const };
+    const cookie = await staffCookie(td, emu, ayse);
+    const socket = await connectStaff(td, { cookie });
+    const closed = new Promise((resolve) => socket.once('disconnect', resolve));
+    // Deniz removes Ayşe. The membership cache still says "member" for a minute; the update does not wait for it.
+    emu.setChatMember(STAFF_CHAT_ID, ayse.id, { status: 'kicked' });
+    emu.injectUpdate({
+      chat_member: {
+        chat,
+        from: deniz,
+        date: Math.floor(Date.now() / 1000),
+        old_chat_member: { status: 'member', user: ayse },
+        new_chat_member: { status: 'kicked', user: ayse, until_date: 0 },
+      },
+    } as never);
+    await closed;
+    expect(socket.events.find((e) => e.event === 'session:ended')?.payload).toEqual({ reason: 'not_staff' });
+    expect(await refusal(connectStaff(td, { cookie }))).toBe('unauthorized'); // revoked in the database
+    emu.setChatMember(STAFF_CHAT_ID, ayse.id, { status: 'member' });
+
+    // Leaving by oneself shows as a service message in the chat: the same.
+    const again = await connectStaff(td, { cookie: await staffCookie(td, emu, ayse) });
+    const closedAgain = new Promise((resolve) => again.once('disconnect', resolve));
+    emu.setChatMember(STAFF_CHAT_ID, ayse.id, { status: 'left' });
+    emu.injectUpdate({ message: { message_id: 90_001, date: Math.floor(Date.now() / 1000), chat, from: ayse, left_chat_member: ayse } } as never);
+    await closedAgain;
+    expect(again.events.find((e) => e.event === 'session:ended')?.payload).toEqual({ reason: 'not_staff' });
+    emu.setChatMember(STAFF_CHAT_ID, ayse.id, { status: 'member' });
+
+    // Someone else's departure, or one from another chat, ends nobody's session.
+    const watcher = await connectStaff(td, { cookie: await staffCookie(td, emu, deniz) });
+    emu.injectUpdate({
+      chat_member: {
+        chat: { id: -100999, type: 'supergroup', title: 'Elsewhere' },
+        from: deniz,
+        date: Math.floor(Date.now() / 1000),
+        old_chat_member: { status: 'member', user: deniz },
+        new_chat_member: { status: 'left', user: deniz },
+      },
+    } as never);
+    const marker = await connectVisitor(td.url);
+    await marker.send('after the other chat’s update');
+    await eventually(async () => watcher.events.some((e) => e.event === 'message' && (e.payload as { text?: string }).text === 'after the other chat’s update'), { what: 'the feed goes on' });
+    expect(watcher.connected).toBe(true);
+    marker.close();
+    watcher.close();
+  });
+
   it('a session idle for 12 hours loses its socket at the next check (watching is not activity)', async () => {
     const socket = await connectStaff(td, { cookie: await staffCookie(td, emu, deniz) });
     clock.advance(6 * 60 * 60_000);

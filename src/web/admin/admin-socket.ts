@@ -9,10 +9,12 @@ import { readSessionCookie } from './session-cookie';
 export const ADMIN_NAMESPACE = '/admin';
 const STAFF_ROOM = 'staff';
 const sessionRoom = (idHash: string) => `session:${idHash}`;
+const staffRoom = (telegramUserId: number) => `staff-member:${telegramUserId}`;
 
 interface AdminSocketData {
   idHash: string;
   cookie: string | null;
+  telegramUserId: number;
 }
 
 type AdminNamespace = Namespace<Record<string, never>, AdminServerEvents, Record<string, never>, AdminSocketData>;
@@ -67,7 +69,12 @@ export function registerAdminSocket({
   logger: Logger;
   publicUrl: string;
   recheckMs?: number;
-}): { endSession(idHash: string, reason: string): void; recheck(): Promise<void>; close(): void } {
+}): {
+  endSession(idHash: string, reason: string): void;
+  endStaff(telegramUserId: number, reason: string): void;
+  recheck(): Promise<void>;
+  close(): void;
+} {
   const log = logger.child({ unit: 'admin-socket' });
   const ns = adminNamespace(io);
   const ownOrigin = new URL(publicUrl).origin;
@@ -82,7 +89,7 @@ export function registerAdminSocket({
     try {
       const result = await auth.authenticate(cookie, { touch: true });
       if (!result.ok) return next(refuse('A staff session is required.', result.reason === 'not_staff' ? 'forbidden' : result.reason === 'unavailable' ? 'unavailable' : 'unauthorized'));
-      socket.data = { idHash: result.session.idHash, cookie };
+      socket.data = { idHash: result.session.idHash, cookie, telegramUserId: result.session.staff.telegramUserId };
       next();
     } catch (error) {
       log.error('authenticating a staff socket failed', { error });
@@ -91,7 +98,7 @@ export function registerAdminSocket({
   });
 
   ns.on('connection', (socket) => {
-    socket.join([STAFF_ROOM, sessionRoom(socket.data.idHash)]);
+    socket.join([STAFF_ROOM, sessionRoom(socket.data.idHash), staffRoom(socket.data.telegramUserId)]);
   });
 
   /** Checks every connected socket's session again; ended ones are told and closed. */
@@ -118,6 +125,11 @@ export function registerAdminSocket({
     endSession(idHash, reason) {
       ns.to(sessionRoom(idHash)).emit('session:ended', { reason });
       ns.in(sessionRoom(idHash)).disconnectSockets(true);
+    },
+    /** Every socket of this staff member, on every instance (the rooms cross the Redis adapter). */
+    endStaff(telegramUserId, reason) {
+      ns.to(staffRoom(telegramUserId)).emit('session:ended', { reason });
+      ns.in(staffRoom(telegramUserId)).disconnectSockets(true);
     },
     close() {
       clearInterval(timer);

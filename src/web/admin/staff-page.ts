@@ -34,7 +34,8 @@ export function createStaffPage(deps: {
   const { io, db, clock, logger, staffChat, telegramApi, secret, publicDir, publicUrl } = deps;
   const log = logger.child({ unit: 'admin' });
   const membership = createStaffMembership({ api: telegramApi, staffChatId: () => staffChat.id(), clock, logger });
-  const auth = createStaffAuth({ sessions: createStaffSessionRepository(db), membership, clock, secret });
+  const sessions = createStaffSessionRepository(db);
+  const auth = createStaffAuth({ sessions, membership, clock, secret });
   const sockets = registerAdminSocket({ io, auth, logger, publicUrl });
   const router = createAdminRouter({
     auth,
@@ -50,6 +51,12 @@ export function createStaffPage(deps: {
   return {
     router,
     auth,
+    /** Telegram said this person left or was removed from the staff chat: every session of theirs ends now. */
+    async staffLeft(telegramUserId: number): Promise<void> {
+      membership.forget(telegramUserId);
+      await sessions.revokeAllFor(telegramUserId, clock.now());
+      sockets.endStaff(telegramUserId, 'not_staff');
+    },
     /** Re-checks the connected staff sockets now (a timer does it every minute). */
     recheckSockets: () => sockets.recheck(),
     close() {
