@@ -11,7 +11,7 @@ import { messageView, type Visitor } from '../domain/types';
 import type { Logger } from '../logger';
 import type { IncomingFiles } from '../media/incoming';
 import { inspectUpload } from '../media/inspect';
-import { withoutMetadata } from '../media/image-privacy';
+import { prepareUpload } from '../media/prepare';
 import { createMarkupScanner } from '../media/markup-scan';
 import { MAX_UPLOAD_BYTES, visitorMediaType } from '../media/media-types';
 import { detectFromHead } from '../media/sniff';
@@ -121,23 +121,23 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, l
   async function handle(req: Request, res: Response, visitor: Visitor): Promise<void> {
     const received = await receive(req);
     const file = received.file;
-    const cleanPath = incoming.newPath();
+    const readyPath = incoming.newPath();
     try {
       const parsed = fieldsSchema.safeParse(received.fields);
       if (!parsed.success) throw new UploadError(400, 'bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'fields'}: ${i.message}`).join('; '));
       if (!file || file.size === 0) throw new UploadError(400, 'bad_request', 'Send the file in a part named "file".');
       const inspection = await inspectUpload(file.path);
       if (!inspection.ok) throw notAllowed(inspection.reason);
-      // What a photo says beyond its pixels (GPS, device, names) is not kept.
-      const clean = await withoutMetadata(file.path, inspection.type, cleanPath, file.size);
+      // Photos lose what they say beyond their pixels; recordings become voice notes.
+      const ready = await prepareUpload(file.path, inspection.type, readyPath, file.size);
       const { caption, clientId } = parsed.data;
-      const stored = await storage.save(clean.path, inspection.type);
+      const stored = await storage.save(ready.path, ready.type);
       let result;
       try {
         result = await chat.postVisitorMessage(visitor.id, {
           text: caption,
           clientId: clientId ?? null,
-          attachment: { kind: inspection.type.kind, url: stored.url, mime: inspection.type.mime, size: clean.size, path: stored.path },
+          attachment: { kind: ready.type.kind, url: stored.url, mime: ready.type.mime, size: ready.size, path: stored.path },
         });
       } catch (error) {
         await storage.remove(stored).catch((e) => log.warn('removing an unused stored file failed', { error: e }));
@@ -148,7 +148,7 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, l
       res.status(result.created ? 201 : 200).json({ message: messageView(result.message) });
     } finally {
       if (file) await incoming.discard(file.path);
-      await incoming.discard(cleanPath);
+      await incoming.discard(readyPath);
     }
   }
 

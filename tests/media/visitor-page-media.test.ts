@@ -146,11 +146,21 @@ describe('media on the visitor page in Chromium', () => {
     await page.click('#recorder-send');
     await page.waitForSelector('#recorder[hidden]', { state: 'attached' });
     const audio = await page.waitForSelector('.msg--visitor[data-id] audio[src*="/media/"]');
-    expect(await audio.getAttribute('src')).toMatch(/\.(webm|ogg|m4a)$/);
-    // Chromium records WebM/Opus, which Telegram takes as a file (docs/media.md).
-    const call = await emu.waitFor((c) => ['sendDocument', 'sendVoice', 'sendAudio'].includes(c.method) && c.params.message_thread_id === topicId, { timeoutMs: 10_000 });
-    const sent = call.params.document ?? call.params.voice ?? call.params.audio;
-    expect(isUploadedFileParam(sent) && sent.file.bytes.length).toBeGreaterThan(100);
+    // Chromium records WebM/Opus (unknown sizes, as a live recording); the server moves it into Ogg: a voice note.
+    expect(await audio.getAttribute('src')).toMatch(/\.ogg$/);
+    const call = await emu.waitFor((c) => c.method === 'sendVoice' && c.params.message_thread_id === topicId, { timeoutMs: 10_000 });
+    const sent = call.params.voice;
+    expect(isUploadedFileParam(sent) && sent.file.bytes.toString('latin1', 0, 4)).toBe('OggS');
+    // The browser, an independent Opus decoder, plays the remuxed file: it decodes to about the recorded length.
+    const seconds = await page.evaluate(async (src) => {
+      const bytes = await (await fetch(src)).arrayBuffer();
+      type Decoder = new (channels: number, length: number, rate: number) => { decodeAudioData(b: ArrayBuffer): Promise<{ duration: number }> };
+      const Offline = (globalThis as unknown as { OfflineAudioContext: Decoder }).OfflineAudioContext;
+      const decoded = await new Offline(1, 48_000, 48_000).decodeAudioData(bytes);
+      return decoded.duration;
+    }, (await audio.getAttribute('src'))!);
+    expect(seconds).toBeGreaterThan(0.9);
+    expect(seconds).toBeLessThan(30);
 
     const uploadsBefore = await td.app.db('messages').whereNot({ content_type: 'text' }).count({ n: '*' }).first();
     await page.click('#record');
