@@ -1,7 +1,8 @@
-import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { api, movableClock, seedThread, snapshot, staffCookie, type Staff } from './admin-helpers';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
  * The staff API (SPEC §4, docs/admin.md) over real HTTP against the whole app:
@@ -22,20 +23,18 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
   let cookie: string;
   const clock = movableClock();
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    deniz = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as Staff;
-    td = await startTopicdesk({ db, emulator: emu, clock, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000' } });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind, {
+      clock, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
+      prepare: (emu) => {
+        deniz = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as Staff;
+      },
+    });
+    ({ db, emu, td } = setup);
     cookie = await staffCookie(td, emu, deniz);
   });
-  afterAll(async () => {
-    await td?.stop();
-    await emu?.stop();
-    await db?.drop();
-  });
+  afterAll(() => setup?.stop());
 
   it('without a session: 401 on every API route and method, the sign-in explanation on every page', async () => {
     for (const path of ROUTES) {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { api, movableClock, onServer, signIn, staffCookie, webLoginLink, type Staff } from './admin-helpers';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
  * Signing in to the read-only staff page (SPEC §4, docs/admin.md) through the
@@ -19,20 +20,18 @@ describe.each(databaseKinds)('staff sign-in on %s', (kind) => {
   let ayse: Staff;
   const clock = movableClock();
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    deniz = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as Staff;
-    ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', last_name: 'Kaya', username: 'ayse', is_bot: false }) as Staff;
-    td = await startTopicdesk({ db, emulator: emu, clock, env: { TRUST_PROXY: '1', HTTP_RATE_LIMIT_PER_MINUTE: '100000' } });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind, {
+      clock, env: { TRUST_PROXY: '1', HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
+      prepare: (emu) => {
+        deniz = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as Staff;
+        ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', last_name: 'Kaya', username: 'ayse', is_bot: false }) as Staff;
+      },
+    });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td?.stop();
-    await emu?.stop();
-    await db?.drop();
-  });
+  afterAll(() => setup?.stop());
 
   it('a /web link signs in once: an HttpOnly, SameSite=Strict cookie, a redirect to /admin, then the page and the API', async () => {
     const link = await webLoginLink(emu, deniz);

@@ -1,8 +1,9 @@
 import { io as connectClient } from 'socket.io-client';
-import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { api, connectStaff, movableClock, staffCookie, type Staff } from './admin-helpers';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
  * The staff page's live feed: the `/admin` Socket.IO namespace admits only a
@@ -23,20 +24,18 @@ describe.each(databaseKinds)('the staff socket namespace on %s', (kind) => {
   let ayse: Staff;
   const clock = movableClock();
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    deniz = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as Staff;
-    ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', is_bot: false }) as Staff;
-    td = await startTopicdesk({ db, emulator: emu, clock, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000' } });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind, {
+      clock, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
+      prepare: (emu) => {
+        deniz = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as Staff;
+        ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', is_bot: false }) as Staff;
+      },
+    });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td?.stop();
-    await emu?.stop();
-    await db?.drop();
-  });
+  afterAll(() => setup?.stop());
 
   it('refuses a socket without a staff session', async () => {
     expect(await refusal(connectStaff(td))).toBe('unauthorized');

@@ -1,6 +1,7 @@
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 describe.each(databaseKinds)('staff updates are handled once and in order, on %s', (kind) => {
   let db: TestDatabase;
@@ -8,18 +9,17 @@ describe.each(databaseKinds)('staff updates are handled once and in order, on %s
   let td: RunningTopicdesk;
   const staff = { id: 5001, first_name: 'Deniz', is_bot: false as const };
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    emu.addUser(staff);
-    td = await startTopicdesk({ db, emulator: emu });
+    setup = await startWithTelegram(kind, {
+      prepare: (emu) => {
+        emu.addUser(staff);
+      },
+      waitForTelegram: false,
+    });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td.stop();
-    await emu.stop();
-    await db.drop();
-  });
+  afterAll(() => setup?.stop());
 
   it('a burst of staff messages in one topic reaches the visitor in the order written', async () => {
     const v = await connectVisitor(td.url);
@@ -46,7 +46,7 @@ describe.each(databaseKinds)('staff updates are handled once and in order, on %s
     v.close();
 
     await td.stop();
-    td = await startTopicdesk({ db, emulator: emu });
+    td = setup.td = await startTopicdesk({ db, emulator: emu });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'bot connected' });
     // Telegram redelivers an update whose offset was never confirmed: the same update_id again.
     await td.app.bot!.handleUpdate(update);

@@ -1,6 +1,7 @@
-import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 describe.each(databaseKinds)('a visitor and staff talk through a forum topic, on %s', (kind) => {
   let db: TestDatabase;
@@ -8,19 +9,16 @@ describe.each(databaseKinds)('a visitor and staff talk through a forum topic, on
   let td: RunningTopicdesk;
   let staffMember: { id: number; first_name: string; is_bot: false };
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    staffMember = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as typeof staffMember;
-    td = await startTopicdesk({ db, emulator: emu });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind, {
+      prepare: (emu) => {
+        staffMember = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as typeof staffMember;
+      },
+    });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td.stop();
-    await emu.stop();
-    await db.drop();
-  });
+  afterAll(() => setup?.stop());
 
   const topicSends = (topicId: number) =>
     emu.sentMessages(STAFF_CHAT_ID).filter((m: any) => m.message_thread_id === topicId && typeof m.text === 'string');

@@ -5,12 +5,13 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { withoutMetadata } from '../../src/media/image-privacy';
 import { visitorMediaType } from '../../src/media/media-types';
-import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, type RunningTopicdesk } from '../support/harness';
 import { fixture, makePng, plainJpeg } from '../support/media-samples';
 import { isUploadedFileParam, TelegramEmulator } from '../support/telegram-emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { upload } from '../support/uploads';
 import { fetchBytes } from './media-helpers';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 const SECRET_PLACE = 'Moda Caddesi 42, Kadikoy';
 const SECRET_NAME = 'Ayse Visitor';
@@ -152,18 +153,12 @@ describe.each(databaseKinds)('a visitor uploads a phone photo, on %s', (kind) =>
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    td = await startTopicdesk({ db, emulator: emu });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind);
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td.stop();
-    await emu.stop();
-    await db.drop();
-  });
+  afterAll(() => setup?.stop());
 
   it('neither the stored copy nor the one sent to Telegram says where it was taken', async () => {
     const v = await connectVisitor(td.url);

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
+import { connectVisitor, eventually, startTopicdesk, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { isUploadedFileParam, TelegramEmulator, type RecordedCall } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import { fixture, makePng, plainJpeg } from '../support/media-samples';
 import { upload, type UploadPart } from '../support/uploads';
 import { remuxWebmOpus } from '../../src/media/webm-to-ogg';
 import { fetchBytes, filesOnDisk, rowCounts, SVG_WITH_SCRIPT } from './media-helpers';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
  * POST /api/uploads end to end: real multipart requests over loopback, real
@@ -18,18 +19,12 @@ describe.each(databaseKinds)('visitor uploads, on %s', (kind) => {
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    td = await startTopicdesk({ db, emulator: emu, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000', RATE_MESSAGE_BURST: '200' } });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind, { env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000', RATE_MESSAGE_BURST: '200' } });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td.stop();
-    await emu.stop();
-    await db.drop();
-  });
+  afterAll(() => setup?.stop());
 
   /** A visitor with a thread (first message sent and in Telegram), so uploads land in its topic. */
   async function visitorWithTopic(): Promise<{ v: VisitorClient; topicId: number }> {

@@ -4,6 +4,7 @@ import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type Running
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import { botAnswers, botMessages, codeIn, hasContactButton, movableClock, runToCode, shareOwnContact, startLink, wrongCode } from './otp-helpers';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
  * Identity over Telegram (SPEC §5.7, docs/identity.md), end to end: real sockets,
@@ -34,18 +35,12 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
     return { v, threadId: thread!.id, topicId: thread!.topicId! };
   }
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    td = await startTopicdesk({ db, emulator: emu, clock });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind, { clock });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td?.stop();
-    await emu?.stop();
-    await db?.drop();
-  });
+  afterAll(() => setup?.stop());
 
   it('verifies a visitor: contact button, code, users row, thread linked, topic renamed, a note for staff', async () => {
     const { v, threadId, topicId } = await visitorWithTopic();

@@ -1,24 +1,25 @@
-import { connectVisitor, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
+import { connectVisitor, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 describe.each(databaseKinds)('under the group limit, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    emu.setChatRateLimit(STAFF_CHAT_ID, { limit: 20, windowMs: 60_000 }); // Telegram's group limit
-    td = await startTopicdesk({ db, emulator: emu, env: { TELEGRAM_CHAT_SENDS_PER_MINUTE: '20', OUTBOX_HOLD_MS: '1500' } });
+    setup = await startWithTelegram(kind, {
+      env: { TELEGRAM_CHAT_SENDS_PER_MINUTE: '20', OUTBOX_HOLD_MS: '1500' },
+      prepare: (emu) => {
+        emu.setChatRateLimit(STAFF_CHAT_ID, { limit: 20, windowMs: 60_000 }); // Telegram's group limit
+      },
+      waitForTelegram: false,
+    });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td.stop();
-    await emu.stop();
-    await db.drop();
-  });
+  afterAll(() => setup?.stop());
 
   it('paces itself below the limit and merges waiting messages, each still mapped to the Telegram message that carried it', async () => {
     const visitors: VisitorClient[] = [];

@@ -1,7 +1,8 @@
-import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { backoffMs } from '../../src/outbox/worker';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 describe('backoffMs', () => {
   it('grows exponentially, with jitter between 0.5x and 1.5x, capped at 5 minutes', () => {
@@ -18,18 +19,12 @@ describe.each(databaseKinds)('the outbox worker against a failing Telegram, on %
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    td = await startTopicdesk({ db, emulator: emu, env: { OUTBOX_SEND_TIMEOUT_SECONDS: '2' } });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind, { env: { OUTBOX_SEND_TIMEOUT_SECONDS: '2' } });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td.stop();
-    await emu.stop();
-    await db.drop();
-  });
+  afterAll(() => setup?.stop());
 
   const textsInTelegram = () => emu.sentMessages(STAFF_CHAT_ID).map((m: any) => m.text);
 

@@ -1,6 +1,7 @@
-import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import type { TestDatabase } from '../support/test-database';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /** The value of one sample line, e.g. `topicdesk_messages_total{direction="to_telegram"}`. */
 function sample(text: string, name: string): number {
@@ -14,17 +15,12 @@ describe('GET /metrics', () => {
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase('sqlite');
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    td = await startTopicdesk({ db, emulator: emu });
+    setup = await startWithTelegram('sqlite', { waitForTelegram: false });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td.stop();
-    await emu.stop();
-    await db.drop();
-  });
+  afterAll(() => setup?.stop());
 
   const scrape = async () => {
     const res = await fetch(`${td.url}/metrics`);

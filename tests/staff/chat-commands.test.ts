@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { AWAY_REPLY_AFTER_MS } from '../../src/domain/chat-service';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { botMessages, movableClock, staffSays, visitorWithThread, type Staff } from './staff-helpers';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
  * Commands that work anywhere in the staff chat (SPEC §5.4): /threads, /stats,
@@ -25,20 +26,18 @@ describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind
   let ayse: Staff;
   const clock = movableClock();
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
-    ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', language_code: 'tr', is_bot: false }) as Staff;
-    td = await startTopicdesk({ db, emulator: emu, clock, env: { PUBLIC_URL } });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind, {
+      clock, env: { PUBLIC_URL },
+      prepare: (emu) => {
+        deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
+        ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', language_code: 'tr', is_bot: false }) as Staff;
+      },
+    });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td?.stop();
-    await emu?.stop();
-    await db?.drop();
-  });
+  afterAll(() => setup?.stop());
 
   const inGeneral = (text: string, from: Staff = deniz) => staffSays(emu, { chatId: STAFF_CHAT_ID, from, text });
 
@@ -195,7 +194,7 @@ describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind
   it('/away without a message uses the default text; the status survives a restart; answers in Turkish', async () => {
     expect((await inGeneral('/away', ayse)).answer.text).toBe('🌙 Destek artık uzakta.');
     await td.stop();
-    td = await startTopicdesk({ db, emulator: emu, clock, env: { PUBLIC_URL } });
+    td = setup.td = await startTopicdesk({ db, emulator: emu, clock, env: { PUBLIC_URL } });
     const v = await connectVisitor(td.url);
     expect(await v.waitFor('support:status')).toEqual({ status: 'away', message: null });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
@@ -226,19 +225,17 @@ describe.each(databaseKinds)('/stats, on %s', (kind) => {
   // Mid-morning UTC, so "today" never straddles midnight while the test runs.
   const clock = movableClock(todayAt10());
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
-    td = await startTopicdesk({ db, emulator: emu, clock, env: { OUTBOX_SEND_TIMEOUT_SECONDS: '2' } });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind, {
+      clock, env: { OUTBOX_SEND_TIMEOUT_SECONDS: '2' },
+      prepare: (emu) => {
+        deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
+      },
+    });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td?.stop();
-    await emu?.stop();
-    await db?.drop();
-  });
+  afterAll(() => setup?.stop());
 
   const stats = async () => (await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: '/stats' })).answer.text.split('\n');
   const staffReply = async (topicId: number, v: { waitFor: (e: string, p: (m: any) => boolean) => Promise<any> }, text: string) => {

@@ -3,6 +3,7 @@ import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type Running
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import { botMessages, staffSays, staffSaysUnanswered, telegramIdsOf, visitorWithThread, type Staff } from './staff-helpers';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
  * Without forum topics (SPEC §5.3) staff answer by replying to the bot's
@@ -122,19 +123,16 @@ describe.each(databaseKinds)('edits and topic names in a forum staff chat, on %s
   let td: RunningTopicdesk;
   let deniz: Staff;
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
-    td = await startTopicdesk({ db, emulator: emu });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind, {
+      prepare: (emu) => {
+        deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
+      },
+    });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td?.stop();
-    await emu?.stop();
-    await db?.drop();
-  });
+  afterAll(() => setup?.stop());
 
   const topic = (topicId: number) => emu.topics(STAFF_CHAT_ID).find((t) => t.message_thread_id === topicId)!;
 

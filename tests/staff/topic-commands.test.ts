@@ -1,11 +1,12 @@
 import type { User } from 'grammy/types';
 import { SYSTEM_TEXTS } from '../../src/domain/staff-service';
-import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { GROUP_ANONYMOUS_BOT } from '../support/telegram-emulator/state';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { runToCode } from '../otp/otp-helpers';
 import { botMessages, staffSays, staffSaysUnanswered, visitorWithThread, type Staff } from './staff-helpers';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
  * Commands inside a visitor's topic (SPEC §5.4): the real bot polls the Bot API
@@ -19,20 +20,17 @@ describe.each(databaseKinds)('commands in a thread topic, on %s', (kind) => {
   let deniz: Staff;
   let ayse: Staff;
 
+  let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    emu = await TelegramEmulator.start();
-    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
-    ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', language_code: 'tr', is_bot: false }) as Staff;
-    td = await startTopicdesk({ db, emulator: emu });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    setup = await startWithTelegram(kind, {
+      prepare: (emu) => {
+        deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
+        ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', language_code: 'tr', is_bot: false }) as Staff;
+      },
+    });
+    ({ db, emu, td } = setup);
   });
-  afterAll(async () => {
-    await td?.stop();
-    await emu?.stop();
-    await db?.drop();
-  });
+  afterAll(() => setup?.stop());
 
   const inTopic = (topicId: number, from: User, text: string) => staffSays(emu, { chatId: STAFF_CHAT_ID, from, text, threadId: topicId });
   const topic = (topicId: number) => emu.topics(STAFF_CHAT_ID).find((t) => t.message_thread_id === topicId)!;
