@@ -4,6 +4,7 @@ import { connectVisitor, type VisitorClient } from '../tests/support/harness';
 import { makePng } from '../tests/support/media-samples';
 import { upload } from '../tests/support/uploads';
 import { percentile, printTable } from './stats';
+import { VISITOR_SCENARIO_ENV } from './baseline';
 
 
 export interface UploadsBenchOptions {
@@ -46,14 +47,7 @@ export async function runUploadsBench(o: UploadsBenchOptions): Promise<UploadsBe
   const installation = await startBenchInstallation({
     database: o.database,
     databaseUrl: o.databaseUrl,
-    env: {
-      RATE_MESSAGE_BURST: '100000',
-      RATE_MESSAGE_PER_MINUTE: '1000000',
-      MAX_CONNECTIONS_PER_IP: '100000',
-      HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
-      OUTBOX_POLL_MS: '100',
-      TELEGRAM_CHAT_SENDS_PER_MINUTE: '0',
-    },
+    env: VISITOR_SCENARIO_ENV,
   });
   const { emu, server } = installation;
   const pid = server.child.pid!;

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import { staffSays, visitorWithThread, type Staff } from './staff-helpers';
+import { freePort } from '../support/free-port';
 
 /**
  * BOT_MODE=webhook over real HTTP: the emulator delivers updates by POSTing to
@@ -13,17 +13,6 @@ import { staffSays, visitorWithThread, type Staff } from './staff-helpers';
  */
 const SECRET = 'webhook-secret_0123456789abcdef';
 
-/** A loopback port that was free a moment ago (the app must listen on a known port for PUBLIC_URL). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe.each(databaseKinds)('webhook mode, on %s', (kind) => {
   let db: TestDatabase;
