@@ -79,3 +79,11 @@ export class ByteReader {
     return true;
   }
 }
+
+/**
+ * A length or offset pointing past the end of a file read into a Buffer. By name:
+ * Node's Buffer errors come from another realm than the code's under jest.
+ */
+export function isOutOfBounds(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'RangeError';
+}

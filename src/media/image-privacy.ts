@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { isOutOfBounds } from './byte-reader';
 import type { MediaType } from './media-types';
 
 export interface Cleaned {
@@ -25,9 +26,8 @@ export async function withoutMetadata(input: string, type: MediaType, output: st
   try {
     clean = strip(await fs.readFile(input));
   } catch (error) {
-    // A length pointing past the end: only files nobody walked can get here (staff files from Telegram); kept as they are.
-    // By name: Node's Buffer errors come from another realm than the code's under jest.
-    if ((error as { name?: unknown } | null)?.name === 'RangeError') return { path: input, size, rewritten: false };
+    // Only files nobody walked can get here (staff files from Telegram): kept as they are.
+    if (isOutOfBounds(error)) return { path: input, size, rewritten: false };
     throw error;
   }
   if (!clean) return { path: input, size, rewritten: false };

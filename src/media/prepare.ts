@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { isOutOfBounds } from './byte-reader';
 import { withoutMetadata } from './image-privacy';
 import { visitorMediaType, type MediaType } from './media-types';
 import { remuxWebmOpus } from './webm-to-ogg';
@@ -23,8 +24,7 @@ export async function prepareUpload(input: string, type: MediaType, output: stri
     try {
       ogg = remuxWebmOpus(await fs.readFile(input));
     } catch (error) {
-      // By name: Node's Buffer errors come from another realm than the code's under jest.
-      if ((error as { name?: unknown } | null)?.name !== 'RangeError') throw error;
+      if (!isOutOfBounds(error)) throw error;
     }
     if (!ogg) return { path: input, size, type, rewritten: false };
     await fs.writeFile(output, ogg);
