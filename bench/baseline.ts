@@ -3,7 +3,6 @@ import { connectVisitor, type VisitorClient } from '../tests/support/harness';
 import type { TelegramEmulator } from '../tests/support/telegram-emulator';
 import { percentile } from './stats';
 
-
 export interface BaselineOptions {
   database: 'sqlite' | 'postgres';
   databaseUrl?: string;
@@ -160,15 +159,28 @@ export async function measureVisitorTraffic(o: {
   const staffLatencies = staffResults.filter((x): x is number => x !== null);
   // A second copy would come right behind the first.
   await new Promise((r) => setTimeout(r, 500));
-  const staffDuplicates = visitors.filter((v, vi) => v.received.filter((r) => r.event === 'message' && r.payload?.text === `staff reply ${vi}`).length > 1).length;
+  const staffDuplicates = visitors.filter(
+    (v, vi) => v.received.filter((r) => r.event === 'message' && r.payload?.text === `staff reply ${vi}`).length > 1,
+  ).length;
   // What went wrong, for whoever reads the run.
   for (const [text] of [...times].filter(([, n]) => n > 1).slice(0, 5)) {
-    const sends = emu.calls.filter((c) => c.ok && c.method === 'sendMessage' && String(c.params.text).split('\n').some((l) => l === text || l.endsWith(`] ${text}`)));
-    process.stderr.write(`  in Telegram more than once: "${text}", sent at +${sentAt.has(text) ? '' : '?'}${(sentAt.get(text) ?? start) - start} ms: ${sends.map((c) => `${c.at - start} ms ${JSON.stringify(c.params.text)}`).join('; ')}\n`);
+    const sends = emu.calls.filter(
+      (c) =>
+        c.ok &&
+        c.method === 'sendMessage' &&
+        String(c.params.text)
+          .split('\n')
+          .some((l) => l === text || l.endsWith(`] ${text}`)),
+    );
+    process.stderr.write(
+      `  in Telegram more than once: "${text}", sent at +${sentAt.has(text) ? '' : '?'}${(sentAt.get(text) ?? start) - start} ms: ${sends.map((c) => `${c.at - start} ms ${JSON.stringify(c.params.text)}`).join('; ')}\n`,
+    );
   }
   if (staffDuplicates > 0) process.stderr.write(`  ${staffDuplicates} staff replies reached their visitor more than once\n`);
-  if (refused + (accepted - arrivals.size) > 0) process.stderr.write(`  ${refused} messages refused, ${accepted - arrivals.size} accepted but not in Telegram\n`);
-  if (staffLatencies.length < visitors.length) process.stderr.write(`  ${visitors.length - staffLatencies.length} staff replies never reached their visitor\n`);
+  if (refused + (accepted - arrivals.size) > 0)
+    process.stderr.write(`  ${refused} messages refused, ${accepted - arrivals.size} accepted but not in Telegram\n`);
+  if (staffLatencies.length < visitors.length)
+    process.stderr.write(`  ${visitors.length - staffLatencies.length} staff replies never reached their visitor\n`);
 
   return {
     messages: total,
@@ -202,7 +214,8 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
   try {
     visitors = await connectVisitors(server.url, o.visitors);
     const traffic = await measureVisitorTraffic({ emu, visitors, messagesPerVisitor: o.messagesPerVisitor });
-    if (traffic.lost > 0) throw new Error(`${traffic.lost} messages lost (${traffic.messages - traffic.accepted} of ${traffic.messages} not accepted)`);
+    if (traffic.lost > 0)
+      throw new Error(`${traffic.lost} messages lost (${traffic.messages - traffic.accepted} of ${traffic.messages} not accepted)`);
 
     // history {after}: the catch-up a reconnecting client does, served from the recent-messages cache when on.
     const historyLatencies: number[] = [];

@@ -1,7 +1,10 @@
 import knexFactory from 'knex';
 
 /** A fresh database for one bench scenario: SQLite under DATA_DIR, or a new PostgreSQL database. */
-export async function createBenchDatabase(kind: 'sqlite' | 'postgres', adminUrl?: string): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+export async function createBenchDatabase(
+  kind: 'sqlite' | 'postgres',
+  adminUrl?: string,
+): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   if (kind === 'sqlite') return { env: {}, drop: async () => undefined };
   const name = `topicdesk_bench_${process.pid}_${Date.now()}`;
   const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });

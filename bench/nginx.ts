@@ -16,7 +16,9 @@ export function ensureNginx(): string | null {
   const found = findNginx();
   if (found) return found;
   if (process.platform !== 'linux' || typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    process.stderr.write('nginx is not installed and the bench is not running as root, so it cannot install it (apt-get install nginx); nginx rows skipped\n');
+    process.stderr.write(
+      'nginx is not installed and the bench is not running as root, so it cannot install it (apt-get install nginx); nginx rows skipped\n',
+    );
     return null;
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -24,7 +26,9 @@ export function ensureNginx(): string | null {
     process.stderr.write(`nginx is not installed: apt-get ${args.join(' ')}…\n`);
     const r = spawnSync('apt-get', args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 600_000 });
     if (r.error) return `apt-get: ${r.error.message}`;
-    return r.status === 0 ? null : `apt-get ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+    return r.status === 0
+      ? null
+      : `apt-get ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
   };
   let failure = apt(['install', '-y', '--no-install-recommends', 'nginx']);
   // A fresh machine may have no package lists yet.
@@ -158,4 +162,3 @@ function parentOf(pid: number): number | null {
     return null;
   }
 }
-

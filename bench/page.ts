@@ -68,7 +68,10 @@ export async function runPageBench({ runs = Number(process.env.BENCH_PAGE_RUNS ?
     const rows = first.resources.map((r) => [r.name, r.transfer, r.encoded, r.decoded]);
     const sum = (k: 'transfer' | 'encoded' | 'decoded') => first.resources.reduce((s, r) => s + r[k], 0);
     rows.push(['total', sum('transfer'), sum('encoded'), sum('decoded')]);
-    const own = ['index.html', 'style.css', 'build/chat.js'].reduce((s, f) => s + gzipSync(fs.readFileSync(path.join(PUBLIC, f))).length, 0);
+    const own = ['index.html', 'style.css', 'build/chat.js'].reduce(
+      (s, f) => s + gzipSync(fs.readFileSync(path.join(PUBLIC, f))).length,
+      0,
+    );
 
     const timing = (name: string, pick: (l: Load) => number) => [
       name,

@@ -62,15 +62,41 @@ async function baseline(databases: Array<'sqlite' | 'postgres'>, pgUrl: string, 
   const results: BaselineResult[] = [];
   for (const database of databases) {
     for (const cacheTtlSeconds of [180, 0]) {
-      process.stderr.write(`baseline: ${database}, cache ${cacheTtlSeconds ? 'on' : 'off'}, ${visitors} visitors × ${messagesPerVisitor} messages…\n`);
+      process.stderr.write(
+        `baseline: ${database}, cache ${cacheTtlSeconds ? 'on' : 'off'}, ${visitors} visitors × ${messagesPerVisitor} messages…\n`,
+      );
       results.push(await runBaseline({ database, databaseUrl: pgUrl, visitors, messagesPerVisitor, cacheTtlSeconds }));
     }
   }
   process.stdout.write(
     `\nBaseline: ${visitors} concurrent visitors × ${messagesPerVisitor} messages over loopback, emulator answering at once (times in ms)\n\n` +
       printTable(
-        ['database', 'cache', 'messages', 'Telegram sends', 'msg/s', 'send→Telegram p50', 'p99', 'staff→visitor p50', 'p99', 'history/s', 'history p99'],
-        results.map((r) => [r.database, r.cache, r.messages, r.telegramSends, r.messagesPerSecond, r.sendP50, r.sendP99, r.staffP50, r.staffP99, r.historyPerSecond, r.historyP99]),
+        [
+          'database',
+          'cache',
+          'messages',
+          'Telegram sends',
+          'msg/s',
+          'send→Telegram p50',
+          'p99',
+          'staff→visitor p50',
+          'p99',
+          'history/s',
+          'history p99',
+        ],
+        results.map((r) => [
+          r.database,
+          r.cache,
+          r.messages,
+          r.telegramSends,
+          r.messagesPerSecond,
+          r.sendP50,
+          r.sendP99,
+          r.staffP50,
+          r.staffP99,
+          r.historyPerSecond,
+          r.historyP99,
+        ]),
       ) +
       '\n',
   );

@@ -34,7 +34,9 @@ export async function scaleBench(o: { pgUrl: string; redisUrl: string; visitors:
   const rows: ScaleRow[] = [];
   for (const plan of plans) {
     if (plan.entry === 'nginx' && nginxSkipped) continue;
-    process.stderr.write(`scale: ${plan.instances} instance(s), ${plan.entry}, postgres + redis, ${o.visitors} visitors × ${o.messagesPerVisitor} messages…\n`);
+    process.stderr.write(
+      `scale: ${plan.instances} instance(s), ${plan.entry}, postgres + redis, ${o.visitors} visitors × ${o.messagesPerVisitor} messages…\n`,
+    );
     try {
       rows.push(await runScaleRow({ ...plan, ...o, nginx }));
     } catch (error) {
@@ -47,7 +49,21 @@ export async function scaleBench(o: { pgUrl: string; redisUrl: string; visitors:
   process.stdout.write(
     `\nScale: ${o.visitors} concurrent visitors × ${o.messagesPerVisitor} messages (WebSocket transport) on PostgreSQL + Redis, the emulator answering at once, TELEGRAM_CHAT_SENDS_PER_MINUTE=0 (times in ms)\n\n` +
       printTable(
-        ['instances', 'entry', 'sockets', 'accepted', 'msg/s', 'send→ack p50', 'p99', 'in Telegram msg/s', 'send→Telegram p99', 'staff→visitor p50', 'p99', 'lost', 'duplicates'],
+        [
+          'instances',
+          'entry',
+          'sockets',
+          'accepted',
+          'msg/s',
+          'send→ack p50',
+          'p99',
+          'in Telegram msg/s',
+          'send→Telegram p99',
+          'staff→visitor p50',
+          'p99',
+          'lost',
+          'duplicates',
+        ],
         rows.map((r) => [
           r.instances,
           r.entry,
@@ -66,9 +82,19 @@ export async function scaleBench(o: { pgUrl: string; redisUrl: string; visitors:
       ) +
       '\n' +
       (nginxSkipped ? `\n(nginx rows skipped: ${nginxSkipped})\n` : '') +
-      '\nCPU seconds spent during the traffic (both directions): topicdesk processes, PostgreSQL (this run\'s backends), Redis, nginx, the bench process (clients and emulator):\n\n' +
+      "\nCPU seconds spent during the traffic (both directions): topicdesk processes, PostgreSQL (this run's backends), Redis, nginx, the bench process (clients and emulator):\n\n" +
       printTable(
-        ['instances', 'entry', 'wall (s)', 'topicdesk CPU (s)', 'PostgreSQL CPU (s)', 'Redis CPU (s)', 'nginx CPU (s)', 'bench CPU (s)', 'topicdesk CPU ms per message'],
+        [
+          'instances',
+          'entry',
+          'wall (s)',
+          'topicdesk CPU (s)',
+          'PostgreSQL CPU (s)',
+          'Redis CPU (s)',
+          'nginx CPU (s)',
+          'bench CPU (s)',
+          'topicdesk CPU ms per message',
+        ],
         rows.map((r) => {
           const servers = r.cpuSeconds.servers.reduce((a, b) => a + b, 0);
           return [
@@ -123,13 +149,17 @@ async function runScaleRow(o: {
   let visitors: VisitorClient[] = [];
   try {
     // One instance polls Telegram (the staff replies); wait until it has the lock.
-    const roles = async () => Promise.all(servers.map(async (s) => ((await fetch(`${s.url}/health`).then((r) => r.json())) as { polling?: string }).polling));
-    for (const deadline = Date.now() + 15_000; !(await roles()).includes('leader'); ) {
+    const roles = async () =>
+      Promise.all(servers.map(async (s) => ((await fetch(`${s.url}/health`).then((r) => r.json())) as { polling?: string }).polling));
+    for (const deadline = Date.now() + 15_000; !(await roles()).includes('leader');) {
       if (Date.now() > deadline) throw new Error('no instance took the polling lock');
       await new Promise((r) => setTimeout(r, 100));
     }
     if (o.entry === 'nginx') {
-      proxy = await startNginx(o.nginx!, servers.map((s) => s.url)).catch((error: unknown) => {
+      proxy = await startNginx(
+        o.nginx!,
+        servers.map((s) => s.url),
+      ).catch((error: unknown) => {
         throw new NginxFailed(`nginx did not start: ${error instanceof Error ? error.message : String(error)}`);
       });
     }
@@ -143,7 +173,8 @@ async function runScaleRow(o: {
     const redisPort = new URL(o.redisUrl).port || '6379';
     const redisPids = () => processesMatching((cmd) => cmd.startsWith('redis-server') && cmd.includes(`:${redisPort}`));
     const cpuOf = (pids: number[]) => new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
-    const since = (earlier: Map<number, number>, pids: number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid) - (earlier.get(pid) ?? 0), 0);
+    const since = (earlier: Map<number, number>, pids: number[]) =>
+      pids.reduce((sum, pid) => sum + cpuSeconds(pid) - (earlier.get(pid) ?? 0), 0);
     const before = {
       servers: serverPids.map(cpuSeconds),
       nginx: nginxPids.map(cpuSeconds),

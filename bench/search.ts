@@ -21,7 +21,24 @@ function rng(seed: number) {
   return () => (s = (s * 16807) % 2147483647) / 2147483647;
 }
 
-const COMMON = ['order', 'delivery', 'please', 'thanks', 'hello', 'payment', 'refund', 'package', 'address', 'today', 'help', 'account', 'password', 'sipariş', 'teşekkürler', 'kargo'];
+const COMMON = [
+  'order',
+  'delivery',
+  'please',
+  'thanks',
+  'hello',
+  'payment',
+  'refund',
+  'package',
+  'address',
+  'today',
+  'help',
+  'account',
+  'password',
+  'sipariş',
+  'teşekkürler',
+  'kargo',
+];
 
 /** Vocabulary with a long tail: a few words in many messages, most words in few (roughly Zipf). */
 function makeText(random: () => number, vocabulary: string[]): string {
@@ -40,7 +57,12 @@ function makeText(random: () => number, vocabulary: string[]): string {
  * GIN index do their work as in production), then searches go through the real
  * HTTP API of topicdesk running as its own process, with a real staff session.
  */
-export async function runSearchBench(o: { database: 'sqlite' | 'postgres'; databaseUrl?: string; messages: number; requests: number }): Promise<{ rows: SearchBenchRow[]; insertSeconds: number; threads: number }> {
+export async function runSearchBench(o: {
+  database: 'sqlite' | 'postgres';
+  databaseUrl?: string;
+  messages: number;
+  requests: number;
+}): Promise<{ rows: SearchBenchRow[]; insertSeconds: number; threads: number }> {
   const installation = await startBenchInstallation({
     database: o.database,
     databaseUrl: o.databaseUrl,
@@ -52,7 +74,16 @@ export async function runSearchBench(o: { database: 'sqlite' | 'postgres'; datab
   const staff = emu.addUser({ id: 9001, first_name: 'Staff', is_bot: false });
   const db: Knex =
     o.database === 'sqlite'
-      ? knexFactory({ client: 'sqlite3', connection: { filename: path.join(dataDir, 'topicdesk.sqlite3') }, useNullAsDefault: true, pool: { min: 1, max: 1, afterCreate: (c: any, done: any) => c.run('PRAGMA busy_timeout = 10000', (e: Error | null) => done(e, c)) } })
+      ? knexFactory({
+          client: 'sqlite3',
+          connection: { filename: path.join(dataDir, 'topicdesk.sqlite3') },
+          useNullAsDefault: true,
+          pool: {
+            min: 1,
+            max: 1,
+            afterCreate: (c: any, done: any) => c.run('PRAGMA busy_timeout = 10000', (e: Error | null) => done(e, c)),
+          },
+        })
       : knexFactory({ client: 'pg', connection: databaseEnv.DATABASE_URL, pool: { min: 0, max: 2 } });
   try {
     // ---- data: threads of 20 messages on average, over the last 60 days ----
@@ -61,11 +92,19 @@ export async function runSearchBench(o: { database: 'sqlite' | 'postgres'; datab
     const threadCount = Math.max(1, Math.round(o.messages / 20));
     const now = Date.now();
     const started = Date.now();
-    const visitorRows = Array.from({ length: threadCount }, (_, i) => ({ token_hash: createHash('sha256').update(`bench-${i}`).digest('hex'), name: i % 3 ? `Visitor ${i}` : null, blocked: false, created_at: now, last_seen_at: now }));
+    const visitorRows = Array.from({ length: threadCount }, (_, i) => ({
+      token_hash: createHash('sha256').update(`bench-${i}`).digest('hex'),
+      name: i % 3 ? `Visitor ${i}` : null,
+      blocked: false,
+      created_at: now,
+      last_seen_at: now,
+    }));
     const ids = async (q: Knex.Transaction, table: string, rows: object[]) => {
       const out: number[] = [];
       for (let i = 0; i < rows.length; i += 400) {
-        const inserted = await q(table).insert(rows.slice(i, i + 400)).returning('id');
+        const inserted = await q(table)
+          .insert(rows.slice(i, i + 400))
+          .returning('id');
         out.push(...inserted.map((r: any) => Number(typeof r === 'object' ? r.id : r)));
       }
       return out;
@@ -76,7 +115,13 @@ export async function runSearchBench(o: { database: 'sqlite' | 'postgres'; datab
       ids(
         trx,
         'threads',
-        visitorIds.map((v, i) => ({ visitor_id: v, ref: randomBytes(5).toString('hex').slice(0, 8), status: random() < 0.2 ? 'open' : 'closed', last_activity: threadStart[i], created_at: threadStart[i] })),
+        visitorIds.map((v, i) => ({
+          visitor_id: v,
+          ref: randomBytes(5).toString('hex').slice(0, 8),
+          status: random() < 0.2 ? 'open' : 'closed',
+          last_activity: threadStart[i],
+          created_at: threadStart[i],
+        })),
       ),
     );
     // knex writes a multi-row insert on SQLite as one compound SELECT, which SQLite caps at 500 terms.
@@ -101,7 +146,14 @@ export async function runSearchBench(o: { database: 'sqlite' | 'postgres'; datab
         needles.push(`needle${m.toString(36).padStart(4, '0')}`);
         text += ` ${needles[needles.length - 1]}`;
       }
-      batch.push({ thread_id: threadIds[t], sender_type: random() < 0.55 ? 'visitor' : 'staff', content_text: text, content_type: 'text', status: 'delivered', created_at: at });
+      batch.push({
+        thread_id: threadIds[t],
+        sender_type: random() < 0.55 ? 'visitor' : 'staff',
+        content_text: text,
+        content_type: 'text',
+        status: 'delivered',
+        created_at: at,
+      });
       if (batch.length >= 10_000) await flush();
     }
     await flush();
@@ -113,7 +165,12 @@ export async function runSearchBench(o: { database: 'sqlite' | 'postgres'; datab
 
     // ---- a real staff session: a login token as /web makes it, then GET /admin/login ----
     const token = randomBytes(32).toString('base64url');
-    await db('staff_login_tokens').insert({ token_hash: createHash('sha256').update(token).digest('hex'), telegram_user_id: staff.id, expires_at: Date.now() + 600_000, created_at: Date.now() });
+    await db('staff_login_tokens').insert({
+      token_hash: createHash('sha256').update(token).digest('hex'),
+      telegram_user_id: staff.id,
+      expires_at: Date.now() + 600_000,
+      created_at: Date.now(),
+    });
     const login = await fetch(`${server.url}/admin/login?token=${token}`, { redirect: 'manual' });
     if (login.status !== 303) throw new Error(`bench login failed: ${login.status}`);
     const cookie = login.headers.get('set-cookie')!.split(';')[0];

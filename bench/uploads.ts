@@ -6,7 +6,6 @@ import { upload } from '../tests/support/uploads';
 import { percentile, printTable } from './stats';
 import { VISITOR_SCENARIO_ENV } from './baseline';
 
-
 export interface UploadsBenchOptions {
   database: 'sqlite' | 'postgres';
   databaseUrl?: string;
@@ -64,7 +63,13 @@ export async function runUploadsBench(o: UploadsBenchOptions): Promise<UploadsBe
     const latencies = await Promise.all(
       visitors.map(async (v, i) => {
         const t0 = Date.now();
-        const res = await upload(server.url, { token: v.session.token, parts: [{ name: 'clientId', value: `bench-${i}` }, { name: 'file', filename: 'bench.png', bytes: images[i] }] });
+        const res = await upload(server.url, {
+          token: v.session.token,
+          parts: [
+            { name: 'clientId', value: `bench-${i}` },
+            { name: 'file', filename: 'bench.png', bytes: images[i] },
+          ],
+        });
         if (res.status !== 201) throw new Error(`upload ${i} answered ${res.status}: ${JSON.stringify(res.body)}`);
         return Date.now() - t0;
       }),
@@ -113,8 +118,30 @@ export async function uploadsBench(databases: Array<'sqlite' | 'postgres'>, pgUr
   process.stdout.write(
     `\nUploads: N visitors POST one image each to /api/uploads at once (multipart over loopback, local storage); times in ms\n\n` +
       printTable(
-        ['database', 'uploads', 'MB each', 'uploads/s', 'MB/s', 'upload p50', 'p99', 'all in Telegram (s)', 'server RSS before (MB)', 'peak RSS (MB)'],
-        results.map((r) => [r.database, r.uploads, r.sizeMb, r.uploadsPerSecond, r.mbPerSecond, r.p50, r.p99, r.inTelegramSeconds, r.rssBeforeMb, r.peakRssMb]),
+        [
+          'database',
+          'uploads',
+          'MB each',
+          'uploads/s',
+          'MB/s',
+          'upload p50',
+          'p99',
+          'all in Telegram (s)',
+          'server RSS before (MB)',
+          'peak RSS (MB)',
+        ],
+        results.map((r) => [
+          r.database,
+          r.uploads,
+          r.sizeMb,
+          r.uploadsPerSecond,
+          r.mbPerSecond,
+          r.p50,
+          r.p99,
+          r.inTelegramSeconds,
+          r.rssBeforeMb,
+          r.peakRssMb,
+        ]),
       ) +
       '\n',
   );

@@ -59,7 +59,13 @@ function readFilters(): ThreadFilters {
   const p = new URLSearchParams(location.search);
   const pick = <T extends string>(v: string | null, allowed: readonly T[]): T | '' => (allowed.includes(v as T) ? (v as T) : '');
   const day = (v: string | null) => (v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : '');
-  return { q: (p.get('q') ?? '').slice(0, 200), status: pick(p.get('status'), ['open', 'closed']), verified: pick(p.get('verified'), ['true', 'false']), from: day(p.get('from')), to: day(p.get('to')) };
+  return {
+    q: (p.get('q') ?? '').slice(0, 200),
+    status: pick(p.get('status'), ['open', 'closed']),
+    verified: pick(p.get('verified'), ['true', 'false']),
+    from: day(p.get('from')),
+    to: day(p.get('to')),
+  };
 }
 
 let filters = readFilters();
@@ -156,7 +162,9 @@ async function openThread(id: number) {
     const page = await adminApi.messages(id);
     if (request !== openRequest) return;
     const terms = searchWords(filters.q);
-    const focus = terms.length ? (page.messages.filter((m) => m.text && searchWords(m.text).some((w) => terms.some((term) => w.startsWith(term)))).pop()?.id ?? null) : null;
+    const focus = terms.length
+      ? (page.messages.filter((m) => m.text && searchWords(m.text).some((w) => terms.some((term) => w.startsWith(term)))).pop()?.id ?? null)
+      : null;
     conversation.show(page.thread, page.messages, page.hasMore, terms, focus);
   } catch {
     if (request === openRequest) listStatus.textContent = t.loadFailed;
@@ -253,7 +261,10 @@ async function bringToTop(threadId: number) {
   pendingSummaries.add(threadId);
   try {
     const { thread } = await adminApi.thread(threadId);
-    const summary: ThreadSummaryView = { ...thread, visitor: { id: thread.visitor.id, name: thread.visitor.name, verified: thread.visitor.verified } };
+    const summary: ThreadSummaryView = {
+      ...thread,
+      visitor: { id: thread.visitor.id, name: thread.visitor.name, verified: thread.visitor.verified },
+    };
     if (filters.status && summary.status !== filters.status) return;
     if (filters.verified && String(summary.visitor.verified) !== filters.verified) return;
     threads.bump(summary);
@@ -278,7 +289,8 @@ socket.on('connect', () => {
     // Back after a break: catch up with what happened meanwhile.
     void loadList();
     const id = conversation.threadId;
-    if (id) void adminApi.messages(id, { after: conversation.lastId }).then((page) => page.messages.forEach((m) => conversation.add(m, false)));
+    if (id)
+      void adminApi.messages(id, { after: conversation.lastId }).then((page) => page.messages.forEach((m) => conversation.add(m, false)));
   }
   everConnected = true;
 });
@@ -291,7 +303,8 @@ socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
   liveText.textContent = t.offline;
   if (error.data?.code === 'unauthorized' || error.data?.code === 'forbidden') location.assign('/admin');
 });
-const on = <E extends keyof AdminServerEvents>(event: E, handler: AdminServerEvents[E]) => socket.on(event as string, handler as (...args: any[]) => void);
+const on = <E extends keyof AdminServerEvents>(event: E, handler: AdminServerEvents[E]) =>
+  socket.on(event as string, handler as (...args: any[]) => void);
 on('message', onMessage);
 on('message:update', (m) => {
   conversation.update(m);

@@ -12,7 +12,8 @@ import { widgetCss } from './lib/widget-style';
 const STATE_KEY = 'topicdesk.widget';
 const SVG = 'http://www.w3.org/2000/svg';
 
-const script = (document.currentScript as HTMLScriptElement | null) ?? document.querySelector<HTMLScriptElement>('script[src*="/widget.js"]');
+const script =
+  (document.currentScript as HTMLScriptElement | null) ?? document.querySelector<HTMLScriptElement>('script[src*="/widget.js"]');
 if (script && !document.querySelector('topicdesk-widget')) {
   const chatOrigin = new URL(script.src, location.href).origin;
   if (document.body) mount(chatOrigin);
@@ -23,7 +24,15 @@ function mount(chatOrigin: string) {
   const t = strings[pickLanguage(navigator.languages?.length ? navigator.languages : [navigator.language])];
   const host = document.createElement('topicdesk-widget');
   // Inline !important beats any rule of the host page that could reach the element itself.
-  for (const [prop, value] of [['all', 'initial'], ['position', 'fixed'], ['z-index', '2147483000'], ['right', '0'], ['bottom', '0'], ['width', '0'], ['height', '0']]) {
+  for (const [prop, value] of [
+    ['all', 'initial'],
+    ['position', 'fixed'],
+    ['z-index', '2147483000'],
+    ['right', '0'],
+    ['bottom', '0'],
+    ['width', '0'],
+    ['height', '0'],
+  ]) {
     host.style.setProperty(prop, value, 'important');
   }
   const root = host.attachShadow({ mode: 'open' });
@@ -68,7 +77,10 @@ function mount(chatOrigin: string) {
   let unread = 0;
 
   function label() {
-    bubble.setAttribute('aria-label', (open ? t.widgetClose : t.widgetOpen) + (unread && !open ? ` (${format(t.unread, { count: unread })})` : ''));
+    bubble.setAttribute(
+      'aria-label',
+      (open ? t.widgetClose : t.widgetOpen) + (unread && !open ? ` (${format(t.unread, { count: unread })})` : ''),
+    );
     badge.textContent = unread > 99 ? '99+' : String(unread);
     badge.hidden = open || unread === 0;
   }

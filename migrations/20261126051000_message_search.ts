@@ -61,7 +61,8 @@ export async function down(knex: Knex): Promise<void> {
   if (knex.client.config.client === 'pg') {
     await knex.raw('drop index if exists idx_messages_search');
   } else {
-    for (const trigger of ['messages_fts_insert', 'messages_fts_delete', 'messages_fts_update']) await knex.raw(`drop trigger if exists ${trigger}`);
+    for (const trigger of ['messages_fts_insert', 'messages_fts_delete', 'messages_fts_update'])
+      await knex.raw(`drop trigger if exists ${trigger}`);
     await knex.raw('drop table if exists messages_fts');
   }
 }

@@ -128,7 +128,14 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const staff = createStaffService({ store, notifier, support, clock });
   // Identity over Telegram (docs/identity.md) needs the bot, so it exists only with a token.
   const otp = config.telegram.enabled
-    ? createOtpService({ store, notifier, rooms: createIdentityRooms(io), delivery: { wake: () => worker?.wake() }, clock, secret: sessionSecret })
+    ? createOtpService({
+        store,
+        notifier,
+        rooms: createIdentityRooms(io),
+        delivery: { wake: () => worker?.wake() },
+        clock,
+        secret: sessionSecret,
+      })
     : null;
 
   let bot: TopicdeskBot | null = null;
@@ -148,7 +155,12 @@ export async function createApplication({ config, logger, clock = systemClock, b
       notifier,
       // Several instances share each chat's budget through Redis, so N instances do not multiply 429s.
       pacer: redis
-        ? await sharePacing(config.outbox.chatSendsPerMinute, redis, { instanceId, botId: tg.token.split(':')[0], prefix: config.redisKeyPrefix, logger })
+        ? await sharePacing(config.outbox.chatSendsPerMinute, redis, {
+            instanceId,
+            botId: tg.token.split(':')[0],
+            prefix: config.redisKeyPrefix,
+            logger,
+          })
         : createChatPacer(config.outbox.chatSendsPerMinute),
       clock,
       logger,
@@ -176,7 +188,13 @@ export async function createApplication({ config, logger, clock = systemClock, b
       loginTokens: createLoginTokens(db),
       otp: otp ? { service: otp, storage: createConversationStorage(db, () => clock.now()) } : undefined,
       media: {
-        files: createTelegramFiles({ getFile: (fileId) => bot!.api.getFile(fileId), apiRoot: tg.apiRoot, token: tg.token, incoming, storage: mediaStorage }),
+        files: createTelegramFiles({
+          getFile: (fileId) => bot!.api.getFile(fileId),
+          apiRoot: tg.apiRoot,
+          token: tg.token,
+          incoming,
+          storage: mediaStorage,
+        }),
         storage: mediaStorage,
       },
       onClaimed: (chatId) => {
@@ -187,7 +205,9 @@ export async function createApplication({ config, logger, clock = systemClock, b
       onStaffLeft: (telegramUserId) => staffPage.staffLeft(telegramUserId),
     });
   } else {
-    log.warn('BOT_TOKEN is not set: Telegram is disabled. Visitors can still write; their messages wait in the outbox until a token is configured.');
+    log.warn(
+      'BOT_TOKEN is not set: Telegram is disabled. Visitors can still write; their messages wait in the outbox until a token is configured.',
+    );
   }
 
   async function health(): Promise<HealthReport> {

@@ -63,7 +63,11 @@ const envSchema = z.object({
     .trim()
     .regex(/^cloudinary:\/\/[^:]+:[^@]+@.+$/, 'must look like cloudinary://key:secret@cloud_name')
     .optional(),
-  REDIS_URL: z.string().trim().regex(/^rediss?:\/\/.+/, 'must be a redis:// URL').optional(),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\/.+/, 'must be a redis:// URL')
+    .optional(),
   REDIS_KEY_PREFIX: z
     .string()
     .trim()
@@ -77,8 +81,16 @@ const envSchema = z.object({
   WIDGET_ORIGINS: z
     .string()
     .trim()
-    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
-    .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), 'must be a comma-separated list of origins such as https://example.com')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)),
+      'must be a comma-separated list of origins such as https://example.com',
+    )
     .optional(),
   TRUST_PROXY: int(0, 10).optional(),
   // Abuse limits (documented in README "Limits").
@@ -130,7 +142,15 @@ export interface Config {
     connectionsPerIp: number;
     httpPerMinute: number;
   };
-  outbox: { pollMs: number; leaseSeconds: number; maxAttempts: number; concurrency: number; holdMs: number; chatSendsPerMinute: number; sendTimeoutSeconds: number };
+  outbox: {
+    pollMs: number;
+    leaseSeconds: number;
+    maxAttempts: number;
+    concurrency: number;
+    holdMs: number;
+    chatSendsPerMinute: number;
+    sendTimeoutSeconds: number;
+  };
   cacheTtlSeconds: number;
   shutdownTimeoutMs: number;
 }

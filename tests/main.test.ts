@@ -33,7 +33,10 @@ describe('the server process (dist/src/main.js, as `npm start` runs it)', () => 
       const url = `http://127.0.0.1:${port}`;
 
       // JSON lines in production, and one clear warning about the missing token.
-      const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.filter((l) => l.level === 'warn' && /BOT_TOKEN is not set/.test(l.message))).toHaveLength(1);
       expect(fs.existsSync(path.join(dataDir, 'data', 'topicdesk.sqlite3'))).toBe(true);
 

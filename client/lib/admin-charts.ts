@@ -15,7 +15,11 @@ export interface Bar {
   values: Array<number | null>;
 }
 
-function node<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string, string | number>, parent?: Element): SVGElementTagNameMap[K] {
+function node<K extends keyof SVGElementTagNameMap>(
+  name: K,
+  attrs: Record<string, string | number>,
+  parent?: Element,
+): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG, name);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
   parent?.appendChild(el);
@@ -65,7 +69,11 @@ export function renderBarChart(
       if (v === null || v <= 0) return;
       // Small but not zero stays visible.
       const h = Math.max(2, y(base) - y(base + v));
-      node('rect', { class: options.classes[k], x: x.toFixed(1), y: (y(base) - h).toFixed(1), width: barW.toFixed(1), height: h.toFixed(1), rx: 2 }, group);
+      node(
+        'rect',
+        { class: options.classes[k], x: x.toFixed(1), y: (y(base) - h).toFixed(1), width: barW.toFixed(1), height: h.toFixed(1), rx: 2 },
+        group,
+      );
       base += v;
     });
     // An invisible full-height target, so the tooltip works on short bars too.

@@ -32,7 +32,11 @@ export function createTimeFormat(lang: string) {
 
 /** Search words folded as the server folds them (src/domain/admin-search.ts). */
 export function foldWord(word: string): string {
-  return word.normalize('NFD').replace(/\p{M}+/gu, '').normalize('NFC').toLowerCase();
+  return word
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .normalize('NFC')
+    .toLowerCase();
 }
 
 export function searchWords(q: string): string[] {

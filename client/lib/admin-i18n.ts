@@ -62,7 +62,8 @@ const en = {
   day: 'Day',
   noData: 'no data',
   noReplies: 'No staff replies in these 30 days.',
-  statsNote: 'Days are in your time zone (UTC{offset}). First response: from a thread’s first visitor message to the first staff reply, counted on the day the thread started.',
+  statsNote:
+    'Days are in your time zone (UTC{offset}). First response: from a thread’s first visitor message to the first staff reply, counted on the day the thread started.',
   seconds: '{n} s',
   minutes: '{n} min',
   hoursMinutes: '{h} h {m} min',
@@ -130,7 +131,8 @@ const tr: AdminStrings = {
   day: 'Gün',
   noData: 'veri yok',
   noReplies: 'Bu 30 günde personel yanıtı yok.',
-  statsNote: 'Günler sizin saat diliminizdedir (UTC{offset}). İlk yanıt: bir görüşmenin ilk ziyaretçi mesajından ilk personel yanıtına kadar geçen süre; görüşmenin başladığı güne sayılır.',
+  statsNote:
+    'Günler sizin saat diliminizdedir (UTC{offset}). İlk yanıt: bir görüşmenin ilk ziyaretçi mesajından ilk personel yanıtına kadar geçen süre; görüşmenin başladığı güne sayılır.',
   seconds: '{n} sn',
   minutes: '{n} dk',
   hoursMinutes: '{h} sa {m} dk',

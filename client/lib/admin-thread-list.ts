@@ -112,7 +112,11 @@ export function createThreadList({ list, t, lang }: { list: HTMLOListElement; t:
       if (!known) return false;
       const isNew = !known.summary.lastMessage || known.summary.lastMessage.id < m.id;
       if (!isNew) return true;
-      put({ ...known.summary, lastMessage: m, match: null, lastActivityAt: m.createdAt, messageCount: known.summary.messageCount + 1 }, 'top', true);
+      put(
+        { ...known.summary, lastMessage: m, match: null, lastActivityAt: m.createdAt, messageCount: known.summary.messageCount + 1 },
+        'top',
+        true,
+      );
       return true;
     },
     setStatus(id: number, status: ThreadStatus) {

@@ -112,7 +112,14 @@ export type UploadResult = { ok: true; message: MessageView } | { ok: false; sta
  * POST /api/uploads with the visitor's token, reporting progress (0…1). The
  * clientId makes a retry after a lost answer safe. Resolves with the message or the refusal.
  */
-export function uploadFile(o: { token: string; file: Blob; filename: string; caption: string | null; clientId: string; onProgress(fraction: number): void }): Promise<UploadResult> {
+export function uploadFile(o: {
+  token: string;
+  file: Blob;
+  filename: string;
+  caption: string | null;
+  clientId: string;
+  onProgress(fraction: number): void;
+}): Promise<UploadResult> {
   return new Promise((resolve) => {
     const form = new FormData();
     form.append('clientId', o.clientId);
@@ -140,6 +147,14 @@ export function uploadFile(o: { token: string; file: Blob; filename: string; cap
 /** A file name the server ignores but Telegram and downloads show, from the blob's type. */
 export function fileNameFor(file: Blob & { name?: string }): string {
   if (file.name) return file.name;
-  const ext = /ogg/.test(file.type) ? 'ogg' : /webm/.test(file.type) ? 'webm' : /mp4|m4a|aac/.test(file.type) ? 'm4a' : /mpeg|mp3/.test(file.type) ? 'mp3' : 'bin';
+  const ext = /ogg/.test(file.type)
+    ? 'ogg'
+    : /webm/.test(file.type)
+      ? 'webm'
+      : /mp4|m4a|aac/.test(file.type)
+        ? 'm4a'
+        : /mpeg|mp3/.test(file.type)
+          ? 'mp3'
+          : 'bin';
   return `voice.${ext}`;
 }

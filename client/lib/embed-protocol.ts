@@ -22,7 +22,9 @@ export function isPageToWidget(data: unknown): data is PageToWidget {
   if (d.source !== 'topicdesk') return false;
   if (d.type === 'unread') return typeof d.count === 'number' && Number.isInteger(d.count) && d.count >= 0 && d.count < 100000;
   if (d.type === 'store') {
-    return (MIRRORED_KEYS as readonly unknown[]).includes(d.key) && (d.value === null || (typeof d.value === 'string' && d.value.length <= 256));
+    return (
+      (MIRRORED_KEYS as readonly unknown[]).includes(d.key) && (d.value === null || (typeof d.value === 'string' && d.value.length <= 256))
+    );
   }
   return d.type === 'ready' || d.type === 'close' || d.type === 'ended';
 }

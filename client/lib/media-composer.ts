@@ -84,7 +84,14 @@ export function createMediaComposer({ t, messages, token, notice, sent, input }:
     const key = token();
     let result = null;
     for (let attempt = 0; key && attempt < 3; attempt++) {
-      result = await uploadFile({ token: key, file, filename: name, caption, clientId, onProgress: (f) => messages.setUploadProgress(clientId, f) });
+      result = await uploadFile({
+        token: key,
+        file,
+        filename: name,
+        caption,
+        clientId,
+        onProgress: (f) => messages.setUploadProgress(clientId, f),
+      });
       if (result.ok || result.status !== 0) break;
       await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
     }

@@ -33,9 +33,13 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
   const timeFormat = new Intl.DateTimeFormat(lang, { hour: 'numeric', minute: '2-digit' });
   const dateTimeFormat = new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
 
-  scroller.addEventListener('scroll', () => {
-    if (isNearBottom()) pill.hidden = true;
-  }, { passive: true });
+  scroller.addEventListener(
+    'scroll',
+    () => {
+      if (isNearBottom()) pill.hidden = true;
+    },
+    { passive: true },
+  );
   pill.addEventListener('click', () => scrollToBottom());
 
   function isNearBottom() {

@@ -27,7 +27,12 @@ export function createOutgoingQueue(storage: KeyValueStore): OutgoingQueue {
       const raw: unknown = JSON.parse(storage.get(keys.queue) ?? '[]');
       if (!Array.isArray(raw)) return [];
       return raw.filter(
-        (o): o is Outgoing => !!o && typeof o.clientId === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(o.clientId) && typeof o.text === 'string' && typeof o.createdAt === 'string',
+        (o): o is Outgoing =>
+          !!o &&
+          typeof o.clientId === 'string' &&
+          /^[A-Za-z0-9_.:-]{1,64}$/.test(o.clientId) &&
+          typeof o.text === 'string' &&
+          typeof o.createdAt === 'string',
       );
     } catch {
       return [];

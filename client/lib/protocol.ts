@@ -16,4 +16,5 @@ export interface SupportStatus {
 
 export type ErrorCode = 'bad_request' | 'unauthorized' | 'not_found' | 'blocked' | 'rate_limited' | 'unavailable' | 'internal' | string;
 
-export type Ack<T> = ({ ok: true } & T) | { ok: false; error: { code: ErrorCode; message: string; retryAfterMs?: number; attemptsLeft?: number } };
+export type Ack<T> =
+  ({ ok: true } & T) | { ok: false; error: { code: ErrorCode; message: string; retryAfterMs?: number; attemptsLeft?: number } };

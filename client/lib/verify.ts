@@ -124,7 +124,8 @@ export function createVerify({ t, lang, request, onVerified, returnFocus }: Veri
   function problem(res: Extract<Ack<unknown>, { ok: false }> | null) {
     if (!res) return show('error', t.verifyOffline, { renew: !current });
     const { code: reason, retryAfterMs } = res.error;
-    if (reason === 'rate_limited') return show('error', format(t.verifyRateLimited, { seconds: Math.ceil((retryAfterMs ?? 1000) / 1000) }), { renew: !current });
+    if (reason === 'rate_limited')
+      return show('error', format(t.verifyRateLimited, { seconds: Math.ceil((retryAfterMs ?? 1000) / 1000) }), { renew: !current });
     if (reason === 'unavailable') return show('error', t.verifyUnavailable, { renew: !current });
     show('error', t.verifyFailed, { renew: !current });
   }
@@ -151,7 +152,9 @@ export function createVerify({ t, lang, request, onVerified, returnFocus }: Veri
           code.value = '';
           show('retry', t.verifyTooMany, { renew: true });
         } else {
-          show('wrong', left === undefined ? t.verifyWrongCode : format(left === 1 ? t.verifyWrongOne : t.verifyWrong, { count: left }), { renew: hadRenew });
+          show('wrong', left === undefined ? t.verifyWrongCode : format(left === 1 ? t.verifyWrongOne : t.verifyWrong, { count: left }), {
+            renew: hadRenew,
+          });
           code.select();
         }
         break;

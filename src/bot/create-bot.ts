@@ -86,13 +86,16 @@ export function createBot(deps: BotDeps) {
     for (let attempt = 1; ; attempt++) {
       try {
         await next();
-        if (deps.metrics && ctx.chat?.id === deps.staffChat.id() && ctx.message) deps.metrics.updateToVisitor.observe((performance.now() - startedAt) / 1000);
+        if (deps.metrics && ctx.chat?.id === deps.staffChat.id() && ctx.message)
+          deps.metrics.updateToVisitor.observe((performance.now() - startedAt) / 1000);
         break;
       } catch (error) {
         if (attempt >= HANDLER_ATTEMPTS) {
           log.error('update handling failed for good', { updateId, error });
           await ctx
-            .reply(textsFor(ctx.from?.language_code).notDelivered, { reply_parameters: { message_id: ctx.msg?.message_id ?? 0, allow_sending_without_reply: true } })
+            .reply(textsFor(ctx.from?.language_code).notDelivered, {
+              reply_parameters: { message_id: ctx.msg?.message_id ?? 0, allow_sending_without_reply: true },
+            })
             .catch(() => undefined);
           return;
         }

@@ -7,8 +7,7 @@ const en = {
   linkInvalid: 'This verification link is not valid. Please get a new one in the website chat.',
   linkUsed: 'This verification link was already used. Please get a new one in the website chat.',
   linkExpired: 'This verification link has expired. Please get a new one in the website chat.',
-  askContact:
-    'To verify, share your phone number with the button below. Only your own number is accepted.\n\nSend /cancel to stop.',
+  askContact: 'To verify, share your phone number with the button below. Only your own number is accepted.\n\nSend /cancel to stop.',
   shareButton: '📱 Share my phone number',
   notOwnContact: 'That is not your own contact. Please share your own phone number with the button below.',
   useButton: 'Please use the button below to share your phone number, or send /cancel.',

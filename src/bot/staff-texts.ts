@@ -68,7 +68,8 @@ const en = {
   back: '☀️ Support is online again.',
   awayTooLong: 'The away message can be at most 500 characters.',
   webSent: '🔐 I sent you a one-time login link in our private chat.',
-  webAnonymous: 'You are posting anonymously, so I can’t tell who you are. Turn off “Remain anonymous” in your admin rights, then send /web again.',
+  webAnonymous:
+    'You are posting anonymously, so I can’t tell who you are. Turn off “Remain anonymous” in your admin rights, then send /web again.',
   webStartFirst: (bot: string) => `I can’t message you privately yet. Open @${bot}, press Start, then send /web here again.`,
   webLink: (url: string) => `Your one-time login link to the read-only staff page (valid 10 minutes, works once):\n${url}`,
   replyHint: 'To answer a visitor, reply to one of their messages (the ones starting with #).',
@@ -155,7 +156,8 @@ const tr: Texts = {
   back: '☀️ Destek yeniden çevrimiçi.',
   awayTooLong: 'Uzakta mesajı en fazla 500 karakter olabilir.',
   webSent: '🔐 Özel sohbetimize tek kullanımlık bir giriş bağlantısı gönderdim.',
-  webAnonymous: 'Anonim olarak yazıyorsunuz, bu yüzden kim olduğunuzu bilemiyorum. Yönetici yetkilerinizde “Anonim kal” seçeneğini kapatıp yeniden /web gönderin.',
+  webAnonymous:
+    'Anonim olarak yazıyorsunuz, bu yüzden kim olduğunuzu bilemiyorum. Yönetici yetkilerinizde “Anonim kal” seçeneğini kapatıp yeniden /web gönderin.',
   webStartFirst: (bot) => `Size henüz özelden yazamıyorum. @${bot} sohbetini açıp Başlat’a basın, sonra burada yeniden /web gönderin.`,
   webLink: (url) => `Salt okunur personel sayfası için tek kullanımlık giriş bağlantınız (10 dakika geçerli, bir kez çalışır):\n${url}`,
   replyHint: 'Bir ziyaretçiye yanıt vermek için onun mesajlarından birine (# ile başlayanlar) yanıt verin.',

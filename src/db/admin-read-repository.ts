@@ -95,7 +95,8 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
     const matchIds = rows.map((r) => numOrNull(r.match_id)).filter((id): id is number => id !== null);
     const wanted = [...counts.map((c) => num(c.last_id)), ...matchIds];
     const messages = new Map<number, Message>();
-    if (wanted.length) for (const row of await db('messages').whereIn('id', [...new Set(wanted)])) messages.set(num(row.id), toMessage(row));
+    if (wanted.length)
+      for (const row of await db('messages').whereIn('id', [...new Set(wanted)])) messages.set(num(row.id), toMessage(row));
     const countOf = new Map(counts.map((c) => [num(c.thread_id), c]));
     return rows.map((r) => {
       const id = num(r.id);
@@ -107,7 +108,11 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
         id,
         ref: r.ref,
         status: r.status as ThreadStatus,
-        visitor: { id: num(r.visitor_id), name: r.visitor_name ?? r.user_name ?? null, verified: r.user_id !== null && r.user_id !== undefined },
+        visitor: {
+          id: num(r.visitor_id),
+          name: r.visitor_name ?? r.user_name ?? null,
+          verified: r.user_id !== null && r.user_id !== undefined,
+        },
         topic: chatId !== null && topicId !== null ? { chatId, topicId } : null,
         lastActivityAt: new Date(num(r.last_activity)),
         createdAt: new Date(num(r.created_at)),
@@ -182,7 +187,10 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
     async messages(threadId, { before, after, limit }) {
       const q = db('messages').where({ thread_id: threadId });
       if (after !== undefined) {
-        const rows = await q.andWhere('id', '>', after).orderBy('id', 'asc').limit(limit + 1);
+        const rows = await q
+          .andWhere('id', '>', after)
+          .orderBy('id', 'asc')
+          .limit(limit + 1);
         return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
       }
       if (before !== undefined) q.andWhere('id', '<', before);
@@ -208,7 +216,12 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
 
       // Threads begin with their first visitor message, so only threads created in the period can start in it.
       const firsts: Array<{ first_visitor: number | string | null; first_staff: number | string | null }> = await db('messages')
-        .whereIn('thread_id', db('threads').select('id').where('created_at', '>=', since - DAY_MS))
+        .whereIn(
+          'thread_id',
+          db('threads')
+            .select('id')
+            .where('created_at', '>=', since - DAY_MS),
+        )
         .groupBy('thread_id')
         .select('thread_id')
         .min({ first_visitor: db.raw("case when sender_type = 'visitor' then created_at end") })
@@ -238,7 +251,10 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
           medianFirstResponseMs: median(waits),
         });
       }
-      const statusRows: Array<{ status: string; n: number | string }> = await db('threads').groupBy('status').select('status').count({ n: '*' });
+      const statusRows: Array<{ status: string; n: number | string }> = await db('threads')
+        .groupBy('status')
+        .select('status')
+        .count({ n: '*' });
       const byStatus = (s: string) => num(statusRows.find((r) => r.status === s)?.n ?? 0);
       return {
         days: list,

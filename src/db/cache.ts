@@ -51,7 +51,10 @@ export const cacheKeys = {
  */
 export async function shareInvalidations(
   local: Cache,
-  redis: { pub: { publish(channel: string, message: string): Promise<unknown> }; sub: { subscribe(channel: string, listener: (message: string) => void): Promise<unknown> } },
+  redis: {
+    pub: { publish(channel: string, message: string): Promise<unknown> };
+    sub: { subscribe(channel: string, listener: (message: string) => void): Promise<unknown> };
+  },
   instanceId: string,
   channel = 'topicdesk:cache-invalidate',
 ): Promise<Cache> {

@@ -25,7 +25,12 @@ interface MessageRow {
 export function toMessage(row: MessageRow): Message {
   const attachment: Attachment | null =
     row.content_type !== 'text' && row.file_url
-      ? { kind: row.content_type as AttachmentKind, url: row.file_url, mime: row.file_mime ?? 'application/octet-stream', size: num(row.file_size ?? 0) }
+      ? {
+          kind: row.content_type as AttachmentKind,
+          url: row.file_url,
+          mime: row.file_mime ?? 'application/octet-stream',
+          size: num(row.file_size ?? 0),
+        }
       : null;
   return {
     id: num(row.id),
@@ -64,7 +69,10 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
     const key = cacheKeys.recentMessages(threadId);
     const hit = cache.get<RecentWindow>(key);
     if (hit) return hit;
-    const rows: MessageRow[] = await db('messages').where({ thread_id: threadId }).orderBy('id', 'desc').limit(RECENT_WINDOW + 1);
+    const rows: MessageRow[] = await db('messages')
+      .where({ thread_id: threadId })
+      .orderBy('id', 'desc')
+      .limit(RECENT_WINDOW + 1);
     const complete = rows.length <= RECENT_WINDOW;
     const win = { messages: rows.slice(0, RECENT_WINDOW).reverse().map(toMessage), complete };
     cache.set(key, win);

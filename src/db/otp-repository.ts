@@ -68,13 +68,20 @@ export function createOtpRepository({ db }: RepoContext): OtpRepository {
       return row ? toRequest(row) : null;
     },
     async claim(id, telegramUserId, now) {
-      const n = await db('otp_requests').where({ id }).whereNull('opened_at').update({ opened_at: now.getTime(), telegram_user_id: telegramUserId });
+      const n = await db('otp_requests')
+        .where({ id })
+        .whereNull('opened_at')
+        .update({ opened_at: now.getTime(), telegram_user_id: telegramUserId });
       return n === 1;
     },
     async saveContact(id, contact) {
       await db('otp_requests')
         .where({ id })
-        .update({ phone_number: contact.phone.slice(0, 32), username: contact.username?.slice(0, 64) ?? null, display_name: contact.displayName.slice(0, 128) });
+        .update({
+          phone_number: contact.phone.slice(0, 32),
+          username: contact.username?.slice(0, 64) ?? null,
+          display_name: contact.displayName.slice(0, 128),
+        });
     },
     async setCode(id, { codeHash, expiresAt, sentAt, trigger, countAsNew }) {
       await db('otp_requests')
@@ -101,7 +108,10 @@ export function createOtpRepository({ db }: RepoContext): OtpRepository {
       return n === 1;
     },
     async markVerified(id, codeHash, now) {
-      const n = await db('otp_requests').where({ id, code_hash: codeHash }).whereNull('verified_at').update({ verified_at: now.getTime(), code_hash: null });
+      const n = await db('otp_requests')
+        .where({ id, code_hash: codeHash })
+        .whereNull('verified_at')
+        .update({ verified_at: now.getTime(), code_hash: null });
       return n === 1;
     },
     async cancel(id, now) {

@@ -59,11 +59,14 @@ function createUpdateClaims(db: Knex) {
     s.holders++;
     try {
       const conn = await s.conn;
-      for (const deadline = Date.now() + MAX_CLAIM_WAIT_MS; Date.now() < deadline; ) {
+      for (const deadline = Date.now() + MAX_CLAIM_WAIT_MS; Date.now() < deadline;) {
         const result = await db.raw('select pg_try_advisory_lock(?, ?) as ok', [UPDATE_LOCK_CLASS, key]).connection(conn);
         if (result.rows[0]?.ok === true) {
           return async () => {
-            await db.raw('select pg_advisory_unlock(?, ?)', [UPDATE_LOCK_CLASS, key]).connection(conn).catch(() => undefined);
+            await db
+              .raw('select pg_advisory_unlock(?, ?)', [UPDATE_LOCK_CLASS, key])
+              .connection(conn)
+              .catch(() => undefined);
             leave(s);
           };
         }

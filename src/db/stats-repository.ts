@@ -9,7 +9,10 @@ export function createStatsRepository({ db }: RepoContext): StatsRepository {
     async stats(now) {
       const startOfDay = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
       const since = now.getTime() - 30 * DAY_MS;
-      const statusRows: Array<{ status: string; n: number | string }> = await db('threads').groupBy('status').select('status').count({ n: '*' });
+      const statusRows: Array<{ status: string; n: number | string }> = await db('threads')
+        .groupBy('status')
+        .select('status')
+        .count({ n: '*' });
       const byStatus = (s: string) => num(statusRows.find((r) => r.status === s)?.n ?? 0);
       const [today] = await db('messages').where('created_at', '>=', startOfDay).whereNot('sender_type', 'system').count({ n: '*' });
       // First visitor message and first staff message per thread, for threads started in the last 30 days.
@@ -23,8 +26,17 @@ export function createStatsRepository({ db }: RepoContext): StatsRepository {
         .filter((r) => r.first_visitor !== null && r.first_staff !== null && num(r.first_staff) >= num(r.first_visitor))
         .map((r) => num(r.first_staff) - num(r.first_visitor))
         .sort((a, b) => a - b);
-      const median = waits.length === 0 ? null : waits.length % 2 ? waits[(waits.length - 1) / 2] : (waits[waits.length / 2 - 1] + waits[waits.length / 2]) / 2;
-      const outbox: Array<{ status: string; n: number | string }> = await db('outbox').whereIn('status', ['pending', 'failed']).groupBy('status').select('status').count({ n: '*' });
+      const median =
+        waits.length === 0
+          ? null
+          : waits.length % 2
+            ? waits[(waits.length - 1) / 2]
+            : (waits[waits.length / 2 - 1] + waits[waits.length / 2]) / 2;
+      const outbox: Array<{ status: string; n: number | string }> = await db('outbox')
+        .whereIn('status', ['pending', 'failed'])
+        .groupBy('status')
+        .select('status')
+        .count({ n: '*' });
       return {
         openThreads: byStatus('open'),
         closedThreads: byStatus('closed'),

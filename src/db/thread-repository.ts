@@ -108,7 +108,14 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
       invalidate([cacheKeys.thread(id)]);
     },
     async listOpen({ limit, offset }) {
-      const rows: ThreadRow[] = await db('threads').where({ status: 'open' }).orderBy([{ column: 'last_activity', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit).offset(offset);
+      const rows: ThreadRow[] = await db('threads')
+        .where({ status: 'open' })
+        .orderBy([
+          { column: 'last_activity', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .limit(limit)
+        .offset(offset);
       const [count] = await db('threads').where({ status: 'open' }).count({ n: '*' });
       return { threads: rows.map(toThread), total: num(count?.n ?? 0) };
     },

@@ -35,7 +35,12 @@ export function createUserRepository({ db, invalidate }: RepoContext): UserRepos
 
   return {
     async upsert({ telegramId, username, phone, displayName, now }) {
-      const fields = { username: username?.slice(0, 64) ?? null, phone_number: phone.slice(0, 32), display_name: displayName.slice(0, 128), verified_at: now.getTime() };
+      const fields = {
+        username: username?.slice(0, 64) ?? null,
+        phone_number: phone.slice(0, 32),
+        display_name: displayName.slice(0, 128),
+        verified_at: now.getTime(),
+      };
       await db('users')
         .insert({ telegram_id: telegramId, created_at: now.getTime(), ...fields })
         .onConflict('telegram_id')
@@ -46,7 +51,9 @@ export function createUserRepository({ db, invalidate }: RepoContext): UserRepos
     findById,
     async linkVisitor(visitorId, userId, name) {
       await db('visitors').where({ id: visitorId }).update({ user_id: userId });
-      await db('visitors').where({ user_id: userId }).update({ name: name.slice(0, 64) });
+      await db('visitors')
+        .where({ user_id: userId })
+        .update({ name: name.slice(0, 64) });
       const adopted: Array<{ id: number }> = await db('threads').select('id').where({ visitor_id: visitorId });
       if (adopted.length === 0) return;
       await db('threads').where({ visitor_id: visitorId }).update({ user_id: userId });

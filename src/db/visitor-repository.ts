@@ -37,7 +37,10 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
       .select(
         'visitors.*',
         'users.phone_number',
-        db.raw('exists (select 1 from visitors as same_user where same_user.user_id = visitors.user_id and same_user.blocked = ?) as user_blocked', [true]),
+        db.raw(
+          'exists (select 1 from visitors as same_user where same_user.user_id = visitors.user_id and same_user.blocked = ?) as user_blocked',
+          [true],
+        ),
       );
 
   /** The visitor itself and, once it is verified, every visitor of its user. */
@@ -71,7 +74,9 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
       await db('visitors').where(sameUser(id)).update({ blocked });
     },
     async setLastPage(id, page) {
-      await db('visitors').where({ id }).update({ last_page: page.slice(0, 512) });
+      await db('visitors')
+        .where({ id })
+        .update({ last_page: page.slice(0, 512) });
     },
     async lastPage(id) {
       const row = await db('visitors').where({ id }).first('last_page');

@@ -64,7 +64,14 @@ export type StaffAuth = ReturnType<typeof createStaffAuth>;
  * away without a database read; a new secret ends every session) and name a
  * live session whose staff member is still in the staff chat.
  */
-export function createStaffAuth({ sessions, membership, clock, secret, idleTimeoutMs = SESSION_IDLE_MS, maxAgeMs = SESSION_MAX_AGE_MS }: StaffAuthOptions) {
+export function createStaffAuth({
+  sessions,
+  membership,
+  clock,
+  secret,
+  idleTimeoutMs = SESSION_IDLE_MS,
+  maxAgeMs = SESSION_MAX_AGE_MS,
+}: StaffAuthOptions) {
   const mac = (purpose: string, value: string) => createHmac('sha256', secret).update(`${purpose}:${value}`).digest('base64url');
 
   function sameString(a: string, b: string): boolean {
@@ -82,7 +89,9 @@ export function createStaffAuth({ sessions, membership, clock, secret, idleTimeo
     return sameString(cookieValue.slice(dot + 1), mac('session', id)) ? id : null;
   }
 
-  async function checkStaff(telegramUserId: number): Promise<{ ok: true; staff: StaffIdentity } | { ok: false; reason: 'not_staff' | 'unavailable' }> {
+  async function checkStaff(
+    telegramUserId: number,
+  ): Promise<{ ok: true; staff: StaffIdentity } | { ok: false; reason: 'not_staff' | 'unavailable' }> {
     const result = await membership.check(telegramUserId);
     if (result.status === 'member') return { ok: true, staff: result.staff };
     if (result.status === 'unavailable') return { ok: false, reason: 'unavailable' };
@@ -95,7 +104,10 @@ export function createStaffAuth({ sessions, membership, clock, secret, idleTimeo
     idleTimeoutMs,
 
     /** Uses a one-time login token from /web and opens a session. `cookieValue` goes into the session cookie. */
-    async login(token: string, userAgent: string | null): Promise<{ ok: true; cookieValue: string; session: AuthenticatedSession } | { ok: false; reason: LoginFailure }> {
+    async login(
+      token: string,
+      userAgent: string | null,
+    ): Promise<{ ok: true; cookieValue: string; session: AuthenticatedSession } | { ok: false; reason: LoginFailure }> {
       if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return { ok: false, reason: 'invalid_token' };
       const now = clock.now();
       const telegramUserId = await sessions.consumeLoginToken(hashToken(token), now);
@@ -107,7 +119,11 @@ export function createStaffAuth({ sessions, membership, clock, secret, idleTimeo
       const id = randomBytes(32).toString('base64url');
       const idHash = hashToken(id);
       const session = await sessions.create({ idHash, telegramUserId, userAgent: userAgent?.slice(0, 256) ?? null, now });
-      return { ok: true, cookieValue: `${id}.${mac('session', id)}`, session: { idHash, staff: staff.staff, csrfToken: mac('csrf', idHash), lastSeenAt: session.lastSeenAt } };
+      return {
+        ok: true,
+        cookieValue: `${id}.${mac('session', id)}`,
+        session: { idHash, staff: staff.staff, csrfToken: mac('csrf', idHash), lastSeenAt: session.lastSeenAt },
+      };
     },
 
     /**
@@ -115,7 +131,10 @@ export function createStaffAuth({ sessions, membership, clock, secret, idleTimeo
      * checked (cached briefly by the membership). `touch` records activity
      * (requests do; a connected socket being re-checked does not).
      */
-    async authenticate(cookieValue: string | null | undefined, { touch }: { touch: boolean }): Promise<{ ok: true; session: AuthenticatedSession } | { ok: false; reason: AuthFailure }> {
+    async authenticate(
+      cookieValue: string | null | undefined,
+      { touch }: { touch: boolean },
+    ): Promise<{ ok: true; session: AuthenticatedSession } | { ok: false; reason: AuthFailure }> {
       const id = unsign(cookieValue);
       if (!id) return { ok: false, reason: 'no_session' };
       const idHash = hashToken(id);

@@ -99,7 +99,10 @@ export interface AdminReadRepository {
   listThreads(query: ThreadListQuery): Promise<{ threads: ThreadSummary[]; next: ThreadCursor | null }>;
   thread(id: ThreadId): Promise<ThreadDetail | null>;
   /** Ascending by id: the newest `limit` (before `before`), or the oldest `limit` after `after`. */
-  messages(threadId: ThreadId, page: { before?: MessageId; after?: MessageId; limit: number }): Promise<{ messages: Message[]; hasMore: boolean }>;
+  messages(
+    threadId: ThreadId,
+    page: { before?: MessageId; after?: MessageId; limit: number },
+  ): Promise<{ messages: Message[]; hasMore: boolean }>;
   /** `days` local days ending today; the local day is UTC shifted by `utcOffsetMinutes`. */
   stats(input: { now: Date; days: number; utcOffsetMinutes: number }): Promise<AdminStats>;
 }

@@ -14,7 +14,11 @@ const MAX_TERM_LENGTH = 64;
  * a message containing a word that starts with it.
  */
 export function searchTerms(query: string): string[] {
-  const folded = query.normalize('NFD').replace(/\p{M}+/gu, '').normalize('NFC').toLowerCase();
+  const folded = query
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .normalize('NFC')
+    .toLowerCase();
   const words = folded.match(/[\p{L}\p{N}]+/gu) ?? [];
   const unique = [...new Set(words.map((w) => w.slice(0, MAX_TERM_LENGTH)))];
   return unique.slice(0, MAX_SEARCH_TERMS);

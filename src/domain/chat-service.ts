@@ -86,53 +86,62 @@ export function createChatService({ store, notifier, delivery, clock, support }:
     const visitor = await requireVisitor(visitorId);
     if (visitor.blocked) throw new DomainError('blocked', 'Support is not accepting messages from you.');
 
-    const result = await store.transaction(async (repos) => {
-      const existing = input.clientId === null ? null : await repos.messages.findByClientId(visitorId, input.clientId);
-      if (existing) return { message: existing, created: false, newThread: null as Thread | null, reopened: null as Thread | null, awayReply: null as Message | null };
+    const result = await store
+      .transaction(async (repos) => {
+        const existing = input.clientId === null ? null : await repos.messages.findByClientId(visitorId, input.clientId);
+        if (existing)
+          return {
+            message: existing,
+            created: false,
+            newThread: null as Thread | null,
+            reopened: null as Thread | null,
+            awayReply: null as Message | null,
+          };
 
-      const now = clock.now();
-      let thread = await repos.threads.findLatestForVisitor(visitorId);
-      let newThread: Thread | null = null;
-      let reopened: Thread | null = null;
-      if (!thread) {
-        thread = await repos.threads.create({ visitorId, ref: newThreadRef(), now });
-        newThread = thread;
-      } else if (thread.status === 'closed') {
-        await repos.threads.setStatus(thread.id, 'open');
-        reopened = { ...thread, status: 'open' };
-      }
-      const message = await repos.messages.insert({
-        threadId: thread.id,
-        sender: 'visitor',
-        text: input.text,
-        attachment: input.attachment ?? null,
-        clientId: input.clientId,
-        visitorId,
-        status: 'stored',
-        createdAt: now,
-      });
-      await repos.outbox.enqueue({ threadId: thread.id, messageId: message.id, now });
-      let awayReply: Message | null = null;
-      const status = support?.get();
-      if (status?.status === 'away' && (newThread || now.getTime() - thread.lastActivityAt.getTime() >= AWAY_REPLY_AFTER_MS)) {
-        awayReply = await repos.messages.insert({
+        const now = clock.now();
+        let thread = await repos.threads.findLatestForVisitor(visitorId);
+        let newThread: Thread | null = null;
+        let reopened: Thread | null = null;
+        if (!thread) {
+          thread = await repos.threads.create({ visitorId, ref: newThreadRef(), now });
+          newThread = thread;
+        } else if (thread.status === 'closed') {
+          await repos.threads.setStatus(thread.id, 'open');
+          reopened = { ...thread, status: 'open' };
+        }
+        const message = await repos.messages.insert({
           threadId: thread.id,
-          sender: 'system',
-          text: status.message ?? 'Support is away right now. We will answer as soon as we are back.',
-          clientId: null,
-          visitorId: null,
-          status: 'delivered',
+          sender: 'visitor',
+          text: input.text,
+          attachment: input.attachment ?? null,
+          clientId: input.clientId,
+          visitorId,
+          status: 'stored',
           createdAt: now,
         });
-      }
-      await repos.threads.touch(thread.id, now);
-      return { message, created: true, newThread, reopened, awayReply };
-    }).catch(async (error: unknown) => {
-      // Two sends with one clientId raced: the unique index let one through; answer with it.
-      const winner = input.clientId === null ? null : await store.messages.findByClientId(visitorId, input.clientId).catch(() => null);
-      if (winner) return { message: winner, created: false, newThread: null, reopened: null, awayReply: null };
-      throw error;
-    });
+        await repos.outbox.enqueue({ threadId: thread.id, messageId: message.id, now });
+        let awayReply: Message | null = null;
+        const status = support?.get();
+        if (status?.status === 'away' && (newThread || now.getTime() - thread.lastActivityAt.getTime() >= AWAY_REPLY_AFTER_MS)) {
+          awayReply = await repos.messages.insert({
+            threadId: thread.id,
+            sender: 'system',
+            text: status.message ?? 'Support is away right now. We will answer as soon as we are back.',
+            clientId: null,
+            visitorId: null,
+            status: 'delivered',
+            createdAt: now,
+          });
+        }
+        await repos.threads.touch(thread.id, now);
+        return { message, created: true, newThread, reopened, awayReply };
+      })
+      .catch(async (error: unknown) => {
+        // Two sends with one clientId raced: the unique index let one through; answer with it.
+        const winner = input.clientId === null ? null : await store.messages.findByClientId(visitorId, input.clientId).catch(() => null);
+        if (winner) return { message: winner, created: false, newThread: null, reopened: null, awayReply: null };
+        throw error;
+      });
 
     if (result.created) {
       if (result.newThread) notifier.threadCreated(result.newThread);

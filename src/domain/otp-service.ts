@@ -71,7 +71,9 @@ export function normalizePhone(raw: string): string {
 
 /** The line staff see in the topic when a visitor verifies. */
 export function verificationNote(user: Pick<User, 'username' | 'displayName' | 'phone'>, otherThreadRefs: string[]): string {
-  const who = user.username ? `@${user.username}${user.displayName ? ` (${user.displayName})` : ''}` : (user.displayName ?? 'Telegram user');
+  const who = user.username
+    ? `@${user.username}${user.displayName ? ` (${user.displayName})` : ''}`
+    : (user.displayName ?? 'Telegram user');
   const line = `✅ Verified via Telegram as ${who}, ${user.phone ?? 'no phone'}`;
   return otherThreadRefs.length ? `${line}\nEarlier threads of this person: ${otherThreadRefs.map((r) => `#${r}`).join(', ')}` : line;
 }
@@ -84,7 +86,8 @@ export function verificationNote(user: Pick<User, 'username' | 'displayName' | '
  */
 export function createOtpService({ store, notifier, rooms, delivery, clock, secret, limits: overrides }: OtpServiceDeps) {
   const limits: OtpLimits = { ...OTP_LIMITS, ...overrides };
-  const codeHash = (requestId: number, code: string) => createHmac('sha256', secret).update(`otp:${requestId}:${code}`, 'utf8').digest('hex');
+  const codeHash = (requestId: number, code: string) =>
+    createHmac('sha256', secret).update(`otp:${requestId}:${code}`, 'utf8').digest('hex');
 
   function stateOf(request: OtpRequest, now: Date): RequestState {
     if (request.verifiedAt) return 'verified';
@@ -124,7 +127,9 @@ export function createOtpService({ store, notifier, rooms, delivery, clock, secr
     if (!request) return { status: 'invalid' };
     const now = clock.now();
     if (request.openedAt) {
-      return request.telegramUserId === telegramUserId && stateOf(request, now) === 'live' ? { status: 'ok', requestId: request.id } : { status: 'used' };
+      return request.telegramUserId === telegramUserId && stateOf(request, now) === 'live'
+        ? { status: 'ok', requestId: request.id }
+        : { status: 'used' };
     }
     if (now.getTime() >= request.linkExpiresAt.getTime()) return { status: 'expired' };
     if (!(await store.otp.claim(request.id, telegramUserId, now))) return { status: 'used' };
@@ -142,14 +147,22 @@ export function createOtpService({ store, notifier, rooms, delivery, clock, secr
    * identifies the Telegram update asking: the same update handled again (a retry)
    * gets a fresh code without counting as a new request.
    */
-  async function issueCode(requestId: number, identity: TelegramIdentity | { telegramUserId: number }, trigger: string): Promise<IssueResult> {
+  async function issueCode(
+    requestId: number,
+    identity: TelegramIdentity | { telegramUserId: number },
+    trigger: string,
+  ): Promise<IssueResult> {
     const request = await store.otp.findById(requestId);
     if (!request || request.telegramUserId !== identity.telegramUserId) return { status: 'closed', reason: 'unknown' };
     const now = clock.now();
     const state = stateOf(request, now);
     if (state !== 'live') return { status: 'closed', reason: state };
     if ('phone' in identity) {
-      await store.otp.saveContact(request.id, { phone: normalizePhone(identity.phone), username: identity.username, displayName: identity.displayName });
+      await store.otp.saveContact(request.id, {
+        phone: normalizePhone(identity.phone),
+        username: identity.username,
+        displayName: identity.displayName,
+      });
     } else if (!request.phone) {
       return { status: 'closed', reason: 'unknown' };
     }
@@ -197,7 +210,9 @@ export function createOtpService({ store, notifier, rooms, delivery, clock, secr
       const left = Math.max(0, limits.maxAttempts - (fresh?.attempts ?? limits.maxAttempts));
       throw new DomainError(
         'invalid_code',
-        left > 0 ? `Wrong code. ${left} ${left === 1 ? 'try' : 'tries'} left.` : 'Wrong code. This code no longer works: send /code to the bot for a new one.',
+        left > 0
+          ? `Wrong code. ${left} ${left === 1 ? 'try' : 'tries'} left.`
+          : 'Wrong code. This code no longer works: send /code to the bot for a new one.',
         { attemptsLeft: left },
       );
     }
@@ -205,7 +220,9 @@ export function createOtpService({ store, notifier, rooms, delivery, clock, secr
   }
 
   function tooMany(): DomainError {
-    return new DomainError('too_many_attempts', 'Too many wrong tries: this code no longer works. Send /code to the bot for a new one.', { attemptsLeft: 0 });
+    return new DomainError('too_many_attempts', 'Too many wrong tries: this code no longer works. Send /code to the bot for a new one.', {
+      attemptsLeft: 0,
+    });
   }
 
   /** The merge (docs/identity.md): one transaction, then rooms and the staff note. */

@@ -1,4 +1,15 @@
-import type { AttachmentKind, Message, MessageId, Thread, ThreadId, ThreadStatus, Visitor, VisitorId, Sender, DeliveryStatus } from './types';
+import type {
+  AttachmentKind,
+  Message,
+  MessageId,
+  Thread,
+  ThreadId,
+  ThreadStatus,
+  Visitor,
+  VisitorId,
+  Sender,
+  DeliveryStatus,
+} from './types';
 import type { OtpRepository, UserRepository } from './identity-ports';
 
 /** A stored file to attach to a new message (see src/media). `path` is where storage keeps it. */

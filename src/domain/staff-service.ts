@@ -36,7 +36,15 @@ export function createStaffService({ store, notifier, support, clock }: StaffSer
   async function systemMessage(thread: Thread, text: string): Promise<Message> {
     return store.transaction(async (repos) => {
       const now = clock.now();
-      const m = await repos.messages.insert({ threadId: thread.id, sender: 'system', text, clientId: null, visitorId: null, status: 'delivered', createdAt: now });
+      const m = await repos.messages.insert({
+        threadId: thread.id,
+        sender: 'system',
+        text,
+        clientId: null,
+        visitorId: null,
+        status: 'delivered',
+        createdAt: now,
+      });
       await repos.threads.touch(thread.id, now);
       return m;
     });
@@ -76,9 +84,14 @@ export function createStaffService({ store, notifier, support, clock }: StaffSer
       return { thread, visitor, counts, lastPage };
     },
 
-    async openThreads(page: number, pageSize: number): Promise<{ items: Array<{ thread: Thread; visitor: Visitor | null }>; total: number }> {
+    async openThreads(
+      page: number,
+      pageSize: number,
+    ): Promise<{ items: Array<{ thread: Thread; visitor: Visitor | null }>; total: number }> {
       const { threads, total } = await store.threads.listOpen({ limit: pageSize, offset: page * pageSize });
-      const items = await Promise.all(threads.map(async (thread) => ({ thread, visitor: await store.visitors.findById(thread.visitorId) })));
+      const items = await Promise.all(
+        threads.map(async (thread) => ({ thread, visitor: await store.visitors.findById(thread.visitorId) })),
+      );
       return { items, total };
     },
 

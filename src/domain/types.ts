@@ -73,7 +73,9 @@ export interface MessageView {
 }
 
 export function visitorView(v: Visitor): VisitorView {
-  return v.verified && v.phone ? { id: v.id, name: v.name, verified: true, phone: v.phone } : { id: v.id, name: v.name, verified: v.verified };
+  return v.verified && v.phone
+    ? { id: v.id, name: v.name, verified: true, phone: v.phone }
+    : { id: v.id, name: v.name, verified: v.verified };
 }
 
 export function messageView(m: Message): MessageView {

@@ -92,7 +92,7 @@ export async function checkMp3(r: ByteReader): Promise<string | null> {
 
 /** Iterates ISO-BMFF boxes between `start` and `end`. */
 async function* boxes(r: ByteReader, start: number, end: number): AsyncGenerator<{ type: string; body: number; end: number }> {
-  for (let pos = start; pos + 8 <= end; ) {
+  for (let pos = start; pos + 8 <= end;) {
     let size = await r.u32be(pos);
     const type = await r.ascii(pos + 4, 4);
     let header = 8;
@@ -170,15 +170,15 @@ export async function checkWebmAudio(r: ByteReader): Promise<string | null> {
   const segmentEnd = segment.end ?? r.size;
   const types: number[] = [];
   // Walk the segment's children until Tracks; clusters of unknown size (MediaRecorder) come after it.
-  for (let pos = segment.body; pos < segmentEnd; ) {
+  for (let pos = segment.body; pos < segmentEnd;) {
     const child = await element(pos);
     if (child.end === null) break;
     if (child.id === TRACKS) {
-      for (let t = child.body; t < child.end; ) {
+      for (let t = child.body; t < child.end;) {
         const entry = await element(t);
         if (entry.end === null) return 'bad WebM track';
         if (entry.id === TRACK_ENTRY) {
-          for (let f = entry.body; f < entry.end; ) {
+          for (let f = entry.body; f < entry.end;) {
             const field = await element(f);
             if (field.end === null) return 'bad WebM track';
             if (field.id === TRACK_TYPE) types.push(await r.u8(field.body));

@@ -60,7 +60,7 @@ export class ByteReader {
 
   /** Position of the first `byte` at or after `pos`, or -1. */
   async indexOf(byte: number, pos: number): Promise<number> {
-    for (let at = pos; at < this.size; ) {
+    for (let at = pos; at < this.size;) {
       const chunk = await this.bytes(at, Math.min(WINDOW, this.size - at));
       const i = chunk.indexOf(byte);
       if (i >= 0) return at + i;
@@ -71,7 +71,7 @@ export class ByteReader {
 
   /** True when every byte from `pos` to the end is zero (padding some encoders add). */
   async zerosFrom(pos: number): Promise<boolean> {
-    for (let at = pos; at < this.size; ) {
+    for (let at = pos; at < this.size;) {
       const chunk = await this.bytes(at, Math.min(WINDOW, this.size - at));
       if (chunk.some((b) => b !== 0)) return false;
       at += chunk.length;

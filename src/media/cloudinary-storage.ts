@@ -47,7 +47,8 @@ export function createCloudinaryStorage(cloudinaryUrl: string): MediaStorage {
               public_id: randomBytes(16).toString('hex') + (resourceType === 'raw' ? `.${type.ext}` : ''),
               overwrite: false,
             },
-            (error, result) => (error || !result ? reject(new Error(`Cloudinary upload failed: ${error?.message ?? 'no result'}`)) : resolve(result)),
+            (error, result) =>
+              error || !result ? reject(new Error(`Cloudinary upload failed: ${error?.message ?? 'no result'}`)) : resolve(result),
           );
           pipeline(fs.createReadStream(tempPath), upload).catch(reject);
         });
@@ -58,7 +59,11 @@ export function createCloudinaryStorage(cloudinaryUrl: string): MediaStorage {
     },
     async remove(stored) {
       const slash = stored.path.indexOf('/');
-      await cloudinary.uploader.destroy(stored.path.slice(slash + 1), { ...credentials, resource_type: stored.path.slice(0, slash), invalidate: true });
+      await cloudinary.uploader.destroy(stored.path.slice(slash + 1), {
+        ...credentials,
+        resource_type: stored.path.slice(0, slash),
+        invalidate: true,
+      });
     },
   };
 }

@@ -44,7 +44,7 @@ const PNG_METADATA = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME']);
 export function stripPng(file: Buffer): Buffer | null {
   const kept: Buffer[] = [file.subarray(0, 8)];
   let dropped = false;
-  for (let pos = 8; pos < file.length; ) {
+  for (let pos = 8; pos < file.length;) {
     const end = pos + 12 + file.readUInt32BE(pos);
     const type = file.toString('latin1', pos + 4, pos + 8);
     if (PNG_METADATA.has(type)) dropped = true;
@@ -60,7 +60,7 @@ export function stripWebp(file: Buffer): Buffer | null {
   if (file.toString('latin1', 12, 16) !== 'VP8X') return null; // the simple formats have no room for metadata
   const kept: Buffer[] = [];
   let dropped = false;
-  for (let pos = 12; pos + 8 <= file.length; ) {
+  for (let pos = 12; pos + 8 <= file.length;) {
     const size = file.readUInt32LE(pos + 4);
     const end = Math.min(file.length, pos + 8 + size + (size & 1));
     const type = file.toString('latin1', pos, pos + 4);

@@ -65,7 +65,11 @@ export function createTelegramFiles(deps: TelegramFileDeps) {
       },
     });
     try {
-      await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), cap, fs.createWriteStream(path, { flags: 'wx' }));
+      await pipeline(
+        Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
+        cap,
+        fs.createWriteStream(path, { flags: 'wx' }),
+      );
     } catch (error) {
       await incoming.discard(path);
       // Never let the download URL (it holds the token) travel in an error.

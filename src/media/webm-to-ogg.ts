@@ -65,7 +65,7 @@ function element(file: Buffer, pos: number): Element {
 
 function children(file: Buffer, from: number, to: number): Element[] {
   const list: Element[] = [];
-  for (let pos = from; pos < to; ) {
+  for (let pos = from; pos < to;) {
     const e = element(file, pos);
     list.push(e);
     if (e.end === null) break;
@@ -103,7 +103,10 @@ function readTrack(file: Buffer, entry: Element): OpusTrack | 'other' {
   }
   if (type !== 2 || codec !== 'A_OPUS' || number === 0) return 'other';
   // Matroska's CodecPrivate for Opus is the OpusHead itself; build one if a muxer left it out.
-  const head = codecPrivate && codecPrivate.length >= 19 && codecPrivate.toString('latin1', 0, 8) === 'OpusHead' ? codecPrivate : opusHead(channels, Math.round((codecDelayNs * 48_000) / 1e9));
+  const head =
+    codecPrivate && codecPrivate.length >= 19 && codecPrivate.toString('latin1', 0, 8) === 'OpusHead'
+      ? codecPrivate
+      : opusHead(channels, Math.round((codecDelayNs * 48_000) / 1e9));
   return { number, head };
 }
 
@@ -137,7 +140,7 @@ function readOpusTrack(file: Buffer): { head: Buffer; packets: Buffer[] } | null
     return true;
   };
 
-  for (let pos = segment.body; pos < segmentEnd; ) {
+  for (let pos = segment.body; pos < segmentEnd;) {
     const e = element(file, pos);
     if (e.id === ID.TRACKS) {
       if (e.end === null) return null;
@@ -161,7 +164,8 @@ function readOpusTrack(file: Buffer): { head: Buffer; packets: Buffer[] } | null
       if (child.end === null) return null;
       if (child.id === ID.SIMPLE_BLOCK && !block(child.body, child.end)) return null;
       if (child.id === ID.BLOCK_GROUP) {
-        for (const b of children(file, child.body, child.end)) if (b.id === ID.BLOCK && b.end !== null && !block(b.body, b.end)) return null;
+        for (const b of children(file, child.body, child.end))
+          if (b.id === ID.BLOCK && b.end !== null && !block(b.body, b.end)) return null;
       }
       c = child.end;
     }

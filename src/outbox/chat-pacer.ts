@@ -214,8 +214,14 @@ export async function sharePacing(
       const id = newId();
       try {
         const [ok, flat, pausedUntil, throttledAt] = await script<[number, string[], string, string]>([
-          RESERVE, '2', key(chatId, 'sends'), key(chatId, 'state'),
-          String(now), String(PACING_WINDOW_MS), String(sendsPerMinute), id,
+          RESERVE,
+          '2',
+          key(chatId, 'sends'),
+          key(chatId, 'state'),
+          String(now),
+          String(PACING_WINDOW_MS),
+          String(sendsPerMinute),
+          id,
         ]);
         if (degraded) log.info('redis is back: Telegram pacing is shared again');
         degraded = false;

@@ -3,7 +3,13 @@ import type { Clock, Store } from '../domain/ports';
 import type { Message, Thread } from '../domain/types';
 import { telegramFileName, telegramMethodFor } from '../media/media-types';
 import type { OutboxQueue, OutboxRow } from './outbox-queue';
-import { MediaUnavailableError, splitForTelegram, TELEGRAM_CAPTION_LIMIT, type OutgoingFile, type TelegramGateway } from './telegram-gateway';
+import {
+  MediaUnavailableError,
+  splitForTelegram,
+  TELEGRAM_CAPTION_LIMIT,
+  type OutgoingFile,
+  type TelegramGateway,
+} from './telegram-gateway';
 
 /** Where the outbox reads a stored file from: a local path, a URL, or null when it is gone. */
 export interface MediaSource {
@@ -24,11 +30,16 @@ const ALBUM_MAX = 10;
 
 /** A message Telegram can show in an album: a photo whose caption fits. */
 function albumable(m: Message): boolean {
-  return m.attachment !== null && telegramMethodFor(m.attachment.kind, m.attachment.mime) === 'photo' && (m.text ?? '').length <= TELEGRAM_CAPTION_LIMIT - 16;
+  return (
+    m.attachment !== null &&
+    telegramMethodFor(m.attachment.kind, m.attachment.mime) === 'photo' &&
+    (m.text ?? '').length <= TELEGRAM_CAPTION_LIMIT - 16
+  );
 }
 
 /** Telegram refused the picture as a photo (dimensions, format): it can still go as a file. */
-const photoRefused = (err: unknown) => err instanceof GrammyError && err.error_code === 400 && /PHOTO|IMAGE_PROCESS|dimension/i.test(err.description);
+const photoRefused = (err: unknown) =>
+  err instanceof GrammyError && err.error_code === 400 && /PHOTO|IMAGE_PROCESS|dimension/i.test(err.description);
 
 /**
  * The outbox's media path (docs/media.md): a visitor's file goes with the Bot API
@@ -43,11 +54,23 @@ export function createMediaSender({ store, telegram, source, clock, albumWindowM
     const a = m.attachment!;
     const where = source ? await source.source(a.url) : null;
     if (!where) throw new MediaUnavailableError(a.url);
-    return { source: where, filename: telegramFileName(a.kind, a.url.slice(a.url.lastIndexOf('.') + 1).replace(/[^a-z0-9]/gi, '').slice(0, 4) || 'bin') };
+    return {
+      source: where,
+      filename: telegramFileName(
+        a.kind,
+        a.url
+          .slice(a.url.lastIndexOf('.') + 1)
+          .replace(/[^a-z0-9]/gi, '')
+          .slice(0, 4) || 'bin',
+      ),
+    };
   }
 
   const record = (m: Message, thread: Thread, chatId: number, topicId: number | null, telegramMessageId: number) =>
-    store.telegramLinks.insert({ threadId: thread.id, messageId: m.id, chatId, topicId, telegramMessageId, direction: 'to_telegram' }, clock.now());
+    store.telegramLinks.insert(
+      { threadId: thread.id, messageId: m.id, chatId, topicId, telegramMessageId, direction: 'to_telegram' },
+      clock.now(),
+    );
 
   async function sendFile(m: Message, chatId: number, topicId: number | null, caption: string | null): Promise<number> {
     const a = m.attachment!;
@@ -74,7 +97,9 @@ export function createMediaSender({ store, telegram, source, clock, albumWindowM
     async send(messages: Message[], thread: Thread, chatId: number, topicId: number | null, header: boolean): Promise<void> {
       const withHeader = (text: string | null) => (header ? `#${thread.ref}${text ? `\n${text}` : ''}` : text);
       if (messages.length > 1) {
-        const photos = await Promise.all(messages.map(async (m, i) => ({ file: await fileOf(m), caption: i === 0 ? withHeader(m.text) : m.text })));
+        const photos = await Promise.all(
+          messages.map(async (m, i) => ({ file: await fileOf(m), caption: i === 0 ? withHeader(m.text) : m.text })),
+        );
         const ids = await telegram.sendMediaGroup(chatId, topicId, photos);
         for (let i = 0; i < messages.length; i++) await record(messages[i], thread, chatId, topicId, ids[i]);
         return;

@@ -49,7 +49,11 @@ export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs
 
   const isHead = (q: Knex.QueryBuilder) =>
     q.whereNotExists(
-      db('outbox as p').select(db.raw('1')).whereRaw('p.thread_id = o.thread_id').andWhere('p.status', 'pending').andWhereRaw('p.id < o.id'),
+      db('outbox as p')
+        .select(db.raw('1'))
+        .whereRaw('p.thread_id = o.thread_id')
+        .andWhere('p.status', 'pending')
+        .andWhereRaw('p.id < o.id'),
     );
 
   async function lease(rows: RawRow[], now: number): Promise<OutboxRow[]> {
@@ -70,7 +74,12 @@ export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs
      * Claims up to `limit` due thread heads, oldest first, skipping threads
      * already being worked on here; with `hold`, only threads that went quiet or waited long enough.
      */
-    async claimHeads(now: number, limit: number, excludeThreadIds: number[], hold?: { maxMs: number; quietMs: number }): Promise<OutboxRow[]> {
+    async claimHeads(
+      now: number,
+      limit: number,
+      excludeThreadIds: number[],
+      hold?: { maxMs: number; quietMs: number },
+    ): Promise<OutboxRow[]> {
       if (limit <= 0) return [];
       const q = db('outbox as o').select(columns);
       claimable(q, now);
@@ -81,7 +90,10 @@ export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs
         q.andWhere((w) =>
           w
             .where('o.created_at', '<=', now - hold.maxMs)
-            .orWhereRaw('(select max(q2.created_at) from outbox q2 where q2.thread_id = o.thread_id and q2.status = ?) <= ?', ['pending', now - hold.quietMs]),
+            .orWhereRaw('(select max(q2.created_at) from outbox q2 where q2.thread_id = o.thread_id and q2.status = ?) <= ?', [
+              'pending',
+              now - hold.quietMs,
+            ]),
         );
       }
       return lease(await q.orderBy('o.id', 'asc').limit(limit), now);
@@ -135,7 +147,13 @@ export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs
     async fail(id: number, error: string): Promise<void> {
       await db('outbox')
         .where({ id, status: 'pending', locked_by: workerId })
-        .update({ status: 'failed', locked_by: null, locked_until: null, last_error: error.slice(0, 1000), attempts: db.raw('attempts + 1') });
+        .update({
+          status: 'failed',
+          locked_by: null,
+          locked_until: null,
+          last_error: error.slice(0, 1000),
+          attempts: db.raw('attempts + 1'),
+        });
     },
     /** Soonest time any pending row becomes due, or null. */
     async nextDueAt(): Promise<number | null> {

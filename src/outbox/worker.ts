@@ -71,7 +71,8 @@ export function judge(err: unknown): Verdict {
     const d = err.description.toLowerCase();
     if (err.error_code === 429) return { kind: 'throttled', retryAfterMs: Math.max(1, err.parameters.retry_after ?? 1) * 1000 };
     if (err.error_code >= 500) return { kind: 'backoff', reason: describe(err) };
-    if (d.includes('message thread not found') || d.includes('topic_deleted') || d.includes('topic not found')) return { kind: 'retry_now', reason: 'topic_deleted' };
+    if (d.includes('message thread not found') || d.includes('topic_deleted') || d.includes('topic not found'))
+      return { kind: 'retry_now', reason: 'topic_deleted' };
     if (d.includes('topic_closed')) return { kind: 'retry_now', reason: 'topic_closed' };
     if (d.includes('not a forum') || d.includes('topics are disabled')) return { kind: 'retry_now', reason: 'not_a_forum' };
     return { kind: 'permanent', reason: describe(err) };
@@ -169,13 +170,17 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       for (let i = done; i < chunks.length; i++) {
         const telegramMessageId = await telegram.sendText(chatId, topicId, chunks[i]);
         for (const m of messages) {
-          await store.telegramLinks.insert({ threadId: thread.id, messageId: m.id, chatId, topicId, telegramMessageId, direction: 'to_telegram' }, clock.now());
+          await store.telegramLinks.insert(
+            { threadId: thread.id, messageId: m.id, chatId, topicId, telegramMessageId, direction: 'to_telegram' },
+            clock.now(),
+          );
         }
       }
     }
     const completed = await store.transaction(async (repos) => {
       const ids: number[] = [];
-      for (let i = 0; i < rows.length; i++) if (await repos.outbox.complete(rows[i].id, queue.workerId, clock.now())) ids.push(messages[i].id);
+      for (let i = 0; i < rows.length; i++)
+        if (await repos.outbox.complete(rows[i].id, queue.workerId, clock.now())) ids.push(messages[i].id);
       await repos.messages.markDelivered(thread.id, ids);
       return ids;
     });

@@ -11,7 +11,10 @@ export interface Metrics {
 }
 
 /** Counts messages as they are announced: from visitors, and from staff. */
-export function countMessages<N extends { messageCreated(message: { sender: string }, options?: never): void }>(notifier: N, metrics: Metrics): N {
+export function countMessages<N extends { messageCreated(message: { sender: string }, options?: never): void }>(
+  notifier: N,
+  metrics: Metrics,
+): N {
   return {
     ...notifier,
     messageCreated(message: { sender: string }, options?: never) {
@@ -37,8 +40,16 @@ export function createMetrics(sources: {
       labelNames: ['direction'],
       registers: [registry],
     }),
-    telegramThrottled: new Counter({ name: 'topicdesk_telegram_429_total', help: 'Telegram answers 429 Too Many Requests', registers: [registry] }),
-    outboxFailed: new Counter({ name: 'topicdesk_outbox_failed_total', help: 'Outbox rows given up on (Telegram refused for good)', registers: [registry] }),
+    telegramThrottled: new Counter({
+      name: 'topicdesk_telegram_429_total',
+      help: 'Telegram answers 429 Too Many Requests',
+      registers: [registry],
+    }),
+    outboxFailed: new Counter({
+      name: 'topicdesk_outbox_failed_total',
+      help: 'Outbox rows given up on (Telegram refused for good)',
+      registers: [registry],
+    }),
     sendToTelegram: new Histogram({
       name: 'topicdesk_send_to_telegram_seconds',
       help: 'From a visitor message being stored to it being in Telegram',

@@ -72,7 +72,11 @@ export function createPollingLock(db: Knex, logger: Logger, retryMs = 1000): Pol
         onLost = resolve;
       }),
     async release() {
-      if (conn) await db.raw('select pg_advisory_unlock(?)', [POLLING_LOCK_KEY]).connection(conn).catch(() => undefined);
+      if (conn)
+        await db
+          .raw('select pg_advisory_unlock(?)', [POLLING_LOCK_KEY])
+          .connection(conn)
+          .catch(() => undefined);
       await releaseConnection();
     },
   };

@@ -198,7 +198,9 @@ export function createRedisLimiters({
     const shared = new RedisStore({
       prefix: keyOf(name, ''),
       sendCommand: (...args: string[]) =>
-        client.isReady ? (client.sendCommand(args, { timeout: timeoutMs }) as Promise<RedisReply>) : Promise.reject(new Error('Redis is not connected')),
+        client.isReady
+          ? (client.sendCommand(args, { timeout: timeoutMs }) as Promise<RedisReply>)
+          : Promise.reject(new Error('Redis is not connected')),
     });
     const local = new MemoryStore();
     let options: RateLimitOptions | null = null;

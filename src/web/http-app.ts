@@ -41,7 +41,20 @@ export interface HttpAppDeps {
 }
 
 /** The Express side: static pages, /health, the Telegram webhook; JSON errors everywhere else. */
-export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, rateLimitStore, health, frameAncestors = '*', httpsOnly = false, telegramWebhook, admin, metrics, media }: HttpAppDeps) {
+export function createHttpApp({
+  publicDir,
+  logger,
+  trustProxy,
+  httpPerMinute,
+  rateLimitStore,
+  health,
+  frameAncestors = '*',
+  httpsOnly = false,
+  telegramWebhook,
+  admin,
+  metrics,
+  media,
+}: HttpAppDeps) {
   const log = logger.child({ unit: 'http' });
   const app = express();
   app.disable('x-powered-by');
@@ -84,20 +97,28 @@ export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, ra
       legacyHeaders: false,
       ...(rateLimitStore ? { store: rateLimitStore } : {}),
       handler: (_req, res, _next, options) => {
-        res.status(429).json({ error: { code: 'rate_limited', message: `Too many requests. Try again in ${Math.ceil(options.windowMs / 1000)} s.` } });
+        res
+          .status(429)
+          .json({ error: { code: 'rate_limited', message: `Too many requests. Try again in ${Math.ceil(options.windowMs / 1000)} s.` } });
       },
     }),
   );
 
   if (metrics) {
     app.get('/metrics', async (_req, res) => {
-      res.set('Content-Type', metrics.contentType).set('Cache-Control', 'no-store').send(await metrics.render());
+      res
+        .set('Content-Type', metrics.contentType)
+        .set('Cache-Control', 'no-store')
+        .send(await metrics.render());
     });
   }
 
   app.get('/health', async (_req, res) => {
     const report = await health();
-    res.status(report.db === 'ok' ? 200 : 503).set('Cache-Control', 'no-store').json(report);
+    res
+      .status(report.db === 'ok' ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json(report);
   });
 
   // Media is already compressed, and range requests (audio seeking) must reach the file as is.
@@ -105,7 +126,13 @@ export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, ra
   app.use(compression());
   if (admin) app.use(admin);
   app.use(createVisitorPageRouter({ publicDir }));
-  app.use(express.static(path.resolve(publicDir), { index: false, maxAge: '1h', setHeaders: (res) => cacheVersionedAssets(res as unknown as Response) }));
+  app.use(
+    express.static(path.resolve(publicDir), {
+      index: false,
+      maxAge: '1h',
+      setHeaders: (res) => cacheVersionedAssets(res as unknown as Response),
+    }),
+  );
 
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: `No such route: ${req.method} ${req.path}` } });
@@ -114,7 +141,9 @@ export function createHttpApp({ publicDir, logger, trustProxy, httpPerMinute, ra
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status >= 500) log.error('request failed', { error: err });
-    res.status(status).json({ error: { code: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'Something went wrong.' : 'Bad request.' } });
+    res.status(status).json({
+      error: { code: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'Something went wrong.' : 'Bad request.' },
+    });
   };
   app.use(onError);
   return app;

@@ -65,7 +65,13 @@ export function createOtpSocketHandlers({ otp, botUsername, logger, limits = OTP
     return new DomainError('unavailable', 'Verification through Telegram is not available right now.');
   }
 
-  function on<S extends z.ZodType, R extends object>(socket: OtpSocket, event: string, schema: S, limiters: RateLimiter[], handle: (input: z.output<S>) => Promise<R>) {
+  function on<S extends z.ZodType, R extends object>(
+    socket: OtpSocket,
+    event: string,
+    schema: S,
+    limiters: RateLimiter[],
+    handle: (input: z.output<S>) => Promise<R>,
+  ) {
     onAckedEvent(socket as unknown as Socket, event, { schema, log, limit: limit(limiters, socket) }, handle);
   }
 

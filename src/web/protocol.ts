@@ -4,7 +4,9 @@ import type { DeliveryStatus, MessageView, ThreadStatus, VisitorView } from '../
 
 /** Visitor protocol v1 (SPEC §3): the events and their payload schemas. */
 
-export type Ack<T> = (response: ({ ok: true } & T) | { ok: false; error: { code: ErrorCode; message: string; retryAfterMs?: number; attemptsLeft?: number } }) => void;
+export type Ack<T> = (
+  response: ({ ok: true } & T) | { ok: false; error: { code: ErrorCode; message: string; retryAfterMs?: number; attemptsLeft?: number } },
+) => void;
 
 export interface ServerToClientEvents {
   session: (payload: { token: string; visitor: VisitorView; thread: { id: number; status: ThreadStatus } | null }) => void;

@@ -68,7 +68,9 @@ export function createRateLimiter({ burst, perMinute }: BucketSizes, now = () =>
 }
 
 /** Counts this process's open connections per key (IP) and refuses beyond `max`. */
-export function createConnectionCounter(max: number): ConnectionCounter & { count(key: string): number; keys(): Iterable<[string, ReadonlySet<string>]> } {
+export function createConnectionCounter(
+  max: number,
+): ConnectionCounter & { count(key: string): number; keys(): Iterable<[string, ReadonlySet<string>]> } {
   const open = new Map<string, Set<string>>();
   return {
     async tryOpen(key, id) {

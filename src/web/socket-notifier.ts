@@ -14,7 +14,9 @@ export const rooms = {
 export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToClientEvents>): VisitorNotifier {
   return {
     messageCreated(message: Message, options) {
-      const target = options?.exceptSocketId ? io.to(rooms.thread(message.threadId)).except(options.exceptSocketId) : io.to(rooms.thread(message.threadId));
+      const target = options?.exceptSocketId
+        ? io.to(rooms.thread(message.threadId)).except(options.exceptSocketId)
+        : io.to(rooms.thread(message.threadId));
       target.emit('message', messageView(message));
     },
     messageStatus(threadId, messageId, status) {
@@ -27,7 +29,8 @@ export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToCl
       io.to(rooms.thread(thread.id)).emit('thread:status', { id: thread.id, status: thread.status });
     },
     threadCreated(thread: Thread) {
-      const owners = thread.userId !== null ? [rooms.visitor(thread.visitorId), rooms.user(thread.userId)] : rooms.visitor(thread.visitorId);
+      const owners =
+        thread.userId !== null ? [rooms.visitor(thread.visitorId), rooms.user(thread.userId)] : rooms.visitor(thread.visitorId);
       io.in(owners).socketsJoin(rooms.thread(thread.id));
     },
     supportStatus(status) {

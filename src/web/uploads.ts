@@ -76,7 +76,15 @@ interface Received {
  * transaction), answered 201 and broadcast to the visitor's sockets. Every
  * refusal removes what was received: nothing stays on disk or in the database.
  */
-export function createUploadsRouter({ chat, storage, incoming, logger, limits, limiters = localLimiters, maxBytes = MAX_UPLOAD_BYTES }: UploadsDeps) {
+export function createUploadsRouter({
+  chat,
+  storage,
+  incoming,
+  logger,
+  limits,
+  limiters = localLimiters,
+  maxBytes = MAX_UPLOAD_BYTES,
+}: UploadsDeps) {
   const log = logger.child({ unit: 'uploads' });
   const limiter = limiters.bucket('upload', { burst: limits.burst, perMinute: limits.perMinute });
   const inFlight = new Map<number, number>();
@@ -108,7 +116,13 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, l
     if (!visitor) throw new UploadError(401, 'unauthorized', 'Unknown visitor token.');
     if (visitor.blocked) throw new UploadError(403, 'blocked', 'Support is not accepting messages from you.');
     const allowed = await limiter.take(`v${visitor.id}`);
-    if (!allowed.ok) throw new UploadError(429, 'rate_limited', `Too many uploads. Try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s.`, allowed.retryAfterMs);
+    if (!allowed.ok)
+      throw new UploadError(
+        429,
+        'rate_limited',
+        `Too many uploads. Try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s.`,
+        allowed.retryAfterMs,
+      );
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes + ENVELOPE_BYTES) throw tooLarge();
     return visitor;
@@ -116,7 +130,11 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, l
 
   const tooLarge = () => new UploadError(413, 'too_large', `The file is larger than ${Math.round(maxBytes / (1024 * 1024))} MB.`);
   const notAllowed = (why: string) =>
-    new UploadError(415, 'unsupported_type', `This file type is not accepted (${why}). Send an image (JPEG, PNG, GIF, WebP) or audio (Ogg/Opus, MP3, M4A, WebM, WAV).`);
+    new UploadError(
+      415,
+      'unsupported_type',
+      `This file type is not accepted (${why}). Send an image (JPEG, PNG, GIF, WebP) or audio (Ogg/Opus, MP3, M4A, WebM, WAV).`,
+    );
 
   async function handle(req: Request, res: Response, visitor: Visitor): Promise<void> {
     const received = await receive(req);
@@ -124,7 +142,12 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, l
     const readyPath = incoming.newPath();
     try {
       const parsed = fieldsSchema.safeParse(received.fields);
-      if (!parsed.success) throw new UploadError(400, 'bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'fields'}: ${i.message}`).join('; '));
+      if (!parsed.success)
+        throw new UploadError(
+          400,
+          'bad_request',
+          parsed.error.issues.map((i) => `${i.path.join('.') || 'fields'}: ${i.message}`).join('; '),
+        );
       if (!file || file.size === 0) throw new UploadError(400, 'bad_request', 'Send the file in a part named "file".');
       const inspection = await inspectUpload(file.path);
       if (!inspection.ok) throw notAllowed(inspection.reason);
@@ -212,7 +235,8 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, l
             const sample = head;
             head = null;
             detectFromHead(sample).then(
-              (detected) => done(detected && !visitorMediaType(detected.ext) ? notAllowed(`type not allowed: ${detected.mime}`) : null, chunk),
+              (detected) =>
+                done(detected && !visitorMediaType(detected.ext) ? notAllowed(`type not allowed: ${detected.mime}`) : null, chunk),
               done,
             );
           },
@@ -223,7 +247,9 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, l
         });
       });
       for (const event of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) {
-        parser.on(event, () => fail(new UploadError(413, 'too_large', 'Too many parts: send one file and at most a caption and a clientId.')));
+        parser.on(event, () =>
+          fail(new UploadError(413, 'too_large', 'Too many parts: send one file and at most a caption and a clientId.')),
+        );
       }
       parser.on('error', () => fail(new UploadError(400, 'bad_request', 'Malformed multipart body.')));
       parser.on('close', () => {
@@ -243,7 +269,10 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, l
   /** Answers a refusal as JSON, then reads (a bounded amount of) the rest of the body so the client gets the answer. */
   function refuse(req: Request, res: Response, error: unknown, visitor: Visitor | null) {
     let status = 500;
-    let body: { code: ErrorCode; message: string; retryAfterMs?: number } = { code: 'internal', message: 'Something went wrong. Please try again.' };
+    let body: { code: ErrorCode; message: string; retryAfterMs?: number } = {
+      code: 'internal',
+      message: 'Something went wrong. Please try again.',
+    };
     if (error instanceof UploadError) {
       status = error.status;
       body = { code: error.code, message: error.message, ...(error.retryAfterMs ? { retryAfterMs: error.retryAfterMs } : {}) };

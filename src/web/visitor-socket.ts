@@ -37,7 +37,16 @@ export interface VisitorSocketDeps {
  * from its token, joins it to its own threads' rooms only, and answers every
  * event with an ack — validated, persisted, acked, then broadcast.
  */
-export function registerVisitorSocket({ io, chat, logger, trustProxy, limits, limiters = localLimiters, supportStatus, otp }: VisitorSocketDeps): { close(): void } {
+export function registerVisitorSocket({
+  io,
+  chat,
+  logger,
+  trustProxy,
+  limits,
+  limiters = localLimiters,
+  supportStatus,
+  otp,
+}: VisitorSocketDeps): { close(): void } {
   const log = logger.child({ unit: 'socket' });
   const connections = limiters.connections('connections', limits.connectionsPerIp);
   const messageLimiter = limiters.bucket('message', { burst: limits.messageBurst, perMinute: limits.messagesPerMinute });

@@ -29,11 +29,15 @@ export async function webLoginLink(emu: TelegramEmulator, staff: Staff): Promise
     emu.userSends({ chatId: staff.id, from: staff, text: '/start' });
     await emu.waitFor((c) => c.method === 'sendMessage' && Number(c.params.chat_id) === staff.id);
   }
-  const before = emu.callsTo('sendMessage').filter((c) => c.ok && Number(c.params.chat_id) === staff.id && LINK.test(String(c.params.text))).length;
+  const before = emu
+    .callsTo('sendMessage')
+    .filter((c) => c.ok && Number(c.params.chat_id) === staff.id && LINK.test(String(c.params.text))).length;
   emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text: '/web' });
   const links = await eventually(
     () => {
-      const sent = emu.callsTo('sendMessage').filter((c) => c.ok && Number(c.params.chat_id) === staff.id && LINK.test(String(c.params.text)));
+      const sent = emu
+        .callsTo('sendMessage')
+        .filter((c) => c.ok && Number(c.params.chat_id) === staff.id && LINK.test(String(c.params.text)));
       return sent.length > before ? sent : null;
     },
     { what: 'the /web link in the private chat' },
@@ -54,8 +58,17 @@ export async function signIn(td: RunningTopicdesk, link: string): Promise<{ res:
   return { res, cookie: setCookie.split(';')[0] };
 }
 
-export async function api(td: RunningTopicdesk, path: string, cookie?: string, init: RequestInit = {}): Promise<{ status: number; body: any; res: Response }> {
-  const res = await fetch(`${td.url}${path}`, { ...init, redirect: 'manual', headers: { ...(cookie ? { cookie } : {}), ...(init.headers as Record<string, string>) } });
+export async function api(
+  td: RunningTopicdesk,
+  path: string,
+  cookie?: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: any; res: Response }> {
+  const res = await fetch(`${td.url}${path}`, {
+    ...init,
+    redirect: 'manual',
+    headers: { ...(cookie ? { cookie } : {}), ...(init.headers as Record<string, string>) },
+  });
   const text = await res.text();
   let body: any = text;
   try {
@@ -74,8 +87,16 @@ export async function staffCookie(td: RunningTopicdesk, emu: TelegramEmulator, s
 }
 
 /** A Socket.IO client on the staff namespace; resolves once connected or rejects with the refusal. */
-export function connectStaff(td: RunningTopicdesk, headers: Record<string, string> = {}): Promise<Socket & { events: Array<{ event: string; payload: any }> }> {
-  const socket = connectClient(`${td.url}/admin`, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: headers }) as Socket & {
+export function connectStaff(
+  td: RunningTopicdesk,
+  headers: Record<string, string> = {},
+): Promise<Socket & { events: Array<{ event: string; payload: any }> }> {
+  const socket = connectClient(`${td.url}/admin`, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders: headers,
+  }) as Socket & {
     events: Array<{ event: string; payload: any }>;
   };
   socket.events = [];
@@ -93,7 +114,12 @@ export function connectStaff(td: RunningTopicdesk, headers: Record<string, strin
 export async function seedThread(
   db: import('knex').Knex,
   o: {
-    messages: Array<{ sender: 'visitor' | 'staff' | 'system'; text: string | null; at: number; attachment?: { kind: string; url: string; mime: string; size: number } }>;
+    messages: Array<{
+      sender: 'visitor' | 'staff' | 'system';
+      text: string | null;
+      at: number;
+      attachment?: { kind: string; url: string; mime: string; size: number };
+    }>;
     status?: 'open' | 'closed';
     name?: string | null;
     userId?: number | null;
@@ -103,7 +129,14 @@ export async function seedThread(
   const last = o.messages[o.messages.length - 1]?.at ?? first;
   const ref = Math.random().toString(36).slice(2, 8);
   const [v] = await db('visitors')
-    .insert({ token_hash: `${ref}${'0'.repeat(58)}`.slice(0, 64), name: o.name ?? null, user_id: o.userId ?? null, blocked: false, created_at: first, last_seen_at: last })
+    .insert({
+      token_hash: `${ref}${'0'.repeat(58)}`.slice(0, 64),
+      name: o.name ?? null,
+      user_id: o.userId ?? null,
+      blocked: false,
+      created_at: first,
+      last_seen_at: last,
+    })
     .returning('id');
   const visitorId = Number(typeof v === 'object' ? v.id : v);
   const [t] = await db('threads')

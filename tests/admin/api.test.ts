@@ -12,7 +12,15 @@ import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-t
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-const ROUTES = ['/api/admin/session', '/api/admin/threads', '/api/admin/threads?q=parcel&status=open', '/api/admin/threads/1', '/api/admin/threads/1/messages', '/api/admin/stats', '/api/admin/nope'];
+const ROUTES = [
+  '/api/admin/session',
+  '/api/admin/threads',
+  '/api/admin/threads?q=parcel&status=open',
+  '/api/admin/threads/1',
+  '/api/admin/threads/1/messages',
+  '/api/admin/stats',
+  '/api/admin/nope',
+];
 const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 describe.each(databaseKinds)('the staff API on %s', (kind) => {
@@ -26,7 +34,8 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
   let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
     setup = await startWithTelegram(kind, {
-      clock, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
+      clock,
+      env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
       prepare: (emu) => {
         deniz = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as Staff;
       },
@@ -75,7 +84,13 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
     const { csrfToken } = (await api(td, '/api/admin/session', cookie)).body;
 
     const before = await snapshot(td.app.db);
-    const paths = [...ROUTES, `/api/admin/threads/${threadId}`, `/api/admin/threads/${threadId}/messages`, '/api/admin/messages', '/api/admin/threads/new'];
+    const paths = [
+      ...ROUTES,
+      `/api/admin/threads/${threadId}`,
+      `/api/admin/threads/${threadId}/messages`,
+      '/api/admin/messages',
+      '/api/admin/threads/new',
+    ];
     for (const path of paths) {
       for (const method of WRITES) {
         const res = await api(td, path, cookie, {
@@ -92,7 +107,9 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
     // The one write there is ends only the caller's own session (see login.test.ts).
     const other = await staffCookie(td, emu, deniz);
     const token = (await api(td, '/api/admin/session', other)).body.csrfToken;
-    expect((await api(td, '/api/admin/logout', other, { method: 'POST', headers: { 'x-csrf-token': token, origin: td.url } })).status).toBe(204);
+    expect((await api(td, '/api/admin/logout', other, { method: 'POST', headers: { 'x-csrf-token': token, origin: td.url } })).status).toBe(
+      204,
+    );
   });
 
   it('lists threads newest activity first, with visitor, last message, count and the Telegram topic link', async () => {
@@ -123,17 +140,28 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
 
   it('filters by status, verified and date range', async () => {
     const now = clock.now().getTime();
-    const [user] = await td.app.db('users').insert({ telegram_id: 777001, username: 'verified_one', phone_number: '+905551112233', display_name: 'Veli', created_at: now }).returning('id');
+    const [user] = await td.app
+      .db('users')
+      .insert({ telegram_id: 777001, username: 'verified_one', phone_number: '+905551112233', display_name: 'Veli', created_at: now })
+      .returning('id');
     const userId = Number(typeof user === 'object' ? user.id : user);
-    const closed = await seedThread(td.app.db, { status: 'closed', messages: [{ sender: 'visitor', text: 'closed one', at: now - 2 * DAY }] });
-    const verified = await seedThread(td.app.db, { userId, name: 'Veli', messages: [{ sender: 'visitor', text: 'verified one', at: now - 2 * DAY + MINUTE }] });
+    const closed = await seedThread(td.app.db, {
+      status: 'closed',
+      messages: [{ sender: 'visitor', text: 'closed one', at: now - 2 * DAY }],
+    });
+    const verified = await seedThread(td.app.db, {
+      userId,
+      name: 'Veli',
+      messages: [{ sender: 'visitor', text: 'verified one', at: now - 2 * DAY + MINUTE }],
+    });
     const old = await seedThread(td.app.db, {
       messages: [
         { sender: 'visitor', text: 'ten days ago', at: now - 10 * DAY },
         { sender: 'staff', text: 'answered then', at: now - 10 * DAY + MINUTE },
       ],
     });
-    const ids = async (query: string) => ((await api(td, `/api/admin/threads?limit=100&${query}`, cookie)).body.threads as any[]).map((t) => t.id);
+    const ids = async (query: string) =>
+      ((await api(td, `/api/admin/threads?limit=100&${query}`, cookie)).body.threads as any[]).map((t) => t.id);
 
     expect(await ids('status=closed')).toEqual([closed.threadId]);
     expect(await ids('status=open')).not.toContain(closed.threadId);
@@ -144,13 +172,30 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
     expect(await ids(`from=${day(now - 11 * DAY)}&to=${day(now - 9 * DAY)}`)).toEqual([old.threadId]);
     // A thread counts for a range when it has a message in it: days later, the old thread is not in.
     expect(await ids(`from=${day(now - 3 * DAY)}&to=${day(now - DAY)}`)).toEqual([verified.threadId, closed.threadId]);
-    expect(await ids(`from=${new Date(now - 2 * DAY + 30_000).toISOString()}&to=${new Date(now - 2 * DAY + 2 * MINUTE).toISOString()}`)).toEqual([verified.threadId]);
+    expect(
+      await ids(`from=${new Date(now - 2 * DAY + 30_000).toISOString()}&to=${new Date(now - 2 * DAY + 2 * MINUTE).toISOString()}`),
+    ).toEqual([verified.threadId]);
     expect(await ids(`status=closed&verified=true`)).toEqual([]);
 
     const detail = (await api(td, `/api/admin/threads/${verified.threadId}`, cookie)).body.thread;
-    expect(detail.visitor).toMatchObject({ name: 'Veli', verified: true, phone: '+905551112233', username: 'verified_one', blocked: false });
+    expect(detail.visitor).toMatchObject({
+      name: 'Veli',
+      verified: true,
+      phone: '+905551112233',
+      username: 'verified_one',
+      blocked: false,
+    });
 
-    for (const bad of ['status=pending', 'verified=maybe', 'from=yesterday', 'limit=0', 'limit=101', 'cursor=abc', 'q=' + 'x'.repeat(201), 'unknown=1']) {
+    for (const bad of [
+      'status=pending',
+      'verified=maybe',
+      'from=yesterday',
+      'limit=0',
+      'limit=101',
+      'cursor=abc',
+      'q=' + 'x'.repeat(201),
+      'unknown=1',
+    ]) {
       const res = await api(td, `/api/admin/threads?${bad}`, cookie);
       expect([bad, res.status]).toEqual([bad, 400]);
       expect(res.body.error.code).toBe('bad_request');
@@ -160,10 +205,15 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
   it('pages with a cursor that is stable while threads are created and bumped: no thread twice, none lost', async () => {
     const base = clock.now().getTime() - 5 * DAY;
     const seeded: number[] = [];
-    for (let i = 0; i < 12; i++) seeded.push((await seedThread(td.app.db, { messages: [{ sender: 'visitor', text: `paging ${i}`, at: base + i * MINUTE }] })).threadId);
+    for (let i = 0; i < 12; i++)
+      seeded.push(
+        (await seedThread(td.app.db, { messages: [{ sender: 'visitor', text: `paging ${i}`, at: base + i * MINUTE }] })).threadId,
+      );
     const from = new Date(base - MINUTE).toISOString();
     const to = new Date(base + 12 * MINUTE).toISOString();
-    const page = async (cursor?: string) => (await api(td, `/api/admin/threads?limit=5&from=${from}&to=${to}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, cookie)).body;
+    const page = async (cursor?: string) =>
+      (await api(td, `/api/admin/threads?limit=5&from=${from}&to=${to}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, cookie))
+        .body;
 
     const p1 = await page();
     expect(p1.threads.map((t: any) => t.id)).toEqual(seeded.slice(7).reverse());
@@ -172,12 +222,21 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
     const top: number[] = [];
     for (let i = 0; i < 2; i++) {
       const t = await seedThread(td.app.db, { messages: [{ sender: 'visitor', text: `new ${i}`, at: base + 11 * MINUTE + i }] });
-      await td.app.db('threads').where({ id: t.threadId }).update({ last_activity: clock.now().getTime() + i });
+      await td.app
+        .db('threads')
+        .where({ id: t.threadId })
+        .update({ last_activity: clock.now().getTime() + i });
       top.push(t.threadId);
     }
     const late: number[] = [];
-    for (let i = 0; i < 3; i++) late.push((await seedThread(td.app.db, { messages: [{ sender: 'visitor', text: `late ${i}`, at: base + 6 * MINUTE + i }] })).threadId);
-    await td.app.db('threads').where({ id: seeded[10] }).update({ last_activity: clock.now().getTime() + 10 });
+    for (let i = 0; i < 3; i++)
+      late.push(
+        (await seedThread(td.app.db, { messages: [{ sender: 'visitor', text: `late ${i}`, at: base + 6 * MINUTE + i }] })).threadId,
+      );
+    await td.app
+      .db('threads')
+      .where({ id: seeded[10] })
+      .update({ last_activity: clock.now().getTime() + 10 });
 
     const p2 = await page(p1.nextCursor);
     const p3 = await page(p2.nextCursor);
@@ -196,8 +255,18 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
     const t = await seedThread(td.app.db, {
       messages: [
         { sender: 'visitor', text: 'here is a photo', at },
-        { sender: 'visitor', text: null, at: at + 1000, attachment: { kind: 'image', url: '/media/abc123', mime: 'image/png', size: 2048 } },
-        { sender: 'staff', text: 'Thanks, got it', at: at + 2000, attachment: { kind: 'voice', url: 'https://res.cloudinary.com/x/voice.ogg', mime: 'audio/ogg', size: 9000 } },
+        {
+          sender: 'visitor',
+          text: null,
+          at: at + 1000,
+          attachment: { kind: 'image', url: '/media/abc123', mime: 'image/png', size: 2048 },
+        },
+        {
+          sender: 'staff',
+          text: 'Thanks, got it',
+          at: at + 2000,
+          attachment: { kind: 'voice', url: 'https://res.cloudinary.com/x/voice.ogg', mime: 'audio/ogg', size: 9000 },
+        },
         ...Array.from({ length: 7 }, (_, i) => ({ sender: 'visitor' as const, text: `more ${i}`, at: at + 3000 + i })),
       ],
     });
@@ -205,8 +274,17 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
     expect(all.hasMore).toBe(false);
     expect(all.thread.id).toBe(t.threadId);
     expect(all.messages.map((m: any) => m.id)).toEqual(t.messageIds);
-    expect(all.messages[1]).toMatchObject({ sender: 'visitor', text: null, attachment: { kind: 'image', url: '/media/abc123', mime: 'image/png', size: 2048 } });
-    expect(all.messages[2].attachment).toEqual({ kind: 'voice', url: 'https://res.cloudinary.com/x/voice.ogg', mime: 'audio/ogg', size: 9000 });
+    expect(all.messages[1]).toMatchObject({
+      sender: 'visitor',
+      text: null,
+      attachment: { kind: 'image', url: '/media/abc123', mime: 'image/png', size: 2048 },
+    });
+    expect(all.messages[2].attachment).toEqual({
+      kind: 'voice',
+      url: 'https://res.cloudinary.com/x/voice.ogg',
+      mime: 'audio/ogg',
+      size: 9000,
+    });
 
     const newest = (await api(td, `/api/admin/threads/${t.threadId}/messages?limit=4`, cookie)).body;
     expect(newest.messages.map((m: any) => m.id)).toEqual(t.messageIds.slice(6));
@@ -218,7 +296,12 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
 
     expect((await api(td, '/api/admin/threads/999999/messages', cookie)).status).toBe(404);
     expect((await api(td, '/api/admin/threads/999999', cookie)).status).toBe(404);
-    for (const bad of ['/api/admin/threads/abc/messages', '/api/admin/threads/0', `/api/admin/threads/${t.threadId}/messages?limit=501`, `/api/admin/threads/${t.threadId}/messages?before=x`]) {
+    for (const bad of [
+      '/api/admin/threads/abc/messages',
+      '/api/admin/threads/0',
+      `/api/admin/threads/${t.threadId}/messages?limit=501`,
+      `/api/admin/threads/${t.threadId}/messages?before=x`,
+    ]) {
       expect([bad, (await api(td, bad, cookie)).status]).toEqual([bad, 400]);
     }
   });
@@ -231,15 +314,39 @@ describe.each(databaseKinds)('the staff API on %s', (kind) => {
 
     // Two threads starting 20 days ago (first replies after 2 and 4 minutes: median 3), one 21 days ago never answered.
     const d20 = Math.floor((now - 20 * DAY) / DAY) * DAY + 10 * 60 * MINUTE;
-    await seedThread(td.app.db, { messages: [{ sender: 'visitor', text: 'a', at: d20 }, { sender: 'visitor', text: 'b', at: d20 + MINUTE }, { sender: 'staff', text: 'c', at: d20 + 2 * MINUTE }] });
-    await seedThread(td.app.db, { status: 'closed', messages: [{ sender: 'visitor', text: 'd', at: d20 + 60 * MINUTE }, { sender: 'staff', text: 'e', at: d20 + 64 * MINUTE }, { sender: 'system', text: 'closed', at: d20 + 65 * MINUTE }] });
+    await seedThread(td.app.db, {
+      messages: [
+        { sender: 'visitor', text: 'a', at: d20 },
+        { sender: 'visitor', text: 'b', at: d20 + MINUTE },
+        { sender: 'staff', text: 'c', at: d20 + 2 * MINUTE },
+      ],
+    });
+    await seedThread(td.app.db, {
+      status: 'closed',
+      messages: [
+        { sender: 'visitor', text: 'd', at: d20 + 60 * MINUTE },
+        { sender: 'staff', text: 'e', at: d20 + 64 * MINUTE },
+        { sender: 'system', text: 'closed', at: d20 + 65 * MINUTE },
+      ],
+    });
     await seedThread(td.app.db, { messages: [{ sender: 'visitor', text: 'f', at: d20 - DAY }] });
     // Older than 30 days: outside every number.
-    await seedThread(td.app.db, { messages: [{ sender: 'visitor', text: 'g', at: now - 40 * DAY }, { sender: 'staff', text: 'h', at: now - 40 * DAY + MINUTE }] });
+    await seedThread(td.app.db, {
+      messages: [
+        { sender: 'visitor', text: 'g', at: now - 40 * DAY },
+        { sender: 'staff', text: 'h', at: now - 40 * DAY + MINUTE },
+      ],
+    });
 
     const after = (await api(td, '/api/admin/stats', cookie)).body;
     const day = (body: any, t: number) => body.days.find((d: any) => d.date === new Date(t).toISOString().slice(0, 10));
-    expect(day(after, d20)).toEqual({ date: new Date(d20).toISOString().slice(0, 10), visitorMessages: 3, staffMessages: 2, answeredThreads: 2, medianFirstResponseMs: 3 * MINUTE });
+    expect(day(after, d20)).toEqual({
+      date: new Date(d20).toISOString().slice(0, 10),
+      visitorMessages: 3,
+      staffMessages: 2,
+      answeredThreads: 2,
+      medianFirstResponseMs: 3 * MINUTE,
+    });
     expect(day(after, d20 - DAY)).toMatchObject({ visitorMessages: 1, staffMessages: 0, answeredThreads: 0, medianFirstResponseMs: null });
     expect(after.openThreads).toBe(before.openThreads + 3);
     expect(after.closedThreads).toBe(before.closedThreads + 1);

@@ -23,7 +23,8 @@ describe.each(databaseKinds)('staff sign-in on %s', (kind) => {
   let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
     setup = await startWithTelegram(kind, {
-      clock, env: { TRUST_PROXY: '1', HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
+      clock,
+      env: { TRUST_PROXY: '1', HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
       prepare: (emu) => {
         deniz = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as Staff;
         ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', last_name: 'Kaya', username: 'ayse', is_bot: false }) as Staff;
@@ -57,7 +58,10 @@ describe.each(databaseKinds)('staff sign-in on %s', (kind) => {
 
     // Only hashes are stored: neither the token nor the session id is in the database.
     const token = new URL(link).searchParams.get('token')!;
-    const tokenRow = await td.app.db('staff_login_tokens').where({ token_hash: createHash('sha256').update(token).digest('hex') }).first();
+    const tokenRow = await td.app
+      .db('staff_login_tokens')
+      .where({ token_hash: createHash('sha256').update(token).digest('hex') })
+      .first();
     expect(tokenRow.used_at).not.toBeNull();
     const sessionId = cookie.split('=')[1].split('.')[0];
     const rows = await td.app.db('staff_sessions').where({ telegram_user_id: deniz.id });
@@ -173,7 +177,11 @@ describe.each(databaseKinds)('staff sign-in on %s', (kind) => {
   it('a staff member removed from the staff chat is refused at their next request once the 60 s membership cache lapses, and their sessions end', async () => {
     const cookie = await staffCookie(td, emu, ayse);
     const second = await staffCookie(td, emu, ayse);
-    expect((await api(td, '/api/admin/session', cookie)).body.staff).toEqual({ telegramUserId: ayse.id, name: 'Ayşe Kaya', username: 'ayse' });
+    expect((await api(td, '/api/admin/session', cookie)).body.staff).toEqual({
+      telegramUserId: ayse.id,
+      name: 'Ayşe Kaya',
+      username: 'ayse',
+    });
     const unusedLink = await webLoginLink(emu, ayse);
 
     emu.setChatMember(STAFF_CHAT_ID, ayse.id, { status: 'kicked' });

@@ -51,7 +51,9 @@ describe.each(databaseKinds)('search on %s', (kind) => {
     }
     const topic = (await td.app.store.threads.findById(threads.parcel))!.topicId!;
     emu.userSends({ chatId: STAFF_CHAT_ID, from: deniz, text: 'We are tracking the parcel now', threadId: topic });
-    await eventually(async () => (await td.app.db('messages').where({ thread_id: threads.parcel, sender_type: 'staff' })).length === 1, { what: 'staff reply stored' });
+    await eventually(async () => (await td.app.db('messages').where({ thread_id: threads.parcel, sender_type: 'staff' })).length === 1, {
+      what: 'staff reply stored',
+    });
   });
   afterAll(async () => {
     await td?.stop();
@@ -92,7 +94,15 @@ describe.each(databaseKinds)('search on %s', (kind) => {
   });
 
   it('treats search syntax as plain text and finds nothing for a search without words', async () => {
-    for (const q of ['parcel OR refund', '"parcel"', 'parcel*', 'parcel:*', 'parcel & refund', "parcel' | 'refund", 'NEAR(parcel refund)']) {
+    for (const q of [
+      'parcel OR refund',
+      '"parcel"',
+      'parcel*',
+      'parcel:*',
+      'parcel & refund',
+      "parcel' | 'refund",
+      'NEAR(parcel refund)',
+    ]) {
       const found = await ids(q);
       expect([q, found.every((id) => id === threads.parcel || id === threads.refund)]).toEqual([q, true]);
     }
@@ -112,7 +122,10 @@ describe.each(databaseKinds)('search on %s', (kind) => {
     const staffRow = await td.app.db('messages').where({ thread_id: threads.parcel, sender_type: 'staff' }).first();
     const link = await td.app.db('telegram_links').where({ message_id: staffRow.id }).first();
     emu.userEdits({ chatId: STAFF_CHAT_ID, messageId: Number(link.telegram_message_id), text: 'We located the package today' });
-    await eventually(async () => (await td.app.db('messages').where({ id: staffRow.id }).first()).content_text === 'We located the package today', { what: 'edit stored' });
+    await eventually(
+      async () => (await td.app.db('messages').where({ id: staffRow.id }).first()).content_text === 'We located the package today',
+      { what: 'edit stored' },
+    );
     expect(await ids('tracking')).toEqual([]);
     expect(await ids('package')).toEqual([threads.parcel]);
     // The visitor's message still matches "parcel".
@@ -121,9 +134,15 @@ describe.each(databaseKinds)('search on %s', (kind) => {
 
   it('finds the one thread among many', async () => {
     const now = Date.now();
-    const rows = Array.from({ length: 400 }, (_, i) => ({ sender: 'visitor' as const, text: `filler text number ${i} about shipping and delivery`, at: now - i }));
+    const rows = Array.from({ length: 400 }, (_, i) => ({
+      sender: 'visitor' as const,
+      text: `filler text number ${i} about shipping and delivery`,
+      at: now - i,
+    }));
     for (let i = 0; i < 20; i++) await seedThread(td.app.db, { messages: rows.slice(i * 20, i * 20 + 20) });
-    const needle = await seedThread(td.app.db, { messages: [{ sender: 'visitor', text: 'the word xylophone appears once', at: now - 5000 }] });
+    const needle = await seedThread(td.app.db, {
+      messages: [{ sender: 'visitor', text: 'the word xylophone appears once', at: now - 5000 }],
+    });
     expect(await ids('xylophone')).toEqual([needle.threadId]);
     expect((await search('shipping', '&limit=100')).length).toBe(20);
   });
@@ -140,7 +159,9 @@ describe.each(databaseKinds)('search on %s', (kind) => {
       // The search uses the GIN index (the planner is told not to scan the table, so it must be able to).
       const plan = await td.app.db.transaction(async (trx) => {
         await trx.raw('set local enable_seqscan = off');
-        const res = await trx.raw(`explain select id from messages where ${MESSAGE_SEARCH_DOCUMENT_PG} @@ to_tsquery('simple', ?)`, ["'parcel':*"]);
+        const res = await trx.raw(`explain select id from messages where ${MESSAGE_SEARCH_DOCUMENT_PG} @@ to_tsquery('simple', ?)`, [
+          "'parcel':*",
+        ]);
         return res.rows.map((r: any) => r['QUERY PLAN']).join('\n');
       });
       expect(plan).toContain('idx_messages_search');

@@ -27,7 +27,8 @@ describe.each(databaseKinds)('the staff socket namespace on %s', (kind) => {
   let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
     setup = await startWithTelegram(kind, {
-      clock, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
+      clock,
+      env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
       prepare: (emu) => {
         deniz = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as Staff;
         ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', is_bot: false }) as Staff;
@@ -42,7 +43,12 @@ describe.each(databaseKinds)('the staff socket namespace on %s', (kind) => {
     expect(await refusal(connectStaff(td, { cookie: 'topicdesk_staff=forged.value' }))).toBe('unauthorized');
     // A visitor's credentials are not a staff session.
     const v = await connectVisitor(td.url);
-    const asVisitor = connectClient(`${td.url}/admin`, { auth: { token: v.session.token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const asVisitor = connectClient(`${td.url}/admin`, {
+      auth: { token: v.session.token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
     expect(
       await new Promise((resolve) => {
         asVisitor.once('connect', () => resolve('connected'));
@@ -73,7 +79,9 @@ describe.each(databaseKinds)('the staff socket namespace on %s', (kind) => {
       [a1.message.id, a1.message.threadId, 'visitor', 'Alice: where is my order?'],
       [b1.message.id, b1.message.threadId, 'visitor', 'Bob: refund please'],
     ]);
-    await eventually(() => staffSocket.events.some((e) => e.event === 'message:status' && e.payload.id === a1.message.id), { what: 'delivered' });
+    await eventually(() => staffSocket.events.some((e) => e.event === 'message:status' && e.payload.id === a1.message.id), {
+      what: 'delivered',
+    });
     expect(staffSocket.events.find((e) => e.event === 'message:status' && e.payload.id === a1.message.id)!.payload).toEqual({
       threadId: a1.message.threadId,
       id: a1.message.id,
@@ -82,7 +90,9 @@ describe.each(databaseKinds)('the staff socket namespace on %s', (kind) => {
 
     const topicId = await eventually(async () => (await td.app.store.threads.findById(a1.message.threadId))?.topicId, { what: 'topic' });
     emu.userSends({ chatId: STAFF_CHAT_ID, from: deniz, text: 'Hi Alice, on it', threadId: topicId! });
-    await eventually(() => staffSocket.events.some((e) => e.event === 'message' && e.payload.sender === 'staff'), { what: 'staff reply live' });
+    await eventually(() => staffSocket.events.some((e) => e.event === 'message' && e.payload.sender === 'staff'), {
+      what: 'staff reply live',
+    });
     emu.userSends({ chatId: STAFF_CHAT_ID, from: deniz, text: '/close', threadId: topicId! });
     await eventually(() => staffSocket.events.some((e) => e.event === 'thread:status'), { what: 'thread:status' });
     expect(staffSocket.events.find((e) => e.event === 'thread:status')!.payload).toEqual({ id: a1.message.threadId, status: 'closed' });
@@ -104,7 +114,9 @@ describe.each(databaseKinds)('the staff socket namespace on %s', (kind) => {
     const other = await connectStaff(td, { cookie: await staffCookie(td, emu, deniz) });
     const { csrfToken } = (await api(td, '/api/admin/session', cookie)).body;
     const closed = new Promise((resolve) => mine.once('disconnect', resolve));
-    expect((await api(td, '/api/admin/logout', cookie, { method: 'POST', headers: { 'x-csrf-token': csrfToken, origin: td.url } })).status).toBe(204);
+    expect(
+      (await api(td, '/api/admin/logout', cookie, { method: 'POST', headers: { 'x-csrf-token': csrfToken, origin: td.url } })).status,
+    ).toBe(204);
     await closed;
     expect(mine.events.find((e) => e.event === 'session:ended')?.payload).toEqual({ reason: 'logged_out' });
     expect(other.connected).toBe(true);
@@ -150,7 +162,9 @@ describe.each(databaseKinds)('the staff socket namespace on %s', (kind) => {
     const again = await connectStaff(td, { cookie: await staffCookie(td, emu, ayse) });
     const closedAgain = new Promise((resolve) => again.once('disconnect', resolve));
     emu.setChatMember(STAFF_CHAT_ID, ayse.id, { status: 'left' });
-    emu.injectUpdate({ message: { message_id: 90_001, date: Math.floor(Date.now() / 1000), chat, from: ayse, left_chat_member: ayse } } as never);
+    emu.injectUpdate({
+      message: { message_id: 90_001, date: Math.floor(Date.now() / 1000), chat, from: ayse, left_chat_member: ayse },
+    } as never);
     await closedAgain;
     expect(again.events.find((e) => e.event === 'session:ended')?.payload).toEqual({ reason: 'not_staff' });
     emu.setChatMember(STAFF_CHAT_ID, ayse.id, { status: 'member' });
@@ -168,7 +182,11 @@ describe.each(databaseKinds)('the staff socket namespace on %s', (kind) => {
     } as never);
     const marker = await connectVisitor(td.url);
     await marker.send('after the other chat’s update');
-    await eventually(async () => watcher.events.some((e) => e.event === 'message' && (e.payload as { text?: string }).text === 'after the other chat’s update'), { what: 'the feed goes on' });
+    await eventually(
+      async () =>
+        watcher.events.some((e) => e.event === 'message' && (e.payload as { text?: string }).text === 'after the other chat’s update'),
+      { what: 'the feed goes on' },
+    );
     expect(watcher.connected).toBe(true);
     marker.close();
     watcher.close();

@@ -54,8 +54,11 @@ describe.each(databaseKinds)('staff updates are handled once and in order, on %s
     expect(await count()).toBe(1);
     // And the restarted bot still handles new updates.
     emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text: 'after restart', threadId: thread.topicId! });
-    await eventually(async () => (await td.app.db('messages').where({ thread_id: thread.id, content_text: 'after restart' })).length === 1, {
-      what: 'new update handled',
-    });
+    await eventually(
+      async () => (await td.app.db('messages').where({ thread_id: thread.id, content_text: 'after restart' })).length === 1,
+      {
+        what: 'new update handled',
+      },
+    );
   });
 });

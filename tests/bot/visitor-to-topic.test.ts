@@ -81,7 +81,9 @@ describe.each(databaseKinds)('a visitor and staff talk through a forum topic, on
 
   it('a 4000-character text arrives whole, in one Telegram message', async () => {
     const v = await connectVisitor(td.url);
-    const text = Array.from({ length: 80 }, (_, i) => `line ${i} ` + 'x'.repeat(40)).join('\n').slice(0, 4000);
+    const text = Array.from({ length: 80 }, (_, i) => `line ${i} ` + 'x'.repeat(40))
+      .join('\n')
+      .slice(0, 4000);
     const sent = await v.send(text);
     await v.waitFor('message:status', (s) => s.id === sent.message.id);
     const links = await td.app.store.telegramLinks.listForMessage(sent.message.id);
@@ -101,7 +103,13 @@ describe.each(databaseKinds)('a visitor and staff talk through a forum topic, on
 
     emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: 'Hi Alice, checking now', threadId: aliceThread!.topicId! });
     const got = await alice.waitFor('message', (m) => m.sender === 'staff');
-    expect(got).toMatchObject({ threadId: a1.message.threadId, sender: 'staff', text: 'Hi Alice, checking now', status: 'delivered', clientId: null });
+    expect(got).toMatchObject({
+      threadId: a1.message.threadId,
+      sender: 'staff',
+      text: 'Hi Alice, checking now',
+      status: 'delivered',
+      clientId: null,
+    });
 
     await new Promise((r) => setTimeout(r, 200));
     expect(bob.received.filter((r) => r.event === 'message')).toEqual([]);
@@ -122,8 +130,15 @@ describe.each(databaseKinds)('a visitor and staff talk through a forum topic, on
     const thread = await td.app.store.threads.findById(first.message.threadId);
     v.close();
 
-    const { update } = emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: 'Reply while you were away', threadId: thread!.topicId! });
-    await eventually(async () => (await td.app.db('messages').where({ thread_id: thread!.id, sender_type: 'staff' })).length === 1, { what: 'staff message stored' });
+    const { update } = emu.userSends({
+      chatId: STAFF_CHAT_ID,
+      from: staffMember,
+      text: 'Reply while you were away',
+      threadId: thread!.topicId!,
+    });
+    await eventually(async () => (await td.app.db('messages').where({ thread_id: thread!.id, sender_type: 'staff' })).length === 1, {
+      what: 'staff message stored',
+    });
     // Telegram may deliver an update again (same update_id, after a restart or a webhook retry)...
     await td.app.bot!.handleUpdate(update as any);
     expect(await td.app.db('processed_updates').where({ update_id: update.update_id })).toHaveLength(1);

@@ -19,7 +19,9 @@ import { seedThread, webLoginLink, type Staff } from '../admin/admin-helpers';
 jest.setTimeout(90_000);
 
 const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
-const OUT = UPDATE ? path.resolve(__dirname, '..', '..', 'docs', 'screenshots') : fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-admin-shots-'));
+const OUT = UPDATE
+  ? path.resolve(__dirname, '..', '..', 'docs', 'screenshots')
+  : fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-admin-shots-'));
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
@@ -35,7 +37,7 @@ async function freePort(): Promise<number> {
 async function seedHistory(td: RunningTopicdesk) {
   const now = Date.now();
   let seed = 7;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const names = ['Ayşe', 'Mehmet', 'Lena', 'Tom', null, 'Zeynep', 'Carlos', null];
   for (let d = 29; d >= 1; d--) {
     const threadsToday = 1 + Math.floor(random() * 4) + (d % 7 < 2 ? 0 : 2);
@@ -43,7 +45,9 @@ async function seedHistory(td: RunningTopicdesk) {
       // Times are whole milliseconds, as the app stores them.
       const start = Math.floor((now - d * DAY) / DAY) * DAY + Math.round((8 + random() * 10) * 60 * MINUTE);
       const wait = Math.round((2 + random() * 25 + (d % 5) * 4) * MINUTE);
-      const messages: Array<{ sender: 'visitor' | 'staff'; text: string; at: number }> = [{ sender: 'visitor', text: 'Hello, I have a question about my order', at: start }];
+      const messages: Array<{ sender: 'visitor' | 'staff'; text: string; at: number }> = [
+        { sender: 'visitor', text: 'Hello, I have a question about my order', at: start },
+      ];
       const turns = 1 + Math.floor(random() * 4);
       for (let k = 0; k < turns; k++) {
         messages.push({ sender: 'staff', text: 'Thanks for waiting, let me check that for you.', at: start + wait + k * 6 * MINUTE });
@@ -74,7 +78,11 @@ describe('the staff page in Chromium', () => {
     deniz = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as Staff;
     // A fixed port, so the link the bot sends (PUBLIC_URL) is the one the browser opens.
     const port = await freePort();
-    td = await startTopicdesk({ db, emulator: emu, env: { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, HTTP_RATE_LIMIT_PER_MINUTE: '100000' } });
+    td = await startTopicdesk({
+      db,
+      emulator: emu,
+      env: { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
+    });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
     await seedHistory(td);
 
@@ -133,7 +141,9 @@ describe('the staff page in Chromium', () => {
     // The link clicked on another site's page: a cross-site navigation, after which the browser withholds
     // the new SameSite=Strict cookie on the redirect. The sign-in page's one same-site refresh gets it through.
     const link = await webLoginLink(emu, deniz);
-    const host = await startHostSite('127.0.0.2', { '/': `<!doctype html><title>Telegram Web</title><a id="go" href="${link}">Open the staff page</a>` });
+    const host = await startHostSite('127.0.0.2', {
+      '/': `<!doctype html><title>Telegram Web</title><a id="go" href="${link}">Open the staff page</a>`,
+    });
     try {
       await page.goto(`${host.origin}/`);
       await page.click('#go');
@@ -158,9 +168,14 @@ describe('the staff page in Chromium', () => {
     // Open it: the whole conversation, with a link to its Telegram topic.
     await page.locator('#thread-list .thread').first().click();
     await page.locator('#conv-messages .msg--staff', { hasText: 'Let me check' }).waitFor();
-    expect(await page.locator('#conv-messages .msg__text').allTextContents()).toEqual(['Hi! My parcel #1042 has not arrived yet.', 'Hi Ayşe, sorry about that! Let me check.']);
+    expect(await page.locator('#conv-messages .msg__text').allTextContents()).toEqual([
+      'Hi! My parcel #1042 has not arrived yet.',
+      'Hi Ayşe, sorry about that! Let me check.',
+    ]);
     await expect(page.locator('#conv-title').textContent()).resolves.toContain('Ayşe');
-    expect(await page.locator('#conv-telegram').getAttribute('href')).toBe(`https://t.me/c/${String(STAFF_CHAT_ID).slice(4)}/${parcelTopic}`);
+    expect(await page.locator('#conv-telegram').getAttribute('href')).toBe(
+      `https://t.me/c/${String(STAFF_CHAT_ID).slice(4)}/${parcelTopic}`,
+    );
 
     // Live: the visitor writes, staff answer in Telegram; both appear without a reload.
     await visitors[0].send('It was supposed to come on Monday.');
@@ -200,7 +215,14 @@ describe('the staff page in Chromium', () => {
   });
 
   it('works on a phone, in dark mode and in Turkish', async () => {
-    const page = await newPage({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark', locale: 'tr-TR' });
+    const page = await newPage({
+      viewport: { width: 360, height: 740 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      colorScheme: 'dark',
+      locale: 'tr-TR',
+    });
     await signIn(page);
     await expect(page.locator('#tab-threads').textContent()).resolves.toBe('Görüşmeler');
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);

@@ -15,7 +15,9 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 jest.setTimeout(60_000);
 
 const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
-const OUT = UPDATE ? path.resolve(__dirname, '..', '..', 'docs', 'screenshots') : fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-shots-'));
+const OUT = UPDATE
+  ? path.resolve(__dirname, '..', '..', 'docs', 'screenshots')
+  : fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-shots-'));
 
 describe('screenshots', () => {
   let db: TestDatabase;
@@ -53,8 +55,14 @@ describe('screenshots', () => {
     await frame.locator('#name-input').fill('Ayşe');
     await frame.locator('#name-input').press('Enter');
     await frame.locator('#name-form').waitFor({ state: 'hidden' });
-    const row = await td.app.db('messages').where({ content_text: 'Hi! My order #1042 has not arrived yet.' }).orderBy('id', 'desc').first();
-    const topicId = await eventually(async () => (await td.app.store.threads.findById(Number(row.thread_id)))?.topicId ?? 0, { what: 'topic' });
+    const row = await td.app
+      .db('messages')
+      .where({ content_text: 'Hi! My order #1042 has not arrived yet.' })
+      .orderBy('id', 'desc')
+      .first();
+    const topicId = await eventually(async () => (await td.app.store.threads.findById(Number(row.thread_id)))?.topicId ?? 0, {
+      what: 'topic',
+    });
     const staffSays = async (text: string) => {
       emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text, threadId: topicId });
       await frame.locator('#messages .msg--staff', { hasText: text.slice(0, 30) }).waitFor();
@@ -67,7 +75,14 @@ describe('screenshots', () => {
   }
 
   it('mobile, 360 px, light', async () => {
-    const context = await browser.newContext({ viewport: { width: 360, height: 720 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'light', locale: 'en-US' });
+    const context = await browser.newContext({
+      viewport: { width: 360, height: 720 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      colorScheme: 'light',
+      locale: 'en-US',
+    });
     const page = await context.newPage();
     await page.goto(td.url);
     await page.waitForSelector('html[data-connection="online"]');

@@ -46,7 +46,15 @@ describe('verifying with Telegram on the visitor page', () => {
   });
 
   const newUser = (extra: Partial<User> = {}) =>
-    emu.addUser({ id: ++nextUserId, first_name: 'Ayşe', last_name: 'Yılmaz', username: `ayse${nextUserId}`, language_code: 'en', is_bot: false, ...extra }) as User;
+    emu.addUser({
+      id: ++nextUserId,
+      first_name: 'Ayşe',
+      last_name: 'Yılmaz',
+      username: `ayse${nextUserId}`,
+      language_code: 'en',
+      is_bot: false,
+      ...extra,
+    }) as User;
 
   async function openChat(options: BrowserContextOptions = {}): Promise<{ page: Page; sessions: any[] }> {
     const context = await browser.newContext({ locale: 'en-US', ...options });
@@ -88,8 +96,21 @@ describe('verifying with Telegram on the visitor page', () => {
     const ask = await botAnswers(emu, user.id, () => emu.userSends({ chatId: user.id, from: user, text: `/start ${payload}` }));
     expect(hasContactButton(ask)).toBe(true);
     const before = emu.sentMessages(user.id).length;
-    emu.userSendsContact({ chatId: user.id, from: user, contact: { phone_number: '905551234567', first_name: user.first_name, user_id: user.id } });
-    return (await eventually(() => /code: (\d{6})/.exec(emu.sentMessages(user.id).slice(before).find((m) => m.text)?.text ?? '')?.[1], { what: 'the code' }))!;
+    emu.userSendsContact({
+      chatId: user.id,
+      from: user,
+      contact: { phone_number: '905551234567', first_name: user.first_name, user_id: user.id },
+    });
+    return (await eventually(
+      () =>
+        /code: (\d{6})/.exec(
+          emu
+            .sentMessages(user.id)
+            .slice(before)
+            .find((m) => m.text)?.text ?? '',
+        )?.[1],
+      { what: 'the code' },
+    ))!;
   }
 
   const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
@@ -194,7 +215,10 @@ describe('verifying with Telegram on the visitor page', () => {
     await laptop.locator('#verify[data-state="verified"]').waitFor();
     expect(await laptop.locator('#identity').textContent()).toBe('Verified as Mehmet Kaya');
     await laptop.locator('#messages .msg--visitor', { hasText: 'Sent from my phone' }).waitFor();
-    expect((await laptop.locator('#messages .msg--visitor .msg__text').allTextContents()).slice(0, 2)).toEqual(['Sent from my phone', 'Sent from my laptop']);
+    expect((await laptop.locator('#messages .msg--visitor .msg__text').allTextContents()).slice(0, 2)).toEqual([
+      'Sent from my phone',
+      'Sent from my laptop',
+    ]);
 
     // New messages go to the person's newest thread, and the phone sees them live.
     await say(laptop, 'Still me, on the laptop');
@@ -216,7 +240,16 @@ describe('verifying with Telegram on the visitor page', () => {
     // /code in Telegram: a new code; five wrong tries use it up.
     const before = emu.sentMessages(user.id).length;
     emu.userSends({ chatId: user.id, from: user, text: '/code' });
-    const newCode = (await eventually(() => /code: (\d{6})/.exec(emu.sentMessages(user.id).slice(before).find((m) => m.text)?.text ?? '')?.[1], { what: 'a new code' }))!;
+    const newCode = (await eventually(
+      () =>
+        /code: (\d{6})/.exec(
+          emu
+            .sentMessages(user.id)
+            .slice(before)
+            .find((m) => m.text)?.text ?? '',
+        )?.[1],
+      { what: 'a new code' },
+    ))!;
     const bad = wrong(newCode);
     for (const left of ['4 tries left.', '3 tries left.', '2 tries left.', '1 try left.']) {
       await enterCode(page, bad);
@@ -224,7 +257,9 @@ describe('verifying with Telegram on the visitor page', () => {
     }
     await enterCode(page, bad);
     await status(page).getByText('Too many wrong tries').waitFor();
-    expect(await status(page).textContent()).toBe('Too many wrong tries: this code no longer works. Send /code to the bot for a new one, or get a new link.');
+    expect(await status(page).textContent()).toBe(
+      'Too many wrong tries: this code no longer works. Send /code to the bot for a new one, or get a new link.',
+    );
     expect(await page.locator('#verify-code').inputValue()).toBe('');
 
     // A new link replaces the old one.

@@ -85,9 +85,12 @@ describe('the visitor page in Chromium', () => {
   }
 
   const staffStored = (threadId: number, text: string) =>
-    eventually(async () => (await td.app.db('messages').where({ thread_id: threadId, sender_type: 'staff', content_text: text })).length === 1, {
-      what: `staff message "${text}" stored`,
-    });
+    eventually(
+      async () => (await td.app.db('messages').where({ thread_id: threadId, sender_type: 'staff', content_text: text })).length === 1,
+      {
+        what: `staff message "${text}" stored`,
+      },
+    );
 
   it('sends with Enter, keeps Shift+Enter for new lines, grows the input, and shows one tick (stored) then two (delivered)', async () => {
     const page = await openChat(await newContext());
@@ -160,11 +163,23 @@ describe('the visitor page in Chromium', () => {
     await page.waitForSelector('html[data-connection="online"]', { timeout: 15_000 });
     expect(await page.locator('#connection').textContent()).toBe('Back online');
     expect(await page.locator('#support-status').textContent()).toBe('We’re online and reply here');
-    await page.locator('#messages .msg--visitor[data-state="delivered"]', { hasText: 'Typed offline, second' }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('#messages .msg--visitor[data-state="delivered"]', { hasText: 'Typed offline, second' })
+      .waitFor({ timeout: 10_000 });
 
-    expect(await texts(page)).toEqual(['Before the tunnel', 'Answer while you were offline', 'Typed offline, first', 'Typed offline, second']);
+    expect(await texts(page)).toEqual([
+      'Before the tunnel',
+      'Answer while you were offline',
+      'Typed offline, first',
+      'Typed offline, second',
+    ]);
     const stored = await td.app.db('messages').where({ thread_id: threadId }).orderBy('id').select('content_text');
-    expect(stored.map((r) => r.content_text)).toEqual(['Before the tunnel', 'Answer while you were offline', 'Typed offline, first', 'Typed offline, second']);
+    expect(stored.map((r) => r.content_text)).toEqual([
+      'Before the tunnel',
+      'Answer while you were offline',
+      'Typed offline, first',
+      'Typed offline, second',
+    ]);
     expect(await page.evaluate('localStorage.getItem("topicdesk.queue")')).toBeNull();
   });
 
@@ -231,7 +246,11 @@ describe('the visitor page in Chromium', () => {
     expect(await texts(page)).toEqual([...visitorPayloads, ...staffPayloads]);
     expect(await page.evaluate('window.__xss')).toBeUndefined();
     expect(dialogs).toBe(0);
-    expect(await page.locator('#messages .msg__body img, #messages .msg__body script, #messages .msg__body svg, #messages .msg__body iframe').count()).toBe(0);
+    expect(
+      await page
+        .locator('#messages .msg__body img, #messages .msg__body script, #messages .msg__body svg, #messages .msg__body iframe')
+        .count(),
+    ).toBe(0);
     // Only real http(s) URLs become links, opened in a new tab without opener or referrer.
     const links = page.locator('#messages a');
     expect(await links.count()).toBe(1);
@@ -240,9 +259,12 @@ describe('the visitor page in Chromium', () => {
     expect(await links.getAttribute('rel')).toBe('noopener noreferrer');
     expect(await links.getAttribute('target')).toBe('_blank');
     // Telegram got the visitor's text literally, too (possibly several messages coalesced into one).
-    await eventually(() => emu.sentMessages(STAFF_CHAT_ID).some((m: any) => typeof m.text === 'string' && m.text.includes(visitorPayloads[0])), {
-      what: 'the payload in Telegram',
-    });
+    await eventually(
+      () => emu.sentMessages(STAFF_CHAT_ID).some((m: any) => typeof m.text === 'string' && m.text.includes(visitorPayloads[0])),
+      {
+        what: 'the payload in Telegram',
+      },
+    );
   });
 
   it('shows the away message, the closed-thread notice (gone once the visitor writes), and the blocked notice', async () => {
@@ -323,10 +345,13 @@ describe('the visitor page in Chromium', () => {
     await page.getByRole('button', { name: 'Chat options' }).click();
     await page.getByRole('button', { name: 'End chat on this device' }).click();
     expect(await texts(page)).toEqual([]);
-    await eventually(async () => {
-      const now = await page.evaluate('localStorage.getItem("topicdesk.token")');
-      return now !== null && now !== token;
-    }, { what: 'a new token' });
+    await eventually(
+      async () => {
+        const now = await page.evaluate('localStorage.getItem("topicdesk.token")');
+        return now !== null && now !== token;
+      },
+      { what: 'a new token' },
+    );
     await page.reload();
     await page.waitForSelector('html[data-connection="online"]');
     await new Promise((r) => setTimeout(r, 200));
@@ -337,7 +362,8 @@ describe('the visitor page in Chromium', () => {
   it('follows new messages unless the visitor scrolled up, then offers a "new messages" pill; loads earlier messages on request', async () => {
     const page = await openChat(await newContext({ viewport: { width: 360, height: 560 } }));
     const { threadId } = await sendAndWait(page, 'Tell me everything');
-    for (let i = 1; i <= 55; i++) emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: `Detail ${i}`, threadId: await topicOf(threadId) });
+    for (let i = 1; i <= 55; i++)
+      emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: `Detail ${i}`, threadId: await topicOf(threadId) });
     await page.locator('#messages .msg--staff', { hasText: 'Detail 55' }).waitFor();
     const scroller = page.locator('#scroller');
     const distanceFromBottom = () => scroller.evaluate((el: any) => el.scrollHeight - el.scrollTop - el.clientHeight);
@@ -378,7 +404,11 @@ describe('the visitor page in Chromium', () => {
     const focusOrder: string[] = [];
     for (let i = 0; i < 5; i++) {
       await page.keyboard.press('Tab');
-      focusOrder.push(await page.evaluate('document.activeElement.id || document.activeElement.getAttribute("aria-label") || document.activeElement.tagName'));
+      focusOrder.push(
+        await page.evaluate(
+          'document.activeElement.id || document.activeElement.getAttribute("aria-label") || document.activeElement.tagName',
+        ),
+      );
     }
     // The attach and voice-note buttons sit on either side of the message box (docs/media.md).
     expect(focusOrder).toEqual(['menu-button', 'attach', 'text', 'record', 'Send']);
@@ -405,7 +435,8 @@ describe('the visitor page in Chromium', () => {
     expect(await page.evaluate('document.activeElement.id')).toBe('text');
 
     // The menu opens with Enter on its button, focus moves into it, Escape closes it and returns focus.
-    for (let i = 0; i < 10 && (await page.evaluate('document.activeElement.id')) !== 'menu-button'; i++) await page.keyboard.press('Shift+Tab');
+    for (let i = 0; i < 10 && (await page.evaluate('document.activeElement.id')) !== 'menu-button'; i++)
+      await page.keyboard.press('Shift+Tab');
     expect(await page.evaluate('document.activeElement.id')).toBe('menu-button');
     await page.keyboard.press('Enter');
     expect(await page.locator('#menu-button').getAttribute('aria-expanded')).toBe('true');

@@ -56,7 +56,8 @@ describe('the widget on another site (WIDGET_ORIGINS unset)', () => {
     shopPages['/'] = shopPage(`${td.url}/widget.js`);
     shopPages['/plain'] = shopPage(null);
     // A frame of another site inside the shop, forging widget messages to its parent.
-    otherPages['/forger'] = `<script>setInterval(() => parent.postMessage({ source: 'topicdesk', type: 'unread', count: 9 }, '*'), 20);</script>`;
+    otherPages['/forger'] =
+      `<script>setInterval(() => parent.postMessage({ source: 'topicdesk', type: 'unread', count: 9 }, '*'), 20);</script>`;
     shopPages['/with-forger'] = shopPage(`${td.url}/widget.js`, `<iframe src="${other.origin}/forger" title="ad"></iframe>`);
     browser = await launchChromium();
   });
@@ -94,7 +95,10 @@ describe('the widget on another site (WIDGET_ORIGINS unset)', () => {
     await chat(page).locator('#text').press('Enter');
     const item = chat(page).locator('#messages .msg--visitor[data-id]', { hasText: text });
     await item.waitFor();
-    const row = await td.app.db('messages').where({ id: Number(await item.getAttribute('data-id')) }).first();
+    const row = await td.app
+      .db('messages')
+      .where({ id: Number(await item.getAttribute('data-id')) })
+      .first();
     return Number(row.thread_id);
   }
 
@@ -118,7 +122,9 @@ describe('the widget on another site (WIDGET_ORIGINS unset)', () => {
     expect(await chat(page).locator('#close-embed').isVisible()).toBe(true);
 
     const threadId = await chatSend(page, 'Hello from the shop');
-    await eventually(() => emu.sentMessages(STAFF_CHAT_ID).some((m: any) => m.text === 'Hello from the shop'), { what: 'message in Telegram' });
+    await eventually(() => emu.sentMessages(STAFF_CHAT_ID).some((m: any) => m.text === 'Hello from the shop'), {
+      what: 'message in Telegram',
+    });
     await staffSays(threadId, 'Hi! How can we help?');
     await chat(page).locator('#messages .msg--staff', { hasText: 'Hi! How can we help?' }).waitFor();
     // Staff's /info learns the page the visitor chats from: the host page, without query or fragment.
@@ -144,7 +150,9 @@ describe('the widget on another site (WIDGET_ORIGINS unset)', () => {
     await chatSend(page, 'Style check');
 
     expect(await page.evaluate(hostStyles)).toEqual(before);
-    const newGlobals = await page.evaluate('Object.getOwnPropertyNames(window).filter((n) => !window.__globalsBefore.includes(n) && !["__globalsBefore", "__got"].includes(n))');
+    const newGlobals = await page.evaluate(
+      'Object.getOwnPropertyNames(window).filter((n) => !window.__globalsBefore.includes(n) && !["__globalsBefore", "__got"].includes(n))',
+    );
     expect(newGlobals).toEqual([]);
     expect(await page.evaluate('document.querySelectorAll("style, link[rel=stylesheet]").length')).toBe(1);
     expect(await page.evaluate('[...document.body.children].map((e) => e.tagName.toLowerCase()).filter((t) => t !== "script")')).toEqual([
@@ -159,7 +167,9 @@ describe('the widget on another site (WIDGET_ORIGINS unset)', () => {
       return [s.backgroundColor, s.width, s.borderRadius];
     });
     expect(look).toEqual(['rgb(21, 88, 199)', '56px', '50%']);
-    expect(await page.locator('topicdesk-widget iframe').evaluate((el: any) => el.ownerDocument.defaultView.getComputedStyle(el).borderTopWidth)).toBe('0px');
+    expect(
+      await page.locator('topicdesk-widget iframe').evaluate((el: any) => el.ownerDocument.defaultView.getComputedStyle(el).borderTopWidth),
+    ).toBe('0px');
   });
 
   it('shows an unread badge for replies while closed, also on the next page view, and believes no other frame', async () => {
@@ -186,7 +196,11 @@ describe('the widget on another site (WIDGET_ORIGINS unset)', () => {
     await bubble(page).click(); // open: read
     await badge.waitFor({ state: 'hidden' });
     await chat(page).locator('#messages .msg--staff', { hasText: 'Reply two' }).waitFor();
-    expect(await chat(page).locator('#messages .msg__text').allTextContents()).toEqual(['Ping me when you reply', 'Reply one', 'Reply two']);
+    expect(await chat(page).locator('#messages .msg__text').allTextContents()).toEqual([
+      'Ping me when you reply',
+      'Reply one',
+      'Reply two',
+    ]);
 
     // Next page view: the conversation loads hidden, so a reply shows on the badge without opening. This
     // Chromium denies third-party iframes their localStorage, so this also proves the widget keeps the
@@ -208,10 +222,13 @@ describe('the widget on another site (WIDGET_ORIGINS unset)', () => {
     page.once('dialog', (d) => void d.accept());
     await chat(page).getByRole('button', { name: 'Chat options' }).click();
     await chat(page).getByRole('button', { name: 'End chat on this device' }).click();
-    await eventually(async () => {
-      const now = JSON.parse(((await page.evaluate('localStorage.getItem("topicdesk.widget")')) as string | null) ?? '{}');
-      return now['topicdesk.token'] && now['topicdesk.token'] !== kept['topicdesk.token'];
-    }, { what: 'a new visitor token kept by the widget' });
+    await eventually(
+      async () => {
+        const now = JSON.parse(((await page.evaluate('localStorage.getItem("topicdesk.widget")')) as string | null) ?? '{}');
+        return now['topicdesk.token'] && now['topicdesk.token'] !== kept['topicdesk.token'];
+      },
+      { what: 'a new visitor token kept by the widget' },
+    );
     expect(await chat(page).locator('#messages .msg__text').count()).toBe(0);
   });
 
@@ -226,7 +243,9 @@ describe('the widget on another site (WIDGET_ORIGINS unset)', () => {
     await page.goto(`${other.origin}/liar`);
     const liar = page.frameLocator('#chat');
     await liar.locator('html[data-connection="online"]').waitFor();
-    await page.evaluate(`document.getElementById('chat').contentWindow.postMessage({ source: 'topicdesk', type: 'visibility', open: false }, '*')`);
+    await page.evaluate(
+      `document.getElementById('chat').contentWindow.postMessage({ source: 'topicdesk', type: 'visibility', open: false }, '*')`,
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(await page.evaluate('window.__got')).toEqual([]);
     expect(await liar.locator('#close-embed').isHidden()).toBe(true);
@@ -254,7 +273,10 @@ describe('WIDGET_ORIGINS restricts embedding and sockets', () => {
     allowed = await startHostSite('127.0.0.2', allowedPages);
     foreign = await startHostSite('127.0.0.3', foreignPages);
     db = await createTestDatabase('sqlite');
-    td = await startTopicdesk({ db, env: { WIDGET_ORIGINS: `https://shop.example,${allowed.origin}`, HTTP_RATE_LIMIT_PER_MINUTE: '100000' } });
+    td = await startTopicdesk({
+      db,
+      env: { WIDGET_ORIGINS: `https://shop.example,${allowed.origin}`, HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
+    });
     const extra = `<script src="${td.url}/socket.io/socket.io.min.js"></script>`;
     allowedPages['/'] = shopPage(`${td.url}/widget.js`, extra);
     foreignPages['/'] = shopPage(`${td.url}/widget.js`, extra);

@@ -1,8 +1,28 @@
 import { createDatabase, migrateToLatest, rollbackAll, type Database } from '../../src/db/database';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
-const ALL = ['20261126000000_initial_schema', '20261126010000_links_per_message', '20261126020000_staff_tools', '20261126030000_otp', '20261126050000_staff_sessions', '20261126051000_message_search'];
-const TABLES = ['otp_requests', 'conversation_state', 'staff_login_tokens', 'users', 'visitors', 'threads', 'messages', 'telegram_links', 'outbox', 'processed_updates', 'settings', 'staff_sessions'];
+const ALL = [
+  '20261126000000_initial_schema',
+  '20261126010000_links_per_message',
+  '20261126020000_staff_tools',
+  '20261126030000_otp',
+  '20261126050000_staff_sessions',
+  '20261126051000_message_search',
+];
+const TABLES = [
+  'otp_requests',
+  'conversation_state',
+  'staff_login_tokens',
+  'users',
+  'visitors',
+  'threads',
+  'messages',
+  'telegram_links',
+  'outbox',
+  'processed_updates',
+  'settings',
+  'staff_sessions',
+];
 
 describe.each(databaseKinds)('migrations on %s', (kind) => {
   let testDb: TestDatabase;
@@ -38,15 +58,40 @@ describe.each(databaseKinds)('migrations on %s', (kind) => {
     expect(await db.schema.hasColumn('telegram_links', 'telegram_message_id')).toBe(true);
 
     const now = Date.now();
-    const [{ id: visitorId }] = await db('visitors').insert({ token_hash: 'h'.repeat(64), created_at: now, last_seen_at: now }).returning('id');
-    const [{ id: threadId }] = await db('threads').insert({ visitor_id: visitorId, ref: 'abc123', last_activity: now, created_at: now }).returning('id');
-    await db('messages').insert({ thread_id: threadId, sender_type: 'visitor', content_text: 'hi', visitor_id: visitorId, client_id: 'x1', created_at: now });
+    const [{ id: visitorId }] = await db('visitors')
+      .insert({ token_hash: 'h'.repeat(64), created_at: now, last_seen_at: now })
+      .returning('id');
+    const [{ id: threadId }] = await db('threads')
+      .insert({ visitor_id: visitorId, ref: 'abc123', last_activity: now, created_at: now })
+      .returning('id');
+    await db('messages').insert({
+      thread_id: threadId,
+      sender_type: 'visitor',
+      content_text: 'hi',
+      visitor_id: visitorId,
+      client_id: 'x1',
+      created_at: now,
+    });
     await expect(
-      db('messages').insert({ thread_id: threadId, sender_type: 'visitor', content_text: 'hi again', visitor_id: visitorId, client_id: 'x1', created_at: now }),
+      db('messages').insert({
+        thread_id: threadId,
+        sender_type: 'visitor',
+        content_text: 'hi again',
+        visitor_id: visitorId,
+        client_id: 'x1',
+        created_at: now,
+      }),
     ).rejects.toThrow();
     const [{ id: messageId }] = await db('messages').select('id').where({ client_id: 'x1' });
     const [{ id: otherId }] = await db('messages')
-      .insert({ thread_id: threadId, sender_type: 'visitor', content_text: 'merged', visitor_id: visitorId, client_id: 'x2', created_at: now })
+      .insert({
+        thread_id: threadId,
+        sender_type: 'visitor',
+        content_text: 'merged',
+        visitor_id: visitorId,
+        client_id: 'x2',
+        created_at: now,
+      })
       .returning('id');
     const link = { thread_id: threadId, chat_id: -100, telegram_message_id: 5, direction: 'to_telegram', created_at: now };
     // One Telegram message may carry several stored messages (coalescing)...

@@ -28,7 +28,11 @@ describe.each(databaseKinds)('media on Cloudinary, on %s', (kind) => {
     emu = await TelegramEmulator.start();
     emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
     cloud = await startFakeCloudinary(API_SECRET);
-    td = await startTopicdesk({ db, emulator: emu, env: { CLOUDINARY_URL: `cloudinary://${API_KEY}:${API_SECRET}@demo-cloud?upload_prefix=${cloud.origin}` } });
+    td = await startTopicdesk({
+      db,
+      emulator: emu,
+      env: { CLOUDINARY_URL: `cloudinary://${API_KEY}:${API_SECRET}@demo-cloud?upload_prefix=${cloud.origin}` },
+    });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
     v = await connectVisitor(td.url);
     const hello = await v.send('hi');
@@ -46,7 +50,13 @@ describe.each(databaseKinds)('media on Cloudinary, on %s', (kind) => {
   it('a visitor’s image is uploaded to Cloudinary with a valid signed request; the visitor gets its delivery URL; Telegram gets its bytes', async () => {
     const bytes = makePng(30, 20, { noise: true });
     const before = Date.now();
-    const res = await upload(td.url, { token: v.session.token, parts: [{ name: 'file', filename: 'x.png', bytes }, { name: 'caption', value: 'from the cloud' }] });
+    const res = await upload(td.url, {
+      token: v.session.token,
+      parts: [
+        { name: 'file', filename: 'x.png', bytes },
+        { name: 'caption', value: 'from the cloud' },
+      ],
+    });
     expect(res.status).toBe(201);
 
     expect(cloud.uploads).toHaveLength(1);
@@ -69,7 +79,9 @@ describe.each(databaseKinds)('media on Cloudinary, on %s', (kind) => {
     // The outbox fetches the file from Cloudinary and uploads it to Telegram.
     await v.waitFor('message:status', (s) => s.id === res.body.message.id && s.status === 'delivered', 10_000);
     const [link] = await td.app.store.telegramLinks.listForMessage(res.body.message.id);
-    const call = emu.calls.find((c) => c.ok && c.method === 'sendPhoto' && (c.result as { message_id: number }).message_id === link.telegramMessageId)!;
+    const call = emu.calls.find(
+      (c) => c.ok && c.method === 'sendPhoto' && (c.result as { message_id: number }).message_id === link.telegramMessageId,
+    )!;
     expect(call.params.message_thread_id).toBe(topicId);
     expect(call.params.caption).toBe('from the cloud');
     expect(isUploadedFileParam(call.params.photo) && call.params.photo.file.bytes.equals(bytes)).toBe(true);
@@ -85,7 +97,9 @@ describe.each(databaseKinds)('media on Cloudinary, on %s', (kind) => {
     expect(res.body.message.attachment).toMatchObject({ kind: 'voice', url: sent.secureUrl });
     await v.waitFor('message:status', (s) => s.id === res.body.message.id && s.status === 'delivered', 10_000);
     const [link] = await td.app.store.telegramLinks.listForMessage(res.body.message.id);
-    const call = emu.calls.find((c) => c.ok && c.method === 'sendVoice' && (c.result as { message_id: number }).message_id === link.telegramMessageId)!;
+    const call = emu.calls.find(
+      (c) => c.ok && c.method === 'sendVoice' && (c.result as { message_id: number }).message_id === link.telegramMessageId,
+    )!;
     expect(isUploadedFileParam(call.params.voice) && call.params.voice.file.bytes.equals(bytes)).toBe(true);
   });
 

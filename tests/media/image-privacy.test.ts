@@ -127,7 +127,10 @@ describe('an image without what it says beyond its pixels', () => {
   });
 
   it('a file that is not whole (a staff file nobody walked) never makes it fail', async () => {
-    const samples: Array<[Buffer, string]> = [[await phonePhoto(), 'jpg'], [pngWithText(), 'png']];
+    const samples: Array<[Buffer, string]> = [
+      [await phonePhoto(), 'jpg'],
+      [pngWithText(), 'png'],
+    ];
     for (const [bytes, ext] of samples) {
       for (let cut = 1; cut < bytes.length; cut += 7) {
         const result = await clean(`cut-${ext}`, bytes.subarray(0, cut), ext);
@@ -163,7 +166,10 @@ describe.each(databaseKinds)('a visitor uploads a phone photo, on %s', (kind) =>
   it('neither the stored copy nor the one sent to Telegram says where it was taken', async () => {
     const v = await connectVisitor(td.url);
     const photo = await phonePhoto();
-    const res = await upload(td.url, { token: v.session.token, parts: [{ name: 'file', filename: 'IMG_0001.jpg', contentType: 'image/jpeg', bytes: photo }] });
+    const res = await upload(td.url, {
+      token: v.session.token,
+      parts: [{ name: 'file', filename: 'IMG_0001.jpg', contentType: 'image/jpeg', bytes: photo }],
+    });
     expect(res.status).toBe(201);
     const { attachment } = res.body.message;
 

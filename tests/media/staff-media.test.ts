@@ -42,15 +42,30 @@ describe.each(databaseKinds)('staff media reaches the visitor, on %s', (kind) =>
 
   /** The visitor's message made from a Telegram message (found through telegram_links), as the visitor received it. */
   async function arrived(telegramMessageId: number) {
-    const link = await eventually(() => td.app.store.telegramLinks.findByTelegramMessage(STAFF_CHAT_ID, telegramMessageId), { timeoutMs: 10_000, what: 'the staff message stored' });
+    const link = await eventually(() => td.app.store.telegramLinks.findByTelegramMessage(STAFF_CHAT_ID, telegramMessageId), {
+      timeoutMs: 10_000,
+      what: 'the staff message stored',
+    });
     return v.waitFor('message', (m) => m.id === link!.messageId, 10_000);
   }
 
   it('a photo: its largest size, with the caption as the text', async () => {
     const bytes = makePng(64, 48, { noise: true });
-    const { message } = emu.userSendsPhoto({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes, caption: 'Here is the label', width: 1280, height: 960 });
+    const { message } = emu.userSendsPhoto({
+      chatId: STAFF_CHAT_ID,
+      from: deniz,
+      threadId: topicId,
+      bytes,
+      caption: 'Here is the label',
+      width: 1280,
+      height: 960,
+    });
     const got = await arrived(message.message_id);
-    expect(got).toMatchObject({ sender: 'staff', text: 'Here is the label', attachment: { kind: 'image', mime: 'image/png', size: bytes.length } });
+    expect(got).toMatchObject({
+      sender: 'staff',
+      text: 'Here is the label',
+      attachment: { kind: 'image', mime: 'image/png', size: bytes.length },
+    });
     // The largest PhotoSize is the one fetched.
     const largest = message.photo!.at(-1)!;
     expect(emu.callsTo('getFile').some((c) => c.params.file_id === largest.file_id)).toBe(true);
@@ -90,7 +105,15 @@ describe.each(databaseKinds)('staff media reaches the visitor, on %s', (kind) =>
   });
 
   it('a document: its type comes from its bytes, not from what Telegram or the name says', async () => {
-    const { message } = emu.userSendsDocument({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes: PDF, fileName: 'invoice.html', mimeType: 'text/html', caption: 'Invoice attached' });
+    const { message } = emu.userSendsDocument({
+      chatId: STAFF_CHAT_ID,
+      from: deniz,
+      threadId: topicId,
+      bytes: PDF,
+      fileName: 'invoice.html',
+      mimeType: 'text/html',
+      caption: 'Invoice attached',
+    });
     const got = await arrived(message.message_id);
     expect(got).toMatchObject({ text: 'Invoice attached', attachment: { kind: 'file', mime: 'application/pdf', size: PDF.length } });
     expect(got.attachment.url).toMatch(/\.pdf$/);
@@ -99,7 +122,14 @@ describe.each(databaseKinds)('staff media reaches the visitor, on %s', (kind) =>
 
     // An HTML "document" is stored as an opaque download, never served as a page.
     const html = Buffer.from('<!doctype html><script>alert(1)</script>');
-    const page = emu.userSendsDocument({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes: html, fileName: 'page.html', mimeType: 'text/html' });
+    const page = emu.userSendsDocument({
+      chatId: STAFF_CHAT_ID,
+      from: deniz,
+      threadId: topicId,
+      bytes: html,
+      fileName: 'page.html',
+      mimeType: 'text/html',
+    });
     const asFile = await arrived(page.message.message_id);
     expect(asFile.attachment).toMatchObject({ kind: 'file', mime: 'application/octet-stream' });
     const servedHtml = await fetchBytes(td.url, asFile.attachment.url);
@@ -113,7 +143,14 @@ describe.each(databaseKinds)('staff media reaches the visitor, on %s', (kind) =>
       .jpeg()
       .withExif({ IFD0: { ImageDescription: place, Artist: 'Deniz' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '40/1 58/1 0/1' } })
       .toBuffer();
-    const { message } = emu.userSendsDocument({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes: photo, fileName: 'IMG_2001.jpg', mimeType: 'image/jpeg' });
+    const { message } = emu.userSendsDocument({
+      chatId: STAFF_CHAT_ID,
+      from: deniz,
+      threadId: topicId,
+      bytes: photo,
+      fileName: 'IMG_2001.jpg',
+      mimeType: 'image/jpeg',
+    });
     const got = await arrived(message.message_id);
     expect(got.attachment).toMatchObject({ kind: 'image', mime: 'image/jpeg' });
     const served = await fetchBytes(td.url, got.attachment.url);
@@ -128,25 +165,49 @@ describe.each(databaseKinds)('staff media reaches the visitor, on %s', (kind) =>
     const still = emu.userSendsSticker({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes: webp, emoji: '👍' });
     expect(await arrived(still.message.message_id)).toMatchObject({ attachment: { kind: 'image', mime: 'image/webp', size: webp.length } });
 
-    const animated = emu.userSendsSticker({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes: Buffer.from('{"tgs":1}'), animated: true, thumbnailBytes: webp, emoji: '🎉' });
+    const animated = emu.userSendsSticker({
+      chatId: STAFF_CHAT_ID,
+      from: deniz,
+      threadId: topicId,
+      bytes: Buffer.from('{"tgs":1}'),
+      animated: true,
+      thumbnailBytes: webp,
+      emoji: '🎉',
+    });
     const got = await arrived(animated.message.message_id);
     expect(got).toMatchObject({ attachment: { kind: 'image', mime: 'image/webp' } });
     expect((await fetchBytes(td.url, got.attachment.url)).bytes.equals(webp)).toBe(true);
   });
 
   it('a file over the Bot API’s 20 MB download limit becomes a system message, and staff are told', async () => {
-    const { message } = emu.userSendsDocument({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes: Buffer.from('big'), fileName: 'video.mov', fileSize: 25 * 1024 * 1024, caption: 'the full video' });
+    const { message } = emu.userSendsDocument({
+      chatId: STAFF_CHAT_ID,
+      from: deniz,
+      threadId: topicId,
+      bytes: Buffer.from('big'),
+      fileName: 'video.mov',
+      fileSize: 25 * 1024 * 1024,
+      caption: 'the full video',
+    });
     const got = await arrived(message.message_id);
     expect(got).toMatchObject({ sender: 'system', attachment: null });
     expect(got.text).toContain('too large');
     expect(got.text).toContain('25.0 MB');
     expect(got.text).toContain('the full video');
-    const told = await emu.waitFor((c) => c.method === 'sendMessage' && c.params.message_thread_id === topicId && String(c.params.text).includes('20 MB'));
+    const told = await emu.waitFor(
+      (c) => c.method === 'sendMessage' && c.params.message_thread_id === topicId && String(c.params.text).includes('20 MB'),
+    );
     expect((told.params.reply_parameters as { message_id: number }).message_id).toBe(message.message_id);
   });
 
   it('an edited caption reaches the visitor as message:update', async () => {
-    const { message } = emu.userSendsPhoto({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes: makePng(8, 8), caption: 'frist' });
+    const { message } = emu.userSendsPhoto({
+      chatId: STAFF_CHAT_ID,
+      from: deniz,
+      threadId: topicId,
+      bytes: makePng(8, 8),
+      caption: 'frist',
+    });
     const got = await arrived(message.message_id);
     emu.injectUpdate({ edited_message: { ...message, caption: 'first', edit_date: Math.floor(Date.now() / 1000) } });
     const updated = await v.waitFor('message:update', (m) => m.id === got.id);

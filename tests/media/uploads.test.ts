@@ -35,7 +35,12 @@ describe.each(databaseKinds)('visitor uploads, on %s', (kind) => {
     return { v, topicId: thread!.topicId! };
   }
 
-  const file = (bytes: Buffer, filename = 'upload.bin', contentType = 'application/octet-stream'): UploadPart => ({ name: 'file', filename, contentType, bytes });
+  const file = (bytes: Buffer, filename = 'upload.bin', contentType = 'application/octet-stream'): UploadPart => ({
+    name: 'file',
+    filename,
+    contentType,
+    bytes,
+  });
   const sentCall = (method: string, messageId: number): RecordedCall | undefined =>
     emu.calls.find((c) => c.ok && c.method === method && (c.result as { message_id: number }).message_id === messageId);
 
@@ -48,7 +53,11 @@ describe.each(databaseKinds)('visitor uploads, on %s', (kind) => {
     ['an MP3', fixture('sound.mp3'), { kind: 'audio', mime: 'audio/mpeg', method: 'sendAudio' }],
     ['an M4A', fixture('sound.m4a'), { kind: 'audio', mime: 'audio/mp4', method: 'sendAudio' }],
     // A browser's recording (WebM/Opus) is moved into Ogg, the same packets: a voice note (tests/media/voice-notes.test.ts).
-    ['a WebM recording', fixture('sound.webm'), { kind: 'voice', mime: 'audio/ogg', method: 'sendVoice', stored: remuxWebmOpus(fixture('sound.webm'))! }],
+    [
+      'a WebM recording',
+      fixture('sound.webm'),
+      { kind: 'voice', mime: 'audio/ogg', method: 'sendVoice', stored: remuxWebmOpus(fixture('sound.webm'))! },
+    ],
     ['a WAV', fixture('sound.wav'), { kind: 'audio', mime: 'audio/wav', method: 'sendDocument' }],
   ];
 
@@ -59,13 +68,22 @@ describe.each(databaseKinds)('visitor uploads, on %s', (kind) => {
     const clientId = `up-${expected.method}-${expected.mime.replace(/\W/g, '')}`;
     const res = await upload(td.url, {
       token: v.session.token,
-      parts: [{ name: 'clientId', value: clientId }, { name: 'caption', value: 'see <b>this</b> *now*' }, file(bytes, 'whatever.txt', 'text/plain')],
+      parts: [
+        { name: 'clientId', value: clientId },
+        { name: 'caption', value: 'see <b>this</b> *now*' },
+        file(bytes, 'whatever.txt', 'text/plain'),
+      ],
     });
     expect(res.status).toBe(201);
     const message = res.body.message;
     expect(message).toMatchObject({ sender: 'visitor', text: 'see <b>this</b> *now*', status: 'stored', clientId });
     const stored = expected.stored ?? bytes;
-    expect(message.attachment).toEqual({ kind: expected.kind, mime: expected.mime, size: stored.length, url: expect.stringMatching(/^\/media\/[0-9a-f]{32}\.[a-z0-9]+$/) });
+    expect(message.attachment).toEqual({
+      kind: expected.kind,
+      mime: expected.mime,
+      size: stored.length,
+      url: expect.stringMatching(/^\/media\/[0-9a-f]{32}\.[a-z0-9]+$/),
+    });
 
     // The visitor's other tab hears about it like a message:send.
     expect(await otherTab.waitFor('message', (m) => m.id === message.id)).toEqual(message);
@@ -125,12 +143,15 @@ describe.each(databaseKinds)('visitor uploads, on %s', (kind) => {
     const { v, topicId } = await visitorWithTopic();
     const images = [makePng(10, 10, { noise: true, seed: 1 }), makePng(12, 10, { noise: true, seed: 2 }), plainJpeg()];
     const answers: Awaited<ReturnType<typeof upload>>[] = [];
-    for (const [i, bytes] of images.entries()) answers.push(await upload(td.url, { token: v.session.token, parts: [file(bytes), { name: 'caption', value: `picture ${i + 1}` }] }));
+    for (const [i, bytes] of images.entries())
+      answers.push(await upload(td.url, { token: v.session.token, parts: [file(bytes), { name: 'caption', value: `picture ${i + 1}` }] }));
     expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
     for (const a of answers) await v.waitFor('message:status', (s) => s.id === a.body.message.id && s.status === 'delivered', 10_000);
     const ids: number[] = [];
     for (const a of answers) ids.push((await td.app.store.telegramLinks.listForMessage(a.body.message.id))[0].telegramMessageId);
-    const album = emu.calls.find((c) => c.ok && c.method === 'sendMediaGroup' && (c.result as Array<{ message_id: number }>).some((m) => m.message_id === ids[0]))!;
+    const album = emu.calls.find(
+      (c) => c.ok && c.method === 'sendMediaGroup' && (c.result as Array<{ message_id: number }>).some((m) => m.message_id === ids[0]),
+    )!;
     expect(album).toBeDefined();
     expect(album.params.message_thread_id).toBe(topicId);
     const media = album.params.media as Array<{ type: string; caption?: string; media: unknown }>;
@@ -193,17 +214,65 @@ describe.each(databaseKinds)('visitor uploads, on %s', (kind) => {
 
     const cases: Array<[string, () => Promise<Awaited<ReturnType<typeof upload>>>, number, string]> = [
       ['no token', () => upload(td.url, { parts: [file(makePng(4, 4))] }), 401, 'unauthorized'],
-      ['a malformed Authorization header', () => upload(td.url, { authorization: 'Basic abc', parts: [file(makePng(4, 4))] }), 401, 'unauthorized'],
+      [
+        'a malformed Authorization header',
+        () => upload(td.url, { authorization: 'Basic abc', parts: [file(makePng(4, 4))] }),
+        401,
+        'unauthorized',
+      ],
       ['an unknown token', () => upload(td.url, { token: 'x'.repeat(43), parts: [file(makePng(4, 4))] }), 401, 'unauthorized'],
       ['an 11 MB file', () => upload(td.url, { token, parts: [file(makePng(2000, 1900, { noise: true }))] }), 413, 'too_large'],
-      ['an 11 MB file streamed without Content-Length', () => upload(td.url, { token, chunked: true, parts: [file(makePng(2000, 1900, { noise: true }))] }), 413, 'too_large'],
-      ['a text file renamed .png', () => upload(td.url, { token, parts: [file(Buffer.from('just some text, not a picture\n'.repeat(20)), 'cat.png', 'image/png')] }), 415, 'unsupported_type'],
-      ['an SVG with a script', () => upload(td.url, { token, parts: [file(SVG_WITH_SCRIPT, 'logo.svg', 'image/svg+xml')] }), 415, 'unsupported_type'],
-      ['an HTML page', () => upload(td.url, { token, parts: [file(Buffer.from('<!doctype html><html><script>alert(1)</script></html>'), 'a.jpg', 'image/jpeg')] }), 415, 'unsupported_type'],
-      ['an executable', () => upload(td.url, { token, parts: [file(Buffer.concat([Buffer.from('7f454c46020101000000000000000000', 'hex'), Buffer.alloc(200)]), 'x.png')] }), 415, 'unsupported_type'],
-      ['a truncated PNG', () => upload(td.url, { token, parts: [file(makePng(64, 64, { noise: true }).subarray(0, 5000))] }), 415, 'unsupported_type'],
+      [
+        'an 11 MB file streamed without Content-Length',
+        () => upload(td.url, { token, chunked: true, parts: [file(makePng(2000, 1900, { noise: true }))] }),
+        413,
+        'too_large',
+      ],
+      [
+        'a text file renamed .png',
+        () => upload(td.url, { token, parts: [file(Buffer.from('just some text, not a picture\n'.repeat(20)), 'cat.png', 'image/png')] }),
+        415,
+        'unsupported_type',
+      ],
+      [
+        'an SVG with a script',
+        () => upload(td.url, { token, parts: [file(SVG_WITH_SCRIPT, 'logo.svg', 'image/svg+xml')] }),
+        415,
+        'unsupported_type',
+      ],
+      [
+        'an HTML page',
+        () =>
+          upload(td.url, {
+            token,
+            parts: [file(Buffer.from('<!doctype html><html><script>alert(1)</script></html>'), 'a.jpg', 'image/jpeg')],
+          }),
+        415,
+        'unsupported_type',
+      ],
+      [
+        'an executable',
+        () =>
+          upload(td.url, {
+            token,
+            parts: [file(Buffer.concat([Buffer.from('7f454c46020101000000000000000000', 'hex'), Buffer.alloc(200)]), 'x.png')],
+          }),
+        415,
+        'unsupported_type',
+      ],
+      [
+        'a truncated PNG',
+        () => upload(td.url, { token, parts: [file(makePng(64, 64, { noise: true }).subarray(0, 5000))] }),
+        415,
+        'unsupported_type',
+      ],
       ['a truncated JPEG', () => upload(td.url, { token, parts: [file(fixture('photo.jpg').subarray(0, 900))] }), 415, 'unsupported_type'],
-      ['a PNG with a ZIP glued on (polyglot)', () => upload(td.url, { token, parts: [file(Buffer.concat([makePng(6, 6), Buffer.from('PK\u0003\u0004polyglot payload')]))] }), 415, 'unsupported_type'],
+      [
+        'a PNG with a ZIP glued on (polyglot)',
+        () => upload(td.url, { token, parts: [file(Buffer.concat([makePng(6, 6), Buffer.from('PK\u0003\u0004polyglot payload')]))] }),
+        415,
+        'unsupported_type',
+      ],
       [
         'a JPEG carrying an HTML page in a comment (polyglot)',
         () => {
@@ -216,13 +285,37 @@ describe.each(databaseKinds)('visitor uploads, on %s', (kind) => {
         'unsupported_type',
       ],
       ['a video (WebM with a video track)', () => upload(td.url, { token, parts: [file(fixture('video.webm'))] }), 415, 'unsupported_type'],
-      ['too many parts', () => upload(td.url, { token, parts: [file(makePng(4, 4)), { name: 'caption', value: 'a' }, { name: 'clientId', value: 'b' }, { name: 'extra', value: 'c' }] }), 413, 'too_large'],
+      [
+        'too many parts',
+        () =>
+          upload(td.url, {
+            token,
+            parts: [file(makePng(4, 4)), { name: 'caption', value: 'a' }, { name: 'clientId', value: 'b' }, { name: 'extra', value: 'c' }],
+          }),
+        413,
+        'too_large',
+      ],
       ['two files', () => upload(td.url, { token, parts: [file(makePng(4, 4)), file(makePng(5, 5))] }), 413, 'too_large'],
       ['no file', () => upload(td.url, { token, parts: [{ name: 'caption', value: 'only words' }] }), 400, 'bad_request'],
       ['an empty file', () => upload(td.url, { token, parts: [file(Buffer.alloc(0))] }), 400, 'bad_request'],
-      ['an unknown field', () => upload(td.url, { token, parts: [{ name: 'path', value: '../../etc/passwd' }, file(makePng(4, 4))] }), 400, 'bad_request'],
-      ['a bad clientId', () => upload(td.url, { token, parts: [{ name: 'clientId', value: 'no spaces allowed' }, file(makePng(4, 4))] }), 400, 'bad_request'],
-      ['a caption over 4000 characters', () => upload(td.url, { token, parts: [{ name: 'caption', value: 'x'.repeat(4001) }, file(makePng(4, 4))] }), 400, 'bad_request'],
+      [
+        'an unknown field',
+        () => upload(td.url, { token, parts: [{ name: 'path', value: '../../etc/passwd' }, file(makePng(4, 4))] }),
+        400,
+        'bad_request',
+      ],
+      [
+        'a bad clientId',
+        () => upload(td.url, { token, parts: [{ name: 'clientId', value: 'no spaces allowed' }, file(makePng(4, 4))] }),
+        400,
+        'bad_request',
+      ],
+      [
+        'a caption over 4000 characters',
+        () => upload(td.url, { token, parts: [{ name: 'caption', value: 'x'.repeat(4001) }, file(makePng(4, 4))] }),
+        400,
+        'bad_request',
+      ],
     ];
 
     it.each(cases)('%s', async (_what, send, status, code) => {

@@ -68,7 +68,9 @@ describe('media on the visitor page in Chromium', () => {
     await page.press('#text', 'Enter');
     await page.waitForSelector('.msg--visitor[data-state="delivered"]');
     const thread = await eventually(async () => (await td.app.db('threads').orderBy('id', 'desc').first()) as { id: number } | undefined);
-    return eventually(async () => Number((await td.app.db('threads').where({ id: thread!.id }).first()).topic_id) || null, { what: 'topic' }) as Promise<number>;
+    return eventually(async () => Number((await td.app.db('threads').where({ id: thread!.id }).first()).topic_id) || null, {
+      what: 'topic',
+    }) as Promise<number>;
   }
 
   it('attach an image: preview, caption, upload with progress, shown inline, larger view, in the topic with its bytes', async () => {
@@ -88,7 +90,9 @@ describe('media on the visitor page in Chromium', () => {
     const img = await page.waitForSelector('.msg--visitor[data-id] img.msg__image[src*="/media/"]');
     expect(await page.evaluate(() => (window as any).sawProgress)).toBe(true);
     expect(await page.isHidden('#attachments')).toBe(true);
-    await page.waitForFunction(() => (document.querySelector('.msg--visitor[data-id] img.msg__image') as HTMLImageElement).naturalWidth === 300);
+    await page.waitForFunction(
+      () => (document.querySelector('.msg--visitor[data-id] img.msg__image') as HTMLImageElement).naturalWidth === 300,
+    );
 
     // Larger view, closed with Escape.
     await img.click();
@@ -112,7 +116,9 @@ describe('media on the visitor page in Chromium', () => {
       document.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
       const paste = new DataTransfer();
       paste.items.add(new File([new Uint8Array(bytes)], 'pasted.jpg', { type: 'image/jpeg' }));
-      document.getElementById('text')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true, cancelable: true }));
+      document
+        .getElementById('text')!
+        .dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true, cancelable: true }));
     }, jpg);
     expect(await page.locator('#attachments .tray__item').count()).toBe(2);
     // One removed again with its × button.
@@ -142,7 +148,9 @@ describe('media on the visitor page in Chromium', () => {
     await page.waitForSelector('#record:not([hidden])');
     await page.click('#record');
     await page.waitForSelector('#recorder:not([hidden])');
-    await page.waitForFunction(() => /0:0[1-9]/.test(document.getElementById('recorder-time')!.textContent ?? ''), undefined, { timeout: 5000 });
+    await page.waitForFunction(() => /0:0[1-9]/.test(document.getElementById('recorder-time')!.textContent ?? ''), undefined, {
+      timeout: 5000,
+    });
     await page.click('#recorder-send');
     await page.waitForSelector('#recorder[hidden]', { state: 'attached' });
     const audio = await page.waitForSelector('.msg--visitor[data-id] audio[src*="/media/"]');
@@ -152,13 +160,20 @@ describe('media on the visitor page in Chromium', () => {
     const sent = call.params.voice;
     expect(isUploadedFileParam(sent) && sent.file.bytes.toString('latin1', 0, 4)).toBe('OggS');
     // The browser, an independent Opus decoder, plays the remuxed file: it decodes to about the recorded length.
-    const seconds = await page.evaluate(async (src) => {
-      const bytes = await (await fetch(src)).arrayBuffer();
-      type Decoder = new (channels: number, length: number, rate: number) => { decodeAudioData(b: ArrayBuffer): Promise<{ duration: number }> };
-      const Offline = (globalThis as unknown as { OfflineAudioContext: Decoder }).OfflineAudioContext;
-      const decoded = await new Offline(1, 48_000, 48_000).decodeAudioData(bytes);
-      return decoded.duration;
-    }, (await audio.getAttribute('src'))!);
+    const seconds = await page.evaluate(
+      async (src) => {
+        const bytes = await (await fetch(src)).arrayBuffer();
+        type Decoder = new (
+          channels: number,
+          length: number,
+          rate: number,
+        ) => { decodeAudioData(b: ArrayBuffer): Promise<{ duration: number }> };
+        const Offline = (globalThis as unknown as { OfflineAudioContext: Decoder }).OfflineAudioContext;
+        const decoded = await new Offline(1, 48_000, 48_000).decodeAudioData(bytes);
+        return decoded.duration;
+      },
+      (await audio.getAttribute('src'))!,
+    );
     expect(seconds).toBeGreaterThan(0.9);
     expect(seconds).toBeLessThan(30);
 
@@ -184,7 +199,11 @@ describe('media on the visitor page in Chromium', () => {
 
     // Claims to be a PNG; the server decides from the bytes (415) and the page says so.
     await page.evaluate(() => (document.getElementById('notice')!.textContent = ''));
-    await page.setInputFiles('#file-input', { name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('not really a picture at all\n'.repeat(10)) });
+    await page.setInputFiles('#file-input', {
+      name: 'fake.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('not really a picture at all\n'.repeat(10)),
+    });
     await page.click('.composer__send');
     await page.waitForSelector('.msg--visitor[data-state="failed"]');
     expect(await page.textContent('#notice')).toBe('Bu dosya türü gönderilemez. Bir görsel (JPEG, PNG, GIF, WebP) ya da ses gönderin.');

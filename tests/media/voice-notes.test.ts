@@ -8,7 +8,7 @@ import { fixture } from '../support/media-samples';
 /** The pages of an Ogg stream, read plainly: header fields, the CRC as stored, and the packets the lacing makes. */
 function oggPages(file: Buffer) {
   const pages: Array<{ flags: number; granule: bigint; sequence: number; crc: number; raw: Buffer; packets: Buffer[] }> = [];
-  for (let pos = 0; pos < file.length; ) {
+  for (let pos = 0; pos < file.length;) {
     expect(file.toString('latin1', pos, pos + 4)).toBe('OggS');
     const count = file[pos + 26];
     const table = [...file.subarray(pos + 27, pos + 27 + count)];
@@ -23,7 +23,14 @@ function oggPages(file: Buffer) {
         current = [];
       }
     }
-    pages.push({ flags: file[pos + 5], granule: file.readBigInt64LE(pos + 6), sequence: file.readUInt32LE(pos + 18), crc: file.readUInt32LE(pos + 22), raw: file.subarray(pos, at), packets });
+    pages.push({
+      flags: file[pos + 5],
+      granule: file.readBigInt64LE(pos + 6),
+      sequence: file.readUInt32LE(pos + 18),
+      crc: file.readUInt32LE(pos + 22),
+      raw: file.subarray(pos, at),
+      packets,
+    });
     pos = at;
   }
   return pages;

@@ -21,7 +21,11 @@ export function botMessages(emu: TelegramEmulator, chatId: number): RecordedCall
 }
 
 /** Runs `act`, then waits for the bot's next message into `chatId` and returns its params. */
-export async function botAnswers(emu: TelegramEmulator, chatId: number, act: () => unknown): Promise<{ text: string; reply_markup?: any; protect_content?: boolean }> {
+export async function botAnswers(
+  emu: TelegramEmulator,
+  chatId: number,
+  act: () => unknown,
+): Promise<{ text: string; reply_markup?: any; protect_content?: boolean }> {
   const before = botMessages(emu, chatId).length;
   await act();
   await eventually(() => botMessages(emu, chatId).length > before, { what: `a bot message in chat ${chatId}` });
@@ -47,11 +51,20 @@ export async function startLink(v: VisitorClient): Promise<{ link: string; paylo
 }
 
 export function shareOwnContact(emu: TelegramEmulator, user: User, phone = '905551234567') {
-  return emu.userSendsContact({ chatId: user.id, from: user, contact: { phone_number: phone, first_name: user.first_name, user_id: user.id } });
+  return emu.userSendsContact({
+    chatId: user.id,
+    from: user,
+    contact: { phone_number: phone, first_name: user.first_name, user_id: user.id },
+  });
 }
 
 /** otp:start, /start <payload>, the contact, and the code the bot sends. */
-export async function runToCode(emu: TelegramEmulator, v: VisitorClient, user: User, phone?: string): Promise<{ code: string; payload: string; codeMessage: any }> {
+export async function runToCode(
+  emu: TelegramEmulator,
+  v: VisitorClient,
+  user: User,
+  phone?: string,
+): Promise<{ code: string; payload: string; codeMessage: any }> {
   const { payload } = await startLink(v);
   const ask = await botAnswers(emu, user.id, () => emu.userSends({ chatId: user.id, from: user, text: `/start ${payload}` }));
   if (!hasContactButton(ask)) throw new Error(`expected the contact button, got: ${JSON.stringify(ask)}`);

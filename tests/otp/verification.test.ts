@@ -3,7 +3,17 @@ import { createDatabase } from '../../src/db/database';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
-import { botAnswers, botMessages, codeIn, hasContactButton, movableClock, runToCode, shareOwnContact, startLink, wrongCode } from './otp-helpers';
+import {
+  botAnswers,
+  botMessages,
+  codeIn,
+  hasContactButton,
+  movableClock,
+  runToCode,
+  shareOwnContact,
+  startLink,
+  wrongCode,
+} from './otp-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
@@ -21,7 +31,15 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
   let nextUserId = 7000;
 
   const newUser = (extra: Partial<User> = {}) =>
-    emu.addUser({ id: ++nextUserId, first_name: 'Ayşe', last_name: 'Yılmaz', username: `ayse${nextUserId}`, language_code: 'en', is_bot: false, ...extra }) as User;
+    emu.addUser({
+      id: ++nextUserId,
+      first_name: 'Ayşe',
+      last_name: 'Yılmaz',
+      username: `ayse${nextUserId}`,
+      language_code: 'en',
+      is_bot: false,
+      ...extra,
+    }) as User;
 
   const remember = (...values: string[]) => secrets.push(...values);
 
@@ -67,7 +85,10 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
     remember(code);
 
     const verified = await v.emit('otp:verify', { code });
-    expect(verified).toEqual({ ok: true, visitor: { id: v.session.visitor.id, name: 'Ayşe Yılmaz', verified: true, phone: '+905551234567' } });
+    expect(verified).toEqual({
+      ok: true,
+      visitor: { id: v.session.visitor.id, name: 'Ayşe Yılmaz', verified: true, phone: '+905551234567' },
+    });
 
     // The users row, and the thread linked to it.
     const row = await td.app.db('users').where({ telegram_id: user.id }).first();
@@ -81,7 +102,9 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
     // Staff: the topic takes the Telegram name and gets the verification line, through the outbox.
     const rename = await emu.waitFor((c) => c.method === 'editForumTopic' && c.params.message_thread_id === topicId);
     expect(rename.params.name).toMatch(/^Ayşe Yılmaz · /);
-    const note = await emu.waitFor((c) => c.method === 'sendMessage' && c.params.message_thread_id === topicId && String(c.params.text).startsWith('✅'));
+    const note = await emu.waitFor(
+      (c) => c.method === 'sendMessage' && c.params.message_thread_id === topicId && String(c.params.text).startsWith('✅'),
+    );
     expect(note.params.text).toBe(`✅ Verified via Telegram as @${user.username} (Ayşe Yılmaz), +905551234567`);
     // The visitor's own devices see the note as a system message.
     const system = await v.waitFor('message', (m) => m.sender === 'system');
@@ -119,12 +142,18 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
 
     // A contact card of another Telegram user (forwarded from the address book).
     const foreign = await botAnswers(emu, user.id, () =>
-      emu.userSendsContact({ chatId: user.id, from: user, contact: { phone_number: '905550000000', first_name: 'Mehmet', user_id: stranger.id } }),
+      emu.userSendsContact({
+        chatId: user.id,
+        from: user,
+        contact: { phone_number: '905550000000', first_name: 'Mehmet', user_id: stranger.id },
+      }),
     );
     expect(foreign.text).toContain('not your own contact');
     expect(hasContactButton(foreign)).toBe(true);
     // A contact with no Telegram account behind it is not the user's either.
-    const noAccount = await botAnswers(emu, user.id, () => emu.userSendsContact({ chatId: user.id, from: user, contact: { phone_number: '905550000001', first_name: 'Nobody' } }));
+    const noAccount = await botAnswers(emu, user.id, () =>
+      emu.userSendsContact({ chatId: user.id, from: user, contact: { phone_number: '905550000001', first_name: 'Nobody' } }),
+    );
     expect(noAccount.text).toContain('not your own contact');
 
     const cancelled = await botAnswers(emu, user.id, () => emu.userSends({ chatId: user.id, from: user, text: '/cancel' }));
@@ -176,7 +205,9 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
     const done = await botAnswers(emu, user.id, () => emu.userSends({ chatId: user.id, from: user, text: 'thanks' }));
     expect(done.text).toBe('✅ You are verified. You can go back to the website chat.');
     // A finished conversation leaves nothing behind in storage.
-    await eventually(async () => (await td.app.db('conversation_state').where({ key: `otp:${user.id}` })).length === 0, { what: 'conversation state deleted' });
+    await eventually(async () => (await td.app.db('conversation_state').where({ key: `otp:${user.id}` })).length === 0, {
+      what: 'conversation state deleted',
+    });
     v.close();
   });
 
@@ -206,7 +237,9 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
     // Plain /start explains the bot; a made-up payload is refused.
     const about = await botAnswers(emu, other.id, () => emu.userSends({ chatId: other.id, from: other, text: '/start' }));
     expect(about.text).toContain('support assistant of this website');
-    const invalid = await botAnswers(emu, other.id, () => emu.userSends({ chatId: other.id, from: other, text: '/start abcdefghijklmnop' }));
+    const invalid = await botAnswers(emu, other.id, () =>
+      emu.userSends({ chatId: other.id, from: other, text: '/start abcdefghijklmnop' }),
+    );
     expect(invalid.text).toBe('This verification link is not valid. Please get a new one in the website chat.');
 
     const { code, payload } = await runToCode(emu, v, user);
@@ -268,7 +301,12 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
     await laptop.waitFor('message:status', (s) => s.id === sent.message.id);
     expect((await phone.v.waitFor('message', (m) => m.id === sent.message.id)).text).toBe('Any news?');
     expect(emu.callsTo('createForumTopic').length).toBe(topicsBefore);
-    expect(emu.sentMessages(STAFF_CHAT_ID).filter((m: any) => m.text === 'Any news?').map((m: any) => m.message_thread_id)).toEqual([phone.topicId]);
+    expect(
+      emu
+        .sentMessages(STAFF_CHAT_ID)
+        .filter((m: any) => m.text === 'Any news?')
+        .map((m: any) => m.message_thread_id),
+    ).toEqual([phone.topicId]);
 
     // A staff reply reaches both devices.
     emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember as User, text: 'It arrives tomorrow', threadId: phone.topicId });
@@ -302,7 +340,9 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
 
     // Staff in the newer topic learn about the older thread.
     const refA = (await td.app.store.threads.findById(a.threadId))!.ref;
-    const note = await emu.waitFor((c) => c.method === 'sendMessage' && c.params.message_thread_id === b.topicId && String(c.params.text).startsWith('✅'));
+    const note = await emu.waitFor(
+      (c) => c.method === 'sendMessage' && c.params.message_thread_id === b.topicId && String(c.params.text).startsWith('✅'),
+    );
     expect(note.params.text).toContain(`Earlier threads of this person: #${refA}`);
 
     for (const device of [a.v, b.v]) {
@@ -423,7 +463,10 @@ describe('identity over Telegram with Telegram disabled', () => {
     try {
       const v = await connectVisitor(td.url);
       const start = await v.emit('otp:start', {});
-      expect(start).toEqual({ ok: false, error: { code: 'unavailable', message: 'Verification through Telegram is not available right now.' } });
+      expect(start).toEqual({
+        ok: false,
+        error: { code: 'unavailable', message: 'Verification through Telegram is not available right now.' },
+      });
       expect((await v.emit('otp:verify', { code: '123456' })).error.code).toBe('unavailable');
       // Malformed payloads are still bad requests.
       expect((await v.emit('otp:start', { extra: 1 })).error.code).toBe('bad_request');

@@ -68,9 +68,13 @@ describe.each(databaseKinds)('kill -9 in the middle of a send, on %s', (kind) =>
 
     const second = await start();
     const texts = () => emu.sentMessages(STAFF_CHAT_ID).flatMap((m) => splitLines(m.text ?? ''));
-    await eventually(() => acked.every((t) => texts().includes(t)), { timeoutMs: 45000, what: 'every acked message in Telegram' }).catch((error) => {
-      throw new Error(`${String(error)}\nTelegram calls:\n${emu.calls.map(formatCall).join('\n')}\nserver:\n${second.output().slice(-4000)}`);
-    });
+    await eventually(() => acked.every((t) => texts().includes(t)), { timeoutMs: 45000, what: 'every acked message in Telegram' }).catch(
+      (error) => {
+        throw new Error(
+          `${String(error)}\nTelegram calls:\n${emu.calls.map(formatCall).join('\n')}\nserver:\n${second.output().slice(-4000)}`,
+        );
+      },
+    );
 
     const counts = new Map<string, number>();
     for (const t of texts()) counts.set(t, (counts.get(t) ?? 0) + 1);
@@ -84,10 +88,13 @@ describe.each(databaseKinds)('kill -9 in the middle of a send, on %s', (kind) =>
     // The bookkeeping knows every message as delivered, and the visitor sees it.
     const back = await connectVisitor(second.url, alice.session.token);
     // (The bookkeeping follows Telegram's answer by a moment.)
-    await eventually(async () => {
-      const history = await back.emit('history', {});
-      return history.messages.length === 6 && history.messages.every((m: { status: string }) => m.status === 'delivered');
-    }, { timeoutMs: 10000, what: 'all six delivered in history' });
+    await eventually(
+      async () => {
+        const history = await back.emit('history', {});
+        return history.messages.length === 6 && history.messages.every((m: { status: string }) => m.status === 'delivered');
+      },
+      { timeoutMs: 10000, what: 'all six delivered in history' },
+    );
     back.close();
     await second.stop();
   }, 120_000); // two server starts, a lease to expire: slow on a loaded CI machine, so a generous limit

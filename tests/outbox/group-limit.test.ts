@@ -39,9 +39,7 @@ describe.each(databaseKinds)('under the group limit, on %s', (kind) => {
         }
       }),
     );
-    await Promise.all(
-      visitors.map((c, v) => c.waitFor('message:status', (s) => s.id === ids.get(`v${v} burst 7`), 20000)),
-    );
+    await Promise.all(visitors.map((c, v) => c.waitFor('message:status', (s) => s.id === ids.get(`v${v} burst 7`), 20000)));
 
     const sends = emu.calls.filter((c) => c.method === 'sendMessage');
     expect(sends.filter((c) => !c.ok)).toEqual([]); // never ran into a 429

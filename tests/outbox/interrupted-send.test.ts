@@ -14,7 +14,6 @@ import { eventually, STAFF_CHAT_ID } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
-
 describe.each(databaseKinds)('resuming after an interrupted send, on %s', (kind) => {
   let testDb: TestDatabase;
   let emu: TelegramEmulator;
@@ -39,15 +38,25 @@ describe.each(databaseKinds)('resuming after an interrupted send, on %s', (kind)
     const session = await chat.openSession(undefined);
     const texts = ['first (already in Telegram)', 'second', 'third', 'fourth'];
     const ids: number[] = [];
-    for (const [i, text] of texts.entries()) ids.push((await chat.postVisitorMessage(session.visitor.id, { text, clientId: `i${i}` })).message.id);
+    for (const [i, text] of texts.entries())
+      ids.push((await chat.postVisitorMessage(session.visitor.id, { text, clientId: `i${i}` })).message.id);
 
     // An earlier process sent the first message and recorded it, then died before marking its row sent.
     const thread = (await store.threads.findLatestForVisitor(session.visitor.id))!;
     const topic = await new Api(emu.token, { apiRoot: emu.apiRoot }).createForumTopic(STAFF_CHAT_ID, 'Visitor');
     await store.threads.setTopic(thread.id, STAFF_CHAT_ID, topic.message_thread_id);
-    const earlier = await new Api(emu.token, { apiRoot: emu.apiRoot }).sendMessage(STAFF_CHAT_ID, texts[0], { message_thread_id: topic.message_thread_id });
+    const earlier = await new Api(emu.token, { apiRoot: emu.apiRoot }).sendMessage(STAFF_CHAT_ID, texts[0], {
+      message_thread_id: topic.message_thread_id,
+    });
     await store.telegramLinks.insert(
-      { threadId: thread.id, messageId: ids[0], chatId: STAFF_CHAT_ID, topicId: topic.message_thread_id, telegramMessageId: earlier.message_id, direction: 'to_telegram' },
+      {
+        threadId: thread.id,
+        messageId: ids[0],
+        chatId: STAFF_CHAT_ID,
+        topicId: topic.message_thread_id,
+        telegramMessageId: earlier.message_id,
+        direction: 'to_telegram',
+      },
       new Date(),
     );
 

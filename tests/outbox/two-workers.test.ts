@@ -14,7 +14,6 @@ import { eventually, STAFF_CHAT_ID } from '../support/harness';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
-
 describe.each(databaseKinds)('two outbox workers on one %s database', (kind) => {
   let testDb: TestDatabase;
   let emu: TelegramEmulator;

@@ -35,7 +35,12 @@ describe('GET /metrics', () => {
     const sent = await v.send('measure me');
     await v.waitFor('message:status', (s) => s.id === sent.message.id, 10000);
     const thread = (await td.app.store.threads.findById(sent.message.threadId))!;
-    emu.userSends({ chatId: STAFF_CHAT_ID, from: { id: 5001, first_name: 'Deniz', is_bot: false }, text: 'measured', threadId: thread.topicId! });
+    emu.userSends({
+      chatId: STAFF_CHAT_ID,
+      from: { id: 5001, first_name: 'Deniz', is_bot: false },
+      text: 'measured',
+      threadId: thread.topicId!,
+    });
     await v.waitFor('message', (m) => m.text === 'measured');
 
     const text = (await eventually(async () => {

@@ -58,7 +58,8 @@ if (databaseKinds.includes('postgres')) {
       const first = await v.send('hello from instance A');
       await v.waitFor('message:status', (s) => s.id === first.message.id, 10000);
       await v.emit('history', {}); // fills A's recent-messages cache for the thread
-      const topicId = (await eventually(async () => emu.sentMessages(STAFF_CHAT_ID).find((m) => m.text === 'hello from instance A')))!.message_thread_id!;
+      const topicId = (await eventually(async () => emu.sentMessages(STAFF_CHAT_ID).find((m) => m.text === 'hello from instance A')))!
+        .message_thread_id!;
 
       // B polls, so B handles the staff update; the Redis adapter carries the event to A's socket.
       emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text: 'answered by B', threadId: topicId });

@@ -39,12 +39,16 @@ if (databaseKinds.includes('postgres')) {
         OUTBOX_LEASE_SECONDS: '3',
         TELEGRAM_CHAT_SENDS_PER_MINUTE: '0',
       });
-    const health = async (s: ServerProcess) => (await fetch(`${s.url}/health`).then((r) => r.json())) as { telegram: string; polling?: string };
+    const health = async (s: ServerProcess) =>
+      (await fetch(`${s.url}/health`).then((r) => r.json())) as { telegram: string; polling?: string };
     const webhookPath = '/telegram/webhook';
     /** update_id → the instances the balancer gave it to. */
     const takenBy = (updateId: number) =>
-      lb.forwarded.filter((f) => f.path === webhookPath && f.body.length > 0 && JSON.parse(f.body.toString('utf8')).update_id === updateId).map((f) => f.target);
-    const staffRows = async (text: string) => (await db('messages').where({ thread_id: threadId, sender_type: 'staff', content_text: text })).length;
+      lb.forwarded
+        .filter((f) => f.path === webhookPath && f.body.length > 0 && JSON.parse(f.body.toString('utf8')).update_id === updateId)
+        .map((f) => f.target);
+    const staffRows = async (text: string) =>
+      (await db('messages').where({ thread_id: threadId, sender_type: 'staff', content_text: text })).length;
     const received = (text: string) => v.received.filter((r) => r.event === 'message' && r.payload.text === text).length;
 
     beforeAll(async () => {
@@ -60,14 +64,18 @@ if (databaseKinds.includes('postgres')) {
       a = await start();
       b = await start();
       lb.setTargets([a.url, b.url]);
-      await eventually(async () => (await health(a)).telegram === 'ok' && (await health(b)).telegram === 'ok', { timeoutMs: 15000, what: 'both connected to Telegram' });
+      await eventually(async () => (await health(a)).telegram === 'ok' && (await health(b)).telegram === 'ok', {
+        timeoutMs: 15000,
+        what: 'both connected to Telegram',
+      });
 
       // A visitor on instance A, with a thread and its forum topic.
       v = await connectVisitor(a.url);
       const first = await v.send('hello from instance A');
       await v.waitFor('message:status', (s) => s.id === first.message.id && s.status === 'delivered', 15000);
       threadId = first.message.threadId;
-      topicId = (await eventually(async () => emu.sentMessages(STAFF_CHAT_ID).find((m) => m.text === 'hello from instance A')))!.message_thread_id!;
+      topicId = (await eventually(async () => emu.sentMessages(STAFF_CHAT_ID).find((m) => m.text === 'hello from instance A')))!
+        .message_thread_id!;
     }, 60_000);
 
     afterAll(async () => {
@@ -87,7 +95,9 @@ if (databaseKinds.includes('postgres')) {
         expect(call.ok).toBe(true);
         expect(call.params).toMatchObject({ url: `${lb.url}${webhookPath}`, secret_token: SECRET });
       }
-      const info = (await fetch(`${emu.apiRoot}/bot${emu.token}/getWebhookInfo`).then((r) => r.json())) as { result: Record<string, unknown> };
+      const info = (await fetch(`${emu.apiRoot}/bot${emu.token}/getWebhookInfo`).then((r) => r.json())) as {
+        result: Record<string, unknown>;
+      };
       expect(info.result.url).toBe(`${lb.url}${webhookPath}`);
       expect(info.result.last_error_message).toBeUndefined();
       expect(emu.callsTo('getUpdates')).toEqual([]);
@@ -136,7 +146,11 @@ if (databaseKinds.includes('postgres')) {
         };
         const body = JSON.stringify(update);
         const post = (s: ServerProcess) =>
-          fetch(`${s.url}${webhookPath}`, { method: 'POST', headers: { 'content-type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET }, body });
+          fetch(`${s.url}${webhookPath}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET },
+            body,
+          });
         const answers = await Promise.all([post(a), post(b)]);
         expect(answers.map((r) => r.status)).toEqual([200, 200]);
       }
@@ -153,7 +167,10 @@ if (databaseKinds.includes('postgres')) {
       const text = 'answered slowly';
       const { update } = emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text, threadId: topicId });
       await v.waitFor('message', (m) => m.text === text, 10000);
-      await eventually(async () => takenBy(update.update_id).length >= 2, { timeoutMs: 10000, what: 'Telegram delivered the update again' });
+      await eventually(async () => takenBy(update.update_id).length >= 2, {
+        timeoutMs: 10000,
+        what: 'Telegram delivered the update again',
+      });
       await emu.webhookIdle();
       expect(emu.pendingUpdates()).toEqual([]);
       await new Promise((r) => setTimeout(r, 500));

@@ -29,7 +29,8 @@ describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind
   let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
     setup = await startWithTelegram(kind, {
-      clock, env: { PUBLIC_URL },
+      clock,
+      env: { PUBLIC_URL },
       prepare: (emu) => {
         deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
         ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', language_code: 'tr', is_bot: false }) as Staff;
@@ -90,7 +91,9 @@ describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind
     const edit = await emu.waitFor((c) => c.method === 'editMessageText' && c.params.message_id === answer.message.message_id);
     await emu.waitFor((c) => c.method === 'answerCallbackQuery' && c.params.callback_query_id === press.callbackQuery.id);
     const page2 = (edit.result as any).text.split('\n');
-    expect(page2.filter((l: string) => l.startsWith('• ')).map((l: string) => l.split(' · ')[1].split(' ')[0])).toEqual(order.slice(10).map((o) => o.ref));
+    expect(page2.filter((l: string) => l.startsWith('• ')).map((l: string) => l.split(' · ')[1].split(' ')[0])).toEqual(
+      order.slice(10).map((o) => o.ref),
+    );
     expect(page2.at(-1)).toBe('Page 2 of 2');
     expect(edit.params.reply_markup).toEqual({ inline_keyboard: [[{ text: '‹ Newer', callback_data: 'threads:0' }]] });
 
@@ -102,7 +105,9 @@ describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind
     // A stale button (threads closed since) shows the last page that exists, not an empty one.
     for (const o of order.slice(9)) await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: '/close', threadId: o.topicId! });
     emu.userPressesButton({ chatId: STAFF_CHAT_ID, from: deniz, messageId: answer.message.message_id, data: 'threads:1' });
-    const stale = await emu.waitFor((c) => c.method === 'editMessageText' && c !== edit && c.params.message_id === answer.message.message_id);
+    const stale = await emu.waitFor(
+      (c) => c.method === 'editMessageText' && c !== edit && c.params.message_id === answer.message.message_id,
+    );
     const lines1 = (stale.result as any).text.split('\n');
     expect(lines1[0]).toBe('Open conversations: 9');
     expect(lines1.filter((l: string) => l.startsWith('• '))).toHaveLength(9);
@@ -113,8 +118,15 @@ describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind
 
   it('/web sends a one-time login link privately, or says how to let the bot write first', async () => {
     const refused = await inGeneral('/web');
-    expect(refused.answer.text).toBe('I can’t message you privately yet. Open @topicdesk_test_bot, press Start, then send /web here again.');
-    expect(emu.callsTo('sendMessage').filter((c) => !c.ok && Number(c.params.chat_id) === deniz.id).at(-1)!.error!.error_code).toBe(403);
+    expect(refused.answer.text).toBe(
+      'I can’t message you privately yet. Open @topicdesk_test_bot, press Start, then send /web here again.',
+    );
+    expect(
+      emu
+        .callsTo('sendMessage')
+        .filter((c) => !c.ok && Number(c.params.chat_id) === deniz.id)
+        .at(-1)!.error!.error_code,
+    ).toBe(403);
 
     // Deniz opens the bot and presses Start: now the bot may write to him.
     await staffSays(emu, { chatId: deniz.id, from: deniz, text: '/start' });
@@ -127,7 +139,10 @@ describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind
     expect(url).toMatch(new RegExp(`^${PUBLIC_URL}/admin/login\\?token=[A-Za-z0-9_-]{43}$`));
     // Stored only as a hash, for this staff member, for 10 minutes, unused.
     const token = new URL(url).searchParams.get('token')!;
-    const row = await td.app.db('staff_login_tokens').where({ token_hash: createHash('sha256').update(token).digest('hex') }).first();
+    const row = await td.app
+      .db('staff_login_tokens')
+      .where({ token_hash: createHash('sha256').update(token).digest('hex') })
+      .first();
     expect(row).toBeDefined();
     expect(Number(row.telegram_user_id)).toBe(deniz.id);
     expect(Number(row.expires_at) - Number(row.created_at)).toBe(10 * MINUTE);
@@ -143,7 +158,8 @@ describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind
 
     const { answer } = await inGeneral(`/away ${awayText}`);
     expect(answer.text).toBe(`🌙 Support is now away. Visitors see: “${awayText}”`);
-    for (const v of [talking.v, idle]) expect(await v.waitFor('support:status', (s) => s.status === 'away')).toEqual({ status: 'away', message: awayText });
+    for (const v of [talking.v, idle])
+      expect(await v.waitFor('support:status', (s) => s.status === 'away')).toEqual({ status: 'away', message: awayText });
     // A visitor connecting now hears it right after its session.
     const late = await connectVisitor(td.url);
     expect(late.received.map((r) => r.event).slice(0, 2)).toEqual(['session', 'support:status']);
@@ -182,7 +198,8 @@ describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind
 
     // /back: everyone hears it, and silence no longer brings a reply.
     expect((await inGeneral('/back')).answer.text).toBe('☀️ Support is online again.');
-    for (const v of [talking.v, idle]) expect(await v.waitFor('support:status', (s) => s.status === 'online')).toEqual({ status: 'online', message: null });
+    for (const v of [talking.v, idle])
+      expect(await v.waitFor('support:status', (s) => s.status === 'online')).toEqual({ status: 'online', message: null });
     clock.advance(AWAY_REPLY_AFTER_MS + MINUTE);
     const after = await talking.v.send('Back online?');
     await talking.v.waitFor('message:status', (s) => s.id === after.message.id);
@@ -199,7 +216,9 @@ describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind
     expect(await v.waitFor('support:status')).toEqual({ status: 'away', message: null });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
     const hello = await v.send('Hello?');
-    expect((await v.waitFor('message', (m) => m.sender === 'system')).text).toBe('Support is away right now. We will answer as soon as we are back.');
+    expect((await v.waitFor('message', (m) => m.sender === 'system')).text).toBe(
+      'Support is away right now. We will answer as soon as we are back.',
+    );
     await v.waitFor('message:status', (s) => s.id === hello.message.id);
     expect((await inGeneral('/back', ayse)).answer.text).toBe('☀️ Destek yeniden çevrimiçi.');
     v.close();
@@ -228,7 +247,8 @@ describe.each(databaseKinds)('/stats, on %s', (kind) => {
   let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
     setup = await startWithTelegram(kind, {
-      clock, env: { OUTBOX_SEND_TIMEOUT_SECONDS: '2' },
+      clock,
+      env: { OUTBOX_SEND_TIMEOUT_SECONDS: '2' },
       prepare: (emu) => {
         deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
       },
@@ -243,7 +263,7 @@ describe.each(databaseKinds)('/stats, on %s', (kind) => {
     await v.waitFor('message', (m) => m.sender === 'staff' && m.text === text);
   };
 
-  it('counts threads, today\'s messages, the median first response, and the outbox backlog and failures', async () => {
+  it("counts threads, today's messages, the median first response, and the outbox backlog and failures", async () => {
     expect(await stats()).toEqual([
       'Support at a glance',
       'Open conversations: 0',

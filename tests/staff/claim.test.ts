@@ -75,7 +75,9 @@ describe.each(databaseKinds)('claiming the staff chat, on %s', (kind) => {
     expect((await claim(SUPPORT, `/claim ${code}x`)).answer.text).toBe('That claim code is not right.');
     expect((await claim(SUPPORT, '/claim ABCDEFGHJK', ayse)).answer.text).toBe('Bu talep kodu doğru değil.');
     expect((await claim(BASIC, `/claim ${code}`)).answer.text).toMatch(/^This is a basic group\. Turn on Topics/);
-    expect((await claim(owner.id, `/claim ${code}`)).answer.text).toBe('Claim the staff chat in a supergroup: add me to your support group and send /claim there.');
+    expect((await claim(owner.id, `/claim ${code}`)).answer.text).toBe(
+      'Claim the staff chat in a supergroup: add me to your support group and send /claim there.',
+    );
     // A bot's /claim is ignored.
     const otherBot = emu.addUser({ id: 9002, first_name: 'Other bot', is_bot: true }) as unknown as Staff;
     await staffSaysUnanswered(emu, td, { chatId: SUPPORT, from: otherBot, text: `/claim ${code}` });
@@ -88,8 +90,12 @@ describe.each(databaseKinds)('claiming the staff chat, on %s', (kind) => {
       'Make me an administrator of this group first (with the “Manage topics” right), then send /claim again.',
     );
     emu.setChatMember(SUPPORT, emu.bot.id, { status: 'administrator', can_manage_topics: false });
-    expect((await claim(SUPPORT, `/claim ${code}`)).answer.text).toBe('Give me the “Manage topics” administrator right, then send /claim again.');
-    expect((await claim(SUPPORT, `/claim ${code}`, ayse)).answer.text).toBe('Bana “Konuları yönet” yönetici yetkisini verin, sonra yeniden /claim gönderin.');
+    expect((await claim(SUPPORT, `/claim ${code}`)).answer.text).toBe(
+      'Give me the “Manage topics” administrator right, then send /claim again.',
+    );
+    expect((await claim(SUPPORT, `/claim ${code}`, ayse)).answer.text).toBe(
+      'Bana “Konuları yönet” yönetici yetkisini verin, sonra yeniden /claim gönderin.',
+    );
     expect(await td.app.store.settings.get('staff_chat_id')).toBeNull();
   });
 
@@ -103,7 +109,9 @@ describe.each(databaseKinds)('claiming the staff chat, on %s', (kind) => {
     await eventually(() => td.logs.some((l) => l.message === 'registering the staff commands failed'), { what: 'the failure logged' });
 
     // The message written before the claim reaches the new staff chat, in a new topic.
-    await emu.waitFor((c) => c.method === 'sendMessage' && Number(c.params.chat_id) === SUPPORT && c.params.text === 'Written before the claim');
+    await emu.waitFor(
+      (c) => c.method === 'sendMessage' && Number(c.params.chat_id) === SUPPORT && c.params.text === 'Written before the claim',
+    );
     expect(emu.topics(SUPPORT)).toHaveLength(1);
     await eventually(async () => (await td.app.health()).outbox === 0, { what: 'outbox drained' });
 
@@ -170,7 +178,9 @@ describe.each(databaseKinds)('claiming a supergroup without topics, on %s', (kin
     const owner = emu.addUser({ id: 6001, first_name: 'Owner', language_code: 'en', is_bot: false }) as Staff;
     const [code] = claimCodeIn(td.logs);
     const { answer } = await staffSays(emu, { chatId: SUPPORT, from: owner, text: `/claim ${code}` });
-    expect(answer.text).toBe('✅ This group is now the staff chat. Topics are off, so visitor messages arrive with a #reference: reply to them to answer.');
+    expect(answer.text).toBe(
+      '✅ This group is now the staff chat. Topics are off, so visitor messages arrive with a #reference: reply to them to answer.',
+    );
     const v = await connectVisitor(td.url);
     const sent = await v.send('Hello from the web');
     await v.waitFor('message:status', (s) => s.id === sent.message.id);

@@ -32,7 +32,8 @@ describe.each(databaseKinds)('a staff chat without topics (reply-to mode), on %s
     await db?.drop();
   });
 
-  const reply = (text: string, replyToMessageId: number, from: Staff = deniz) => emu.userSends({ chatId: STAFF_CHAT_ID, from, text, replyToMessageId });
+  const reply = (text: string, replyToMessageId: number, from: Staff = deniz) =>
+    emu.userSends({ chatId: STAFF_CHAT_ID, from, text, replyToMessageId });
 
   it('posts visitor messages with a #ref header, no topics; a reply to any of them reaches that visitor only', async () => {
     const alice = await visitorWithThread(td, 'Alice: where is my order?');
@@ -50,29 +51,45 @@ describe.each(databaseKinds)('a staff chat without topics (reply-to mode), on %s
 
     // Replying to Bob's *second* message answers Bob.
     reply('Invoice is on its way', bobTg2);
-    expect(await bob.v.waitFor('message', (m) => m.sender === 'staff')).toMatchObject({ threadId: bob.threadId, text: 'Invoice is on its way' });
+    expect(await bob.v.waitFor('message', (m) => m.sender === 'staff')).toMatchObject({
+      threadId: bob.threadId,
+      text: 'Invoice is on its way',
+    });
     const { message: toAlice } = reply('Checking your order now', aliceTg);
-    expect(await alice.v.waitFor('message', (m) => m.sender === 'staff')).toMatchObject({ threadId: alice.threadId, text: 'Checking your order now' });
+    expect(await alice.v.waitFor('message', (m) => m.sender === 'staff')).toMatchObject({
+      threadId: alice.threadId,
+      text: 'Checking your order now',
+    });
     // A colleague replying to that staff message also reaches Alice.
     reply('It left the warehouse today', toAlice.message_id, can);
     await alice.v.waitFor('message', (m) => m.text === 'It left the warehouse today');
 
     await new Promise((r) => setTimeout(r, 150));
-    expect(alice.v.received.filter((r) => r.event === 'message').map((r) => r.payload.text)).toEqual(['Checking your order now', 'It left the warehouse today']);
+    expect(alice.v.received.filter((r) => r.event === 'message').map((r) => r.payload.text)).toEqual([
+      'Checking your order now',
+      'It left the warehouse today',
+    ]);
     expect(bob.v.received.filter((r) => r.event === 'message').map((r) => r.payload.text)).toEqual(['Invoice is on its way']);
     alice.v.close();
     bob.v.close();
   });
 
-  it('a reply to a bot message that is not a visitor\'s gets a hint; plain chatter is left alone', async () => {
+  it("a reply to a bot message that is not a visitor's gets a hint; plain chatter is left alone", async () => {
     const { v } = await visitorWithThread(td);
     const help = await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: '/help' });
-    const hint = await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: 'Thanks bot', replyToMessageId: help.answer.message.message_id });
+    const hint = await staffSays(emu, {
+      chatId: STAFF_CHAT_ID,
+      from: deniz,
+      text: 'Thanks bot',
+      replyToMessageId: help.answer.message.message_id,
+    });
     expect(hint.answer.text).toBe('To answer a visitor, reply to one of their messages (the ones starting with #).');
     expect(hint.answer.params.reply_parameters).toEqual({ message_id: hint.sent.message_id });
     await staffSaysUnanswered(emu, td, { chatId: STAFF_CHAT_ID, from: deniz, text: 'Lunch at 1?' });
     await staffSaysUnanswered(emu, td, { chatId: STAFF_CHAT_ID, from: can, text: 'Sure', replyToMessageId: hint.sent.message_id });
-    expect(await td.app.db('messages').where({ sender_type: 'staff' }).whereIn('content_text', ['Thanks bot', 'Lunch at 1?', 'Sure'])).toEqual([]);
+    expect(
+      await td.app.db('messages').where({ sender_type: 'staff' }).whereIn('content_text', ['Thanks bot', 'Lunch at 1?', 'Sure']),
+    ).toEqual([]);
     expect(v.received.filter((r) => r.event === 'message')).toEqual([]);
     v.close();
   });
@@ -191,7 +208,9 @@ describe.each(databaseKinds)('edits and topic names in a forum staff chat, on %s
     const rename = await emu.waitFor((c) => c.method === 'editForumTopic' && c.params.message_thread_id === thread.topicId);
     expect(rename.params).toMatchObject({ chat_id: STAFF_CHAT_ID, name: `Mert Kaya · ${thread.ref}` });
     expect(topic(thread.topicId!).name).toBe(`Mert Kaya · ${thread.ref}`);
-    await eventually(async () => (await td.app.db('outbox').where({ thread_id: thread.id, kind: 'topic_rename', status: 'pending' })).length === 0);
+    await eventually(
+      async () => (await td.app.db('outbox').where({ thread_id: thread.id, kind: 'topic_rename', status: 'pending' })).length === 0,
+    );
     expect(await td.app.db('outbox').where({ thread_id: thread.id, kind: 'topic_rename' })).toHaveLength(1);
 
     // The same name again queues nothing.

@@ -30,7 +30,11 @@ export interface BotAnswer {
   message: any;
 }
 
-const answerOf = (call: RecordedCall): BotAnswer => ({ params: call.params as Record<string, any>, text: (call.result as any).text, message: call.result });
+const answerOf = (call: RecordedCall): BotAnswer => ({
+  params: call.params as Record<string, any>,
+  text: (call.result as any).text,
+  message: call.result,
+});
 
 /**
  * A human sends `text` (commands get real bot_command entities) and the bot's
@@ -42,7 +46,9 @@ export async function staffSays(
 ): Promise<{ sent: any; answer: BotAnswer }> {
   const before = botMessages(emu, o.chatId).length;
   const { message } = emu.userSends(o);
-  await eventually(() => botMessages(emu, o.chatId).length > before, { what: `the bot's answer to ${JSON.stringify(o.text.slice(0, 40))}` });
+  await eventually(() => botMessages(emu, o.chatId).length > before, {
+    what: `the bot's answer to ${JSON.stringify(o.text.slice(0, 40))}`,
+  });
   return { sent: message, answer: answerOf(botMessages(emu, o.chatId)[before]) };
 }
 
@@ -59,7 +65,11 @@ export async function staffSaysUnanswered(
     what: `update ${update.update_id} processed`,
   });
   await new Promise((r) => setTimeout(r, 100));
-  expect(botMessages(emu, o.chatId).slice(before).map((c) => c.params.text)).toEqual([]);
+  expect(
+    botMessages(emu, o.chatId)
+      .slice(before)
+      .map((c) => c.params.text),
+  ).toEqual([]);
 }
 
 /** A connected visitor whose first message reached its topic (or, without topics, the staff chat). */
@@ -78,5 +88,7 @@ export async function visitorWithThread(
 
 /** The Telegram message ids the outbox posted for a stored message. */
 export async function telegramIdsOf(td: RunningTopicdesk, messageId: number): Promise<number[]> {
-  return (await td.app.store.telegramLinks.listForMessage(messageId)).filter((l) => l.direction === 'to_telegram').map((l) => l.telegramMessageId);
+  return (await td.app.store.telegramLinks.listForMessage(messageId))
+    .filter((l) => l.direction === 'to_telegram')
+    .map((l) => l.telegramMessageId);
 }

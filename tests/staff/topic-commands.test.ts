@@ -100,7 +100,7 @@ describe.each(databaseKinds)('commands in a thread topic, on %s', (kind) => {
     v.close();
   });
 
-  it('/block refuses the visitor\'s further messages with a clear `blocked` error; /unblock lets them through again', async () => {
+  it("/block refuses the visitor's further messages with a clear `blocked` error; /unblock lets them through again", async () => {
     const { v, threadId, topicId } = await visitorWithThread(td, 'spam spam');
 
     const block = await inTopic(topicId!, deniz, '/block');
@@ -153,7 +153,11 @@ describe.each(databaseKinds)('commands in a thread topic, on %s', (kind) => {
     expect(await td.app.db('messages').where({ thread_id: threadId }).whereLike('content_text', '%blocked')).toEqual([]);
 
     await inTopic(topicId!, deniz, '/unblock');
-    for (const [v, text] of [[laptop, 'laptop ok'], [tablet, 'tablet ok'], [desktop, 'desktop ok']] as const) {
+    for (const [v, text] of [
+      [laptop, 'laptop ok'],
+      [tablet, 'tablet ok'],
+      [desktop, 'desktop ok'],
+    ] as const) {
       const res = await v.send(text);
       expect({ text, ok: res.ok }).toEqual({ text, ok: true });
     }
@@ -200,9 +204,13 @@ describe.each(databaseKinds)('commands in a thread topic, on %s', (kind) => {
 
   it('answers in Turkish to /close, /block and the misuse explanation', async () => {
     const { v, topicId } = await visitorWithThread(td);
-    expect((await inTopic(topicId!, ayse, '/block')).answer.text).toBe('⛔ Ziyaretçi engellendi. /unblock yapılana kadar mesajları reddedilir.');
+    expect((await inTopic(topicId!, ayse, '/block')).answer.text).toBe(
+      '⛔ Ziyaretçi engellendi. /unblock yapılana kadar mesajları reddedilir.',
+    );
     expect((await inTopic(topicId!, ayse, '/close')).answer.text).toMatch(/^✅ Görüşme kapatıldı/);
-    expect((await staffSays(emu, { chatId: STAFF_CHAT_ID, from: ayse, text: '/info' })).answer.text).toBe('Bu komutu bir ziyaretçinin konusunda kullanın.');
+    expect((await staffSays(emu, { chatId: STAFF_CHAT_ID, from: ayse, text: '/info' })).answer.text).toBe(
+      'Bu komutu bir ziyaretçinin konusunda kullanın.',
+    );
     v.close();
   });
 
@@ -235,7 +243,11 @@ describe.each(databaseKinds)('commands in a thread topic, on %s', (kind) => {
     expect((await td.app.store.threads.findById(threadId))!.status).toBe('closed');
     asGroup('/web');
     await eventually(() => botMessages(emu, STAFF_CHAT_ID).length >= before + 2, { what: 'two answers' });
-    expect(botMessages(emu, STAFF_CHAT_ID).slice(before).map((c) => c.params.text)).toEqual([
+    expect(
+      botMessages(emu, STAFF_CHAT_ID)
+        .slice(before)
+        .map((c) => c.params.text),
+    ).toEqual([
       expect.stringMatching(/^✅ Conversation closed/),
       'You are posting anonymously, so I can’t tell who you are. Turn off “Remain anonymous” in your admin rights, then send /web again.',
     ]);

@@ -13,7 +13,6 @@ import { freePort } from '../support/free-port';
  */
 const SECRET = 'webhook-secret_0123456789abcdef';
 
-
 describe.each(databaseKinds)('webhook mode, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
@@ -28,7 +27,11 @@ describe.each(databaseKinds)('webhook mode, on %s', (kind) => {
     deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
     const port = await freePort();
     publicUrl = `http://127.0.0.1:${port}`;
-    td = await startTopicdesk({ db, emulator: emu, env: { PORT: String(port), PUBLIC_URL: publicUrl, BOT_MODE: 'webhook', WEBHOOK_SECRET: SECRET } });
+    td = await startTopicdesk({
+      db,
+      emulator: emu,
+      env: { PORT: String(port), PUBLIC_URL: publicUrl, BOT_MODE: 'webhook', WEBHOOK_SECRET: SECRET },
+    });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
   });
   afterAll(async () => {
@@ -132,7 +135,14 @@ describe('webhook mode configuration', () => {
   it('a missing WEBHOOK_SECRET stops start-up with one clear line and exit code 2', async () => {
     const main = path.resolve(__dirname, '..', '..', 'dist', 'src', 'main.js');
     const child = spawn(process.execPath, [main], {
-      env: { PATH: process.env.PATH, BOT_MODE: 'webhook', BOT_TOKEN: '123:abc', PUBLIC_URL: 'https://support.example', PORT: '0', HOST: '127.0.0.1' },
+      env: {
+        PATH: process.env.PATH,
+        BOT_MODE: 'webhook',
+        BOT_TOKEN: '123:abc',
+        PUBLIC_URL: 'https://support.example',
+        PORT: '0',
+        HOST: '127.0.0.1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -42,7 +42,11 @@ export async function startFakeCloudinary(apiSecret: string) {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => `${k}=${v}`.replace(/&/g, '%26'))
       .join('&');
-    return createHash('sha1').update(signed + apiSecret).digest('hex') === fields.signature;
+    return (
+      createHash('sha1')
+        .update(signed + apiSecret)
+        .digest('hex') === fields.signature
+    );
   };
 
   const server = http.createServer((req, res) => {
@@ -76,7 +80,18 @@ export async function startFakeCloudinary(apiSecret: string) {
         const secureUrl = `${origin}${path}`;
         files.set(path, { bytes, type: format === 'png' ? 'image/png' : format === 'jpg' ? 'image/jpeg' : 'application/octet-stream' });
         uploads.push({ cloud, resourceType, fields, bytes, signatureValid, publicId, secureUrl });
-        res.end(JSON.stringify({ public_id: publicId, version, resource_type: resourceType, format, bytes: bytes.length, type: 'upload', url: secureUrl, secure_url: secureUrl }));
+        res.end(
+          JSON.stringify({
+            public_id: publicId,
+            version,
+            resource_type: resourceType,
+            format,
+            bytes: bytes.length,
+            type: 'upload',
+            url: secureUrl,
+            secure_url: secureUrl,
+          }),
+        );
       });
       req.pipe(parser);
       return;

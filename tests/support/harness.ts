@@ -62,7 +62,11 @@ export async function startTopicdesk(options: {
 
 export interface VisitorClient {
   socket: ClientSocket;
-  session: { token: string; visitor: { id: number; name: string | null; verified: boolean }; thread: { id: number; status: string } | null };
+  session: {
+    token: string;
+    visitor: { id: number; name: string | null; verified: boolean };
+    thread: { id: number; status: string } | null;
+  };
   received: Array<{ event: string; payload: any }>;
   send(text: string, clientId?: string): Promise<any>;
   emit(event: string, payload?: unknown): Promise<any>;
@@ -82,7 +86,12 @@ export async function connectVisitor(
   auth: Record<string, unknown> = {},
   options: { ackTimeoutMs?: number } = {},
 ): Promise<VisitorClient> {
-  const socket = connectClient(url, { auth: { ...auth, ...(token ? { token } : {}) }, transports: ['websocket'], reconnection: false, forceNew: true });
+  const socket = connectClient(url, {
+    auth: { ...auth, ...(token ? { token } : {}) },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
   const received: VisitorClient['received'] = [];
   const waiters = new Set<() => void>();
   socket.onAny((event: string, payload: unknown) => {
@@ -131,7 +140,10 @@ export async function connectVisitor(
 }
 
 /** Polls until `probe` returns a truthy value. */
-export async function eventually<T>(probe: () => Promise<T> | T, { timeoutMs = 5000, intervalMs = 25, what = 'condition' } = {}): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T> | T,
+  { timeoutMs = 5000, intervalMs = 25, what = 'condition' } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

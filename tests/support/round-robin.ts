@@ -21,7 +21,18 @@ export interface Forwarded {
 }
 
 /** Headers that belong to one connection, not to the request (RFC 9110 §7.6.1); content-length is set anew. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+]);
 
 export class RoundRobin {
   readonly forwarded: Forwarded[] = [];

@@ -17,7 +17,9 @@ export interface ServerProcess {
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   // Compiled: dist/tests/support → dist/src/main.js; under ts-jest: tests/support → dist/src/main.js.
   const root = path.resolve(__dirname, '..', '..');
-  const main = fs.existsSync(path.join(root, 'src', 'main.js')) ? path.join(root, 'src', 'main.js') : path.join(root, 'dist', 'src', 'main.js');
+  const main = fs.existsSync(path.join(root, 'src', 'main.js'))
+    ? path.join(root, 'src', 'main.js')
+    : path.join(root, 'dist', 'src', 'main.js');
   const child = spawn(process.execPath, [main], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -134,9 +134,7 @@ describe('messages and forum topics', () => {
   test('deleted topic → message thread not found; closed topic → TOPIC_CLOSED', async () => {
     const open = await bot.api.createForumTopic(FORUM_ID, 'will be deleted');
     emu.deleteTopic(FORUM_ID, open.message_thread_id);
-    const deleted = await grammyError(() =>
-      bot.api.sendMessage(FORUM_ID, 'anyone?', { message_thread_id: open.message_thread_id }),
-    );
+    const deleted = await grammyError(() => bot.api.sendMessage(FORUM_ID, 'anyone?', { message_thread_id: open.message_thread_id }));
     expect(deleted.error_code).toBe(400);
     expect(deleted.description).toBe('Bad Request: message thread not found');
 
@@ -160,9 +158,7 @@ describe('messages and forum topics', () => {
   test('unknown chat, empty and too long texts', async () => {
     expect((await grammyError(() => bot.api.sendMessage(-100111, 'x'))).description).toBe('Bad Request: chat not found');
     expect((await grammyError(() => bot.api.sendMessage(GROUP_ID, ''))).description).toBe('Bad Request: message text is empty');
-    expect((await grammyError(() => bot.api.sendMessage(GROUP_ID, 'x'.repeat(4097)))).description).toBe(
-      'Bad Request: message is too long',
-    );
+    expect((await grammyError(() => bot.api.sendMessage(GROUP_ID, 'x'.repeat(4097)))).description).toBe('Bad Request: message is too long');
     await bot.api.sendMessage(GROUP_ID, 'x'.repeat(4096));
   });
 
@@ -252,7 +248,13 @@ describe('other methods', () => {
       new_chat_member: { status: 'member', user: ayse },
     };
     emu.injectUpdate({ chat_member: member });
-    const mine = emu.injectUpdate({ my_chat_member: { ...member, old_chat_member: { status: 'left', user: emu.bot }, new_chat_member: { status: 'administrator', user: emu.bot } } });
+    const mine = emu.injectUpdate({
+      my_chat_member: {
+        ...member,
+        old_chat_member: { status: 'left', user: emu.bot },
+        new_chat_member: { status: 'administrator', user: emu.bot },
+      },
+    });
     // chat_member is only delivered when asked for explicitly.
     expect((await bot.api.getUpdates()).map((u) => u.update_id)).toEqual([mine.update_id]);
     emu.injectUpdate({ chat_member: member });
@@ -420,7 +422,10 @@ describe('updates', () => {
     });
     const botMsg = await bot.api.sendMessage(FORUM_ID, 'answer', { message_thread_id: topic.message_thread_id });
     const reply = emu.userSends({ chatId: FORUM_ID, from: ayse, text: 'thanks', replyToMessageId: botMsg.message_id });
-    expect(reply.message).toMatchObject({ message_thread_id: topic.message_thread_id, reply_to_message: { message_id: botMsg.message_id } });
+    expect(reply.message).toMatchObject({
+      message_thread_id: topic.message_thread_id,
+      reply_to_message: { message_id: botMsg.message_id },
+    });
     expect(reply.message.reply_to_message?.reply_to_message).toBeUndefined();
     emu.userEdits({ chatId: FORUM_ID, messageId: first.message.message_id, text: 'edited' });
 
@@ -482,7 +487,11 @@ describe('files', () => {
     expect(doc.message.document).toMatchObject({ file_name: 'cv.pdf', mime_type: 'application/pdf', file_size: 4 });
     const voice = emu.userSendsVoice({ chatId: ayse.id, from: ayse, bytes: Buffer.from('ogg'), duration: 3 });
     expect(voice.message.voice).toMatchObject({ duration: 3, mime_type: 'audio/ogg' });
-    const contact = emu.userSendsContact({ chatId: ayse.id, from: ayse, contact: { phone_number: '+90555', first_name: 'Ayşe', user_id: ayse.id } });
+    const contact = emu.userSendsContact({
+      chatId: ayse.id,
+      from: ayse,
+      contact: { phone_number: '+90555', first_name: 'Ayşe', user_id: ayse.id },
+    });
     expect(contact.message.contact?.phone_number).toBe('+90555');
   });
 
@@ -541,7 +550,10 @@ describe('webhook', () => {
           return;
         }
         const secret = req.headers['x-telegram-bot-api-secret-token'];
-        received.push({ secret: typeof secret === 'string' ? secret : undefined, update: JSON.parse(Buffer.concat(chunks).toString()) as Update });
+        received.push({
+          secret: typeof secret === 'string' ? secret : undefined,
+          update: JSON.parse(Buffer.concat(chunks).toString()) as Update,
+        });
         const update = received[received.length - 1]?.update;
         if (update?.message?.text === 'reply via webhook') {
           res.writeHead(200, { 'content-type': 'application/json' });

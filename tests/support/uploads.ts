@@ -10,7 +10,10 @@ export interface UploadResponse {
 }
 
 /** A multipart/form-data body, byte for byte as a browser's FormData would send it. */
-export function multipartBody(parts: UploadPart[], boundary = `----topicdesk${randomBytes(8).toString('hex')}`): { body: Buffer; contentType: string } {
+export function multipartBody(
+  parts: UploadPart[],
+  boundary = `----topicdesk${randomBytes(8).toString('hex')}`,
+): { body: Buffer; contentType: string } {
   const chunks: Buffer[] = [];
   for (const p of parts) {
     const disposition = 'filename' in p ? `form-data; name="${p.name}"; filename="${p.filename}"` : `form-data; name="${p.name}"`;
@@ -29,7 +32,13 @@ export function multipartBody(parts: UploadPart[], boundary = `----topicdesk${ra
  */
 export function upload(
   baseUrl: string,
-  o: { token?: string; parts: UploadPart[]; authorization?: string; agent?: http.Agent; /** No Content-Length: the body goes out in chunks (Transfer-Encoding: chunked). */ chunked?: boolean },
+  o: {
+    token?: string;
+    parts: UploadPart[];
+    authorization?: string;
+    agent?: http.Agent;
+    /** No Content-Length: the body goes out in chunks (Transfer-Encoding: chunked). */ chunked?: boolean;
+  },
 ): Promise<UploadResponse> {
   const { body, contentType } = multipartBody(o.parts);
   const url = new URL('/api/uploads', baseUrl);

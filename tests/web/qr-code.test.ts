@@ -37,20 +37,23 @@ describe('the QR encoder of the visitor page', () => {
     expect(read?.version).toBe(5);
   });
 
-  it.each([1, 14, 15, 60, 84, 85, 106, 150, 213, 214, 400, 1000])('round-trips %i bytes, choosing the smallest version that fits', (length) => {
-    const text = Array.from({ length }, (_, i) => 'abcdefghijklmnopqrstuvwxyz0123456789:/?=_-'[(i * 7) % 42]).join('');
-    const matrix = encodeQr(text);
-    expect(matrix.length).toBe(matrix[0].length);
-    const version = (matrix.length - 17) / 4;
-    // Level M, byte mode: versions 1, 5, 6 and 10 hold 14, 84, 106 and 213 bytes.
-    if (length === 14) expect(version).toBe(1);
-    if (length === 15) expect(version).toBe(2);
-    if (length === 84) expect(version).toBe(5);
-    if (length === 85) expect(version).toBe(6);
-    if (length === 213) expect(version).toBe(10);
-    if (length === 214) expect(version).toBe(11);
-    expect(decode(matrix)?.data).toBe(text);
-  });
+  it.each([1, 14, 15, 60, 84, 85, 106, 150, 213, 214, 400, 1000])(
+    'round-trips %i bytes, choosing the smallest version that fits',
+    (length) => {
+      const text = Array.from({ length }, (_, i) => 'abcdefghijklmnopqrstuvwxyz0123456789:/?=_-'[(i * 7) % 42]).join('');
+      const matrix = encodeQr(text);
+      expect(matrix.length).toBe(matrix[0].length);
+      const version = (matrix.length - 17) / 4;
+      // Level M, byte mode: versions 1, 5, 6 and 10 hold 14, 84, 106 and 213 bytes.
+      if (length === 14) expect(version).toBe(1);
+      if (length === 15) expect(version).toBe(2);
+      if (length === 84) expect(version).toBe(5);
+      if (length === 85) expect(version).toBe(6);
+      if (length === 213) expect(version).toBe(10);
+      if (length === 214) expect(version).toBe(11);
+      expect(decode(matrix)?.data).toBe(text);
+    },
+  );
 
   it('encodes UTF-8 text', () => {
     const text = 'Doğrulama bağlantısı: https://t.me/bot?start=çğıöşü';
@@ -64,7 +67,8 @@ describe('the QR encoder of the visitor page', () => {
     // Reading the path back gives the matrix.
     const size = matrix.length;
     const back: boolean[][] = Array.from({ length: size }, () => new Array(size).fill(false));
-    for (const [, x, y, n] of d.matchAll(/M(\d+) (\d+)h(\d+)/g)) for (let i = 0; i < Number(n); i++) back[Number(y) - 4][Number(x) - 4 + i] = true;
+    for (const [, x, y, n] of d.matchAll(/M(\d+) (\d+)h(\d+)/g))
+      for (let i = 0; i < Number(n); i++) back[Number(y) - 4][Number(x) - 4 + i] = true;
     expect(back).toEqual(matrix);
   });
 

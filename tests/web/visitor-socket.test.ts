@@ -57,8 +57,20 @@ describe.each(databaseKinds)('visitor protocol v1 without Telegram, on %s', (kin
     });
     const b = await v.send('Hello, I need help', 'same-id');
     expect(b.message).toEqual(a.message);
-    expect(await td.app.db('messages').where({ client_id: 'same-id' }).count({ n: '*' }).then((r) => Number(r[0].n))).toBe(1);
-    expect(await td.app.db('outbox').where({ message_id: a.message.id }).count({ n: '*' }).then((r) => Number(r[0].n))).toBe(1);
+    expect(
+      await td.app
+        .db('messages')
+        .where({ client_id: 'same-id' })
+        .count({ n: '*' })
+        .then((r) => Number(r[0].n)),
+    ).toBe(1);
+    expect(
+      await td.app
+        .db('outbox')
+        .where({ message_id: a.message.id })
+        .count({ n: '*' })
+        .then((r) => Number(r[0].n)),
+    ).toBe(1);
     // The message waits in the outbox: Telegram is disabled.
     const health = (await fetch(`${td.url}/health`).then((r) => r.json())) as Record<string, any>;
     expect(health).toMatchObject({ status: 'ok', db: 'ok', telegram: 'disabled' });
@@ -104,7 +116,11 @@ describe.each(databaseKinds)('visitor protocol v1 without Telegram, on %s', (kin
     ];
     for (const [event, payload] of bad) {
       const res = await v.emit(event, payload);
-      expect({ event, payload, res }).toEqual({ event, payload, res: { ok: false, error: { code: 'bad_request', message: expect.any(String) } } });
+      expect({ event, payload, res }).toEqual({
+        event,
+        payload,
+        res: { ok: false, error: { code: 'bad_request', message: expect.any(String) } },
+      });
     }
     // Events without an ack callback are ignored, not fatal.
     v.socket.emit('message:send', { text: 'no ack', clientId: 'noack' });

@@ -1,7 +1,14 @@
 import { Composer, type Context, type MiddlewareFn } from 'grammy';
 import type { ReplyKeyboardMarkup } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
-import { conversations, createConversation, type Conversation, type ConversationFlavor, type ConversationData, type VersionedState } from '@grammyjs/conversations';
+import {
+  conversations,
+  createConversation,
+  type Conversation,
+  type ConversationFlavor,
+  type ConversationData,
+  type VersionedState,
+} from '@grammyjs/conversations';
 import type { ConversationStorageAdapter } from '../../db/conversation-storage';
 import type { IssueResult, OtpService, TelegramIdentity } from '../../domain/otp-service';
 import type { Clock } from '../../domain/ports';
@@ -57,7 +64,9 @@ export function createOtpFeature({ otp, storage, clock, logger }: OtpFeatureDeps
   async function otpVerification(conversation: OtpConversation, ctx: InnerContext, requestId: number) {
     const userId = ctx.from!.id;
     const chatId = ctx.chat!.id;
-    await ctx.reply(otpTextsFor(ctx.from?.language_code).askContact, { reply_markup: contactKeyboard(otpTextsFor(ctx.from?.language_code)) });
+    await ctx.reply(otpTextsFor(ctx.from?.language_code).askContact, {
+      reply_markup: contactKeyboard(otpTextsFor(ctx.from?.language_code)),
+    });
 
     /** Waits for the next message; `/start` (a new link) ends this conversation and goes to the outside handlers. */
     async function nextMessage(): Promise<InnerContext & { message: NonNullable<Context['message']> }> {
@@ -74,21 +83,29 @@ export function createOtpFeature({ otp, storage, clock, logger }: OtpFeatureDeps
       await at.reply(otpTextsFor(at.from?.language_code).cancelled, { reply_markup: { remove_keyboard: true } });
     }
 
-    async function sendCode(at: InnerContext, identity: TelegramIdentity | { telegramUserId: number }): Promise<IssueResult['status'] | 'sent' | 'failed'> {
+    async function sendCode(
+      at: InnerContext,
+      identity: TelegramIdentity | { telegramUserId: number },
+    ): Promise<IssueResult['status'] | 'sent' | 'failed'> {
       const texts = otpTextsFor(at.from?.language_code);
-      const outcome = await conversation.external(async (outer): Promise<Exclude<IssueResult, { status: 'issued' }> | { status: 'sent' | 'failed' }> => {
-        try {
-          const issued = await otp.issueCode(requestId, identity, `update:${at.update.update_id}`);
-          if (issued.status !== 'issued') return issued;
-          // Sent with the outside Api (auto-retry installed), so neither the code nor the message holding it is stored in the replay log.
-          await outer.api.sendMessage(chatId, texts.code(issued.code, codeMinutes), { reply_markup: { remove_keyboard: true }, protect_content: true });
-          log.info('verification code sent', { requestId });
-          return { status: 'sent' };
-        } catch (error) {
-          log.warn('issuing a verification code failed', { requestId, error });
-          return { status: 'failed' };
-        }
-      });
+      const outcome = await conversation.external(
+        async (outer): Promise<Exclude<IssueResult, { status: 'issued' }> | { status: 'sent' | 'failed' }> => {
+          try {
+            const issued = await otp.issueCode(requestId, identity, `update:${at.update.update_id}`);
+            if (issued.status !== 'issued') return issued;
+            // Sent with the outside Api (auto-retry installed), so neither the code nor the message holding it is stored in the replay log.
+            await outer.api.sendMessage(chatId, texts.code(issued.code, codeMinutes), {
+              reply_markup: { remove_keyboard: true },
+              protect_content: true,
+            });
+            log.info('verification code sent', { requestId });
+            return { status: 'sent' };
+          } catch (error) {
+            log.warn('issuing a verification code failed', { requestId, error });
+            return { status: 'failed' };
+          }
+        },
+      );
       switch (outcome.status) {
         case 'sent':
           break;
@@ -100,7 +117,13 @@ export function createOtpFeature({ otp, storage, clock, logger }: OtpFeatureDeps
           break;
         case 'closed':
           await at.reply(
-            outcome.reason === 'verified' ? texts.verified : outcome.reason === 'limit' ? texts.noMoreCodes : outcome.reason === 'cancelled' ? texts.cancelled : texts.expired,
+            outcome.reason === 'verified'
+              ? texts.verified
+              : outcome.reason === 'limit'
+                ? texts.noMoreCodes
+                : outcome.reason === 'cancelled'
+                  ? texts.cancelled
+                  : texts.expired,
             { reply_markup: { remove_keyboard: true } },
           );
           break;
@@ -142,7 +165,9 @@ export function createOtpFeature({ otp, storage, clock, logger }: OtpFeatureDeps
       if (isCommand(next, 'cancel')) return cancel(next);
       const state = await conversation.external(() => otp.requestState(requestId, userId));
       if (state !== 'live') {
-        await next.reply(state === 'verified' ? texts.verified : state === 'cancelled' ? texts.cancelled : texts.expired, { reply_markup: { remove_keyboard: true } });
+        await next.reply(state === 'verified' ? texts.verified : state === 'cancelled' ? texts.cancelled : texts.expired, {
+          reply_markup: { remove_keyboard: true },
+        });
         return;
       }
       if (isCommand(next, 'code')) {
@@ -185,7 +210,9 @@ export function createOtpFeature({ otp, storage, clock, logger }: OtpFeatureDeps
       await ctx.reply(texts.about);
       return;
     }
-    await storage.prune(new Date(clock.now().getTime() - KEEP_CONVERSATIONS_MS)).catch((error) => log.warn('pruning conversations failed', { error }));
+    await storage
+      .prune(new Date(clock.now().getTime() - KEEP_CONVERSATIONS_MS))
+      .catch((error) => log.warn('pruning conversations failed', { error }));
     const opened = await otp.open(payload, ctx.from.id);
     if (opened.status !== 'ok') {
       await ctx.reply(opened.status === 'expired' ? texts.linkExpired : opened.status === 'used' ? texts.linkUsed : texts.linkInvalid);

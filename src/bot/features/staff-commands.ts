@@ -110,7 +110,8 @@ export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
     inThread(async (ctx, thread, texts, answer) => {
       const { changed } = await staff.closeThread(thread.id);
       await answer(changed ? texts.closed : texts.alreadyClosed);
-      if (changed && thread.topicChatId !== null && thread.topicId !== null) await quietly(ctx.api.closeForumTopic(thread.topicChatId, thread.topicId));
+      if (changed && thread.topicChatId !== null && thread.topicId !== null)
+        await quietly(ctx.api.closeForumTopic(thread.topicChatId, thread.topicId));
     }),
   );
 
@@ -118,7 +119,8 @@ export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
     'reopen',
     inThread(async (ctx, thread, texts, answer) => {
       const { changed } = await staff.reopenThread(thread.id);
-      if (changed && thread.topicChatId !== null && thread.topicId !== null) await quietly(ctx.api.reopenForumTopic(thread.topicChatId, thread.topicId));
+      if (changed && thread.topicChatId !== null && thread.topicId !== null)
+        await quietly(ctx.api.reopenForumTopic(thread.topicChatId, thread.topicId));
       await answer(changed ? texts.reopened : texts.alreadyOpen);
     }),
   );

@@ -44,7 +44,8 @@ export function staffFileOf(msg: TelegramMessage): StaffFile | null {
   const plain = msg.video_note ?? msg.video ?? msg.animation ?? msg.document;
   if (plain) return { fileId: plain.file_id, size: plain.file_size, hint: 'file' };
   if (msg.sticker) {
-    if (!msg.sticker.is_animated && !msg.sticker.is_video) return { fileId: msg.sticker.file_id, size: msg.sticker.file_size, hint: 'image' };
+    if (!msg.sticker.is_animated && !msg.sticker.is_video)
+      return { fileId: msg.sticker.file_id, size: msg.sticker.file_size, hint: 'image' };
     const thumb = msg.sticker.thumbnail;
     return thumb ? { fileId: thumb.file_id, size: thumb.file_size, hint: 'image' } : null;
   }
@@ -53,12 +54,14 @@ export function staffFileOf(msg: TelegramMessage): StaffFile | null {
 
 const texts = {
   en: {
-    tooLargeVisitor: (mb: string) => `Support sent a file that is too large to show here (${mb} MB). Please ask them to share it another way.`,
+    tooLargeVisitor: (mb: string) =>
+      `Support sent a file that is too large to show here (${mb} MB). Please ask them to share it another way.`,
     tooLargeStaff: (mb: string) =>
       `⚠️ This file is ${mb} MB: bots can only download files up to 20 MB, so it could not reach the visitor. The visitor was told. Send a smaller file or a link.`,
   },
   tr: {
-    tooLargeVisitor: (mb: string) => `Destek burada gösterilemeyecek kadar büyük bir dosya gönderdi (${mb} MB). Lütfen başka bir yolla paylaşmalarını isteyin.`,
+    tooLargeVisitor: (mb: string) =>
+      `Destek burada gösterilemeyecek kadar büyük bir dosya gönderdi (${mb} MB). Lütfen başka bir yolla paylaşmalarını isteyin.`,
     tooLargeStaff: (mb: string) =>
       `⚠️ Bu dosya ${mb} MB: botlar en fazla 20 MB indirebilir, bu yüzden ziyaretçiye ulaşamadı. Ziyaretçiye bilgi verildi. Daha küçük bir dosya ya da bir bağlantı gönderin.`,
   },
@@ -77,49 +80,68 @@ export function createStaffMediaFeature({ chat, staff: staffService, store, staf
   const feature = new Composer<BotContext>();
   const staff = feature.filter((ctx) => ctx.chat !== undefined && ctx.chat.id === staffChat.id());
 
-  staff.on(['message:photo', 'message:voice', 'message:audio', 'message:video_note', 'message:video', 'message:animation', 'message:document', 'message:sticker'], async (ctx, next) => {
-    if (ctx.from.is_bot) return next();
-    const target = await threadOfStaffMessage(store, ctx);
-    if (!target) return next();
-    const telegram = { chatId: ctx.chat.id, topicId: target.topicId, messageId: ctx.msg.message_id };
-    // A redelivered update whose message is already stored: nothing to download again.
-    if (await store.telegramLinks.findByTelegramMessage(telegram.chatId, telegram.messageId)) return;
-    const caption = ctx.msg.caption?.trim() || null;
-    const file = staffFileOf(ctx.msg);
-    if (!file) {
-      // An animated sticker without a thumbnail: its emoji is the closest thing to show.
-      await chat.postStaffMessage({ threadId: target.thread.id, text: ctx.msg.sticker?.emoji ?? caption ?? '🖼', telegram });
-      return;
-    }
-    let saved;
-    try {
-      saved = await files.store(file.fileId, file.hint, file.size);
-    } catch (error) {
-      if (!(error instanceof TooLargeForBotApi)) throw error;
-      const mb = ((error.size ?? file.size ?? TELEGRAM_DOWNLOAD_LIMIT + 1) / (1024 * 1024)).toFixed(1);
-      log.warn('staff file over the Bot API download limit', { threadId: target.thread.id, size: error.size ?? file.size });
-      const note = texts.en.tooLargeVisitor(mb);
-      await chat.postStaffMessage({ threadId: target.thread.id, text: caption ? `${note}\n\n${caption}` : note, sender: 'system', telegram });
-      const t = ctx.from.language_code?.toLowerCase().startsWith('tr') ? texts.tr : texts.en;
-      await ctx.reply(t.tooLargeStaff(mb), { reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true } }).catch(() => undefined);
-      return;
-    }
-    const { stored, type, size } = saved;
-    let message;
-    try {
-      message = await chat.postStaffMessage({
-        threadId: target.thread.id,
-        text: caption,
-        attachment: { kind: type.kind, url: stored.url, mime: type.mime, size, path: stored.path },
-        telegram,
-      });
-    } catch (error) {
-      await storage.remove(stored).catch(() => undefined);
-      throw error;
-    }
-    // Stored meanwhile by another pass (a redelivered update): this copy is not needed.
-    if (!message) await storage.remove(stored).catch(() => undefined);
-  });
+  staff.on(
+    [
+      'message:photo',
+      'message:voice',
+      'message:audio',
+      'message:video_note',
+      'message:video',
+      'message:animation',
+      'message:document',
+      'message:sticker',
+    ],
+    async (ctx, next) => {
+      if (ctx.from.is_bot) return next();
+      const target = await threadOfStaffMessage(store, ctx);
+      if (!target) return next();
+      const telegram = { chatId: ctx.chat.id, topicId: target.topicId, messageId: ctx.msg.message_id };
+      // A redelivered update whose message is already stored: nothing to download again.
+      if (await store.telegramLinks.findByTelegramMessage(telegram.chatId, telegram.messageId)) return;
+      const caption = ctx.msg.caption?.trim() || null;
+      const file = staffFileOf(ctx.msg);
+      if (!file) {
+        // An animated sticker without a thumbnail: its emoji is the closest thing to show.
+        await chat.postStaffMessage({ threadId: target.thread.id, text: ctx.msg.sticker?.emoji ?? caption ?? '🖼', telegram });
+        return;
+      }
+      let saved;
+      try {
+        saved = await files.store(file.fileId, file.hint, file.size);
+      } catch (error) {
+        if (!(error instanceof TooLargeForBotApi)) throw error;
+        const mb = ((error.size ?? file.size ?? TELEGRAM_DOWNLOAD_LIMIT + 1) / (1024 * 1024)).toFixed(1);
+        log.warn('staff file over the Bot API download limit', { threadId: target.thread.id, size: error.size ?? file.size });
+        const note = texts.en.tooLargeVisitor(mb);
+        await chat.postStaffMessage({
+          threadId: target.thread.id,
+          text: caption ? `${note}\n\n${caption}` : note,
+          sender: 'system',
+          telegram,
+        });
+        const t = ctx.from.language_code?.toLowerCase().startsWith('tr') ? texts.tr : texts.en;
+        await ctx
+          .reply(t.tooLargeStaff(mb), { reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true } })
+          .catch(() => undefined);
+        return;
+      }
+      const { stored, type, size } = saved;
+      let message;
+      try {
+        message = await chat.postStaffMessage({
+          threadId: target.thread.id,
+          text: caption,
+          attachment: { kind: type.kind, url: stored.url, mime: type.mime, size, path: stored.path },
+          telegram,
+        });
+      } catch (error) {
+        await storage.remove(stored).catch(() => undefined);
+        throw error;
+      }
+      // Stored meanwhile by another pass (a redelivered update): this copy is not needed.
+      if (!message) await storage.remove(stored).catch(() => undefined);
+    },
+  );
 
   // An edited caption reaches the visitor as message:update, like an edited text.
   staff.on('edited_message:caption', async (ctx, next) => {

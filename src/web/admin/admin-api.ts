@@ -13,9 +13,15 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const instant = z
   .string()
   .max(40)
-  .refine((v) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(v) && !Number.isNaN(Date.parse(v)), 'must be a date (YYYY-MM-DD) or an ISO-8601 time');
+  .refine(
+    (v) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(v) && !Number.isNaN(Date.parse(v)),
+    'must be a date (YYYY-MM-DD) or an ISO-8601 time',
+  );
 
-const id = z.string().regex(/^[1-9]\d{0,14}$/, 'must be a positive whole number').transform(Number);
+const id = z
+  .string()
+  .regex(/^[1-9]\d{0,14}$/, 'must be a positive whole number')
+  .transform(Number);
 
 const schemas = {
   threads: z.strictObject({
@@ -25,16 +31,31 @@ const schemas = {
     from: instant.optional(),
     to: instant.optional(),
     cursor: z.string().max(200).optional(),
-    limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(100, 'limit must be 1-100')).optional(),
+    limit: z
+      .string()
+      .regex(/^\d{1,3}$/)
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(100, 'limit must be 1-100'))
+      .optional(),
   }),
   messages: z.strictObject({
     before: id.optional(),
     after: id.optional(),
-    limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(500, 'limit must be 1-500')).optional(),
+    limit: z
+      .string()
+      .regex(/^\d{1,3}$/)
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(500, 'limit must be 1-500'))
+      .optional(),
   }),
   stats: z.strictObject({
     // Minutes to add to UTC for the viewer's local day (Turkey: 180); JavaScript's getTimezoneOffset() is the negative.
-    utcOffset: z.string().regex(/^-?\d{1,4}$/).transform(Number).pipe(z.number().int().min(-840).max(840, 'utcOffset must be -840..840')).optional(),
+    utcOffset: z
+      .string()
+      .regex(/^-?\d{1,4}$/)
+      .transform(Number)
+      .pipe(z.number().int().min(-840).max(840, 'utcOffset must be -840..840'))
+      .optional(),
   }),
 };
 

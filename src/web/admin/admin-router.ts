@@ -47,7 +47,10 @@ export function createAdminRouter({ auth, reads, clock, publicDir, publicUrl, lo
     const result = await auth.login(token, req.get('user-agent') ?? null);
     if (!result.ok) {
       log.info('staff sign-in refused', { reason: result.reason });
-      res.status(result.reason === 'unavailable' ? 503 : result.reason === 'not_staff' ? 403 : 401).type('html').send(renderSignInPage(result.reason, lang));
+      res
+        .status(result.reason === 'unavailable' ? 503 : result.reason === 'not_staff' ? 403 : 401)
+        .type('html')
+        .send(renderSignInPage(result.reason, lang));
       return;
     }
     log.info('staff signed in', { telegramUserId: result.session.staff.telegramUserId });
@@ -69,19 +72,40 @@ export function createAdminRouter({ auth, reads, clock, publicDir, publicUrl, lo
       if (cookie && result.reason !== 'unavailable') res.append('Set-Cookie', clearedSessionCookies(secure(req)));
       if (kind === 'api') {
         const code = status === 503 ? 'unavailable' : status === 403 ? 'forbidden' : 'unauthorized';
-        res.status(status).json({ error: { code, reason: result.reason, message: status === 401 ? 'A staff session is required.' : status === 403 ? 'Not a member of the staff chat.' : 'Telegram could not be asked; try again.' } });
+        res.status(status).json({
+          error: {
+            code,
+            reason: result.reason,
+            message:
+              status === 401
+                ? 'A staff session is required.'
+                : status === 403
+                  ? 'Not a member of the staff chat.'
+                  : 'Telegram could not be asked; try again.',
+          },
+        });
         return;
       }
       // Right after a login opened from another site (Telegram Web), the browser withholds the brand-new
       // SameSite=Strict cookie on the redirect; one same-site refresh brings it along.
       const justLoggedIn = !cookie && req.path === '/' && req.query.login === '1';
-      res.status(status).type('html').send(renderSignInPage(result.reason, pickServerLanguage(req.get('accept-language')), justLoggedIn ? { continueTo: '/admin' } : {}));
+      res
+        .status(status)
+        .type('html')
+        .send(
+          renderSignInPage(result.reason, pickServerLanguage(req.get('accept-language')), justLoggedIn ? { continueTo: '/admin' } : {}),
+        );
     };
 
   router.use('/admin', requireSession('page'));
   router.get(['/admin', '/admin/'], (req, res) => {
     const { html, etag } = page();
-    res.set({ 'Cache-Control': 'no-cache, private', ETag: etag, 'Content-Type': 'text/html; charset=utf-8', 'Referrer-Policy': 'no-referrer' });
+    res.set({
+      'Cache-Control': 'no-cache, private',
+      ETag: etag,
+      'Content-Type': 'text/html; charset=utf-8',
+      'Referrer-Policy': 'no-referrer',
+    });
     if (req.headers['if-none-match'] === etag) return res.status(304).end();
     res.send(html);
   });

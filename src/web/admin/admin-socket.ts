@@ -88,7 +88,13 @@ export function registerAdminSocket({
     const cookie = readSessionCookie(socket.handshake.headers.cookie);
     try {
       const result = await auth.authenticate(cookie, { touch: true });
-      if (!result.ok) return next(refuse('A staff session is required.', result.reason === 'not_staff' ? 'forbidden' : result.reason === 'unavailable' ? 'unavailable' : 'unauthorized'));
+      if (!result.ok)
+        return next(
+          refuse(
+            'A staff session is required.',
+            result.reason === 'not_staff' ? 'forbidden' : result.reason === 'unavailable' ? 'unavailable' : 'unauthorized',
+          ),
+        );
       socket.data = { idHash: result.session.idHash, cookie, telegramUserId: result.session.staff.telegramUserId };
       next();
     } catch (error) {

@@ -36,7 +36,10 @@ export function createStaffMembership({
     try {
       const member = await api.getChatMember(chatId, userId);
       const isMember =
-        member.status === 'creator' || member.status === 'administrator' || member.status === 'member' || (member.status === 'restricted' && member.is_member);
+        member.status === 'creator' ||
+        member.status === 'administrator' ||
+        member.status === 'member' ||
+        (member.status === 'restricted' && member.is_member);
       if (!isMember) return { status: 'not_member' };
       const name = [member.user.first_name, member.user.last_name].filter(Boolean).join(' ') || null;
       const result = { status: 'member' as const, staff: { telegramUserId: userId, name, username: member.user.username ?? null } };

@@ -46,7 +46,10 @@ export function createStaffPage(deps: {
     logger,
     onLogout: (idHash) => sockets.endSession(idHash, 'logged_out'),
   });
-  const pruning = setInterval(() => void auth.prune().catch((error) => log.warn('pruning staff sessions failed', { error })), PRUNE_EVERY_MS);
+  const pruning = setInterval(
+    () => void auth.prune().catch((error) => log.warn('pruning staff sessions failed', { error })),
+    PRUNE_EVERY_MS,
+  );
   pruning.unref();
   return {
     router,

@@ -625,7 +625,12 @@ export class TelegramEmulator {
     const { cs, base } = this.userBase(o);
     const fileName = o.fileName ?? 'document.bin';
     const mime = o.mimeType ?? guessMime(fileName);
-    const f = this.world.addFile(o.bytes, { dir: 'documents', file_name: fileName, mime_type: mime, ...(o.fileSize !== undefined ? { file_size: o.fileSize } : {}) });
+    const f = this.world.addFile(o.bytes, {
+      dir: 'documents',
+      file_name: fileName,
+      mime_type: mime,
+      ...(o.fileSize !== undefined ? { file_size: o.fileSize } : {}),
+    });
     const document = { file_id: f.file_id, file_unique_id: f.file_unique_id, file_name: fileName, mime_type: mime, file_size: f.file_size };
     return this.injectMessage(cs, { ...base, document, ...this.captionFields(o.caption) });
   }
@@ -633,16 +638,36 @@ export class TelegramEmulator {
   userSendsVoice(o: UserSendsFileOptions & { duration?: number }): InjectedMessage {
     const { cs, base } = this.userBase(o);
     const f = this.world.addFile(o.bytes, { dir: 'voice', ext: 'oga', mime_type: 'audio/ogg' });
-    const voice = { file_id: f.file_id, file_unique_id: f.file_unique_id, duration: o.duration ?? 1, mime_type: 'audio/ogg', file_size: f.file_size };
+    const voice = {
+      file_id: f.file_id,
+      file_unique_id: f.file_unique_id,
+      duration: o.duration ?? 1,
+      mime_type: 'audio/ogg',
+      file_size: f.file_size,
+    };
     return this.injectMessage(cs, { ...base, voice, ...this.captionFields(o.caption) });
   }
 
-  userSendsAudio(o: UserSendsFileOptions & { fileName?: string; mimeType?: string; duration?: number; fileSize?: number }): InjectedMessage {
+  userSendsAudio(
+    o: UserSendsFileOptions & { fileName?: string; mimeType?: string; duration?: number; fileSize?: number },
+  ): InjectedMessage {
     const { cs, base } = this.userBase(o);
     const fileName = o.fileName ?? 'audio.mp3';
     const mime = o.mimeType ?? guessMime(fileName);
-    const f = this.world.addFile(o.bytes, { dir: 'music', file_name: fileName, mime_type: mime, ...(o.fileSize !== undefined ? { file_size: o.fileSize } : {}) });
-    const audio = { file_id: f.file_id, file_unique_id: f.file_unique_id, duration: o.duration ?? 1, file_name: fileName, mime_type: mime, file_size: f.file_size };
+    const f = this.world.addFile(o.bytes, {
+      dir: 'music',
+      file_name: fileName,
+      mime_type: mime,
+      ...(o.fileSize !== undefined ? { file_size: o.fileSize } : {}),
+    });
+    const audio = {
+      file_id: f.file_id,
+      file_unique_id: f.file_unique_id,
+      duration: o.duration ?? 1,
+      file_name: fileName,
+      mime_type: mime,
+      file_size: f.file_size,
+    };
     return this.injectMessage(cs, { ...base, audio, ...this.captionFields(o.caption) });
   }
 
@@ -650,15 +675,29 @@ export class TelegramEmulator {
   userSendsVideoNote(o: Omit<UserSendsFileOptions, 'caption'> & { length?: number; duration?: number }): InjectedMessage {
     const { cs, base } = this.userBase(o);
     const f = this.world.addFile(o.bytes, { dir: 'video_notes', ext: 'mp4', mime_type: 'video/mp4' });
-    const video_note = { file_id: f.file_id, file_unique_id: f.file_unique_id, length: o.length ?? 240, duration: o.duration ?? 1, file_size: f.file_size };
+    const video_note = {
+      file_id: f.file_id,
+      file_unique_id: f.file_unique_id,
+      length: o.length ?? 240,
+      duration: o.duration ?? 1,
+      file_size: f.file_size,
+    };
     return this.injectMessage(cs, { ...base, video_note });
   }
 
   /** A sticker: static (WebP bytes), or animated / video with a WebP thumbnail (`thumbnailBytes`). */
-  userSendsSticker(o: Omit<UserSendsFileOptions, 'caption'> & { emoji?: string; animated?: boolean; thumbnailBytes?: Buffer }): InjectedMessage {
+  userSendsSticker(
+    o: Omit<UserSendsFileOptions, 'caption'> & { emoji?: string; animated?: boolean; thumbnailBytes?: Buffer },
+  ): InjectedMessage {
     const { cs, base } = this.userBase(o);
-    const f = this.world.addFile(o.bytes, { dir: 'stickers', ext: o.animated ? 'tgs' : 'webp', mime_type: o.animated ? 'application/x-tgsticker' : 'image/webp' });
-    const thumb = o.thumbnailBytes ? this.world.addFile(o.thumbnailBytes, { dir: 'thumbnails', ext: 'webp', mime_type: 'image/webp' }) : undefined;
+    const f = this.world.addFile(o.bytes, {
+      dir: 'stickers',
+      ext: o.animated ? 'tgs' : 'webp',
+      mime_type: o.animated ? 'application/x-tgsticker' : 'image/webp',
+    });
+    const thumb = o.thumbnailBytes
+      ? this.world.addFile(o.thumbnailBytes, { dir: 'thumbnails', ext: 'webp', mime_type: 'image/webp' })
+      : undefined;
     const sticker = {
       file_id: f.file_id,
       file_unique_id: f.file_unique_id,
@@ -669,7 +708,17 @@ export class TelegramEmulator {
       is_video: false,
       file_size: f.file_size,
       ...(o.emoji !== undefined ? { emoji: o.emoji } : {}),
-      ...(thumb ? { thumbnail: { file_id: thumb.file_id, file_unique_id: thumb.file_unique_id, width: 128, height: 128, file_size: thumb.file_size } } : {}),
+      ...(thumb
+        ? {
+            thumbnail: {
+              file_id: thumb.file_id,
+              file_unique_id: thumb.file_unique_id,
+              width: 128,
+              height: 128,
+              file_size: thumb.file_size,
+            },
+          }
+        : {}),
     };
     return this.injectMessage(cs, { ...base, sticker });
   }

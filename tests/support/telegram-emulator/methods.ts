@@ -6,7 +6,17 @@ import { randomBytes } from 'node:crypto';
 import type { BotCommand, InlineKeyboardButton, Message, MessageOrigin, PhotoSize } from 'grammy/types';
 import { badRequest, Described } from './errors';
 import type { RateLimiter } from './rate-limit';
-import { asReply, type ChatState, fileExtension, guessMime, nowSeconds, type StoredFile, TOPIC_ICON_COLORS, type TopicState, type World } from './state';
+import {
+  asReply,
+  type ChatState,
+  fileExtension,
+  guessMime,
+  nowSeconds,
+  type StoredFile,
+  TOPIC_ICON_COLORS,
+  type TopicState,
+  type World,
+} from './state';
 import { formatOutgoing, type FormattedText } from './text';
 import { isUploadedFileParam, type Params } from './types';
 import { toInt, type UpdateQueue } from './updates';
@@ -172,8 +182,7 @@ export function createHandlers(deps: MethodDeps): Map<string, { name: string; ha
   function newBotMessage(t: Target, p: Params, content: Partial<Message>): Message {
     const { cs, topic, replyTo } = t;
     const markup = inlineMarkup(p.reply_markup);
-    const fromBot: Partial<Message> =
-      cs.chat.type === 'channel' ? { sender_chat: cs.chat } : { from: world.botUser };
+    const fromBot: Partial<Message> = cs.chat.type === 'channel' ? { sender_chat: cs.chat } : { from: world.botUser };
     const reply = replyTo ?? topic?.createdMessage;
     const message: Message = {
       message_id: world.allocMessageId(cs),
@@ -286,7 +295,21 @@ export function createHandlers(deps: MethodDeps): Map<string, { name: string; ha
 
   /** Content of an existing message for copyMessage / forwardMessage. */
   function copyableContent(m: Message): Partial<Message> {
-    const keys = ['text', 'entities', 'caption', 'caption_entities', 'photo', 'document', 'audio', 'voice', 'video', 'contact', 'sticker', 'animation', 'location'] as const;
+    const keys = [
+      'text',
+      'entities',
+      'caption',
+      'caption_entities',
+      'photo',
+      'document',
+      'audio',
+      'voice',
+      'video',
+      'contact',
+      'sticker',
+      'animation',
+      'location',
+    ] as const;
     const out: Partial<Record<(typeof keys)[number], unknown>> = {};
     for (const k of keys) if (m[k] !== undefined) out[k] = m[k];
     if (Object.keys(out).length === 0) throw badRequest("message can't be copied");
@@ -459,7 +482,12 @@ export function createHandlers(deps: MethodDeps): Map<string, { name: string; ha
       const { cs, message } = editableMessage(p);
       if (message.text !== undefined) throw badRequest('there is no caption in the message to edit');
       const caption = formatOutgoing('caption', p.caption, p.parse_mode, p.caption_entities, resolveUser);
-      return finishEdit(cs, message, { caption: caption?.text, caption_entities: caption?.entities.length ? caption.entities : undefined }, p);
+      return finishEdit(
+        cs,
+        message,
+        { caption: caption?.text, caption_entities: caption?.entities.length ? caption.entities : undefined },
+        p,
+      );
     },
 
     editMessageReplyMarkup: (p) => {
@@ -626,4 +654,3 @@ export function createHandlers(deps: MethodDeps): Map<string, { name: string; ha
   for (const [name, handler] of Object.entries(methods)) table.set(name.toLowerCase(), { name, handler });
   return table;
 }
-

@@ -32,8 +32,7 @@ const ALLOWED_TAGS = new Set([
   'blockquote',
 ]);
 
-const isSpace = (c: string | undefined): boolean =>
-  c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\v' || c === '\f';
+const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\v' || c === '\f';
 const isAlnum = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z0-9]$/.test(c);
 
 /** Decodes an HTML entity starting at `src[pos] === '&'`; undefined when it is not one Telegram knows. */
@@ -195,9 +194,7 @@ export function parseTelegramHtml(src: string, resolveUser?: (id: number) => Use
     i++;
     const open = top;
     if (endName !== '' && endName !== open.tag) {
-      fail(
-        `Unmatched end tag at byte offset ${byteOffset(begin)}, expected "</${open.tag}>", found "</${endName}>"`,
-      );
+      fail(`Unmatched end tag at byte offset ${byteOffset(begin)}, expected "</${open.tag}>", found "</${endName}>"`);
     }
     const offset = open.offset;
     const length = out.length - offset;
@@ -244,9 +241,7 @@ function toEntity(
     case 'code':
       return { type: 'code', offset, length };
     case 'pre':
-      return open.language !== undefined
-        ? { type: 'pre', offset, length, language: open.language }
-        : { type: 'pre', offset, length };
+      return open.language !== undefined ? { type: 'pre', offset, length, language: open.language } : { type: 'pre', offset, length };
     case 'blockquote':
       return { type: open.arg === 'expandable' ? 'expandable_blockquote' : 'blockquote', offset, length };
     case 'tg-emoji':

@@ -214,9 +214,7 @@ export class UpdateQueue {
       has_custom_certificate: false,
       pending_update_count: this.pending.length,
       ...(hook !== undefined ? { ip_address: '127.0.0.1', max_connections: hook.maxConnections } : {}),
-      ...(this.lastError !== undefined
-        ? { last_error_date: this.lastError.date, last_error_message: this.lastError.message }
-        : {}),
+      ...(this.lastError !== undefined ? { last_error_date: this.lastError.date, last_error_message: this.lastError.message } : {}),
       ...(this.allowed !== undefined && this.allowed.length > 0 ? { allowed_updates: [...this.allowed] } : {}),
     };
   }
