@@ -1,6 +1,6 @@
 import { startBenchInstallation, STAFF_CHAT_ID } from './installation';
 import { connectVisitor, type VisitorClient } from '../tests/support/harness';
-import type { TelegramEmulator } from '../tests/support/telegram-emulator';
+import type { TelegramEmulator } from '../src/emulator';
 import { percentile } from './stats';
 
 export interface BaselineOptions {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectVisitor, type VisitorClient } from '../tests/support/harness';
 import { startServerProcess } from '../tests/support/server-process';
-import { TelegramEmulator } from '../tests/support/telegram-emulator';
+import { TelegramEmulator } from '../src/emulator';
 import { createBenchDatabase } from './bench-database';
 
 const STAFF_CHAT_ID = -1001234567890;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServerProcess, type ServerProcess } from '../tests/support/server-process';
-import { TelegramEmulator } from '../tests/support/telegram-emulator';
+import { TelegramEmulator } from '../src/emulator';
 import { createBenchDatabase } from './bench-database';
 
 export const STAFF_CHAT_ID = -1001234567890;

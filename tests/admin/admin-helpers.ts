@@ -2,7 +2,7 @@ import type { User } from 'grammy/types';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import type { Clock } from '../../src/domain/ports';
 import { eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
-import type { TelegramEmulator } from '../support/telegram-emulator';
+import type { TelegramEmulator } from '../../src/emulator';
 
 export type Staff = User & { is_bot: false };
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { api, movableClock, onServer, signIn, staffCookie, webLoginLink, type Staff } from './admin-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';

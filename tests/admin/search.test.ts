@@ -1,5 +1,5 @@
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import { MESSAGE_SEARCH_DOCUMENT_PG } from '../../migrations/20261126051000_message_search';
 import { searchTerms } from '../../src/domain/admin-search';

@@ -1,6 +1,6 @@
 import { io as connectClient } from 'socket.io-client';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { api, connectStaff, movableClock, staffCookie, type Staff } from './admin-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';

@@ -1,5 +1,5 @@
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 

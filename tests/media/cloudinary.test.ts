@@ -1,5 +1,5 @@
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
-import { isUploadedFileParam, TelegramEmulator } from '../support/telegram-emulator';
+import { isUploadedFileParam, TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import { startFakeCloudinary } from '../support/fake-cloudinary';
 import { fixture, makePng } from '../support/media-samples';

@@ -7,7 +7,7 @@ import { withoutMetadata } from '../../src/media/image-privacy';
 import { visitorMediaType } from '../../src/media/media-types';
 import { connectVisitor, type RunningTopicdesk } from '../support/harness';
 import { fixture, makePng, plainJpeg } from '../support/media-samples';
-import { isUploadedFileParam, TelegramEmulator } from '../support/telegram-emulator';
+import { isUploadedFileParam, TelegramEmulator } from '../../src/emulator';
 import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { upload } from '../support/uploads';
 import { fetchBytes } from './media-helpers';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { connectVisitor, eventually, startTopicdesk, type RunningTopicdesk, type VisitorClient } from '../support/harness';
-import { isUploadedFileParam, TelegramEmulator, type RecordedCall } from '../support/telegram-emulator';
+import { isUploadedFileParam, TelegramEmulator, type RecordedCall } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import { fixture, makePng, plainJpeg } from '../support/media-samples';
 import { upload, type UploadPart } from '../support/uploads';

@@ -1,8 +1,8 @@
 import type { User } from 'grammy/types';
 import type { Clock } from '../../src/domain/ports';
 import { eventually, type VisitorClient } from '../support/harness';
-import type { TelegramEmulator } from '../support/telegram-emulator';
-import type { RecordedCall } from '../support/telegram-emulator/types';
+import type { TelegramEmulator } from '../../src/emulator';
+import type { RecordedCall } from '../../src/emulator/types';
 
 /** A clock the test moves forward (never back); everything else in the app follows it. */
 export function movableClock(): Clock & { advance(ms: number): void } {

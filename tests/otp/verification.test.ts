@@ -1,7 +1,7 @@
 import type { User } from 'grammy/types';
 import { createDatabase } from '../../src/db/database';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import {
   botAnswers,

@@ -1,6 +1,6 @@
 import { connectVisitor, eventually, STAFF_CHAT_ID } from '../support/harness';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
-import { formatCall, TelegramEmulator } from '../support/telegram-emulator';
+import { formatCall, TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
 /** Each visitor message in a Telegram text: alone, or merged with others as "[hh:mm:ss] text" lines. */

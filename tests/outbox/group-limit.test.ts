@@ -1,5 +1,5 @@
 import { connectVisitor, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 

@@ -11,7 +11,7 @@ import { createOutboxQueue } from '../../src/outbox/outbox-queue';
 import { createTelegramGateway, type TelegramGateway } from '../../src/outbox/telegram-gateway';
 import { createOutboxWorker } from '../../src/outbox/worker';
 import { eventually, STAFF_CHAT_ID } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
 describe.each(databaseKinds)('two outbox workers on one %s database', (kind) => {

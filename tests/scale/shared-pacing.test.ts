@@ -4,7 +4,7 @@ import { PACING_WINDOW_MS, sharePacing, type ChatPacer } from '../../src/outbox/
 import { connectRedis } from '../../src/scale/redis';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type VisitorClient } from '../support/harness';
 import { testInstallation, TEST_REDIS_URL as REDIS_URL, type TestInstallation } from '../support/installation';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
 const quietLogger = createLogger({ log: { level: 'error', format: 'json' } });

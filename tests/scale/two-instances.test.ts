@@ -4,7 +4,7 @@ import { createPollingLock } from '../../src/scale/polling-lock';
 import { connectVisitor, eventually, STAFF_CHAT_ID } from '../support/harness';
 import { testInstallation, type TestInstallation } from '../support/installation';
 import type { ServerProcess } from '../support/server-process';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
 const quietLogger = createLogger({ log: { level: 'error', format: 'json' } });

@@ -3,7 +3,7 @@ import { connectVisitor, eventually, STAFF_CHAT_ID, type VisitorClient } from '.
 import { RoundRobin } from '../support/round-robin';
 import { testInstallation, type TestInstallation } from '../support/installation';
 import type { ServerProcess } from '../support/server-process';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 
 /**

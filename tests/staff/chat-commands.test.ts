@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AWAY_REPLY_AFTER_MS } from '../../src/domain/chat-service';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { botMessages, movableClock, staffSays, visitorWithThread, type Staff } from './staff-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';

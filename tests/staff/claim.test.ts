@@ -1,5 +1,5 @@
 import { connectVisitor, eventually, startTopicdesk, type RunningTopicdesk } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import { botMessages, staffSays, staffSaysUnanswered, type Staff } from './staff-helpers';
 

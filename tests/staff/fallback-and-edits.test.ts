@@ -1,6 +1,6 @@
 import { SYSTEM_TEXTS } from '../../src/domain/staff-service';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import { botMessages, staffSays, staffSaysUnanswered, telegramIdsOf, visitorWithThread, type Staff } from './staff-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';

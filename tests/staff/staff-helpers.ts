@@ -1,8 +1,8 @@
 import type { User } from 'grammy/types';
 import type { Clock } from '../../src/domain/ports';
 import { connectVisitor, eventually, type RunningTopicdesk, type VisitorClient } from '../support/harness';
-import type { TelegramEmulator } from '../support/telegram-emulator';
-import type { RecordedCall } from '../support/telegram-emulator/types';
+import type { TelegramEmulator } from '../../src/emulator';
+import type { RecordedCall } from '../../src/emulator/types';
 
 /** A clock the test moves forward (never back); the whole app follows it. Starts now, or at `start`. */
 export function movableClock(start?: Date): Clock & { advance(ms: number): void } {

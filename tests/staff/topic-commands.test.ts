@@ -1,8 +1,8 @@
 import type { User } from 'grammy/types';
 import { SYSTEM_TEXTS } from '../../src/domain/staff-service';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
-import { GROUP_ANONYMOUS_BOT } from '../support/telegram-emulator/state';
+import { TelegramEmulator } from '../../src/emulator';
+import { GROUP_ANONYMOUS_BOT } from '../../src/emulator/state';
 import { databaseKinds, type TestDatabase } from '../support/test-database';
 import { runToCode } from '../otp/otp-helpers';
 import { botMessages, staffSays, staffSaysUnanswered, visitorWithThread, type Staff } from './staff-helpers';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
-import { TelegramEmulator } from '../support/telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
 import { staffSays, visitorWithThread, type Staff } from './staff-helpers';
 import { freePort } from '../support/free-port';

@@ -6,7 +6,7 @@ import type { Clock } from '../../src/domain/ports';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import type { TestDatabase } from './test-database';
-import type { TelegramEmulator } from './telegram-emulator';
+import type { TelegramEmulator } from '../../src/emulator';
 
 export const STAFF_CHAT_ID = -1001234567890;
 

@@ -3,7 +3,7 @@ import { createLogger } from '../../src/logger';
 import { connectRedis } from '../../src/scale/redis';
 import { STAFF_CHAT_ID } from './harness';
 import { startServerProcess, type ServerProcess } from './server-process';
-import type { TelegramEmulator } from './telegram-emulator';
+import type { TelegramEmulator } from '../../src/emulator';
 import type { TestDatabase } from './test-database';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

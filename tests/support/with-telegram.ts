@@ -1,6 +1,6 @@
 import type { Clock } from '../../src/domain/ports';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from './harness';
-import { TelegramEmulator } from './telegram-emulator';
+import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './test-database';
 
 export interface TopicdeskWithTelegram {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { run } from '@grammyjs/runner';
 import { Bot, GrammyError, HttpError, InputFile } from 'grammy';
 import type { Message, Update } from 'grammy/types';
-import { isUploadedFileParam, parseTelegramHtml, TelegramEmulator } from './telegram-emulator';
+import { isUploadedFileParam, parseTelegramHtml, TelegramEmulator } from '../../src/emulator';
 
 const FORUM_ID = -1001234567890;
 const GROUP_ID = -1009876543210;

@@ -1,0 +1,45 @@
+/**
+ * Telegram Bot API emulator: a real HTTP server on 127.0.0.1 that
+ * grammY talks to over HTTP. Used by the tests and by `npm run demo`
+ * (emulator.ts has the test-facing API, methods.ts the Bot API methods).
+ *
+ *   const emu = await TelegramEmulator.start();
+ *   emu.addChat({ id: -1001234567890, type: 'supergroup', title: 'Support', is_forum: true });
+ *   const bot = new Bot(emu.token, { client: { apiRoot: emu.apiRoot } });
+ *   const handle = run(bot);
+ *   const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe' });
+ *   emu.userSends({ chatId: ayse.id, from: ayse, text: '/start' });   // private chat
+ *   await emu.waitFor((c) => c.method === 'sendMessage' && c.params.chat_id === ayse.id);
+ *   await handle.stop();   // stop the bot first, then the emulator
+ *   await emu.stop();
+ */
+export {
+  TelegramEmulator,
+  formatCall,
+  type InjectedMessage,
+  type TopicEventOptions,
+  type UpdateInput,
+  type UserMessageOptions,
+  type UserSendsFileOptions,
+  type UserSendsOptions,
+} from './emulator';
+export { BotApiError } from './errors';
+export { parseTelegramHtml, HtmlParseError, type FormattedText } from './text';
+export {
+  isUploadedFileParam,
+  type ApiErrorInfo,
+  type ChatInput,
+  type FaultSpec,
+  type MemberConfig,
+  type MemberStatus,
+  type Params,
+  type RateLimitSpec,
+  type RecordedCall,
+  type StartOptions,
+  type StoredFileInfo,
+  type TopicInfo,
+  type UploadedFile,
+  type UploadedFileParam,
+  type UserInput,
+  type WaitOptions,
+} from './types';
