@@ -1,6 +1,7 @@
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { api, movableClock, seedThread, snapshot, staffCookie, type Staff } from './admin-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
@@ -23,7 +24,7 @@ const ROUTES = [
 ];
 const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-describe.each(databaseKinds)('the staff API on %s', (kind) => {
+describeEachDatabase('the staff API on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

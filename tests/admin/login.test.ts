@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { api, movableClock, onServer, signIn, staffCookie, webLoginLink, type Staff } from './admin-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
@@ -12,7 +13,7 @@ import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-t
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-describe.each(databaseKinds)('staff sign-in on %s', (kind) => {
+describeEachDatabase('staff sign-in on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

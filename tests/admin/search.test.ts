@@ -1,6 +1,7 @@
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { MESSAGE_SEARCH_DOCUMENT_PG } from '../../migrations/20261126051000_message_search';
 import { searchTerms } from '../../src/domain/admin-search';
 import { api, seedThread, staffCookie, type Staff } from './admin-helpers';
@@ -20,7 +21,7 @@ describe('search words', () => {
   });
 });
 
-describe.each(databaseKinds)('search on %s', (kind) => {
+describeEachDatabase('search on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

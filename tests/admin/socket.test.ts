@@ -1,7 +1,8 @@
 import { io as connectClient } from 'socket.io-client';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { api, connectStaff, movableClock, staffCookie, type Staff } from './admin-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
@@ -16,7 +17,7 @@ const refusal = (p: Promise<unknown>) =>
     (err: Error & { data?: { code?: string } }) => err.data?.code ?? err.message,
   );
 
-describe.each(databaseKinds)('the staff socket namespace on %s', (kind) => {
+describeEachDatabase('the staff socket namespace on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

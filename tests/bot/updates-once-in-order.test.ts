@@ -1,9 +1,10 @@
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
-describe.each(databaseKinds)('staff updates are handled once and in order, on %s', (kind) => {
+describeEachDatabase('staff updates are handled once and in order, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

@@ -1,9 +1,10 @@
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
-describe.each(databaseKinds)('a visitor and staff talk through a forum topic, on %s', (kind) => {
+describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

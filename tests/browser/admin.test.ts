@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { launchChromium, startHostSite } from '../support/browser';
+import { describeWith, services } from '../support/services';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -58,7 +59,7 @@ async function seedHistory(td: RunningTopicdesk) {
   }
 }
 
-describe('the staff page in Chromium', () => {
+describeWith([services.chromium], 'the staff page in Chromium', () => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

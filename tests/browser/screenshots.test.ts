@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, startHostSite } from '../support/browser';
+import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -19,7 +20,7 @@ const OUT = UPDATE
   ? path.resolve(__dirname, '..', '..', 'docs', 'screenshots')
   : fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-shots-'));
 
-describe('screenshots', () => {
+describeWith([services.chromium], 'screenshots', () => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

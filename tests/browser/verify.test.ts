@@ -2,6 +2,7 @@ import type { User } from 'grammy/types';
 import jsQR from 'jsqr';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
+import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -15,7 +16,7 @@ import { botAnswers, hasContactButton, movableClock } from '../otp/otp-helpers';
  */
 jest.setTimeout(90_000);
 
-describe('verifying with Telegram on the visitor page', () => {
+describeWith([services.chromium], 'verifying with Telegram on the visitor page', () => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

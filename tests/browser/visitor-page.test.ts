@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
+import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -12,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
  */
 jest.setTimeout(60_000);
 
-describe('the visitor page in Chromium', () => {
+describeWith([services.chromium], 'the visitor page in Chromium', () => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

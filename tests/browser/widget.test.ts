@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, startHostSite } from '../support/browser';
+import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -31,7 +32,7 @@ const hostStyles = `(() => {
   return ['body', '#probe', '#buy', 'h1'].map((sel) => pick(document.querySelector(sel)));
 })()`;
 
-describe('the widget on another site (WIDGET_ORIGINS unset)', () => {
+describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS unset)', () => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
@@ -259,7 +260,7 @@ describe('the widget on another site (WIDGET_ORIGINS unset)', () => {
   });
 });
 
-describe('WIDGET_ORIGINS restricts embedding and sockets', () => {
+describeWith([services.chromium], 'WIDGET_ORIGINS restricts embedding and sockets', () => {
   let db: TestDatabase;
   let td: RunningTopicdesk;
   let browser: Browser;

@@ -1,5 +1,6 @@
 import { createDatabase, migrateToLatest, rollbackAll, type Database } from '../../src/db/database';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 
 const ALL = [
   '20261126000000_initial_schema',
@@ -24,7 +25,7 @@ const TABLES = [
   'staff_sessions',
 ];
 
-describe.each(databaseKinds)('migrations on %s', (kind) => {
+describeEachDatabase('migrations on %s', (kind) => {
   let testDb: TestDatabase;
   let db: Database;
 

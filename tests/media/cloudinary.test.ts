@@ -1,6 +1,7 @@
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { isUploadedFileParam, TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { startFakeCloudinary } from '../support/fake-cloudinary';
 import { fixture, makePng } from '../support/media-samples';
 import { upload } from '../support/uploads';
@@ -14,7 +15,7 @@ const API_SECRET = 'Xb5zGt-test-secret_9';
  * pointed (upload_prefix) at a Cloudinary-compatible endpoint on loopback that
  * checks every signed upload request and serves the files back.
  */
-describe.each(databaseKinds)('media on Cloudinary, on %s', (kind) => {
+describeEachDatabase('media on Cloudinary, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let cloud: Awaited<ReturnType<typeof startFakeCloudinary>>;

@@ -8,7 +8,8 @@ import { visitorMediaType } from '../../src/media/media-types';
 import { connectVisitor, type RunningTopicdesk } from '../support/harness';
 import { fixture, makePng, plainJpeg } from '../support/media-samples';
 import { isUploadedFileParam, TelegramEmulator } from '../../src/emulator';
-import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { upload } from '../support/uploads';
 import { fetchBytes } from './media-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
@@ -151,7 +152,7 @@ describe('an image without what it says beyond its pixels', () => {
   });
 });
 
-describe.each(databaseKinds)('a visitor uploads a phone photo, on %s', (kind) => {
+describeEachDatabase('a visitor uploads a phone photo, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

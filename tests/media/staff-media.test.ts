@@ -1,6 +1,7 @@
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { fixture, makePng } from '../support/media-samples';
 import sharp from 'sharp';
 import { fetchBytes } from './media-helpers';
@@ -13,7 +14,7 @@ const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntraile
  * emulator's /file/bot<token>/… URL, stores it, and the visitor gets a message
  * with an attachment served by topicdesk — never a URL with the bot token.
  */
-describe.each(databaseKinds)('staff media reaches the visitor, on %s', (kind) => {
+describeEachDatabase('staff media reaches the visitor, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

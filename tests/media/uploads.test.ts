@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { connectVisitor, eventually, startTopicdesk, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { isUploadedFileParam, TelegramEmulator, type RecordedCall } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { fixture, makePng, plainJpeg } from '../support/media-samples';
 import { upload, type UploadPart } from '../support/uploads';
 import { remuxWebmOpus } from '../../src/media/webm-to-ogg';
@@ -14,7 +15,7 @@ import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-t
  * files, the whole app with the real bot and outbox talking to the Bot API
  * emulator, which records the multipart uploads it receives with their bytes.
  */
-describe.each(databaseKinds)('visitor uploads, on %s', (kind) => {
+describeEachDatabase('visitor uploads, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

@@ -1,5 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/browser';
+import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { isUploadedFileParam, TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -16,7 +17,7 @@ type HTMLAudioElement = any;
  */
 jest.setTimeout(90_000);
 
-describe('media on the visitor page in Chromium', () => {
+describeWith([services.chromium], 'media on the visitor page in Chromium', () => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

@@ -2,7 +2,8 @@ import type { User } from 'grammy/types';
 import { createDatabase } from '../../src/db/database';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import {
   botAnswers,
   botMessages,
@@ -21,7 +22,7 @@ import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-t
  * the real bot polling the Bot API emulator, private-chat updates with real
  * `contact` objects, and a real database.
  */
-describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
+describeEachDatabase('identity over Telegram, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
@@ -412,7 +413,7 @@ describe.each(databaseKinds)('identity over Telegram, on %s', (kind) => {
   });
 });
 
-describe.each(databaseKinds)('identity over Telegram across a restart, on %s', (kind) => {
+describeEachDatabase('identity over Telegram across a restart, on %s', (kind) => {
   it('a conversation interrupted by a restart resumes on the same database', async () => {
     const db = await createTestDatabase(kind);
     const emu = await TelegramEmulator.start();

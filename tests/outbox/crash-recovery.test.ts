@@ -1,7 +1,8 @@
 import { connectVisitor, eventually, STAFF_CHAT_ID } from '../support/harness';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { formatCall, TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 
 /** Each visitor message in a Telegram text: alone, or merged with others as "[hh:mm:ss] text" lines. */
 function splitLines(text: string): string[] {
@@ -9,7 +10,7 @@ function splitLines(text: string): string[] {
   return lines.length > 1 ? lines.map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, '')) : lines;
 }
 
-describe.each(databaseKinds)('kill -9 in the middle of a send, on %s', (kind) => {
+describeEachDatabase('kill -9 in the middle of a send, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   const servers: ServerProcess[] = [];

@@ -1,9 +1,10 @@
 import { connectVisitor, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
-describe.each(databaseKinds)('under the group limit, on %s', (kind) => {
+describeEachDatabase('under the group limit, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

@@ -12,9 +12,10 @@ import { createTelegramGateway } from '../../src/outbox/telegram-gateway';
 import { createOutboxWorker } from '../../src/outbox/worker';
 import { eventually, STAFF_CHAT_ID } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 
-describe.each(databaseKinds)('resuming after an interrupted send, on %s', (kind) => {
+describeEachDatabase('resuming after an interrupted send, on %s', (kind) => {
   let testDb: TestDatabase;
   let emu: TelegramEmulator;
   let db: Database;

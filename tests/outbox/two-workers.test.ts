@@ -12,9 +12,10 @@ import { createTelegramGateway, type TelegramGateway } from '../../src/outbox/te
 import { createOutboxWorker } from '../../src/outbox/worker';
 import { eventually, STAFF_CHAT_ID } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 
-describe.each(databaseKinds)('two outbox workers on one %s database', (kind) => {
+describeEachDatabase('two outbox workers on one %s database', (kind) => {
   let testDb: TestDatabase;
   let emu: TelegramEmulator;
   const dbs: Database[] = [];

@@ -1,6 +1,7 @@
 import { connectVisitor, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { backoffMs } from '../../src/outbox/worker';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
@@ -14,7 +15,7 @@ describe('backoffMs', () => {
   });
 });
 
-describe.each(databaseKinds)('the outbox worker against a failing Telegram, on %s', (kind) => {
+describeEachDatabase('the outbox worker against a failing Telegram, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

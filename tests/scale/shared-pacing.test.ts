@@ -5,12 +5,13 @@ import { connectRedis } from '../../src/scale/redis';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type VisitorClient } from '../support/harness';
 import { testInstallation, TEST_REDIS_URL as REDIS_URL, type TestInstallation } from '../support/installation';
 import { TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeWith, services } from '../support/services';
 
 const quietLogger = createLogger({ log: { level: 'error', format: 'json' } });
 const CHAT = -100777;
 
-describe("one chat's Telegram budget shared through Redis", () => {
+describeWith([services.redis], "one chat's Telegram budget shared through Redis", () => {
   const connections: Array<Awaited<ReturnType<typeof connectRedis>>> = [];
   // A bot of its own per test: budgets are kept per bot and chat, so runs never meet in Redis.
   let botId: string;
@@ -76,59 +77,57 @@ describe("one chat's Telegram budget shared through Redis", () => {
   });
 });
 
-if (databaseKinds.includes('postgres')) {
-  describe('two instances under the group limit, on one PostgreSQL database and one Redis', () => {
-    let testDb: TestDatabase;
-    let emu: TelegramEmulator;
-    let installation: TestInstallation;
-    const visitors: VisitorClient[] = [];
+describeWith([services.postgres, services.redis], 'two instances under the group limit, on one PostgreSQL database and one Redis', () => {
+  let testDb: TestDatabase;
+  let emu: TelegramEmulator;
+  let installation: TestInstallation;
+  const visitors: VisitorClient[] = [];
 
-    beforeAll(async () => {
-      testDb = await createTestDatabase('postgres');
-      emu = await TelegramEmulator.start();
-      emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-      installation = testInstallation(testDb, { emulator: emu, env: { TELEGRAM_CHAT_SENDS_PER_MINUTE: '20', OUTBOX_HOLD_MS: '1500' } });
-    });
-    afterAll(async () => {
-      for (const v of visitors) v.close();
-      await installation.stop();
-      await emu.stop();
-      await testDb.drop();
-    });
-
-    const start = () => installation.start();
-
-    it('together they stay below the limit of one group: no 429, every message delivered once', async () => {
-      const [a, b] = [await start(), await start()];
-      // Both instances send, each at its own visitors' pace, into the same staff group.
-      emu.setChatRateLimit(STAFF_CHAT_ID, { limit: 20, windowMs: 60_000 }); // Telegram's group limit
-      // Four visitors on each instance write steadily (not in one burst, which would merely be merged):
-      // each instance alone would spend a whole group budget, together they would overrun it twice.
-      for (let v = 0; v < 8; v++) visitors.push(await connectVisitor((v % 2 ? b : a).url));
-      const ids = new Map<string, number>();
-      await Promise.all(
-        visitors.map(async (c, v) => {
-          for (let n = 0; n < 10; n++) {
-            const text = `v${v} says ${n}`;
-            ids.set(text, (await c.send(text)).message.id);
-            await new Promise((resolve) => setTimeout(resolve, 250));
-          }
-        }),
-      );
-      // The last ones may wait for the group's minute to pass.
-      await Promise.all(visitors.map((c, v) => c.waitFor('message:status', (s) => s.id === ids.get(`v${v} says 9`), 90_000)));
-
-      const sends = emu.calls.filter((c) => c.method === 'sendMessage' || c.method === 'createForumTopic');
-      expect(sends.filter((c) => !c.ok)).toEqual([]); // never ran into a 429
-      const delivered = emu.sentMessages(STAFF_CHAT_ID).filter((m) => m.text !== undefined);
-      const lines = delivered.flatMap((m) => (m.text ?? '').split('\n').map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, '')));
-      for (const text of ids.keys()) expect({ text, n: lines.filter((l) => l === text).length }).toEqual({ text, n: 1 });
-      // Both instances delivered (the budget was shared, not won by one of them), and neither was throttled.
-      for (const s of [a, b]) {
-        const metrics = await fetch(`${s.url}/metrics`).then((r) => r.text());
-        expect(Number(/^topicdesk_messages_total\{direction="to_telegram"\} (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
-        expect(metrics).toMatch(/^topicdesk_telegram_429_total 0$/m);
-      }
-    }, 150_000);
+  beforeAll(async () => {
+    testDb = await createTestDatabase('postgres');
+    emu = await TelegramEmulator.start();
+    emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+    installation = testInstallation(testDb, { emulator: emu, env: { TELEGRAM_CHAT_SENDS_PER_MINUTE: '20', OUTBOX_HOLD_MS: '1500' } });
   });
-}
+  afterAll(async () => {
+    for (const v of visitors) v.close();
+    await installation.stop();
+    await emu.stop();
+    await testDb.drop();
+  });
+
+  const start = () => installation.start();
+
+  it('together they stay below the limit of one group: no 429, every message delivered once', async () => {
+    const [a, b] = [await start(), await start()];
+    // Both instances send, each at its own visitors' pace, into the same staff group.
+    emu.setChatRateLimit(STAFF_CHAT_ID, { limit: 20, windowMs: 60_000 }); // Telegram's group limit
+    // Four visitors on each instance write steadily (not in one burst, which would merely be merged):
+    // each instance alone would spend a whole group budget, together they would overrun it twice.
+    for (let v = 0; v < 8; v++) visitors.push(await connectVisitor((v % 2 ? b : a).url));
+    const ids = new Map<string, number>();
+    await Promise.all(
+      visitors.map(async (c, v) => {
+        for (let n = 0; n < 10; n++) {
+          const text = `v${v} says ${n}`;
+          ids.set(text, (await c.send(text)).message.id);
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }),
+    );
+    // The last ones may wait for the group's minute to pass.
+    await Promise.all(visitors.map((c, v) => c.waitFor('message:status', (s) => s.id === ids.get(`v${v} says 9`), 90_000)));
+
+    const sends = emu.calls.filter((c) => c.method === 'sendMessage' || c.method === 'createForumTopic');
+    expect(sends.filter((c) => !c.ok)).toEqual([]); // never ran into a 429
+    const delivered = emu.sentMessages(STAFF_CHAT_ID).filter((m) => m.text !== undefined);
+    const lines = delivered.flatMap((m) => (m.text ?? '').split('\n').map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, '')));
+    for (const text of ids.keys()) expect({ text, n: lines.filter((l) => l === text).length }).toEqual({ text, n: 1 });
+    // Both instances delivered (the budget was shared, not won by one of them), and neither was throttled.
+    for (const s of [a, b]) {
+      const metrics = await fetch(`${s.url}/metrics`).then((r) => r.text());
+      expect(Number(/^topicdesk_messages_total\{direction="to_telegram"\} (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
+      expect(metrics).toMatch(/^topicdesk_telegram_429_total 0$/m);
+    }
+  }, 150_000);
+});

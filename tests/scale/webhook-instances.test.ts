@@ -4,7 +4,8 @@ import { RoundRobin } from '../support/round-robin';
 import { testInstallation, type TestInstallation } from '../support/installation';
 import type { ServerProcess } from '../support/server-process';
 import { TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeWith, services } from '../support/services';
 
 /**
  * BOT_MODE=webhook with several instances (docs/deploy.md): two topicdesk processes on one
@@ -16,8 +17,10 @@ const SECRET = 'webhook-secret_0123456789abcdef';
 /** Telegram gives up on a webhook answer after a while and delivers the update again. */
 const WEBHOOK_TIMEOUT_MS = 1500;
 
-if (databaseKinds.includes('postgres')) {
-  describe('webhook mode: two instances behind a round-robin balancer, one PostgreSQL database, one Redis', () => {
+describeWith(
+  [services.postgres, services.redis],
+  'webhook mode: two instances behind a round-robin balancer, one PostgreSQL database, one Redis',
+  () => {
     let testDb: TestDatabase;
     let emu: TelegramEmulator;
     let lb: RoundRobin;
@@ -180,5 +183,5 @@ if (databaseKinds.includes('postgres')) {
       expect(await staffRows(text)).toBe(1);
       expect(await db('processed_updates').where({ update_id: update.update_id })).toHaveLength(1);
     }, 60_000);
-  });
-}
+  },
+);

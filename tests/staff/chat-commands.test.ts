@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { AWAY_REPLY_AFTER_MS } from '../../src/domain/chat-service';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { botMessages, movableClock, staffSays, visitorWithThread, type Staff } from './staff-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
@@ -18,7 +19,7 @@ const todayAt10 = () => {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 10));
 };
 
-describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind) => {
+describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
@@ -236,7 +237,7 @@ describe.each(databaseKinds)('commands anywhere in the staff chat, on %s', (kind
   });
 });
 
-describe.each(databaseKinds)('/stats, on %s', (kind) => {
+describeEachDatabase('/stats, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

@@ -1,6 +1,7 @@
 import { connectVisitor, eventually, startTopicdesk, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { botMessages, staffSays, staffSaysUnanswered, type Staff } from './staff-helpers';
 
 /**
@@ -20,7 +21,7 @@ function claimCodeIn(logs: Array<Record<string, unknown>>): string[] {
   });
 }
 
-describe.each(databaseKinds)('claiming the staff chat, on %s', (kind) => {
+describeEachDatabase('claiming the staff chat, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
@@ -154,7 +155,7 @@ describe.each(databaseKinds)('claiming the staff chat, on %s', (kind) => {
   });
 });
 
-describe.each(databaseKinds)('claiming a supergroup without topics, on %s', (kind) => {
+describeEachDatabase('claiming a supergroup without topics, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

@@ -1,7 +1,8 @@
 import { SYSTEM_TEXTS } from '../../src/domain/staff-service';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { botMessages, staffSays, staffSaysUnanswered, telegramIdsOf, visitorWithThread, type Staff } from './staff-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
@@ -10,7 +11,7 @@ import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-t
  * `#<ref>` messages; edits in Telegram reach the visitor (SPEC §5.2); topic
  * names follow the visitor's name, and a closed thread's topic is closed.
  */
-describe.each(databaseKinds)('a staff chat without topics (reply-to mode), on %s', (kind) => {
+describeEachDatabase('a staff chat without topics (reply-to mode), on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
@@ -134,7 +135,7 @@ describe.each(databaseKinds)('a staff chat without topics (reply-to mode), on %s
   });
 });
 
-describe.each(databaseKinds)('edits and topic names in a forum staff chat, on %s', (kind) => {
+describeEachDatabase('edits and topic names in a forum staff chat, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

@@ -3,7 +3,8 @@ import { SYSTEM_TEXTS } from '../../src/domain/staff-service';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { GROUP_ANONYMOUS_BOT } from '../../src/emulator/state';
-import { databaseKinds, type TestDatabase } from '../support/test-database';
+import { type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { runToCode } from '../otp/otp-helpers';
 import { botMessages, staffSays, staffSaysUnanswered, visitorWithThread, type Staff } from './staff-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
@@ -13,7 +14,7 @@ import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-t
  * emulator, staff send real `bot_command` messages into real forum topics, and
  * the visitor side is a real Socket.IO client.
  */
-describe.each(databaseKinds)('commands in a thread topic, on %s', (kind) => {
+describeEachDatabase('commands in a thread topic, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

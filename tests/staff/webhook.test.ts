@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 import { staffSays, visitorWithThread, type Staff } from './staff-helpers';
 import { freePort } from '../support/free-port';
 
@@ -13,7 +14,7 @@ import { freePort } from '../support/free-port';
  */
 const SECRET = 'webhook-secret_0123456789abcdef';
 
-describe.each(databaseKinds)('webhook mode, on %s', (kind) => {
+describeEachDatabase('webhook mode, on %s', (kind) => {
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;

@@ -3,7 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM_PATH } from './services';
+
+export { CHROMIUM_PATH };
 
 /** Flags for Debian's chromium in a container: no sandbox, no GPU, and nothing that reaches the network by itself. */
 export const CHROMIUM_ARGS = [

@@ -6,7 +6,8 @@ import { startServerProcess, type ServerProcess } from './server-process';
 import type { TelegramEmulator } from '../../src/emulator';
 import type { TestDatabase } from './test-database';
 
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Groups using it run only when TEST_REDIS_URL is set (tests/support/services.ts). */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? '';
 
 /**
  * One installation of several topicdesk instances, as an operator runs it: server

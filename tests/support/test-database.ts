@@ -4,10 +4,11 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import knexFactory from 'knex';
 import type { Config } from '../../src/config';
+import { services, type DatabaseKind } from './services';
 
 /** A database for one test file: a fresh SQLite file, or a fresh PostgreSQL database. */
 export interface TestDatabase {
-  kind: 'sqlite' | 'postgres';
+  kind: DatabaseKind;
   /** Env vars that point topicdesk at it. */
   env: Record<string, string>;
   config: Config['database'];
@@ -15,10 +16,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export type DatabaseKind = TestDatabase['kind'];
+export type { DatabaseKind };
 
-/** SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */
-export const databaseKinds: DatabaseKind[] = process.env.TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+/** SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). Test groups use describeEachDatabase (./services). */
+export const databaseKinds: DatabaseKind[] = services.postgres.available ? ['sqlite', 'postgres'] : ['sqlite'];
 
 export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-test-'));

@@ -1,7 +1,8 @@
 import { connectVisitor, startTopicdesk, type RunningTopicdesk } from '../support/harness';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
 
-describe.each(databaseKinds)('visitor protocol v1 without Telegram, on %s', (kind) => {
+describeEachDatabase('visitor protocol v1 without Telegram, on %s', (kind) => {
   let db: TestDatabase;
   let td: RunningTopicdesk;
 
