@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { VisitorRepository } from '../domain/ports';
 import type { Visitor } from '../domain/types';
 import type { RepoContext } from './context';
-import { num, numOrNull } from './database';
+import { isPostgres, num, numOrNull } from './database';
 
 interface VisitorRow {
   id: number;
@@ -84,6 +84,13 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
     },
     async touch(id, now) {
       await db('visitors').where({ id }).update({ last_seen_at: now.getTime() });
+    },
+    async lockIdentity(id) {
+      // SQLite has one writer at a time (and one connection per process): nothing to lock.
+      if (!isPostgres(db)) return;
+      // Visitor first, then its user: every caller takes them in this order, so they never deadlock.
+      const row: { user_id: number | null } | undefined = await db('visitors').select('user_id').where({ id }).forUpdate().first();
+      if (row?.user_id != null) await db('users').select('id').where({ id: row.user_id }).forUpdate().first();
     },
   };
 }

@@ -98,6 +98,8 @@ export function createChatService({ store, notifier, delivery, clock, support }:
             awayReply: null as Message | null,
           };
 
+        // One at a time per visitor (and user), across connections and instances: see lockIdentity.
+        await repos.visitors.lockIdentity(visitorId);
         const now = clock.now();
         let thread = await repos.threads.findLatestForVisitor(visitorId);
         let newThread: Thread | null = null;

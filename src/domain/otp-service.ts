@@ -228,6 +228,8 @@ export function createOtpService({ store, notifier, rooms, delivery, clock, secr
   /** The merge (docs/identity.md): one transaction, then rooms and the staff note. */
   async function link(visitorId: VisitorId, request: OtpRequest, hash: string, now: Date): Promise<{ visitor: Visitor; user: User }> {
     const result = await store.transaction(async (repos) => {
+      // Not while a first message of this visitor creates its thread (see lockIdentity).
+      await repos.visitors.lockIdentity(visitorId);
       if (!(await repos.otp.markVerified(request.id, hash, now))) throw new DomainError('invalid_code', 'This code was already used.');
       const displayName = request.displayName ?? request.username ?? 'Telegram user';
       const user = await repos.users.upsert({

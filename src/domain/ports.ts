@@ -54,6 +54,14 @@ export interface VisitorRepository {
   setLastPage(id: VisitorId, page: string): Promise<void>;
   lastPage(id: VisitorId): Promise<string | null>;
   touch(id: VisitorId, now: Date): Promise<void>;
+  /**
+   * Inside a transaction: holds the visitor's row and, once verified, its user's row until
+   * commit (PostgreSQL `select … for update`). Whoever may create the visitor's thread or
+   * merge it into a user takes this first, so concurrent first messages, uploads, OTP merges
+   * and instances go one at a time and a visitor (or user) never gets two threads by a race.
+   * SQLite serializes writers already.
+   */
+  lockIdentity(id: VisitorId): Promise<void>;
 }
 
 export interface ThreadRepository {
