@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { CallbackQuery, Chat, Contact, Message, MessageEntity, Update, User, UserFromGetMe } from 'grammy/types';
+import type { BotCommand, CallbackQuery, Chat, Contact, Message, MessageEntity, Update, User, UserFromGetMe } from 'grammy/types';
 import { decodeParams, readBody } from './body';
 import { BotApiError, Described } from './errors';
 import { createHandlers, type Handler, makePhotoSizes } from './methods';
@@ -15,12 +15,14 @@ import { asReply, type ChatState, GROUP_ANONYMOUS_BOT, guessMime, nowSeconds, TO
 import { detectEntities } from './text';
 import type {
   ChatInput,
+  EmulatorEvent,
   FaultSpec,
   MemberConfig,
   Params,
   RateLimitSpec,
   RecordedCall,
   StartOptions,
+  StoredFileContent,
   StoredFileInfo,
   TopicInfo,
   UserInput,
@@ -129,6 +131,7 @@ export class TelegramEmulator {
   private readonly limiter = new RateLimiter();
   private readonly handlers: Map<string, { name: string; handler: Handler }>;
   private readonly recorded: RecordedCall[] = [];
+  private readonly keepCalls: number;
   private failures: FaultEntry<FaultSpec>[] = [];
   private hangs: FaultEntry<true>[] = [];
   private heldAnswers: FaultEntry<true>[] = [];
@@ -163,6 +166,7 @@ export class TelegramEmulator {
       supports_join_request_queries: false,
     };
     this.world = new World(this.bot);
+    this.keepCalls = options.keepCalls ?? Number.POSITIVE_INFINITY;
     this.updates = new UpdateQueue({
       retryDelaysMs: options.webhookRetryDelaysMs ?? [50, 150, 400],
       timeoutMs: options.webhookTimeoutMs ?? 5000,
@@ -346,6 +350,8 @@ export class TelegramEmulator {
 
   private record(call: RecordedCall): void {
     this.recorded.push(call);
+    if (this.recorded.length > this.keepCalls) this.recorded.splice(0, this.recorded.length - this.keepCalls);
+    this.world.emit({ type: 'call', call });
     for (const waiter of [...this.waiters]) {
       if (waiter.onCall(call)) this.waiters.delete(waiter);
     }
@@ -371,6 +377,42 @@ export class TelegramEmulator {
   /** A message currently stored in a chat (latest version after edits), if it exists. */
   message(chatId: number, messageId: number): Message | undefined {
     return this.world.chats.get(chatId)?.messages.get(messageId);
+  }
+
+  /** Every message currently stored in a chat (latest versions, deleted ones gone), by message id. */
+  chatMessages(chatId: number): Message[] {
+    const cs = this.world.requireChat(chatId);
+    return [...cs.messages.values()].sort((a, b) => a.message_id - b.message_id);
+  }
+
+  /** A chat as the bot sees it, if it exists. */
+  chat(chatId: number): Chat | undefined {
+    return this.world.chats.get(chatId)?.chat;
+  }
+
+  /** A user the emulator knows (added, or seen in an update). */
+  user(userId: number): User | undefined {
+    return this.world.users.get(userId);
+  }
+
+  /** A stored file with its bytes, as `/file/bot<token>/<file_path>` serves it, if it exists. */
+  file(fileId: string): StoredFileContent | undefined {
+    const file = this.world.files.get(fileId);
+    return file === undefined ? undefined : { ...file };
+  }
+
+  /** The command menu (setMyCommands) a user sees in a chat, resolved through Telegram's scopes and languages. */
+  commandsFor(chatId: number, userId: number, languageCode?: string): BotCommand[] {
+    return this.world.commandsFor(this.world.requireChat(chatId), userId, languageCode);
+  }
+
+  /**
+   * Calls `listener` on every change as it happens (EmulatorEvent: messages stored and
+   * deleted, topics changed, calls answered), synchronously; returns the function that
+   * stops it. A listener that throws is reported on stderr; the change goes on.
+   */
+  watch(listener: (event: EmulatorEvent) => void): () => void {
+    return this.world.watch(listener);
   }
 
   topics(chatId: number): TopicInfo[] {
@@ -782,7 +824,6 @@ export class TelegramEmulator {
       forum_topic_created: { name, icon_color },
       is_topic_message: true,
     };
-    this.world.storeMessage(cs, created);
     const topic: TopicState = {
       message_thread_id: id,
       name,
@@ -793,6 +834,8 @@ export class TelegramEmulator {
       createdBy: o.by?.id ?? this.bot.id,
     };
     cs.topics.set(id, topic);
+    this.world.storeMessage(cs, created);
+    this.world.topicChanged(cs, topic);
     if (o.by !== undefined && o.silent !== true) this.updates.push({ message: created });
     return this.world.topicInfo(topic);
   }
@@ -802,7 +845,9 @@ export class TelegramEmulator {
     const { cs, topic } = this.requireTopic(chatId, threadId);
     if (topic.closed) return undefined;
     topic.closed = true;
-    return this.staffTopicEvent(cs, topic, { forum_topic_closed: {} }, o);
+    const update = this.staffTopicEvent(cs, topic, { forum_topic_closed: {} }, o);
+    this.world.topicChanged(cs, topic);
+    return update;
   }
 
   /** Staff reopens a topic in the Telegram app: forum_topic_reopened service message update (unless silent). */
@@ -810,14 +855,15 @@ export class TelegramEmulator {
     const { cs, topic } = this.requireTopic(chatId, threadId);
     if (!topic.closed) return undefined;
     topic.closed = false;
-    return this.staffTopicEvent(cs, topic, { forum_topic_reopened: {} }, o);
+    const update = this.staffTopicEvent(cs, topic, { forum_topic_reopened: {} }, o);
+    this.world.topicChanged(cs, topic);
+    return update;
   }
 
   /** Staff deletes a topic in the Telegram app. Like Telegram, bots get no update about it. */
   deleteTopic(chatId: number, threadId: number): void {
     const { cs, topic } = this.requireTopic(chatId, threadId);
-    topic.deleted = true;
-    for (const [id, m] of cs.messages) if (m.message_thread_id === threadId) cs.messages.delete(id);
+    this.world.deleteTopic(cs, topic);
   }
 
   // ---- shutdown -------------------------------------------------------------------------

@@ -12,6 +12,9 @@
  *   await emu.waitFor((c) => c.method === 'sendMessage' && c.params.chat_id === ayse.id);
  *   await handle.stop();   // stop the bot first, then the emulator
  *   await emu.stop();
+ *
+ * `emu.watch(listener)` reports every change live (messages, topics, calls): the
+ * demo's staff view (src/demo) shows the world through it.
  */
 export {
   TelegramEmulator,
@@ -29,6 +32,7 @@ export {
   isUploadedFileParam,
   type ApiErrorInfo,
   type ChatInput,
+  type EmulatorEvent,
   type FaultSpec,
   type MemberConfig,
   type MemberStatus,
@@ -36,6 +40,7 @@ export {
   type RateLimitSpec,
   type RecordedCall,
   type StartOptions,
+  type StoredFileContent,
   type StoredFileInfo,
   type TopicInfo,
   type UploadedFile,

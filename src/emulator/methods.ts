@@ -9,6 +9,7 @@ import type { RateLimiter } from './rate-limit';
 import {
   asReply,
   type ChatState,
+  commandListKey,
   fileExtension,
   guessMime,
   nowSeconds,
@@ -384,7 +385,17 @@ export function createHandlers(deps: MethodDeps): Map<string, { name: string; ha
 
   const commandsKey = (p: Params): string => {
     const scope = asRecord(p.scope) ?? { type: 'default' };
-    return `${JSON.stringify(scope)}|${optStr(p, 'language_code') ?? ''}`;
+    const type = typeof scope.type === 'string' ? scope.type : 'default';
+    // "@username" and numeric strings name the same chat as its number.
+    let chat_id = scope.chat_id;
+    if (chat_id !== undefined) {
+      try {
+        chat_id = world.resolveChat(chat_id).chat.id;
+      } catch {
+        // A chat the emulator does not know keeps its own key.
+      }
+    }
+    return commandListKey({ type, chat_id, user_id: scope.user_id }, optStr(p, 'language_code') ?? '');
   };
 
   // ---- the method table -------------------------------------------------------
@@ -502,7 +513,7 @@ export function createHandlers(deps: MethodDeps): Map<string, { name: string; ha
       const message = cs.messages.get(id);
       if (message === undefined) throw badRequest('message to delete not found');
       if (message.from?.id !== world.bot.id && !world.botCanDeleteOthers(cs)) throw badRequest("message can't be deleted");
-      cs.messages.delete(id);
+      world.deleteMessages(cs, [id]);
       return true;
     },
 
@@ -526,8 +537,7 @@ export function createHandlers(deps: MethodDeps): Map<string, { name: string; ha
         forum_topic_created: { name, icon_color, ...iconEmoji },
         is_topic_message: true,
       };
-      world.storeMessage(cs, created);
-      cs.topics.set(id, {
+      const topic: TopicState = {
         message_thread_id: id,
         name,
         icon_color,
@@ -536,7 +546,10 @@ export function createHandlers(deps: MethodDeps): Map<string, { name: string; ha
         deleted: false,
         createdMessage: created,
         createdBy: world.bot.id,
-      });
+      };
+      cs.topics.set(id, topic);
+      world.storeMessage(cs, created);
+      world.topicChanged(cs, topic);
       return { message_thread_id: id, name, icon_color, ...iconEmoji };
     },
 
@@ -554,6 +567,7 @@ export function createHandlers(deps: MethodDeps): Map<string, { name: string; ha
         else topic.icon_custom_emoji_id = changes.icon_custom_emoji_id;
       }
       topicServiceMessage(cs, topic, { forum_topic_edited: changes });
+      world.topicChanged(cs, topic);
       return true;
     },
 
@@ -562,6 +576,7 @@ export function createHandlers(deps: MethodDeps): Map<string, { name: string; ha
       if (topic.closed) throw badRequest('TOPIC_NOT_MODIFIED');
       topic.closed = true;
       topicServiceMessage(cs, topic, { forum_topic_closed: {} });
+      world.topicChanged(cs, topic);
       return true;
     },
 
@@ -570,13 +585,13 @@ export function createHandlers(deps: MethodDeps): Map<string, { name: string; ha
       if (!topic.closed) throw badRequest('TOPIC_NOT_MODIFIED');
       topic.closed = false;
       topicServiceMessage(cs, topic, { forum_topic_reopened: {} });
+      world.topicChanged(cs, topic);
       return true;
     },
 
     deleteForumTopic: (p) => {
       const { cs, topic } = manageableTopic(p, 'delete');
-      topic.deleted = true;
-      for (const [id, m] of cs.messages) if (m.message_thread_id === topic.message_thread_id) cs.messages.delete(id);
+      world.deleteTopic(cs, topic);
       return true;
     },
 

@@ -5,13 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import type { BotCommand, Chat, ChatMember, Message, User, UserFromGetMe } from 'grammy/types';
 import { badRequest, forbidden } from './errors';
-import type { ChatInput, MemberConfig, StoredFileInfo, TopicInfo, UserInput } from './types';
+import type { ChatInput, EmulatorEvent, MemberConfig, StoredFileContent, TopicInfo, UserInput } from './types';
 
-export interface StoredFile extends StoredFileInfo {
-  bytes: Buffer;
-  mime_type?: string;
-  file_name?: string;
-}
+export type StoredFile = StoredFileContent;
 
 export interface AddFileOptions {
   file_path?: string;
@@ -92,6 +88,15 @@ export function asReply(message: Message): Message & { reply_to_message: undefin
   return { ...rest, reply_to_message: undefined };
 }
 
+/**
+ * The key setMyCommands stores a list under: its scope (type, chat, user) and language.
+ * The chat is given as a number or a numeric string, or as "@username" (resolved by the caller).
+ */
+export function commandListKey(scope: { type: string; chat_id?: unknown; user_id?: unknown }, languageCode: string): string {
+  const part = (v: unknown): string => (v === undefined || v === null ? '' : String(v).trim());
+  return [scope.type, part(scope.chat_id), part(scope.user_id), languageCode].join('|');
+}
+
 function randomId(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
 }
@@ -106,6 +111,7 @@ export class World {
   /** Every message the bot posted successfully, in order (cleared by reset). */
   readonly sent: Message[] = [];
   private fileCounter = 0;
+  private readonly listeners = new Set<(event: EmulatorEvent) => void>();
 
   constructor(readonly bot: UserFromGetMe) {
     this.users.set(bot.id, {
@@ -246,6 +252,42 @@ export class World {
   storeMessage(cs: ChatState, message: Message): void {
     cs.messages.set(message.message_id, message);
     if (message.message_id >= cs.nextMessageId) cs.nextMessageId = message.message_id + 1;
+    this.emit({ type: 'message', chatId: cs.chat.id, message });
+  }
+
+  deleteMessages(cs: ChatState, ids: number[]): void {
+    const gone = ids.filter((id) => cs.messages.delete(id));
+    if (gone.length > 0) this.emit({ type: 'messages-deleted', chatId: cs.chat.id, messageIds: gone });
+  }
+
+  /** A topic was created, renamed, closed, reopened or deleted. */
+  topicChanged(cs: ChatState, topic: TopicState): void {
+    this.emit({ type: 'topic', chatId: cs.chat.id, topic: this.topicInfo(topic) });
+  }
+
+  /** Deletes a topic with its messages, as Telegram does. */
+  deleteTopic(cs: ChatState, topic: TopicState): void {
+    topic.deleted = true;
+    const ids = [...cs.messages.values()].filter((m) => m.message_thread_id === topic.message_thread_id).map((m) => m.message_id);
+    this.deleteMessages(cs, ids);
+    this.topicChanged(cs, topic);
+  }
+
+  /** Adds a listener for every change (see EmulatorEvent); returns the function that removes it. */
+  watch(listener: (event: EmulatorEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: EmulatorEvent): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A listener's bug must not change what the bot gets back: it is reported, and the call goes on.
+        console.error('TelegramEmulator: a watch listener threw', error);
+      }
+    }
   }
 
   memberConfig(cs: ChatState, userId: number): MemberConfig {
@@ -302,6 +344,34 @@ export class World {
       case 'kicked':
         return { status: 'kicked', user, until_date: 0 };
     }
+  }
+
+  /**
+   * The command menu a user sees in a chat, resolved as Telegram does: the narrowest scope
+   * that has a list wins (in groups: that member, the chat's administrators, the chat, all
+   * chat administrators, all group chats, default; in private chats: the chat, all private
+   * chats, default), each in the user's language first, then for all languages.
+   */
+  commandsFor(cs: ChatState, userId: number, languageCode = ''): BotCommand[] {
+    const chat_id = cs.chat.id;
+    const cfg = this.memberConfig(cs, userId);
+    const admin = cfg.status === 'creator' || cfg.status === 'administrator';
+    const scopes: { type: string; chat_id?: number; user_id?: number }[] =
+      cs.chat.type === 'private'
+        ? [{ type: 'chat', chat_id }, { type: 'all_private_chats' }, { type: 'default' }]
+        : [
+            { type: 'chat_member', chat_id, user_id: userId },
+            ...(admin ? [{ type: 'chat_administrators', chat_id }] : []),
+            { type: 'chat', chat_id },
+            ...(admin ? [{ type: 'all_chat_administrators' }] : []),
+            { type: 'all_group_chats' },
+            { type: 'default' },
+          ];
+    for (const scope of scopes) {
+      const list = this.commands.get(commandListKey(scope, languageCode)) ?? this.commands.get(commandListKey(scope, ''));
+      if (list !== undefined) return [...list];
+    }
+    return [];
   }
 
   topicInfo(t: TopicState): TopicInfo {

@@ -1,10 +1,10 @@
 /**
- * Shared types of the Telegram Bot API emulator (see ../telegram-emulator.ts).
+ * Shared types of the Telegram Bot API emulator (see emulator.ts).
  *
  * Telegram objects (Message, Chat, User, Update...) use grammY's own type
  * definitions so tests get the same shapes the bot code sees.
  */
-import type { ResponseParameters } from 'grammy/types';
+import type { Message, ResponseParameters } from 'grammy/types';
 
 /** Parameters of one Bot API call, as decoded from JSON / urlencoded / multipart. */
 export type Params = Record<string, unknown>;
@@ -133,6 +133,29 @@ export interface StartOptions {
   webhookRetryDelaysMs?: number[];
   /** Timeout of one webhook POST. Default 5000. */
   webhookTimeoutMs?: number;
+  /**
+   * How many recorded calls `calls` keeps (the oldest are dropped first). Default: all,
+   * as tests want; a long-running emulator (`npm run demo`) keeps a few hundred.
+   */
+  keepCalls?: number;
+}
+
+/**
+ * What `watch` reports, as it happens: a message stored (sent by the bot, written by a
+ * user, a service message, or a new version after an edit — then `edit_date` is set),
+ * messages removed, a forum topic created or changed, and every Bot API call answered.
+ */
+export type EmulatorEvent =
+  | { type: 'message'; chatId: number; message: Message }
+  | { type: 'messages-deleted'; chatId: number; messageIds: number[] }
+  | { type: 'topic'; chatId: number; topic: TopicInfo }
+  | { type: 'call'; call: RecordedCall };
+
+/** A file as the emulator stores it (what `/file/bot<token>/<file_path>` serves). */
+export interface StoredFileContent extends StoredFileInfo {
+  bytes: Buffer;
+  mime_type?: string;
+  file_name?: string;
 }
 
 export interface WaitOptions {

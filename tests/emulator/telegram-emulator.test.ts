@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { run } from '@grammyjs/runner';
 import { Bot, GrammyError, HttpError, InputFile } from 'grammy';
 import type { Message, Update } from 'grammy/types';
-import { isUploadedFileParam, parseTelegramHtml, TelegramEmulator } from '../../src/emulator';
+import { type EmulatorEvent, isUploadedFileParam, parseTelegramHtml, TelegramEmulator } from '../../src/emulator';
 
 const FORUM_ID = -1001234567890;
 const GROUP_ID = -1009876543210;
@@ -260,6 +260,152 @@ describe('other methods', () => {
     emu.injectUpdate({ chat_member: member });
     const [explicit] = await bot.api.getUpdates({ offset: mine.update_id + 1, allowed_updates: ['chat_member'] });
     expect(explicit?.chat_member?.new_chat_member.status).toBe('member');
+  });
+});
+
+describe("watching the world (what the demo's staff view shows)", () => {
+  test('watch reports messages, edits, deletions, topic changes and calls as they happen, until unwatched', async () => {
+    const events: EmulatorEvent[] = [];
+    const unwatch = emu.watch((e) => events.push(e));
+    const staff = emu.addUser({ id: 42, first_name: 'Staff' });
+    const summary = () =>
+      events.map((e) =>
+        e.type === 'message'
+          ? `message ${e.chatId} #${e.message.message_id}${e.message.edit_date !== undefined ? ' edited' : ''}`
+          : e.type === 'messages-deleted'
+            ? `deleted ${e.chatId} ${e.messageIds.join(',')}`
+            : e.type === 'topic'
+              ? `topic ${e.topic.message_thread_id} ${e.topic.name}${e.topic.closed ? ' closed' : ''}${e.topic.deleted ? ' deleted' : ''}`
+              : `call ${e.call.method} ${e.call.ok ? 'ok' : 'failed'}`,
+      );
+
+    const topic = await bot.api.createForumTopic(FORUM_ID, 'Visitor #1');
+    const id = topic.message_thread_id;
+    const sent = await bot.api.sendMessage(FORUM_ID, 'Hello', { message_thread_id: id });
+    const typed = emu.userSends({ chatId: FORUM_ID, from: staff, threadId: id, text: 'Hi' }).message;
+    emu.userEdits({ chatId: FORUM_ID, messageId: typed.message_id, text: 'Hi!' });
+    await bot.api.closeForumTopic(FORUM_ID, id);
+    emu.reopenTopic(FORUM_ID, id, { by: staff });
+    await bot.api.editForumTopic(FORUM_ID, id, { name: 'Ayşe' });
+    await grammyError(() => bot.api.deleteMessage(FORUM_ID, 9999));
+    await bot.api.deleteMessage(FORUM_ID, sent.message_id);
+    await bot.api.deleteForumTopic(FORUM_ID, id);
+    expect(summary()).toEqual([
+      `message ${FORUM_ID} #${id}`,
+      `topic ${id} Visitor #1`,
+      'call createForumTopic ok',
+      `message ${FORUM_ID} #${sent.message_id}`,
+      'call sendMessage ok',
+      `message ${FORUM_ID} #${typed.message_id}`,
+      `message ${FORUM_ID} #${typed.message_id} edited`,
+      `message ${FORUM_ID} #${typed.message_id + 1}`,
+      `topic ${id} Visitor #1 closed`,
+      'call closeForumTopic ok',
+      `message ${FORUM_ID} #${typed.message_id + 2}`,
+      `topic ${id} Visitor #1`,
+      `message ${FORUM_ID} #${typed.message_id + 3}`,
+      `topic ${id} Ayşe`,
+      'call editForumTopic ok',
+      'call deleteMessage failed',
+      `deleted ${FORUM_ID} ${sent.message_id}`,
+      'call deleteMessage ok',
+      `deleted ${FORUM_ID} ${[id, typed.message_id, typed.message_id + 1, typed.message_id + 2, typed.message_id + 3].join(',')}`,
+      `topic ${id} Ayşe deleted`,
+      'call deleteForumTopic ok',
+    ]);
+    const service = events.flatMap((e) => (e.type === 'message' ? [e.message] : []));
+    expect(service.map((m) => Object.keys(m).find((k) => k.startsWith('forum_topic_')) ?? 'text')).toEqual([
+      'forum_topic_created',
+      'text',
+      'text',
+      'text',
+      'forum_topic_closed',
+      'forum_topic_reopened',
+      'forum_topic_edited',
+    ]);
+
+    unwatch();
+    await bot.api.sendMessage(GROUP_ID, 'unseen');
+    expect(events).toHaveLength(21);
+  });
+
+  test('a listener that throws changes nothing for the bot; its error is reported on stderr', async () => {
+    const reported: unknown[][] = [];
+    const stderr = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void reported.push(args));
+    try {
+      emu.watch(() => {
+        throw new Error('listener bug');
+      });
+      const m = await bot.api.sendMessage(GROUP_ID, 'still sent');
+      expect(m.text).toBe('still sent');
+      expect(emu.chatMessages(GROUP_ID).map((x) => x.text)).toEqual(['still sent']);
+      // The stored message and the answered call, each reported once.
+      expect(reported).toEqual([
+        ['TelegramEmulator: a watch listener threw', new Error('listener bug')],
+        ['TelegramEmulator: a watch listener threw', new Error('listener bug')],
+      ]);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
+  test('chatMessages, chat, user and file give the stored state', async () => {
+    const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe' });
+    const m1 = await bot.api.sendMessage(GROUP_ID, 'one');
+    const doc = emu.userSendsDocument({ chatId: GROUP_ID, from: ayse, bytes: Buffer.from('%PDF-1.4'), fileName: 'a.pdf' }).message;
+    await bot.api.deleteMessage(GROUP_ID, m1.message_id);
+    expect(emu.chatMessages(GROUP_ID).map((m) => m.message_id)).toEqual([doc.message_id]);
+    expect(emu.chat(GROUP_ID)).toMatchObject({ id: GROUP_ID, title: 'Plain group' });
+    expect(emu.chat(-1)).toBeUndefined();
+    expect(emu.user(ayse.id)).toEqual(ayse);
+    const file = emu.file(doc.document!.file_id);
+    expect(file).toMatchObject({ file_name: 'a.pdf', mime_type: 'application/pdf', file_size: 8 });
+    expect(file?.bytes.toString()).toBe('%PDF-1.4');
+    expect(emu.file('nope')).toBeUndefined();
+    expect(() => emu.chatMessages(-1)).toThrow('unknown chat -1');
+  });
+
+  test('commandsFor resolves scopes and languages as Telegram does', async () => {
+    const admin = emu.addUser({ id: 1, first_name: 'Admin' });
+    const member = emu.addUser({ id: 2, first_name: 'Member' });
+    emu.setChatMember(FORUM_ID, admin.id, { status: 'administrator' });
+    const list = (name: string) => [{ command: name.replace(' ', '_'), description: name }];
+    await bot.api.setMyCommands(list('default'));
+    expect(emu.commandsFor(FORUM_ID, member.id)).toEqual(list('default'));
+    await bot.api.setMyCommands(list('groups'), { scope: { type: 'all_group_chats' } });
+    await bot.api.setMyCommands(list('privates'), { scope: { type: 'all_private_chats' } });
+    await bot.api.setMyCommands(list('admins'), { scope: { type: 'all_chat_administrators' } });
+    expect(emu.commandsFor(FORUM_ID, member.id)).toEqual(list('groups'));
+    expect(emu.commandsFor(FORUM_ID, admin.id)).toEqual(list('admins'));
+    emu.userSends({ chatId: member.id, from: member, text: 'hi' });
+    expect(emu.commandsFor(member.id, member.id)).toEqual(list('privates'));
+    // A chat named by its number, as a string, or by "@username" is one scope.
+    await bot.api.setMyCommands(list('forum'), { scope: { type: 'chat', chat_id: String(FORUM_ID) } });
+    await bot.api.setMyCommands(list('forum tr'), { scope: { type: 'chat', chat_id: FORUM_ID }, language_code: 'tr' });
+    expect(emu.commandsFor(FORUM_ID, admin.id)).toEqual(list('forum'));
+    expect(emu.commandsFor(FORUM_ID, admin.id, 'tr')).toEqual(list('forum tr'));
+    expect(emu.commandsFor(FORUM_ID, admin.id, 'de')).toEqual(list('forum'));
+    await bot.api.setMyCommands(list('just you'), { scope: { type: 'chat_member', chat_id: FORUM_ID, user_id: member.id } });
+    expect(emu.commandsFor(FORUM_ID, member.id, 'tr')).toEqual(list('just you'));
+    expect(emu.commandsFor(GROUP_ID, member.id)).toEqual(list('groups'));
+    await bot.api.deleteMyCommands({ scope: { type: 'chat', chat_id: FORUM_ID } });
+    expect(emu.commandsFor(FORUM_ID, admin.id)).toEqual(list('admins'));
+  });
+
+  test('keepCalls bounds the recorded calls; waitFor still sees new ones', async () => {
+    const small = await TelegramEmulator.start({ keepCalls: 3 });
+    try {
+      small.addChat({ id: GROUP_ID, type: 'supergroup', title: 'Plain group' });
+      const api = new Bot(small.token, { client: { apiRoot: small.apiRoot } }).api;
+      for (let i = 1; i <= 5; i++) await api.sendMessage(GROUP_ID, `m${i}`);
+      expect(small.calls.map((c) => c.params.text)).toEqual(['m3', 'm4', 'm5']);
+      const waiting = small.waitFor((c) => c.params.text === 'm6');
+      await api.sendMessage(GROUP_ID, 'm6');
+      expect((await waiting).params.text).toBe('m6');
+      expect(small.sentMessages(GROUP_ID)).toHaveLength(6);
+    } finally {
+      await small.stop();
+    }
   });
 });
 
