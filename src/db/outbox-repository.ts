@@ -3,6 +3,19 @@ import type { RepoContext } from './context';
 import { num } from './database';
 
 export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
+  /** A row that carries no message: an action on the thread's topic, kept in order with its messages. */
+  async function enqueueTopicAction(kind: 'topic_rename' | 'topic_reopen', threadId: number, now: Date): Promise<void> {
+    await db('outbox').insert({
+      thread_id: threadId,
+      message_id: null,
+      kind,
+      status: 'pending',
+      attempts: 0,
+      available_at: now.getTime(),
+      created_at: now.getTime(),
+    });
+  }
+
   return {
     async enqueue({ threadId, messageId, now }) {
       await db('outbox').insert({
@@ -14,17 +27,8 @@ export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
         created_at: now.getTime(),
       });
     },
-    async enqueueTopicRename({ threadId, now }) {
-      await db('outbox').insert({
-        thread_id: threadId,
-        message_id: null,
-        kind: 'topic_rename',
-        status: 'pending',
-        attempts: 0,
-        available_at: now.getTime(),
-        created_at: now.getTime(),
-      });
-    },
+    enqueueTopicRename: ({ threadId, now }) => enqueueTopicAction('topic_rename', threadId, now),
+    enqueueTopicReopen: ({ threadId, now }) => enqueueTopicAction('topic_reopen', threadId, now),
     async complete(rowId, workerId, now) {
       const n = await db('outbox')
         .where({ id: rowId, status: 'pending', locked_by: workerId })

@@ -110,6 +110,8 @@ export function createChatService({ store, notifier, delivery, clock, support }:
         } else if (thread.status === 'closed') {
           await repos.threads.setStatus(thread.id, 'open');
           reopened = { ...thread, status: 'open' };
+          // Staff closed the topic with the thread: the outbox reopens it (if it has one) before posting this message.
+          await repos.outbox.enqueueTopicReopen({ threadId: thread.id, now });
         }
         const message = await repos.messages.insert({
           threadId: thread.id,

@@ -119,6 +119,8 @@ export interface OutboxRepository {
   enqueue(input: { threadId: ThreadId; messageId: MessageId; now: Date }): Promise<void>;
   /** Queues a rename of the thread's topic to the visitor's current name. */
   enqueueTopicRename(input: { threadId: ThreadId; now: Date }): Promise<void>;
+  /** Queues reopening the thread's (closed) topic, ahead of the message that reopened the thread. */
+  enqueueTopicReopen(input: { threadId: ThreadId; now: Date }): Promise<void>;
   /** Marks a claimed row sent; false when the claim's lease was lost to another worker. */
   complete(rowId: number, workerId: string, now: Date): Promise<boolean>;
   pendingCount(): Promise<number>;

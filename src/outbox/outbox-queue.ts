@@ -3,7 +3,7 @@ import { num, numOrNull } from '../db/database';
 
 export interface OutboxRow {
   id: number;
-  /** 'message' (a stored message to post) or 'topic_rename'. */
+  /** 'message' (a stored message to post), 'topic_rename' or 'topic_reopen'. */
   kind: string;
   threadId: number;
   /** 0 for rows that carry no message. */
@@ -108,8 +108,8 @@ export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs
     },
     /** Claims the thread's next waiting rows of `contentType` (text, or image for an album) right after `afterId`, in order, stopping at the first gap. */
     async claimFollowers(threadId: number, afterId: number, now: number, max: number, contentType = 'text'): Promise<OutboxRow[]> {
-      const candidates: Array<RawRow & { content_type: string; available_at: number | string }> = await db('outbox as o')
-        .join('messages as m', 'm.id', 'o.message_id')
+      const candidates: Array<RawRow & { content_type: string | null; available_at: number | string }> = await db('outbox as o')
+        .leftJoin('messages as m', 'm.id', 'o.message_id')
         .select([...columns, 'o.available_at', 'm.content_type'])
         .where('o.thread_id', threadId)
         .andWhere('o.status', 'pending')
@@ -118,7 +118,8 @@ export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs
         .limit(max);
       const run: RawRow[] = [];
       for (const c of candidates) {
-        if (c.content_type !== contentType || num(c.available_at) > now) break;
+        // A topic action (reopen, rename) between two messages keeps its place: the run stops there.
+        if (c.kind !== 'message' || c.content_type !== contentType || num(c.available_at) > now) break;
         run.push(c);
       }
       const claimed = await lease(run, now);

@@ -18,6 +18,7 @@ export class MediaUnavailableError extends Error {
 export interface TelegramGateway {
   isForum(chatId: number): Promise<boolean>;
   createTopic(chatId: number, name: string): Promise<number>;
+  /** Reopens a closed topic; one already open is not an error. */
   reopenTopic(chatId: number, topicId: number): Promise<void>;
   renameTopic(chatId: number, topicId: number, name: string): Promise<void>;
   /** Plain text (no parse mode): visitor text can never become Telegram markup. */
@@ -68,7 +69,13 @@ export function createTelegramGateway(api: Api): TelegramGateway {
       return topic.message_thread_id;
     },
     async reopenTopic(chatId, topicId) {
-      await api.reopenForumTopic(chatId, topicId);
+      try {
+        await api.reopenForumTopic(chatId, topicId);
+      } catch (err) {
+        // Already open (staff reopened it by hand): nothing to do.
+        if (err instanceof GrammyError && /TOPIC_NOT_MODIFIED/i.test(err.description)) return;
+        throw err;
+      }
     },
     async renameTopic(chatId, topicId, name) {
       try {

@@ -251,6 +251,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     await store.transaction((repos) => repos.outbox.complete(row.id, queue.workerId, clock.now()));
   }
 
+  /** Reopens the thread's topic (closed by /close) before the message that reopened the thread is posted. */
+  async function reopenTopic(row: OutboxRow, thread: Thread, chatId: number): Promise<void> {
+    if (thread.topicChatId === chatId && thread.topicId !== null && (await isForum(chatId))) {
+      await telegram.reopenTopic(chatId, thread.topicId);
+      log.info('topic reopened', { threadId: thread.id, topicId: thread.topicId });
+    }
+    await store.transaction((repos) => repos.outbox.complete(row.id, queue.workerId, clock.now()));
+  }
+
   /** Delivers the group headed by `head`. True when it reached Telegram. */
   async function processGroup(head: OutboxRow, chatId: number): Promise<boolean> {
     if (!(await pacer.tryReserve(chatId, now()))) {
@@ -266,6 +275,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     const group = message ? await gather(head, message, chatId) : { rows: [head], messages: [] };
     try {
       if (message) await deliver(group.rows, group.messages, thread, chatId);
+      else if (head.kind === 'topic_reopen') await reopenTopic(head, thread, chatId);
       else await renameTopic(head, thread, chatId);
       return true;
     } catch (err) {
@@ -281,8 +291,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
           return false;
         case 'retry_now':
           for (const r of followers) await queue.release(r.id);
-          if (head.kind === 'topic_rename') {
-            // The topic is gone or closed: the next message recreates/reopens it with the current name.
+          if (head.kind !== 'message') {
+            // The topic is gone or closed: the next message recreates/reopens it (with the current name).
             await store.transaction((repos) => repos.outbox.complete(head.id, queue.workerId, clock.now()));
             return true;
           }
