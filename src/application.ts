@@ -149,7 +149,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
     worker = createOutboxWorker({
       metrics,
       store,
-      queue: createOutboxQueue(db, { workerId, leaseMs: config.outbox.leaseSeconds * 1000 }),
+      // One process owns a SQLite file: leases left in it at start are a dead process's, taken back at once.
+      queue: createOutboxQueue(db, { workerId, leaseMs: config.outbox.leaseSeconds * 1000, soleUser: config.database.client === 'sqlite' }),
       telegram: createTelegramGateway(outboxApi),
       staffChat,
       notifier,

@@ -100,7 +100,8 @@ const envSchema = z.object({
   HTTP_RATE_LIMIT_PER_MINUTE: int(1, 10000000).default(300),
   // Outbox tuning.
   OUTBOX_POLL_MS: int(10, 60000).default(1000),
-  OUTBOX_LEASE_SECONDS: int(2, 3600).default(60),
+  // Renewed by a heartbeat while a send is in flight, so it can be short: a dead instance's rows are free again within it.
+  OUTBOX_LEASE_SECONDS: int(2, 3600).default(10),
   OUTBOX_MAX_ATTEMPTS: int(1, 1000).default(20),
   OUTBOX_CONCURRENCY: int(1, 256).default(16),
   OUTBOX_SEND_TIMEOUT_SECONDS: int(1, 600).default(30),

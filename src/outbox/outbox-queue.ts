@@ -36,8 +36,20 @@ const toRow = (r: RawRow): OutboxRow => ({
  * never hold the same row at once; a worker that dies loses its lease when it
  * expires and the row is claimed again. Only the oldest pending row of each
  * thread (its head) is claimable, which keeps every thread in order.
+ *
+ * Leases are short: the worker renews the ones it holds (`renew`) while their
+ * sends are in flight, so a dead worker's rows are free again within one lease,
+ * however long a send may take. See docs/delivery.md.
  */
-export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs: number }) {
+export function createOutboxQueue(
+  db: Knex,
+  options: {
+    workerId: string;
+    leaseMs: number;
+    /** This process is the only one using the database (a SQLite file): leases found at start are a dead process's. */
+    soleUser?: boolean;
+  },
+) {
   const { workerId, leaseMs } = options;
   const columns = ['o.id', 'o.kind', 'o.thread_id', 'o.message_id', 'o.attempts', 'o.created_at'];
 
@@ -70,6 +82,23 @@ export function createOutboxQueue(db: Knex, options: { workerId: string; leaseMs
 
   return {
     workerId,
+    leaseMs,
+    /** Extends every lease this worker holds (the heartbeat): rows in flight stay ours however long the send takes. */
+    async renew(now: number): Promise<number> {
+      return db('outbox')
+        .where({ status: 'pending', locked_by: workerId })
+        .update({ locked_until: now + leaseMs });
+    },
+    /**
+     * At start, for the sole user of the database (one process owns a SQLite file):
+     * every lease left in it belonged to a process that is gone, and is taken back
+     * at once. Where other instances may be alive (PostgreSQL), leases expire by
+     * themselves. Returns how many rows were freed.
+     */
+    async reclaimAbandoned(): Promise<number> {
+      if (!options.soleUser) return 0;
+      return db('outbox').where({ status: 'pending' }).whereNotNull('locked_by').update({ locked_by: null, locked_until: null });
+    },
     /**
      * Claims up to `limit` due thread heads, oldest first, skipping threads
      * already being worked on here; with `hold`, only threads that went quiet or waited long enough.

@@ -103,6 +103,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
 
   let running = false;
   let loop: Promise<void> | null = null;
+  let heartbeat: ReturnType<typeof setInterval> | null = null;
   let wakeUp: (() => void) | null = null;
   let woken = false;
   const active = new Map<number, Promise<void>>();
@@ -363,7 +364,25 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     return rows.length;
   }
 
+  /** Renews the leases of the rows in flight, three times per lease, so they never expire while this process lives. */
+  function startHeartbeat() {
+    heartbeat = setInterval(
+      () => {
+        if (active.size === 0) return;
+        queue.renew(now()).catch((error: unknown) => log.warn('renewing the outbox leases failed', { error: describe(error) }));
+      },
+      Math.max(100, Math.floor(queue.leaseMs / 3)),
+    );
+    heartbeat.unref();
+  }
+
   async function run() {
+    try {
+      const freed = await queue.reclaimAbandoned();
+      if (freed > 0) log.info('took back the outbox rows a previous process left leased', { rows: freed });
+    } catch (error) {
+      log.warn('taking back abandoned outbox leases failed; they expire by themselves', { error: describe(error) });
+    }
     while (running) {
       woken = false;
       let claimed = 0;
@@ -385,6 +404,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     start() {
       if (running) return;
       running = true;
+      startHeartbeat();
       loop = run();
     },
     /** Lets the sends in flight finish, then stops. */
@@ -393,6 +413,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       wakeUp?.();
       await loop;
       await Promise.all([...active.values()]);
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = null;
       loop = null;
     },
   };
