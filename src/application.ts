@@ -125,7 +125,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   let worker: OutboxWorker | null = null;
   const support = await loadSupportStatus(store.settings);
   const chat = createChatService({ store, notifier, delivery: { wake: () => worker?.wake() }, clock, support });
-  const staff = createStaffService({ store, notifier, support, clock });
+  const staff = createStaffService({ store, notifier, support, clock, delivery: { wake: () => worker?.wake() } });
   // Identity over Telegram (docs/identity.md) needs the bot, so it exists only with a token.
   const otp = config.telegram.enabled
     ? createOtpService({

@@ -119,6 +119,12 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
       state.setAttribute('aria-label', label);
       state.title = label;
       state.appendChild(ticksIcon(status === 'delivered' ? 2 : 1));
+    } else if (status === 'failed' && li.dataset.id) {
+      // Stored, but Telegram would not take it (message:status "failed"): a mark with its meaning as the label.
+      state.setAttribute('role', 'img');
+      state.setAttribute('aria-label', t.notDelivered);
+      state.title = t.notDelivered;
+      state.textContent = '⚠';
     } else {
       state.removeAttribute('role');
       state.removeAttribute('aria-label');

@@ -158,5 +158,10 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
       await db('messages').whereIn('id', ids).andWhere({ thread_id: threadId }).update({ status: 'delivered' });
       invalidate([cacheKeys.recentMessages(threadId)]);
     },
+    async setDeliveryStatus(threadId, ids, status) {
+      if (ids.length === 0) return;
+      await db('messages').whereIn('id', ids).andWhere({ thread_id: threadId }).update({ status });
+      invalidate([cacheKeys.recentMessages(threadId)]);
+    },
   };
 }

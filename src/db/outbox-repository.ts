@@ -39,6 +39,21 @@ export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
       const [row] = await db('outbox').where({ status: 'pending' }).count({ n: '*' });
       return num(row?.n ?? 0);
     },
+    async requeueFailed(threadId, now) {
+      const rows: Array<{ id: number; message_id: number }> = await db('outbox')
+        .where({ thread_id: threadId, status: 'failed', kind: 'message' })
+        .orderBy('id', 'asc')
+        .select('id', 'message_id');
+      if (rows.length === 0) return [];
+      await db('outbox')
+        .whereIn(
+          'id',
+          rows.map((r) => r.id),
+        )
+        .andWhere({ status: 'failed' })
+        .update({ status: 'pending', attempts: 0, available_at: now.getTime(), locked_by: null, locked_until: null, last_error: null });
+      return rows.map((r) => num(r.message_id));
+    },
     async failedCount() {
       const [row] = await db('outbox').where({ status: 'failed' }).count({ n: '*' });
       return num(row?.n ?? 0);

@@ -92,6 +92,8 @@ export interface MessageRepository {
   /** Ascending by id. Served from the recent-messages cache when it can be. */
   history(threadIds: ThreadId[], query: HistoryQuery): Promise<Message[]>;
   markDelivered(threadId: ThreadId, ids: MessageId[]): Promise<void>;
+  /** Sets the delivery status of some of the thread's messages (failed, or stored again for /retry). */
+  setDeliveryStatus(threadId: ThreadId, ids: MessageId[], status: DeliveryStatus): Promise<void>;
   updateText(id: MessageId, text: string): Promise<Message>;
   countsBySender(threadId: ThreadId): Promise<Record<Sender, number>>;
 }
@@ -125,6 +127,8 @@ export interface OutboxRepository {
   complete(rowId: number, workerId: string, now: Date): Promise<boolean>;
   pendingCount(): Promise<number>;
   failedCount(): Promise<number>;
+  /** Puts the thread's failed message rows back in the queue, attempts reset; returns their message ids, oldest first. */
+  requeueFailed(threadId: ThreadId, now: Date): Promise<MessageId[]>;
 }
 
 export interface SettingsRepository {

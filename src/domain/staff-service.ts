@@ -8,6 +8,8 @@ export interface StaffServiceDeps {
   notifier: VisitorNotifier;
   support: SupportStatusStore;
   clock: Clock;
+  /** Wakes the outbox after /retry queued failed messages again (without it, they go at the next poll). */
+  delivery?: { wake(): void };
 }
 
 export interface ThreadInfo {
@@ -26,7 +28,7 @@ export const SYSTEM_TEXTS = {
 export type StaffService = ReturnType<typeof createStaffService>;
 
 /** What staff do to threads and visitors from Telegram. Framework-free; the bot feature calls Telegram. */
-export function createStaffService({ store, notifier, support, clock }: StaffServiceDeps) {
+export function createStaffService({ store, notifier, support, clock, delivery }: StaffServiceDeps) {
   async function requireThread(threadId: ThreadId): Promise<Thread> {
     const thread = await store.threads.findById(threadId);
     if (!thread) throw new DomainError('not_found', 'Thread not found.');
@@ -96,6 +98,19 @@ export function createStaffService({ store, notifier, support, clock }: StaffSer
     },
 
     stats: (): Promise<SupportStats> => store.stats.stats(clock.now()),
+
+    /** /retry: the thread's failed messages go back in the queue, stored again for the visitor. Returns how many. */
+    async retryFailed(threadId: ThreadId): Promise<number> {
+      const thread = await requireThread(threadId);
+      const ids = await store.transaction(async (repos) => {
+        const requeued = await repos.outbox.requeueFailed(thread.id, clock.now());
+        await repos.messages.setDeliveryStatus(thread.id, requeued, 'stored');
+        return requeued;
+      });
+      for (const id of ids) notifier.messageStatus(thread.id, id, 'stored');
+      if (ids.length) delivery?.wake();
+      return ids.length;
+    },
 
     /** Away with a message, or back online; every connected visitor is told at once. */
     async setSupportStatus(status: 'online' | 'away', message: string | null): Promise<void> {

@@ -5,7 +5,8 @@ export type ThreadId = number;
 export type MessageId = number;
 
 export type Sender = 'visitor' | 'staff' | 'system';
-export type DeliveryStatus = 'stored' | 'delivered';
+/** stored: acknowledged, on its way; delivered: in the staff chat; failed: Telegram refused it or it ran out of attempts (staff can /retry). */
+export type DeliveryStatus = 'stored' | 'delivered' | 'failed';
 export type ThreadStatus = 'open' | 'closed';
 
 export interface Visitor {

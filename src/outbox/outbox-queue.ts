@@ -174,8 +174,9 @@ export function createOutboxQueue(
           attempts: countAttempt ? db.raw('attempts + 1') : db.raw('attempts'),
         });
     },
-    async fail(id: number, error: string): Promise<void> {
-      await db('outbox')
+    /** Marks a claimed row failed for good (until /retry); false when the lease was lost meanwhile. */
+    async fail(id: number, error: string): Promise<boolean> {
+      const updated = await db('outbox')
         .where({ id, status: 'pending', locked_by: workerId })
         .update({
           status: 'failed',
@@ -184,6 +185,12 @@ export function createOutboxQueue(
           last_error: error.slice(0, 1000),
           attempts: db.raw('attempts + 1'),
         });
+      return updated === 1;
+    },
+    /** How many of the thread's message rows are failed (waiting for /retry). */
+    async failedInThread(threadId: number): Promise<number> {
+      const [row] = await db('outbox').where({ thread_id: threadId, status: 'failed', kind: 'message' }).count({ n: '*' });
+      return num(row?.n ?? 0);
     },
     /** Soonest time any pending row becomes due, or null. */
     async nextDueAt(): Promise<number | null> {

@@ -8,6 +8,7 @@ import type { Metrics } from '../scale/metrics';
 import type { OutboxQueue, OutboxRow } from './outbox-queue';
 import { MediaUnavailableError, splitForTelegram, TELEGRAM_TEXT_LIMIT, type TelegramGateway } from './telegram-gateway';
 import { createMediaSender, type MediaSource } from './media-sender';
+import { staffTexts } from '../bot/staff-texts';
 
 export interface OutboxWorkerOptions {
   pollMs: number;
@@ -79,6 +80,9 @@ export function judge(err: unknown): Verdict {
   }
   return { kind: 'backoff', reason: describe(err) };
 }
+
+/** Errors raised while creating the thread's topic: the staff notice then goes to General. */
+const topicErrors = new WeakSet<object>();
 
 /** One line of a merged Telegram message: the message's own time, then its text. */
 export function mergedLine(message: Message, timeFormat: Intl.DateTimeFormat): string {
@@ -160,7 +164,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
 
   /** Sends one group (one message, or several merged) and settles its rows. */
   async function deliver(rows: OutboxRow[], messages: Message[], thread: Thread, chatId: number): Promise<void> {
-    const { topicId, header } = await ensureTopic(thread, chatId);
+    const { topicId, header } = await ensureTopic(thread, chatId).catch((err: unknown) => {
+      if (typeof err === 'object' && err !== null) topicErrors.add(err);
+      throw err;
+    });
     if (messages[0].attachment) {
       // Files are never merged with text: one file, or one album of photos (docs/media.md).
       await media.send(messages, thread, chatId, topicId, header);
@@ -261,6 +268,43 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     await store.transaction((repos) => repos.outbox.complete(row.id, queue.workerId, clock.now()));
   }
 
+  /**
+   * Tells staff a message failed: in the thread's topic, or in General when the
+   * topic itself is the problem (or refuses the notice). In English and Turkish:
+   * the notice is for the whole group, not one staff member.
+   */
+  async function noticeStaff(head: OutboxRow, chatId: number, reason: string, topicProblem: boolean): Promise<void> {
+    const [thread, message] = await Promise.all([store.threads.findById(head.threadId), store.messages.findById(head.messageId)]);
+    if (!thread) return;
+    const raw = message?.text ?? (message?.attachment ? `[${message.attachment.kind}]` : '');
+    const excerpt = raw.length > 200 ? `${raw.slice(0, 199)}…` : raw;
+    const text = [staffTexts('en'), staffTexts('tr')].map((t) => t.deliveryFailed(thread.ref, excerpt, reason)).join('\n\n');
+    const inTopic = !topicProblem && thread.topicChatId === chatId && thread.topicId !== null && forumByChat.get(chatId) !== false;
+    await pacer.tryReserve(chatId, now()); // counts against the group's budget like any send
+    for (const topicId of inTopic ? [thread.topicId, null] : [null]) {
+      try {
+        await telegram.sendText(chatId, topicId, text);
+        return;
+      } catch (err) {
+        log.warn('telling staff about a failed message failed', { threadId: thread.id, topicId, error: describe(err) });
+      }
+    }
+  }
+
+  /**
+   * Fails a row for good (until /retry). For a message: the visitor sees it failed,
+   * and staff get one notice per failure episode — when the thread had no failed
+   * message yet. Later rows of the thread go on: only pending rows are heads.
+   */
+  async function failRow(head: OutboxRow, chatId: number, reason: string, topicProblem: boolean): Promise<void> {
+    deps.metrics?.outboxFailed.inc();
+    const firstOfEpisode = head.kind === 'message' && (await queue.failedInThread(head.threadId)) === 0;
+    if (!(await queue.fail(head.id, reason)) || head.kind !== 'message') return;
+    await store.messages.setDeliveryStatus(head.threadId, [head.messageId], 'failed');
+    notifier.messageStatus(head.threadId, head.messageId, 'failed');
+    if (firstOfEpisode) await noticeStaff(head, chatId, reason, topicProblem);
+  }
+
   /** Delivers the group headed by `head`. True when it reached Telegram. */
   async function processGroup(head: OutboxRow, chatId: number): Promise<boolean> {
     if (!(await pacer.tryReserve(chatId, now()))) {
@@ -298,7 +342,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
             return true;
           }
           if (head.attempts + 1 >= deps.options.maxAttempts) {
-            await queue.fail(head.id, `gave up after ${head.attempts + 1} attempts: ${verdict.reason}`);
+            log.error('outbox row failed for good', { rowId: head.id, threadId: head.threadId, reason: verdict.reason });
+            await failRow(head, chatId, `gave up after ${head.attempts + 1} attempts: ${verdict.reason}`, true);
             return true;
           }
           await recover(head.threadId, chatId, verdict.reason);
@@ -308,8 +353,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
           for (const r of followers) await queue.release(r.id);
           if (head.attempts + 1 >= deps.options.maxAttempts) {
             log.error('outbox row failed for good', { rowId: head.id, threadId: head.threadId, reason: verdict.reason });
-            deps.metrics?.outboxFailed.inc();
-            await queue.fail(head.id, `gave up after ${head.attempts + 1} attempts: ${verdict.reason}`);
+            await failRow(head, chatId, `gave up after ${head.attempts + 1} attempts: ${verdict.reason}`, topicErrors.has(err as object));
             return true;
           }
           log.warn('send failed; will retry', { rowId: head.id, attempts: head.attempts + 1, reason: verdict.reason });
@@ -320,8 +364,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
           // A merged send that Telegram refuses is retried message by message, so only the bad one fails.
           for (const r of followers) await queue.release(r.id);
           log.error('telegram refused the message; not retrying', { rowId: head.id, threadId: head.threadId, reason: verdict.reason });
-          deps.metrics?.outboxFailed.inc();
-          await queue.fail(head.id, verdict.reason);
+          await failRow(head, chatId, verdict.reason, topicErrors.has(err as object));
           return true;
       }
     }

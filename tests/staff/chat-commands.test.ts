@@ -49,7 +49,7 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
       [{ type: 'chat', chat_id: STAFF_CHAT_ID }, undefined],
       [{ type: 'chat', chat_id: STAFF_CHAT_ID }, 'tr'],
     ]);
-    const names = ['close', 'reopen', 'block', 'unblock', 'info', 'threads', 'stats', 'web', 'away', 'back', 'help'];
+    const names = ['close', 'reopen', 'block', 'unblock', 'info', 'retry', 'threads', 'stats', 'web', 'away', 'back', 'help'];
     for (const call of calls) expect((call.params.commands as Array<{ command: string }>).map((c) => c.command)).toEqual(names);
     expect((calls[1].params.commands as Array<{ description: string }>)[0].description).toBe('Bu görüşmeyi kapat');
   });
@@ -228,7 +228,7 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
   it('/help lists every command, in General and in a topic, in English and Turkish', async () => {
     const en = await inGeneral('/help');
     expect(en.answer.params.parse_mode).toBe('HTML');
-    for (const c of ['/close', '/reopen', '/block', '/unblock', '/info', '/threads', '/stats', '/web', '/away [message]', '/back', '/help'])
+    for (const c of ['/close', '/reopen', '/block', '/unblock', '/info', '/retry', '/threads', '/stats', '/web', '/away [message]', '/back', '/help'])
       expect(en.answer.text).toContain(`\n${c} — `);
     const { topicId } = await visitorWithThread(td);
     const inTopic = await staffSays(emu, { chatId: STAFF_CHAT_ID, from: ayse, text: '/help', threadId: topicId! });

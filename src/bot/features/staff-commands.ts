@@ -126,6 +126,14 @@ export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
   );
 
   group.command(
+    'retry',
+    inThread(async (ctx, thread, texts, answer) => {
+      const n = await staff.retryFailed(thread.id);
+      await answer(n > 0 ? texts.retried(n) : texts.nothingToRetry);
+    }),
+  );
+
+  group.command(
     'block',
     inThread(async (ctx, thread, texts, answer) => {
       const { changed } = await staff.setBlocked(thread.id, true);
