@@ -121,6 +121,38 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     expect(emu.sentMessages(STAFF_CHAT_ID).filter((m: any) => m.text === 'line one\nline two\nline three')).toHaveLength(1);
   });
 
+  it('marks a message Telegram refused as not delivered, after a reload too, and shows it delivered after /retry', async () => {
+    const page = await openChat(await newContext());
+    const first = await sendAndWait(page, 'a first message');
+    await page.locator(`#messages .msg--visitor[data-id="${first.id}"][data-state="delivered"]`).waitFor({ timeout: 10_000 });
+    emu.failNext('sendMessage', { error_code: 400, description: 'Bad Request: refused for the test' });
+    const refused = await sendAndWait(page, 'this one is refused');
+    const item = () => page.locator(`#messages .msg--visitor[data-id="${refused.id}"]`);
+    await page.locator(`#messages .msg--visitor[data-id="${refused.id}"][data-state="failed"]`).waitFor({ timeout: 10_000 });
+    const failedMark = async () => ({
+      role: await item().locator('.msg__state').getAttribute('role'),
+      label: await item().locator('.msg__state').getAttribute('aria-label'),
+      mark: await item().locator('.msg__state').textContent(),
+    });
+    expect(await failedMark()).toEqual({ role: 'img', label: 'Not delivered. Support has been told.', mark: '⚠' });
+
+    await page.reload();
+    await page.waitForSelector('html[data-connection="online"]');
+    await page.locator(`#messages .msg--visitor[data-id="${refused.id}"][data-state="failed"]`).waitFor();
+    expect(await failedMark()).toEqual({ role: 'img', label: 'Not delivered. Support has been told.', mark: '⚠' });
+
+    // The staff notice is out before /retry, so nothing else is in flight.
+    await eventually(
+      () => emu.sentMessages(STAFF_CHAT_ID).some((m) => (m.text ?? '').includes('Reason: 400: Bad Request: refused for the test')),
+      {
+        what: 'the staff notice',
+      },
+    );
+    await staffSays(refused.threadId, '/retry');
+    await page.locator(`#messages .msg--visitor[data-id="${refused.id}"][data-state="delivered"]`).waitFor({ timeout: 10_000 });
+    expect(await item().locator('.msg__state').getAttribute('aria-label')).toBe('Delivered');
+  });
+
   it('shows a staff reply live, announces it to screen readers, and shows the whole history again after a reload', async () => {
     const page = await openChat(await newContext());
     const { threadId } = await sendAndWait(page, 'Where is my order?');
