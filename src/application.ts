@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Api, webhookCallback, type BotConfig } from 'grammy';
 import { run, type RunnerHandle } from '@grammyjs/runner';
 import { Server } from 'socket.io';
+import type { RequestHandler } from 'express';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { createDatabase, migrateToLatest, pingDatabase } from './db/database';
@@ -56,6 +57,8 @@ export interface ApplicationOptions {
   /** Known bot identity, skipping getMe (tests). */
   botInfo?: BotConfig<BotContext>['botInfo'];
   publicDir?: string;
+  /** `npm run demo` only: the staff view's routes (src/demo). `npm start` never passes it. */
+  demoRoutes?: RequestHandler;
 }
 
 const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member', 'chat_member'] as const;
@@ -65,7 +68,7 @@ const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat
  * stop() undoes start() in reverse order: Telegram intake, sockets and HTTP, the
  * outbox worker, the database.
  */
-export async function createApplication({ config, logger, clock = systemClock, botInfo, publicDir }: ApplicationOptions) {
+export async function createApplication({ config, logger, clock = systemClock, botInfo, publicDir, demoRoutes }: ApplicationOptions) {
   const log = logger.child({ unit: 'app' });
   const startedAt = Date.now();
 
@@ -260,6 +263,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     frameAncestors: origins.frameAncestors,
     health,
     admin: staffPage.router,
+    demo: demoRoutes,
     metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
     telegramWebhook:
       bot && tg.enabled && tg.mode.kind === 'webhook'

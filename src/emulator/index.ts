@@ -27,7 +27,7 @@ export {
   type UserSendsOptions,
 } from './emulator';
 export { BotApiError } from './errors';
-export { parseTelegramHtml, HtmlParseError, type FormattedText } from './text';
+export { detectEntities, parseTelegramHtml, HtmlParseError, type FormattedText } from './text';
 export {
   isUploadedFileParam,
   type ApiErrorInfo,

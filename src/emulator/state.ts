@@ -93,7 +93,8 @@ export function asReply(message: Message): Message & { reply_to_message: undefin
  * The chat is given as a number or a numeric string, or as "@username" (resolved by the caller).
  */
 export function commandListKey(scope: { type: string; chat_id?: unknown; user_id?: unknown }, languageCode: string): string {
-  const part = (v: unknown): string => (v === undefined || v === null ? '' : String(v).trim());
+  const part = (v: unknown): string =>
+    typeof v === 'number' || typeof v === 'string' ? String(v).trim() : v == null ? '' : JSON.stringify(v);
   return [scope.type, part(scope.chat_id), part(scope.user_id), languageCode].join('|');
 }
 

@@ -34,6 +34,8 @@ export interface HttpAppDeps {
   telegramWebhook?: { handler: RequestHandler; secret: string };
   /** The read-only staff page and its API (/admin, /api/admin): src/web/admin. */
   admin?: RequestHandler;
+  /** `npm run demo`'s staff view (src/demo/staff-view), ahead of the rate limit; never set by `npm start`. */
+  demo?: RequestHandler;
   /** Prometheus exposition for GET /metrics. */
   metrics?: { contentType: string; render(): Promise<string> };
   /** POST /api/uploads and GET /media/<name> (src/web/uploads.ts, src/web/media-route.ts). */
@@ -52,6 +54,7 @@ export function createHttpApp({
   httpsOnly = false,
   telegramWebhook,
   admin,
+  demo,
   metrics,
   media,
 }: HttpAppDeps) {
@@ -82,6 +85,9 @@ export function createHttpApp({
       crossOriginEmbedderPolicy: false,
     }),
   );
+
+  // The demo's staff view is one person on loopback playing staff; its live feed and files are not rationed.
+  if (demo) app.use(demo);
 
   // Telegram's own retries must not be throttled away: the webhook is authenticated by its secret header instead,
   // checked before the body is even read.
