@@ -21,6 +21,8 @@ import { createProcessedUpdates } from './db/processed-updates';
 import { createChatService } from './domain/chat-service';
 import { createStaffService } from './domain/staff-service';
 import { loadSupportStatus } from './domain/support-status';
+import { probeWhileUnreachable, watchTelegramCalls } from './bot/telegram-reachability';
+import { createSupportPeers } from './scale/support-peers';
 import { createLoginTokens, registerStaffCommands } from './bot/features/staff-commands';
 import { issueClaimCode } from './bot/features/claim';
 import { systemClock, type Clock } from './domain/ports';
@@ -126,7 +128,28 @@ export async function createApplication({ config, logger, clock = systemClock, b
   void incoming.sweep(60 * 60 * 1000).catch((error) => log.warn('cleaning the incoming media folder failed', { error }));
 
   let worker: OutboxWorker | null = null;
-  const support = await loadSupportStatus(store.settings);
+  // What visitors see of support (docs/protocol.md `support:status`): staff's /away, Telegram enabled and
+  // reachable, a staff chat connected. Several instances agree through Redis.
+  const supportPeers = redis
+    ? createSupportPeers(redis, { instanceId, channel: `${config.redisKeyPrefix}:support-status`, logger })
+    : undefined;
+  const support = await loadSupportStatus({
+    settings: store.settings,
+    clock,
+    notifier: {
+      supportStatus(status) {
+        log.info('support status changed', { ...status, reason: support.reason() });
+        notifier.supportStatus(status);
+      },
+    },
+    telegramEnabled: config.telegram.enabled,
+    staffChat,
+    rule: config.telegramReachability,
+    peers: supportPeers,
+  });
+  await supportPeers?.listen((event) => support.fromPeer(event));
+  const watchCalls = watchTelegramCalls(support);
+  let probe: { stop(): void } | null = null;
   const chat = createChatService({ store, notifier, delivery: { wake: () => worker?.wake() }, clock, support });
   const staff = createStaffService({ store, notifier, support, clock, delivery: { wake: () => worker?.wake() } });
   // Identity over Telegram (docs/identity.md) needs the bot, so it exists only with a token.
@@ -143,11 +166,11 @@ export async function createApplication({ config, logger, clock = systemClock, b
 
   let bot: TopicdeskBot | null = null;
   let runner: RunnerHandle | null = null;
-  let telegramState: HealthReport['telegram'] = config.telegram.enabled ? 'error' : 'disabled';
   const tg = config.telegram;
   if (tg.enabled) {
     // The outbox speaks to Telegram without auto-retry: its retry policy is persistent and per chat.
     const outboxApi = new Api(tg.token, { apiRoot: tg.apiRoot, timeoutSeconds: config.outbox.sendTimeoutSeconds });
+    outboxApi.config.use(watchCalls);
     const workerId = instanceId;
     worker = createOutboxWorker({
       metrics,
@@ -201,8 +224,10 @@ export async function createApplication({ config, logger, clock = systemClock, b
         }),
         storage: mediaStorage,
       },
+      watchCalls,
       onClaimed: (chatId) => {
         log.info('staff chat claimed', { staffChat: chatId });
+        support.staffChatClaimed(chatId);
         worker?.wake();
       },
       // The staff page is built below; updates arrive only after start().
@@ -224,7 +249,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     return {
       status: dbOk ? 'ok' : 'error',
       db: dbOk ? 'ok' : 'error',
-      telegram: telegramState,
+      telegram: support.telegramHealth(),
       ...(pollingRole ? { polling: pollingRole } : {}),
       outbox,
       outboxFailed,
@@ -279,8 +304,14 @@ export async function createApplication({ config, logger, clock = systemClock, b
     trustProxy: config.trustProxy,
     limits: config.limits,
     limiters,
-    supportStatus: () => support.get(),
-    otp: createOtpSocketHandlers({ otp, botUsername: () => (bot?.isInited() ? bot.botInfo.username : null), logger, limiters }),
+    supportStatus: () => support.current(),
+    otp: createOtpSocketHandlers({
+      otp,
+      botUsername: () => (bot?.isInited() ? bot.botInfo.username : null),
+      canVerify: () => support.canVerify(),
+      logger,
+      limiters,
+    }),
   });
 
   let stopping = false;
@@ -321,7 +352,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
           if (stopping) return;
           polling = pollWhileLeader();
         }
-        telegramState = 'ok';
+        support.telegramStarted();
         log.info('connected to Telegram', { bot: bot.botInfo.username, mode: tg.mode.kind, staffChat: staffChat.id() });
         const staffChatId = staffChat.id();
         if (staffChatId === null) {
@@ -334,7 +365,6 @@ export async function createApplication({ config, logger, clock = systemClock, b
         }
         return;
       } catch (error) {
-        telegramState = 'error';
         const delay = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
         log.error('connecting to Telegram failed; retrying', { error, retryInMs: delay });
         await new Promise((r) => setTimeout(r, delay).unref());
@@ -370,6 +400,19 @@ export async function createApplication({ config, logger, clock = systemClock, b
       const address = httpServer.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       worker?.start();
+      if (tg.enabled) {
+        // While Telegram is unreachable, a short getMe now and then notices its return without waiting for traffic.
+        const probeApi = new Api(tg.token, {
+          apiRoot: tg.apiRoot,
+          timeoutSeconds: Math.min(10, config.telegramReachability.probeSeconds * 2),
+        });
+        probeApi.config.use(watchCalls);
+        probe = probeWhileUnreachable({
+          api: probeApi,
+          unreachable: () => support.telegramState() === 'unreachable',
+          intervalMs: config.telegramReachability.probeSeconds * 1000,
+        });
+      }
       telegramStarting = startTelegram();
       log.info('topicdesk is up', { port, database: config.database.client, telegram: config.telegram.enabled ? 'enabled' : 'disabled' });
       return port;
@@ -379,6 +422,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
       if (stopping) return;
       stopping = true;
       log.info('shutting down');
+      probe?.stop();
       if (runner?.isRunning()) await runner.stop().catch((error) => log.warn('stopping the runner failed', { error }));
       await telegramStarting;
       await polling;

@@ -107,6 +107,10 @@ const envSchema = z.object({
   OUTBOX_SEND_TIMEOUT_SECONDS: int(1, 600).default(30),
   OUTBOX_HOLD_MS: int(0, 600000).default(30000),
   TELEGRAM_CHAT_SENDS_PER_MINUTE: int(0, 100000).default(20),
+  // When visitors are told support is offline because Telegram is unreachable (src/domain/support-status.ts).
+  TELEGRAM_OFFLINE_AFTER_FAILURES: int(1, 1000).default(3),
+  TELEGRAM_OFFLINE_AFTER_SECONDS: int(0, 3600).default(10),
+  TELEGRAM_PROBE_SECONDS: int(1, 3600).default(5),
   CACHE_TTL_SECONDS: int(0, 86400).default(180),
   SHUTDOWN_TIMEOUT_MS: positiveNumber.default(10000),
 });
@@ -152,6 +156,11 @@ export interface Config {
     chatSendsPerMinute: number;
     sendTimeoutSeconds: number;
   };
+  /**
+   * Telegram counts as unreachable (support:status offline) after `failures` failed calls in a row,
+   * the first `seconds` old at least; while it is, getMe asks every `probeSeconds` whether it is back.
+   */
+  telegramReachability: { failures: number; seconds: number; probeSeconds: number };
   cacheTtlSeconds: number;
   shutdownTimeoutMs: number;
 }
@@ -230,6 +239,11 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
       holdMs: e.OUTBOX_HOLD_MS,
       chatSendsPerMinute: e.TELEGRAM_CHAT_SENDS_PER_MINUTE,
       sendTimeoutSeconds: e.OUTBOX_SEND_TIMEOUT_SECONDS,
+    },
+    telegramReachability: {
+      failures: e.TELEGRAM_OFFLINE_AFTER_FAILURES,
+      seconds: e.TELEGRAM_OFFLINE_AFTER_SECONDS,
+      probeSeconds: e.TELEGRAM_PROBE_SECONDS,
     },
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

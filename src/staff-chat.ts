@@ -11,12 +11,19 @@ export interface StaffChat {
   set(chatId: number): Promise<void>;
 }
 
-export async function loadStaffChat(configured: number | null, settings: SettingsRepository): Promise<StaffChat> {
+/** `adopt` takes a chat another instance claimed (it stored it already): domain/support-status.ts passes it on. */
+export async function loadStaffChat(
+  configured: number | null,
+  settings: SettingsRepository,
+): Promise<StaffChat & { adopt(chatId: number): void }> {
   let current = configured ?? (Number((await settings.get(STAFF_CHAT_SETTING)) ?? NaN) || null);
   return {
     id: () => current,
     async set(chatId) {
       await settings.set(STAFF_CHAT_SETTING, String(chatId));
+      current = chatId;
+    },
+    adopt(chatId) {
       current = chatId;
     },
   };

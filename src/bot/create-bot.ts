@@ -1,4 +1,4 @@
-import { Bot, type BotConfig } from 'grammy';
+import { Bot, type BotConfig, type Transformer } from 'grammy';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
 import type { ChatService } from '../domain/chat-service';
@@ -45,6 +45,8 @@ export interface BotDeps {
   media?: { files: TelegramFiles; storage: MediaStorage };
   clock: Clock;
   logger: Logger;
+  /** Sees every raw Bot API call of the bot, before autoRetry (telegram-reachability.ts: is Telegram there?). */
+  watchCalls?: Transformer;
 }
 
 const HANDLER_ATTEMPTS = 4;
@@ -61,6 +63,8 @@ export function createBot(deps: BotDeps) {
   const { token, apiRoot, botInfo, processedUpdates, clock, logger } = deps;
   const log = logger.child({ unit: 'bot' });
   const bot = new Bot<BotContext>(token, { botInfo, client: { apiRoot, timeoutSeconds: 60 } });
+  // Installed first, so it is innermost: each attempt autoRetry makes is seen, not only the last.
+  if (deps.watchCalls) bot.api.config.use(deps.watchCalls);
   // Replies to staff retry on 429/5xx; the outbox has its own, persistent policy.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
 

@@ -2,15 +2,15 @@ import { DomainError } from './errors';
 import type { Clock, DeliveryQueue, NewAttachment, Store, VisitorNotifier } from './ports';
 import type { Message, MessageId, Thread, ThreadId, Visitor } from './types';
 import { hashToken, newThreadRef, newVisitorToken } from './tokens';
-import type { SupportStatusStore } from './support-status';
+import type { StaffChoice } from './support-status';
 
 export interface ChatServiceDeps {
   store: Store;
   notifier: VisitorNotifier;
   delivery: DeliveryQueue;
   clock: Clock;
-  /** Online/away; while away, a visitor writing after a silence gets the away message. */
-  support?: SupportStatusStore;
+  /** Staff's /away and /back; while away, a visitor writing after a silence gets the away message. */
+  support?: { staffChoice(): StaffChoice };
 }
 
 /** While support is away, a visitor's first message after this much silence gets the away message. */
@@ -125,7 +125,7 @@ export function createChatService({ store, notifier, delivery, clock, support }:
         });
         await repos.outbox.enqueue({ threadId: thread.id, messageId: message.id, now });
         let awayReply: Message | null = null;
-        const status = support?.get();
+        const status = support?.staffChoice();
         if (status?.status === 'away' && (newThread || now.getTime() - thread.lastActivityAt.getTime() >= AWAY_REPLY_AFTER_MS)) {
           awayReply = await repos.messages.insert({
             threadId: thread.id,

@@ -177,12 +177,17 @@ export interface VisitorNotifier {
   threadStatus(thread: Thread): void;
   /** A new thread exists: the visitor's connected sockets must receive its events. */
   threadCreated(thread: Thread): void;
-  /** Support went away or came back: every connected visitor hears it. */
+  /**
+   * What visitors see of support changed (online, away, offline: domain/support-status.ts).
+   * Every visitor connected to this instance hears it; other instances learn the change
+   * through SupportPeers and tell theirs.
+   */
   supportStatus(status: SupportStatus): void;
 }
 
+/** `support:status` of visitor protocol v1 (docs/protocol.md). */
 export interface SupportStatus {
-  status: 'online' | 'away';
+  status: 'online' | 'away' | 'offline';
   message: string | null;
 }
 

@@ -1,12 +1,13 @@
 import { DomainError } from './errors';
 import type { Clock, Store, SupportStats, VisitorNotifier } from './ports';
-import type { SupportStatusStore } from './support-status';
+import type { StaffChoice } from './support-status';
 import type { Message, Thread, ThreadId, Visitor } from './types';
 
 export interface StaffServiceDeps {
   store: Store;
   notifier: VisitorNotifier;
-  support: SupportStatusStore;
+  /** Support's status (domain/support-status.ts): it stores staff's choice and tells every visitor. */
+  support: { setStaffChoice(choice: StaffChoice): Promise<void> };
   clock: Clock;
   /** Wakes the outbox after /retry queued failed messages again (without it, they go at the next poll). */
   delivery?: { wake(): void };
@@ -112,11 +113,9 @@ export function createStaffService({ store, notifier, support, clock, delivery }
       return ids.length;
     },
 
-    /** Away with a message, or back online; every connected visitor is told at once. */
+    /** Away with a message, or back online; what visitors see follows at once (offline wins over both: domain/support-status.ts). */
     async setSupportStatus(status: 'online' | 'away', message: string | null): Promise<void> {
-      const next = { status, message: status === 'away' ? message : null };
-      await support.set(next);
-      notifier.supportStatus(next);
+      await support.setStaffChoice({ status, message: status === 'away' ? message : null });
     },
 
     /** A staff member edited their message in Telegram: the stored text follows and the visitor sees it. */

@@ -35,6 +35,8 @@ export interface OtpSocketDeps {
   otp: OtpService | null;
   /** The bot's username once Telegram is connected; null while it is not (or Telegram is disabled). */
   botUsername: () => string | null;
+  /** False while support is offline (domain/support-status.ts): no new verification starts then. Default: always. */
+  canVerify?: () => boolean;
   logger: Logger;
   limits?: typeof OTP_RATE_LIMITS;
   /** Where the buckets live: this process, or Redis across instances. */
@@ -48,7 +50,14 @@ type OtpSocket = Pick<Socket, 'on'> & { data: { visitorId: number; address: stri
  * `otp:start` and `otp:verify` (protocol v1, docs/identity.md). Each is limited per
  * visitor and per client address, on top of the per-code limits in the OTP service.
  */
-export function createOtpSocketHandlers({ otp, botUsername, logger, limits = OTP_RATE_LIMITS, limiters = localLimiters }: OtpSocketDeps) {
+export function createOtpSocketHandlers({
+  otp,
+  botUsername,
+  canVerify = () => true,
+  logger,
+  limits = OTP_RATE_LIMITS,
+  limiters = localLimiters,
+}: OtpSocketDeps) {
   const log = logger.child({ unit: 'otp' });
   const buckets = {
     startVisitor: limiters.bucket('otp-start', limits.startPerVisitor),
@@ -65,26 +74,38 @@ export function createOtpSocketHandlers({ otp, botUsername, logger, limits = OTP
     return new DomainError('unavailable', 'Verification through Telegram is not available right now.');
   }
 
+  /** `refuse` runs before the buckets: an event that cannot work now spends none of the visitor's budget. */
   function on<S extends z.ZodType, R extends object>(
     socket: OtpSocket,
     event: string,
     schema: S,
     limiters: RateLimiter[],
+    refuse: () => DomainError | null,
     handle: (input: z.output<S>) => Promise<R>,
   ) {
-    onAckedEvent(socket as unknown as Socket, event, { schema, log, limit: limit(limiters, socket) }, handle);
+    const take = limit(limiters, socket);
+    const check = async () => {
+      const refusal = refuse();
+      if (refusal) throw refusal;
+      await take();
+    };
+    onAckedEvent(socket as unknown as Socket, event, { schema, log, limit: check }, handle);
   }
 
   return {
     register(socket: OtpSocket) {
       const visitorId = socket.data.visitorId;
-      on(socket, 'otp:start', otpSchemas['otp:start'], [buckets.startVisitor, buckets.startIp], async () => {
+      // Nothing is issued while the bot cannot carry the conversation: no token, not connected, or support offline.
+      const startRefusal = () => (!otp || !botUsername() || !canVerify() ? unavailable() : null);
+      on(socket, 'otp:start', otpSchemas['otp:start'], [buckets.startVisitor, buckets.startIp], startRefusal, async () => {
         const username = botUsername();
         if (!otp || !username) throw unavailable();
         const { payload, expiresAt } = await otp.start(visitorId);
         return { link: `https://t.me/${username}?start=${payload}`, expiresAt: expiresAt.toISOString() };
       });
-      on(socket, 'otp:verify', otpSchemas['otp:verify'], [buckets.verifyVisitor, buckets.verifyIp], async ({ code }) => {
+      // A code the bot already sent is checked in the database: that works while Telegram is away too.
+      const verifyRefusal = () => (!otp ? unavailable() : null);
+      on(socket, 'otp:verify', otpSchemas['otp:verify'], [buckets.verifyVisitor, buckets.verifyIp], verifyRefusal, async ({ code }) => {
         if (!otp) throw unavailable();
         const { visitor } = await otp.verify(visitorId, code);
         log.info('visitor verified', { visitorId, userId: visitor.userId });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ErrorCode } from '../domain/errors';
+import type { SupportStatus } from '../domain/ports';
 import type { DeliveryStatus, MessageView, ThreadStatus, VisitorView } from '../domain/types';
 
 /** Visitor protocol v1 (SPEC §3): the events and their payload schemas. */
@@ -14,7 +15,7 @@ export interface ServerToClientEvents {
   'message:status': (payload: { id: number; status: DeliveryStatus }) => void;
   'message:update': (message: MessageView) => void;
   'thread:status': (payload: { id: number; status: ThreadStatus }) => void;
-  'support:status': (payload: { status: 'online' | 'away'; message: string | null }) => void;
+  'support:status': (payload: SupportStatus) => void;
 }
 
 export interface ClientToServerEvents {

@@ -33,8 +33,10 @@ export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToCl
         thread.userId !== null ? [rooms.visitor(thread.visitorId), rooms.user(thread.userId)] : rooms.visitor(thread.visitorId);
       io.in(owners).socketsJoin(rooms.thread(thread.id));
     },
+    // Each instance tells its own sockets: the instances agree through SupportPeers (src/scale/support-peers.ts),
+    // so an adapter-wide emit would reach every socket once per instance.
     supportStatus(status) {
-      io.emit('support:status', status);
+      io.local.emit('support:status', status);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { ChatService, VisitorSession } from '../domain/chat-service';
+import type { SupportStatus } from '../domain/ports';
 import { messageView, visitorView } from '../domain/types';
 import type { Logger } from '../logger';
 import { clientAddress } from './client-address';
@@ -27,7 +28,8 @@ export interface VisitorSocketDeps {
   limits: { messageBurst: number; messagesPerMinute: number; connectionsPerIp: number };
   /** Where the buckets and connection counts live: this process, or Redis across instances. */
   limiters?: Limiters;
-  supportStatus: () => { status: 'online' | 'away'; message: string | null };
+  /** What visitors see of support now (domain/support-status.ts), sent right after `session`. */
+  supportStatus: () => SupportStatus;
   /** otp:start / otp:verify (otp-socket.ts); without it those events go unanswered. */
   otp?: OtpSocketHandlers;
 }

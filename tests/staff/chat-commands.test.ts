@@ -213,9 +213,10 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
     expect((await inGeneral('/away', ayse)).answer.text).toBe('🌙 Destek artık uzakta.');
     await td.stop();
     td = setup.td = await startTopicdesk({ db, emulator: emu, clock, env: { PUBLIC_URL } });
+    // Until the bot is connected again, visitors hear offline (tests/web/support-status.test.ts); then away.
+    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
     const v = await connectVisitor(td.url);
     expect(await v.waitFor('support:status')).toEqual({ status: 'away', message: null });
-    await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
     const hello = await v.send('Hello?');
     expect((await v.waitFor('message', (m) => m.sender === 'system')).text).toBe(
       'Support is away right now. We will answer as soon as we are back.',
