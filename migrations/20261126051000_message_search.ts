@@ -24,7 +24,7 @@ export const MESSAGE_SEARCH_DOCUMENT_PG = `to_tsvector('simple'::regconfig, rege
 
 export async function up(knex: Knex): Promise<void> {
   if (FOLD_FROM.length !== FOLD_TO.length) throw new Error('diacritic fold tables differ in length');
-  if (knex.client.config.client === 'pg') {
+  if ((knex.client as Knex.Client).config.client === 'pg') {
     await knex.raw(`create index idx_messages_search on messages using gin ((${MESSAGE_SEARCH_DOCUMENT_PG}))`);
   } else {
     await knex.raw(
@@ -58,7 +58,7 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('messages', (t) => {
     t.dropIndex(['created_at'], 'idx_messages_created');
   });
-  if (knex.client.config.client === 'pg') {
+  if ((knex.client as Knex.Client).config.client === 'pg') {
     await knex.raw('drop index if exists idx_messages_search');
   } else {
     for (const trigger of ['messages_fts_insert', 'messages_fts_delete', 'messages_fts_update'])

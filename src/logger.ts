@@ -25,6 +25,9 @@ const redactFormat = winston.format((info) => {
   return info;
 });
 
+/** A log field as text: strings as they are, anything else as JSON. */
+const text = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
+
 /** JSON lines in production, readable lines in development. Never logs secrets. */
 export function createLogger(config: Pick<Config, 'log'>, stream?: NodeJS.WritableStream): Logger {
   const base = [winston.format.errors({ stack: true }), redactFormat(), winston.format.timestamp()];
@@ -36,7 +39,7 @@ export function createLogger(config: Pick<Config, 'log'>, stream?: NodeJS.Writab
           winston.format.colorize(),
           winston.format.printf(({ level, message, timestamp, unit, stack, ...rest }) => {
             const extra = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
-            return `${timestamp} ${level}${unit ? ` [${unit}]` : ''} ${message}${extra}${stack ? `\n${stack}` : ''}`;
+            return `${text(timestamp)} ${level}${unit ? ` [${text(unit)}]` : ''} ${text(message)}${extra}${stack ? `\n${text(stack)}` : ''}`;
           }),
         );
   const transport = stream ? new winston.transports.Stream({ stream }) : new winston.transports.Console();

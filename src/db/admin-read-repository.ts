@@ -3,7 +3,7 @@ import { MESSAGE_SEARCH_DOCUMENT_PG } from '../../migrations/20261126051000_mess
 import type { AdminReadRepository, AdminStats, DayStats, ThreadDetail, ThreadListQuery, ThreadSummary } from '../domain/admin-ports';
 import type { Message, ThreadStatus } from '../domain/types';
 import { isPostgres, num, numOrNull } from './database';
-import { toMessage } from './message-repository';
+import { toMessage, type MessageRow } from './message-repository';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -96,7 +96,7 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
     const wanted = [...counts.map((c) => num(c.last_id)), ...matchIds];
     const messages = new Map<number, Message>();
     if (wanted.length)
-      for (const row of await db('messages').whereIn('id', [...new Set(wanted)])) messages.set(num(row.id), toMessage(row));
+      for (const row of await db<MessageRow>('messages').whereIn('id', [...new Set(wanted)])) messages.set(num(row.id), toMessage(row));
     const countOf = new Map(counts.map((c) => [num(c.thread_id), c]));
     return rows.map((r) => {
       const id = num(r.id);
@@ -142,12 +142,12 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
       // Keyset pagination: a page starts strictly after the previous page's last thread, so
       // threads created (or bumped to the top) meanwhile never shift a page or repeat one.
       if (query.cursor) q.whereRaw('(t.last_activity, t.id) < (?, ?)', [query.cursor.lastActivity, query.cursor.id]);
-      const rows: SummaryRow[] = await q
+      const rows = (await q
         .orderBy([
           { column: 't.last_activity', order: 'desc' },
           { column: 't.id', order: 'desc' },
         ])
-        .limit(query.limit + 1);
+        .limit(query.limit + 1)) as SummaryRow[];
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
       return {
@@ -157,7 +157,7 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
     },
 
     async thread(id) {
-      const row: DetailRow | undefined = await selectThreads()
+      const row = (await selectThreads()
         .select(
           'v.blocked as visitor_blocked',
           'v.created_at as visitor_created_at',
@@ -167,7 +167,7 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
           'u.username as user_username',
         )
         .where('t.id', id)
-        .first();
+        .first()) as DetailRow | undefined;
       if (!row) return null;
       const [summary] = await summarize([row]);
       const detail: ThreadDetail = {
@@ -185,7 +185,7 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
     },
 
     async messages(threadId, { before, after, limit }) {
-      const q = db('messages').where({ thread_id: threadId });
+      const q = db<MessageRow>('messages').where({ thread_id: threadId });
       if (after !== undefined) {
         const rows = await q
           .andWhere('id', '>', after)

@@ -24,7 +24,7 @@ function toSession(row: SessionRow): StaffSession {
 /** staff_sessions and the use of staff_login_tokens (tokens are created by the bot's /web). */
 export function createStaffSessionRepository(db: Knex): StaffSessionRepository {
   async function find(idHash: string): Promise<StaffSession | null> {
-    const row: SessionRow | undefined = await db('staff_sessions').where({ id_hash: idHash }).first();
+    const row = await db<SessionRow>('staff_sessions').where({ id_hash: idHash }).first();
     return row ? toSession(row) : null;
   }
 
@@ -37,7 +37,9 @@ export function createStaffSessionRepository(db: Knex): StaffSessionRepository {
         .andWhere('expires_at', '>', now.getTime())
         .update({ used_at: now.getTime() });
       if (changed !== 1) return null;
-      const row = await db('staff_login_tokens').where({ token_hash: tokenHash }).first('telegram_user_id');
+      const row = await db<{ token_hash: string; telegram_user_id: number | string }>('staff_login_tokens')
+        .where({ token_hash: tokenHash })
+        .first('telegram_user_id');
       return row ? num(row.telegram_user_id) : null;
     },
     async create({ idHash, telegramUserId, userAgent, now }) {

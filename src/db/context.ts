@@ -6,5 +6,5 @@ export interface RepoContext {
   db: Knex | Knex.Transaction;
   cache: Cache;
   /** Drops cache keys now and, inside a transaction, once more after commit. */
-  invalidate(keys: string[]): void;
+  invalidate: (keys: string[]) => void;
 }

@@ -16,7 +16,7 @@ export interface ConversationStorageAdapter<S> {
 export function createConversationStorage<S>(db: Knex, now: () => Date = () => new Date()): ConversationStorageAdapter<S> {
   return {
     async read(key) {
-      const row = await db('conversation_state').where({ key }).first('value');
+      const row = await db<{ key: string; value: string }>('conversation_state').where({ key }).first('value');
       return row ? (JSON.parse(String(row.value)) as S) : undefined;
     },
     async write(key, state) {

@@ -2,15 +2,38 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config';
+import type { Logger } from '../logger';
 import { migrationSource } from '../../migrations';
 
 export type Database = Knex;
 
+export interface DatabaseOptions {
+  /** Where knex's own warnings go (else the console). */
+  logger?: Logger;
+  /** PostgreSQL: how long opening one connection may take (a host that drops packets never refuses). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * knex's warnings as one line each. "Acquire connection error" is dropped: the query that
+ * wanted the connection fails with the same error, and its caller reports it once.
+ */
+function knexLog(logger: Logger | undefined): Knex.Config['log'] {
+  const write = (level: 'warn' | 'error') => (message: unknown) => {
+    const line = String(message).split('\n')[0];
+    if (line.startsWith('Acquire connection error')) return;
+    if (logger) logger[level](`database: ${line}`);
+    else process.stderr.write(`database: ${line}\n`);
+  };
+  return { warn: write('warn'), error: write('error'), deprecate: write('warn') };
+}
+
 /** Opens the database (creating the SQLite file and its folder on first start). Does not migrate. */
-export function createDatabase(database: Config['database']): Database {
+export function createDatabase(database: Config['database'], { logger, connectTimeoutMs = 10000 }: DatabaseOptions = {}): Database {
   if (database.client === 'sqlite') {
     fs.mkdirSync(path.dirname(database.filename), { recursive: true });
     return knexFactory({
+      log: knexLog(logger),
       client: 'sqlite3',
       connection: { filename: database.filename },
       useNullAsDefault: true,
@@ -31,8 +54,9 @@ export function createDatabase(database: Config['database']): Database {
     });
   }
   return knexFactory({
+    log: knexLog(logger),
     client: 'pg',
-    connection: { connectionString: database.url },
+    connection: { connectionString: database.url, connectionTimeoutMillis: connectTimeoutMs },
     pool: { min: 0, max: 10 },
     acquireConnectionTimeout: 10000,
   });
@@ -64,8 +88,27 @@ export async function pingDatabase(db: Database, timeoutMs = 2000): Promise<bool
   }
 }
 
-export const isPostgres = (db: Knex | Knex.Transaction): boolean => db.client.config.client === 'pg';
+export const isPostgres = (db: Knex | Knex.Transaction): boolean => (db.client as Knex.Client).config.client === 'pg';
+
+/** What `db.raw(...)` resolves to on PostgreSQL (node-postgres' result). */
+export type PgRows<T> = { rows: T[] };
+
+/** Takes one connection out of the pool and keeps it until `releaseConnection` (advisory locks belong to a session). */
+export async function acquireConnection(db: Knex): Promise<unknown> {
+  return (await (db.client as Knex.Client).acquireConnection()) as unknown;
+}
+
+/** Gives a connection from `acquireConnection` back to the pool. */
+export async function releaseConnection(db: Knex, conn: unknown): Promise<void> {
+  await ((db.client as Knex.Client).releaseConnection(conn) as Promise<unknown>);
+}
 
 /** bigint columns come back as strings from pg; numbers from sqlite. */
 export const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+
+/** The id of the row that `insert(...).returning('id')` made: `[{ id }]` from PostgreSQL and SQLite ≥ 3.35, a bare `[id]` from older drivers. */
+export function insertedId(rows: unknown): number {
+  const [row] = rows as unknown[];
+  return num(typeof row === 'object' && row !== null ? (row as { id: unknown }).id : row);
+}

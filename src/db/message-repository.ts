@@ -7,7 +7,7 @@ import { num } from './database';
 /** How many of a thread's latest messages the recent-messages cache holds. */
 export const RECENT_WINDOW = 100;
 
-interface MessageRow {
+export interface MessageRow {
   id: number;
   thread_id: number;
   sender_type: string;
@@ -16,6 +16,7 @@ interface MessageRow {
   file_url: string | null;
   file_mime: string | null;
   file_size: number | null;
+  visitor_id: number | null;
   client_id: string | null;
   status: string;
   created_at: number | string;
@@ -69,7 +70,7 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
     const key = cacheKeys.recentMessages(threadId);
     const hit = cache.get<RecentWindow>(key);
     if (hit) return hit;
-    const rows: MessageRow[] = await db('messages')
+    const rows = await db<MessageRow>('messages')
       .where({ thread_id: threadId })
       .orderBy('id', 'desc')
       .limit(RECENT_WINDOW + 1);
@@ -80,25 +81,25 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
   }
 
   async function fromDatabase(threadIds: number[], q: HistoryQuery): Promise<Message[]> {
-    const query = db('messages').whereIn('thread_id', threadIds);
+    const query = db<MessageRow>('messages').whereIn('thread_id', threadIds);
     if (q.after !== undefined) query.where('id', '>', q.after);
     if (q.before !== undefined) query.where('id', '<', q.before);
     if (q.after !== undefined) {
-      const rows: MessageRow[] = await query.orderBy('id', 'asc').limit(q.limit);
+      const rows = await query.orderBy('id', 'asc').limit(q.limit);
       return rows.map(toMessage);
     }
-    const rows: MessageRow[] = await query.orderBy('id', 'desc').limit(q.limit);
+    const rows = await query.orderBy('id', 'desc').limit(q.limit);
     return rows.reverse().map(toMessage);
   }
 
   async function findById(id: number): Promise<Message | null> {
-    const row = await db('messages').where({ id }).first();
+    const row = await db<MessageRow>('messages').where({ id }).first();
     return row ? toMessage(row) : null;
   }
 
   return {
     async insert(input) {
-      const [row] = await db('messages')
+      const [row] = (await db('messages')
         .insert({
           thread_id: input.threadId,
           sender_type: input.sender,
@@ -113,20 +114,20 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
           status: input.status,
           created_at: input.createdAt.getTime(),
         })
-        .returning('*');
+        .returning('*')) as MessageRow[];
       invalidate([cacheKeys.recentMessages(input.threadId)]);
       // One round trip: the inserted row comes back whole (RETURNING on PostgreSQL and SQLite ≥ 3.35).
-      return toMessage(row as MessageRow);
+      return toMessage(row);
     },
     findById,
     async findManyByIds(ids) {
       if (ids.length === 0) return [];
-      const rows: MessageRow[] = await db('messages').whereIn('id', ids);
+      const rows = await db<MessageRow>('messages').whereIn('id', ids);
       const byId = new Map(rows.map((r) => [num(r.id), toMessage(r)]));
       return ids.map((id) => byId.get(id)).filter((m): m is Message => m !== undefined);
     },
     async findByClientId(visitorId, clientId) {
-      const row = await db('messages').where({ visitor_id: visitorId, client_id: clientId }).first();
+      const row = await db<MessageRow>('messages').where({ visitor_id: visitorId, client_id: clientId }).first();
       return row ? toMessage(row) : null;
     },
     async history(threadIds, q) {

@@ -1,10 +1,11 @@
 import type { OtpRepository, OtpRequest } from '../domain/identity-ports';
 import type { RepoContext } from './context';
-import { num, numOrNull } from './database';
+import { insertedId, num, numOrNull } from './database';
 
 interface OtpRow {
   id: number;
   visitor_id: number;
+  payload_hash: string;
   link_expires_at: number | string;
   opened_at: number | string | null;
   telegram_user_id: number | string | null;
@@ -51,20 +52,20 @@ function toRequest(r: OtpRow): OtpRequest {
 
 export function createOtpRepository({ db }: RepoContext): OtpRepository {
   async function findById(id: number): Promise<OtpRequest | null> {
-    const row = await db('otp_requests').where({ id }).first();
+    const row = await db<OtpRow>('otp_requests').where({ id }).first();
     return row ? toRequest(row) : null;
   }
 
   return {
     async create({ visitorId, payloadHash, linkExpiresAt, now }) {
-      const [row] = await db('otp_requests')
+      const rows = await db('otp_requests')
         .insert({ visitor_id: visitorId, payload_hash: payloadHash, link_expires_at: linkExpiresAt.getTime(), created_at: now.getTime() })
         .returning('id');
-      return (await findById(num(typeof row === 'object' ? row.id : row)))!;
+      return (await findById(insertedId(rows)))!;
     },
     findById,
     async findByPayloadHash(payloadHash) {
-      const row = await db('otp_requests').where({ payload_hash: payloadHash }).first();
+      const row = await db<OtpRow>('otp_requests').where({ payload_hash: payloadHash }).first();
       return row ? toRequest(row) : null;
     },
     async claim(id, telegramUserId, now) {
@@ -96,7 +97,11 @@ export function createOtpRepository({ db }: RepoContext): OtpRepository {
         });
     },
     async latestWithCode(visitorId) {
-      const row = await db('otp_requests').where({ visitor_id: visitorId }).whereNotNull('code_sent_at').orderBy('id', 'desc').first();
+      const row = await db<OtpRow>('otp_requests')
+        .where({ visitor_id: visitorId })
+        .whereNotNull('code_sent_at')
+        .orderBy('id', 'desc')
+        .first();
       return row ? toRequest(row) : null;
     },
     async reserveAttempt(id, codeHash, maxAttempts) {

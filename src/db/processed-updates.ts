@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { isPostgres } from './database';
+import { acquireConnection, isPostgres, releaseConnection, type PgRows } from './database';
 
 /** Advisory locks of updates: two 32-bit keys (class, update_id), a key space apart from the polling lock's 64-bit key. */
 const UPDATE_LOCK_CLASS = 73_110_261;
@@ -20,7 +20,7 @@ export function createProcessedUpdates(db: Knex) {
      */
     claim: claims.claim,
     async seen(updateId: number): Promise<boolean> {
-      const row = await db('processed_updates').where({ update_id: updateId }).first();
+      const row = await db<{ update_id: number }>('processed_updates').where({ update_id: updateId }).first();
       return Boolean(row);
     },
     async record(updateId: number, now: Date): Promise<void> {
@@ -50,17 +50,19 @@ function createUpdateClaims(db: Knex) {
   function leave(s: Shared) {
     if (--s.holders > 0) return;
     if (shared === s) shared = null;
-    void s.conn.then((c) => db.client.releaseConnection(c)).catch(() => undefined);
+    void s.conn.then((c) => releaseConnection(db, c)).catch(() => undefined);
   }
 
   async function claim(updateId: number): Promise<() => Promise<void>> {
     const key = updateId | 0; // update ids fit in 32 bits; were they ever larger, a shared key would only mean waiting
-    const s: Shared = (shared ??= { conn: db.client.acquireConnection() as Promise<unknown>, holders: 0 });
+    const s: Shared = (shared ??= { conn: acquireConnection(db), holders: 0 });
     s.holders++;
     try {
       const conn = await s.conn;
       for (const deadline = Date.now() + MAX_CLAIM_WAIT_MS; Date.now() < deadline;) {
-        const result = await db.raw('select pg_try_advisory_lock(?, ?) as ok', [UPDATE_LOCK_CLASS, key]).connection(conn);
+        const result = (await db.raw('select pg_try_advisory_lock(?, ?) as ok', [UPDATE_LOCK_CLASS, key]).connection(conn)) as PgRows<{
+          ok: boolean;
+        }>;
         if (result.rows[0]?.ok === true) {
           return async () => {
             await db

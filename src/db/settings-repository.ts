@@ -3,7 +3,7 @@ import type { RepoContext } from './context';
 
 export function createSettingsRepository({ db }: RepoContext): SettingsRepository {
   async function get(key: string): Promise<string | null> {
-    const row = await db('settings').where({ key }).first();
+    const row = await db<{ key: string; value: string }>('settings').where({ key }).first();
     return row ? String(row.value) : null;
   }
   return {

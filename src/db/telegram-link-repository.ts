@@ -39,7 +39,10 @@ export function createTelegramLinkRepository({ db }: RepoContext): TelegramLinkR
       return inserted.length > 0;
     },
     async findByTelegramMessage(chatId, telegramMessageId) {
-      const row = await db('telegram_links').where({ chat_id: chatId, telegram_message_id: telegramMessageId }).orderBy('id').first();
+      const row = await db<LinkRow>('telegram_links')
+        .where({ chat_id: chatId, telegram_message_id: telegramMessageId })
+        .orderBy('id')
+        .first();
       return row ? toLink(row) : null;
     },
     async sentMessageIds(messageIds) {
@@ -51,7 +54,7 @@ export function createTelegramLinkRepository({ db }: RepoContext): TelegramLinkR
       return new Set(rows.map((r) => num(r.message_id)));
     },
     async listForMessage(messageId) {
-      const rows: LinkRow[] = await db('telegram_links').where({ message_id: messageId }).orderBy('id');
+      const rows = await db<LinkRow>('telegram_links').where({ message_id: messageId }).orderBy('id');
       return rows.map(toLink);
     },
   };

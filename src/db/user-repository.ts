@@ -29,7 +29,7 @@ function toUser(r: UserRow): User {
 
 export function createUserRepository({ db, invalidate }: RepoContext): UserRepository {
   async function findById(id: number): Promise<User | null> {
-    const row = await db('users').where({ id }).first();
+    const row = await db<UserRow>('users').where({ id }).first();
     return row ? toUser(row) : null;
   }
 
@@ -45,7 +45,8 @@ export function createUserRepository({ db, invalidate }: RepoContext): UserRepos
         .insert({ telegram_id: telegramId, created_at: now.getTime(), ...fields })
         .onConflict('telegram_id')
         .merge(fields);
-      const row = await db('users').where({ telegram_id: telegramId }).first();
+      const row = await db<UserRow>('users').where({ telegram_id: telegramId }).first();
+      if (!row) throw new Error(`user with Telegram id ${telegramId} vanished after its upsert`);
       return toUser(row);
     },
     findById,
@@ -54,13 +55,13 @@ export function createUserRepository({ db, invalidate }: RepoContext): UserRepos
       await db('visitors')
         .where({ user_id: userId })
         .update({ name: name.slice(0, 64) });
-      const adopted: Array<{ id: number }> = await db('threads').select('id').where({ visitor_id: visitorId });
+      const adopted = await db<{ id: number; visitor_id: number }>('threads').select('id').where({ visitor_id: visitorId });
       if (adopted.length === 0) return;
       await db('threads').where({ visitor_id: visitorId }).update({ user_id: userId });
       invalidate(adopted.map((t) => cacheKeys.thread(num(t.id))));
     },
     async threadIds(userId) {
-      const rows: Array<{ id: number }> = await db('threads').select('id').where({ user_id: userId }).orderBy('id', 'asc');
+      const rows = await db<{ id: number; user_id: number | null }>('threads').select('id').where({ user_id: userId }).orderBy('id', 'asc');
       return rows.map((r) => num(r.id));
     },
   };

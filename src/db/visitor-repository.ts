@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { VisitorRepository } from '../domain/ports';
 import type { Visitor } from '../domain/types';
 import type { RepoContext } from './context';
-import { isPostgres, num, numOrNull } from './database';
+import { insertedId, isPostgres, num, numOrNull } from './database';
 
 interface VisitorRow {
   id: number;
@@ -44,23 +44,24 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
       );
 
   /** The visitor itself and, once it is verified, every visitor of its user. */
-  const sameUser = (id: number) => (q: Knex.QueryBuilder) =>
+  const sameUser = (id: number) => (q: Knex.QueryBuilder) => {
     q.where('id', id).orWhereIn('user_id', db('visitors').select('user_id').where({ id }).whereNotNull('user_id'));
+  };
 
   async function findById(id: number): Promise<Visitor | null> {
-    const row = await select().where('visitors.id', id).first();
+    const row = (await select().where('visitors.id', id).first()) as VisitorRow | undefined;
     return row ? toVisitor(row) : null;
   }
 
   return {
     async create({ tokenHash, now }) {
-      const [row] = await db('visitors')
+      const rows = await db('visitors')
         .insert({ token_hash: tokenHash, blocked: false, created_at: now.getTime(), last_seen_at: now.getTime() })
         .returning('id');
-      return (await findById(num(typeof row === 'object' ? row.id : row)))!;
+      return (await findById(insertedId(rows)))!;
     },
     async findByTokenHash(tokenHash) {
-      const row = await select().where('visitors.token_hash', tokenHash).first();
+      const row = (await select().where('visitors.token_hash', tokenHash).first()) as VisitorRow | undefined;
       return row ? toVisitor(row) : null;
     },
     findById,
@@ -79,7 +80,7 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
         .update({ last_page: page.slice(0, 512) });
     },
     async lastPage(id) {
-      const row = await db('visitors').where({ id }).first('last_page');
+      const row = await db<{ id: number; last_page: string | null }>('visitors').where({ id }).first('last_page');
       return row?.last_page ?? null;
     },
     async touch(id, now) {
@@ -89,7 +90,7 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
       // SQLite has one writer at a time (and one connection per process): nothing to lock.
       if (!isPostgres(db)) return;
       // Visitor first, then its user: every caller takes them in this order, so they never deadlock.
-      const row: { user_id: number | null } | undefined = await db('visitors').select('user_id').where({ id }).forUpdate().first();
+      const row = await db<{ id: number; user_id: number | null }>('visitors').select('user_id').where({ id }).forUpdate().first();
       if (row?.user_id != null) await db('users').select('id').where({ id: row.user_id }).forUpdate().first();
     },
   };

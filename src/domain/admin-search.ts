@@ -33,7 +33,8 @@ export function decodeCursor(value: string): ThreadCursor | null {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
     if (!Array.isArray(parsed) || parsed.length !== 2) return null;
-    const [lastActivity, id] = parsed;
+    const [lastActivity, id] = parsed as unknown[];
+    if (typeof lastActivity !== 'number' || typeof id !== 'number') return null;
     if (!Number.isSafeInteger(lastActivity) || !Number.isSafeInteger(id) || lastActivity < 0 || id < 1) return null;
     return { lastActivity, id };
   } catch {

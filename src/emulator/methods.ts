@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BotCommand, InlineKeyboardButton, Message, MessageOrigin, PhotoSize } from 'grammy/types';
-import { badRequest, Described } from './errors';
+import { badRequest } from './errors';
 import type { RateLimiter } from './rate-limit';
 import {
   asReply,
@@ -70,7 +70,11 @@ function reqInt(p: Params, name: string, emptyMessage = `${name} is empty`): num
 function optStr(p: Params, name: string): string | undefined {
   const v = p[name];
   if (v === undefined || v === null) return undefined;
-  return typeof v === 'string' ? v : String(v);
+  return typeof v === 'string'
+    ? v
+    : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint'
+      ? String(v)
+      : JSON.stringify(v);
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {

@@ -322,7 +322,12 @@ export function formatOutgoing(
     if (kind === 'text') throw badRequest('message text is empty');
     return undefined;
   }
-  const source = typeof raw === 'string' ? raw : String(raw);
+  const source =
+    typeof raw === 'string'
+      ? raw
+      : typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint'
+        ? String(raw)
+        : JSON.stringify(raw);
   let formatted: FormattedText;
   const mode = typeof parseMode === 'string' ? parseMode.toLowerCase() : '';
   if (mode === 'html') {

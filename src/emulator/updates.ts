@@ -242,7 +242,7 @@ export class UpdateQueue {
   private async deliverAll(): Promise<void> {
     while (!this.closed && this.webhook !== undefined && this.pending.length > 0) {
       const hook = this.webhook;
-      const update = this.pending[0] as Update;
+      const update = this.pending[0];
       if (!this.isAllowed(update)) {
         this.pending.shift();
         continue;
@@ -262,7 +262,7 @@ export class UpdateQueue {
         const reply = outcome.reply;
         if (reply !== undefined && typeof reply.method === 'string') {
           const { method, ...params } = reply;
-          await this.opts.onWebhookReply(method as string, params).catch(() => undefined);
+          await this.opts.onWebhookReply(method, params).catch(() => undefined);
         }
         return true;
       }

@@ -3,10 +3,9 @@
  * ESM-only: it is loaded with a real dynamic import() (kept as such by
  * `module: node16`), once, on first use. See README "Development notes".
  */
-type FileTypeModule = typeof import('file-type', { with: { 'resolution-mode': 'import' } });
-
-let loading: Promise<FileTypeModule> | null = null;
-const fileType = () => (loading ??= import('file-type'));
+const load = () => import('file-type');
+let loading: ReturnType<typeof load> | null = null;
+const fileType = () => (loading ??= load());
 
 /** file-type's verdict on the first bytes of a file (`ext`, `mime`), or undefined. */
 export async function detectFromHead(head: Uint8Array): Promise<{ ext: string; mime: string } | undefined> {

@@ -106,7 +106,7 @@ function pacerOver(budgets: Budgets, newId: () => string): ChatPacer {
   return {
     waitMs: budgets.waitMs,
     underPressure: budgets.underPressure,
-    freeSlots: budgets.freeSlots,
+    freeSlots: (chatId, now) => budgets.freeSlots(chatId, now),
     async tryReserve(chatId, now) {
       if (budgets.waitMs(chatId, now) > 0) return false;
       budgets.record(chatId, newId(), now);

@@ -57,7 +57,9 @@ export function createOutboxQueue(
     q
       .where('o.status', 'pending')
       .andWhere('o.available_at', '<=', now)
-      .andWhere((w) => w.whereNull('o.locked_until').orWhere('o.locked_until', '<', now));
+      .andWhere((w) => {
+        w.whereNull('o.locked_until').orWhere('o.locked_until', '<', now);
+      });
 
   const isHead = (q: Knex.QueryBuilder) =>
     q.whereNotExists(
@@ -73,7 +75,9 @@ export function createOutboxQueue(
     for (const c of rows) {
       const updated = await db('outbox')
         .where({ id: c.id, status: 'pending' })
-        .andWhere((q) => q.whereNull('locked_until').orWhere('locked_until', '<', now))
+        .andWhere((q) => {
+          q.whereNull('locked_until').orWhere('locked_until', '<', now);
+        })
         .update({ locked_by: workerId, locked_until: now + leaseMs });
       if (updated === 1) claimed.push(toRow(c));
     }
@@ -116,35 +120,33 @@ export function createOutboxQueue(
       if (excludeThreadIds.length) q.whereNotIn('o.thread_id', excludeThreadIds);
       if (hold && hold.maxMs > 0) {
         // Held back to be merged: until the thread has been quiet for a moment, or its oldest message has waited long enough.
-        q.andWhere((w) =>
-          w
-            .where('o.created_at', '<=', now - hold.maxMs)
-            .orWhereRaw('(select max(q2.created_at) from outbox q2 where q2.thread_id = o.thread_id and q2.status = ?) <= ?', [
-              'pending',
-              now - hold.quietMs,
-            ]),
-        );
+        q.andWhere((w) => {
+          w.where('o.created_at', '<=', now - hold.maxMs).orWhereRaw(
+            '(select max(q2.created_at) from outbox q2 where q2.thread_id = o.thread_id and q2.status = ?) <= ?',
+            ['pending', now - hold.quietMs],
+          );
+        });
       }
-      return lease(await q.orderBy('o.id', 'asc').limit(limit), now);
+      return lease((await q.orderBy('o.id', 'asc').limit(limit)) as RawRow[], now);
     },
     /** Claims the head of one thread, if it is due. */
     async claimThreadHead(threadId: number, now: number): Promise<OutboxRow | null> {
       const q = db('outbox as o').select(columns).where('o.thread_id', threadId);
       claimable(q, now);
       isHead(q);
-      const [row] = await lease(await q.orderBy('o.id', 'asc').limit(1), now);
+      const [row] = await lease((await q.orderBy('o.id', 'asc').limit(1)) as RawRow[], now);
       return row ?? null;
     },
     /** Claims the thread's next waiting rows of `contentType` (text, or image for an album) right after `afterId`, in order, stopping at the first gap. */
     async claimFollowers(threadId: number, afterId: number, now: number, max: number, contentType = 'text'): Promise<OutboxRow[]> {
-      const candidates: Array<RawRow & { content_type: string | null; available_at: number | string }> = await db('outbox as o')
+      const candidates = (await db('outbox as o')
         .leftJoin('messages as m', 'm.id', 'o.message_id')
         .select([...columns, 'o.available_at', 'm.content_type'])
         .where('o.thread_id', threadId)
         .andWhere('o.status', 'pending')
         .andWhere('o.id', '>', afterId)
         .orderBy('o.id', 'asc')
-        .limit(max);
+        .limit(max)) as Array<RawRow & { content_type: string | null; available_at: number | string }>;
       const run: RawRow[] = [];
       for (const c of candidates) {
         // A topic action (reopen, rename) between two messages keeps its place: the run stops there.

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { isPostgres } from '../db/database';
+import { acquireConnection, isPostgres, releaseConnection as giveBack, type PgRows } from '../db/database';
 import type { Logger } from '../logger';
 
 /** Any fixed 64-bit number, the same for every instance of one installation. */
@@ -31,7 +31,7 @@ export function createPollingLock(db: Knex, logger: Logger, retryMs = 1000): Pol
   async function releaseConnection() {
     if (watch) clearInterval(watch);
     watch = null;
-    if (conn) await db.client.releaseConnection(conn).catch(() => undefined);
+    if (conn) await giveBack(db, conn).catch(() => undefined);
     conn = null;
   }
 
@@ -40,8 +40,10 @@ export function createPollingLock(db: Knex, logger: Logger, retryMs = 1000): Pol
       let announced = false;
       while (!stopping()) {
         try {
-          conn ??= await db.client.acquireConnection();
-          const result = await db.raw('select pg_try_advisory_lock(?) as ok', [POLLING_LOCK_KEY]).connection(conn);
+          conn ??= await acquireConnection(db);
+          const result = (await db.raw('select pg_try_advisory_lock(?) as ok', [POLLING_LOCK_KEY]).connection(conn)) as PgRows<{
+            ok: boolean;
+          }>;
           if (result.rows[0]?.ok === true) {
             log.info('this instance polls Telegram');
             watch = setInterval(() => {

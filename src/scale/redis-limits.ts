@@ -233,7 +233,7 @@ export function createRedisLimiters({
         await shared.decrement(key).catch(() => local.decrement(key));
       },
       async resetKey(key) {
-        local.resetKey(key);
+        await local.resetKey(key);
         await shared.resetKey(key).catch(() => undefined);
       },
       shutdown: () => local.shutdown(),

@@ -163,11 +163,12 @@ export function createUploadsRouter({
           attachment: { kind: ready.type.kind, url: stored.url, mime: ready.type.mime, size: ready.size, path: stored.path },
         });
       } catch (error) {
-        await storage.remove(stored).catch((e) => log.warn('removing an unused stored file failed', { error: e }));
+        await storage.remove(stored).catch((e: unknown) => log.warn('removing an unused stored file failed', { error: e }));
         throw error;
       }
       // The same clientId again: the first upload's message stands; this copy of the file is not needed.
-      if (!result.created) await storage.remove(stored).catch((e) => log.warn('removing an unused stored file failed', { error: e }));
+      if (!result.created)
+        await storage.remove(stored).catch((e: unknown) => log.warn('removing an unused stored file failed', { error: e }));
       res.status(result.created ? 201 : 200).json({ message: messageView(result.message) });
     } finally {
       if (file) await incoming.discard(file.path);
@@ -204,7 +205,7 @@ export function createUploadsRouter({
         const path = file?.path;
         // The file is removed once its writer has closed (removing earlier could race the file's creation).
         void writing.finally(() => (path ? incoming.discard(path) : undefined));
-        reject(error);
+        reject(error instanceof Error ? error : new Error('the upload failed', { cause: error }));
       };
 
       parser.on('field', (name, value, info) => {

@@ -69,7 +69,9 @@ export function createClaimFeature({ staffChat, settings, onClaimed, logger }: C
     onClaimed(ctx.chat.id);
     await ctx.reply(texts.claimed(forum));
     // The command menu is a convenience (it is registered again at every start): its failure must not hide the claim.
-    await registerStaffCommands(ctx.api, ctx.chat.id).catch((error) => log.warn('registering the staff commands failed', { error }));
+    await registerStaffCommands(ctx.api, ctx.chat.id).catch((error: unknown) =>
+      log.warn('registering the staff commands failed', { error }),
+    );
   });
 
   return feature;

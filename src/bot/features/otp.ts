@@ -212,7 +212,7 @@ export function createOtpFeature({ otp, storage, clock, logger }: OtpFeatureDeps
     }
     await storage
       .prune(new Date(clock.now().getTime() - KEEP_CONVERSATIONS_MS))
-      .catch((error) => log.warn('pruning conversations failed', { error }));
+      .catch((error: unknown) => log.warn('pruning conversations failed', { error }));
     const opened = await otp.open(payload, ctx.from.id);
     if (opened.status !== 'ok') {
       await ctx.reply(opened.status === 'expired' ? texts.linkExpired : opened.status === 'used' ? texts.linkUsed : texts.linkInvalid);

@@ -16,7 +16,7 @@ export interface AdminRouterDeps {
   publicUrl: string;
   logger: Logger;
   /** After a logout: the session's sockets are told and closed. */
-  onLogout?(idHash: string): void;
+  onLogout?: (idHash: string) => void;
 }
 
 const staffSession = (res: Response) => res.locals.staffSession as AuthenticatedSession;

@@ -81,7 +81,8 @@ export function registerAdminSocket({
 
   const refuse = (message: string, code: string) => Object.assign(new Error(message), { data: { code } });
 
-  ns.use(async (socket, next) => {
+  ns.use((socket, next) => void authenticate(socket, next));
+  async function authenticate(socket: Parameters<Parameters<typeof ns.use>[0]>[0], next: (error?: Error) => void): Promise<void> {
     const origin = socket.handshake.headers.origin;
     const host = socket.handshake.headers.host;
     if (origin && origin !== ownOrigin && !sameHost(origin, host)) return next(refuse('Not allowed from this site.', 'forbidden'));
@@ -101,10 +102,11 @@ export function registerAdminSocket({
       log.error('authenticating a staff socket failed', { error });
       next(refuse('Temporarily unavailable.', 'unavailable'));
     }
-  });
+  }
 
   ns.on('connection', (socket) => {
-    socket.join([STAFF_ROOM, sessionRoom(socket.data.idHash), staffRoom(socket.data.telegramUserId)]);
+    // The rooms are this process's own (the adapter only relays broadcasts): joining completes at once.
+    void socket.join([STAFF_ROOM, sessionRoom(socket.data.idHash), staffRoom(socket.data.telegramUserId)]);
   });
 
   /** Checks every connected socket's session again; ended ones are told and closed. */
@@ -123,7 +125,10 @@ export function registerAdminSocket({
     });
     return checking;
   }
-  const timer = setInterval(() => void recheck().catch((error) => log.error('re-checking staff sockets failed', { error })), recheckMs);
+  const timer = setInterval(
+    () => void recheck().catch((error: unknown) => log.error('re-checking staff sockets failed', { error })),
+    recheckMs,
+  );
   timer.unref();
 
   return {

@@ -47,7 +47,7 @@ export function createStaffPage(deps: {
     onLogout: (idHash) => sockets.endSession(idHash, 'logged_out'),
   });
   const pruning = setInterval(
-    () => void auth.prune().catch((error) => log.warn('pruning staff sessions failed', { error })),
+    () => void auth.prune().catch((error: unknown) => log.warn('pruning staff sessions failed', { error })),
     PRUNE_EVERY_MS,
   );
   pruning.unref();
