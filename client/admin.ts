@@ -4,7 +4,7 @@
  * namespace, stats drawn as inline SVG. It never writes anything but its own
  * sign-out. Every text a person wrote goes on screen with textContent.
  */
-import { io } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import { format, pickLanguage } from './lib/i18n';
 import { adminStrings, translateAdmin } from './lib/admin-i18n';
 import { adminApi, type AdminServerEvents, type MessageView, type ThreadFilters, type ThreadSummaryView } from './lib/admin-api';
@@ -77,7 +77,7 @@ toInput.value = filters.to;
 
 function writeFilters() {
   const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(filters)) if (v) p.set(k, v);
+  for (const [k, v] of Object.entries(filters) as Array<[keyof ThreadFilters, string]>) if (v) p.set(k, v);
   const query = p.toString();
   history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
 }
@@ -106,12 +106,13 @@ async function loadList() {
     moreButton.hidden = !nextCursor;
     listStatus.textContent = page.threads.length ? '' : isPlainList() && !filters.status && !filters.verified ? t.noThreads : t.noMatches;
     app.dataset.listReady = 'true';
-  } catch (error) {
+  } catch {
     if (!controller.signal.aborted) listStatus.textContent = t.loadFailed;
   }
 }
 
-moreButton.addEventListener('click', async () => {
+moreButton.addEventListener('click', () => void loadMore());
+async function loadMore() {
   if (!nextCursor) return;
   moreButton.disabled = true;
   try {
@@ -125,7 +126,7 @@ moreButton.addEventListener('click', async () => {
   } finally {
     moreButton.disabled = false;
   }
-});
+}
 
 let typing: ReturnType<typeof setTimeout> | undefined;
 function onFiltersChanged() {
@@ -171,12 +172,13 @@ async function openThread(id: number) {
   }
 }
 
-byId<HTMLButtonElement>('conv-earlier').addEventListener('click', async () => {
+byId<HTMLButtonElement>('conv-earlier').addEventListener('click', () => void loadEarlier());
+async function loadEarlier() {
   const id = conversation.threadId;
   if (!id) return;
   const page = await adminApi.messages(id, { before: conversation.firstId });
   if (conversation.threadId === id) conversation.prepend(page.messages, page.hasMore);
-});
+}
 
 // ---- stats ----
 
@@ -280,7 +282,7 @@ function onMessage(m: MessageView) {
   if (!threads.noteMessage(m) && isPlainList()) void bringToTop(m.threadId).catch(() => undefined);
 }
 
-const socket = io('/admin', { withCredentials: true });
+const socket: Socket<AdminServerEvents> = io('/admin', { withCredentials: true });
 let everConnected = false;
 socket.on('connect', () => {
   live.dataset.state = 'live';
@@ -303,18 +305,16 @@ socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
   liveText.textContent = t.offline;
   if (error.data?.code === 'unauthorized' || error.data?.code === 'forbidden') location.assign('/admin');
 });
-const on = <E extends keyof AdminServerEvents>(event: E, handler: AdminServerEvents[E]) =>
-  socket.on(event as string, handler as (...args: any[]) => void);
-on('message', onMessage);
-on('message:update', (m) => {
+socket.on('message', onMessage);
+socket.on('message:update', (m) => {
   conversation.update(m);
   threads.updateMessage(m);
 });
-on('thread:status', ({ id, status }) => {
+socket.on('thread:status', ({ id, status }) => {
   threads.setStatus(id, status);
   conversation.setStatus(id, status);
 });
-on('session:ended', () => location.assign('/admin'));
+socket.on('session:ended', () => location.assign('/admin'));
 
 // ---- who is signed in, and signing out ----
 
@@ -324,11 +324,12 @@ void adminApi.session().then((s) => {
   const who = s.staff.name ?? (s.staff.username ? `@${s.staff.username}` : String(s.staff.telegramUserId));
   byId('staff-name').textContent = who;
 });
-byId<HTMLButtonElement>('logout').addEventListener('click', async () => {
+byId<HTMLButtonElement>('logout').addEventListener('click', () => void logout());
+async function logout() {
   if (csrfToken) await adminApi.logout(csrfToken).catch(() => undefined);
   socket.close();
   location.assign('/admin');
-});
+}
 
 void loadList();
 route();

@@ -160,7 +160,9 @@ function closeNameForm() {
   nameForm.hidden = true;
   storage.set(keys.namePrompt, 'done');
 }
-nameForm.addEventListener('submit', async (e) => {
+// preventDefault runs before saveName's first await, so still during the event.
+nameForm.addEventListener('submit', (e) => void saveName(e));
+async function saveName(e: SubmitEvent) {
   e.preventDefault();
   const name = nameInput.value.trim().replace(/\s+/g, ' ');
   if (!name) return nameInput.focus();
@@ -175,7 +177,7 @@ nameForm.addEventListener('submit', async (e) => {
   refreshNotice();
   byId('announcer').textContent = format(t.nameSaved, { name: visitor.name ?? name });
   input.focus();
-});
+}
 byId('name-skip').addEventListener('click', () => {
   closeNameForm();
   input.focus();
@@ -327,14 +329,15 @@ const connection =
     : null;
 if (!connection) onState('offline');
 
-loadEarlierButton.addEventListener('click', async () => {
+loadEarlierButton.addEventListener('click', () => void loadEarlier());
+async function loadEarlier() {
   const first = messages.firstId();
   if (!connection || first === null) return;
   const older = await connection.loadEarlier(first);
   if (!older) return;
   messages.prepend(older);
   messages.showLoadEarlier(older.length === 50);
-});
+}
 
 byId('menu-end').addEventListener('click', () => {
   setMenu(false);

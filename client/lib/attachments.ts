@@ -35,7 +35,7 @@ export interface PickedFile {
  * The files picked for the next send (attach button, drop or paste), shown above
  * the composer as previews with a remove button each. Refused files never enter it.
  */
-export function createAttachmentTray({ tray, t, onChange }: { tray: HTMLElement; t: Strings; onChange(): void }) {
+export function createAttachmentTray({ tray, t, onChange }: { tray: HTMLElement; t: Strings; onChange: () => void }) {
   let items: PickedFile[] = [];
   let next = 1;
 

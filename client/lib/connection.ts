@@ -28,7 +28,7 @@ export interface ConnectionDeps {
   queue: OutgoingQueue;
   handlers: ConnectionHandlers;
   /** The id to catch up after on reconnect (the last one seen, or just before the oldest undelivered), null when nothing is shown. */
-  catchUpAfter(): number | null;
+  catchUpAfter: () => number | null;
 }
 
 const PAGE = 50;

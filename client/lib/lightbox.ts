@@ -2,11 +2,10 @@
 export function createLightbox(dialog: HTMLDialogElement, image: HTMLImageElement) {
   dialog.addEventListener('click', () => dialog.close());
   dialog.addEventListener('close', () => image.removeAttribute('src'));
-  return {
-    open(url: string, alt: string) {
-      image.src = url;
-      image.alt = alt;
-      if (!dialog.open) dialog.showModal();
-    },
+  const open = (url: string, alt: string) => {
+    image.src = url;
+    image.alt = alt;
+    if (!dialog.open) dialog.showModal();
   };
+  return { open };
 }

@@ -8,11 +8,11 @@ export interface MediaComposerDeps {
   t: Strings;
   messages: MessageList;
   /** The visitor's token (uploads are authorised with it); null before the first session. */
-  token(): string | null;
+  token: () => string | null;
   /** Shows a problem to the visitor (the page's notice line). */
-  notice(text: string): void;
+  notice: (text: string) => void;
   /** The server stored the file's message. */
-  sent(message: MessageView): void;
+  sent: (message: MessageView) => void;
   input: HTMLTextAreaElement;
 }
 

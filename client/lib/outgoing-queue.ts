@@ -14,6 +14,15 @@ export interface OutgoingQueue {
   clear(): void;
 }
 
+/** An item read back from storage that still has the shape of an `Outgoing` (older pages may have written others). */
+function isOutgoing(o: unknown): o is Outgoing {
+  if (typeof o !== 'object' || o === null) return false;
+  const { clientId, text, createdAt } = o as Record<string, unknown>;
+  return (
+    typeof clientId === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(clientId) && typeof text === 'string' && typeof createdAt === 'string'
+  );
+}
+
 /**
  * Messages waiting for their ack, oldest first, kept in storage so that a reload
  * while offline loses nothing. Each keeps its clientId for every retry: the server
@@ -26,14 +35,7 @@ export function createOutgoingQueue(storage: KeyValueStore): OutgoingQueue {
     try {
       const raw: unknown = JSON.parse(storage.get(keys.queue) ?? '[]');
       if (!Array.isArray(raw)) return [];
-      return raw.filter(
-        (o): o is Outgoing =>
-          !!o &&
-          typeof o.clientId === 'string' &&
-          /^[A-Za-z0-9_.:-]{1,64}$/.test(o.clientId) &&
-          typeof o.text === 'string' &&
-          typeof o.createdAt === 'string',
-      );
+      return (raw as unknown[]).filter(isOutgoing);
     } catch {
       return [];
     }

@@ -12,11 +12,11 @@ export interface VerifyDeps {
   t: Strings;
   lang: Lang;
   /** One acknowledged event; null while offline or when no answer came. */
-  request<T>(event: string, payload: unknown): Promise<Ack<T> | null>;
+  request: <T>(event: string, payload: unknown) => Promise<Ack<T> | null>;
   /** The visitor after a successful `otp:verify` (verified, with the Telegram name). */
-  onVerified(visitor: VisitorView): void;
+  onVerified: (visitor: VisitorView) => void;
   /** Where focus goes when the card closes. */
-  returnFocus(): void;
+  returnFocus: () => void;
 }
 
 /** What the card shows; also its `data-state`, for styling and tests. */
@@ -174,7 +174,7 @@ export function createVerify({ t, lang, request, onVerified, returnFocus }: Veri
         done(null);
         break;
       default:
-        problem(res ? (res as Extract<Ack<unknown>, { ok: false }>) : null);
+        problem(res);
     }
   }
 
