@@ -118,6 +118,12 @@ function showBanner(text: string, kind: 'offline' | 'back') {
   if (kind === 'back') bannerTimer = setTimeout(() => (banner.hidden = true), 2500);
 }
 let support: SupportStatus | null = null;
+let heardSupport: string | null = null;
+function supportText(s: SupportStatus): string {
+  // Offline while staff are away: the away message usually says when someone is back.
+  if (s.status === 'offline') return s.message ? `${t.supportOffline} ${s.message}` : t.supportOffline;
+  return s.status === 'away' ? s.message || t.away : t.online;
+}
 function showSupportStatus(online: boolean) {
   // Offline, the support status is unknown: say what the page is doing instead.
   if (!online || !support) {
@@ -125,8 +131,16 @@ function showSupportStatus(online: boolean) {
     delete statusLine.dataset.status;
     return;
   }
-  statusLine.textContent = support.status === 'away' ? support.message || t.away : t.online;
+  statusLine.textContent = supportText(support);
   statusLine.dataset.status = support.status;
+}
+/** Screen readers hear a change of support's status; the first one only when nobody is online to answer. */
+function announceSupportStatus(s: SupportStatus) {
+  const text = supportText(s);
+  if (text === heardSupport) return;
+  const first = heardSupport === null;
+  heardSupport = text;
+  if (!first || s.status !== 'online') byId('announcer').textContent = text;
 }
 function onState(state: ConnectionState) {
   document.documentElement.dataset.connection = state;
@@ -304,7 +318,9 @@ const connection =
           },
           supportStatus(s) {
             support = s;
+            verify.setAvailable(s.status !== 'offline');
             showSupportStatus(true);
+            announceSupportStatus(s);
           },
           sending: (item) => messages.setPending(item.clientId, 'sending'),
           sent(item, message) {

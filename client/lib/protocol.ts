@@ -9,8 +9,9 @@ export interface SessionPayload {
   thread: { id: number; status: ThreadStatus } | null;
 }
 
+/** `offline`: nobody can answer right now (no bot, no staff chat yet, or Telegram unreachable); messages are kept. */
 export interface SupportStatus {
-  status: 'online' | 'away';
+  status: 'online' | 'away' | 'offline';
   message: string | null;
 }
 

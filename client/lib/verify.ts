@@ -43,6 +43,8 @@ export function createVerify({ t, lang, request, onVerified, returnFocus }: Veri
 
   let visitorId: number | null = null;
   let verified = false;
+  // False while support is offline: the server refuses `otp:start` then (docs/protocol.md).
+  let available = true;
   let name: string | null = null;
   let current: { link: string; expiresAt: number } | null = null;
   let expiryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -191,7 +193,7 @@ export function createVerify({ t, lang, request, onVerified, returnFocus }: Veri
   function setVerified(value: boolean, visitorName: string | null) {
     verified = value;
     name = visitorName;
-    menuItem.hidden = value;
+    menuItem.hidden = verified || !available;
     identity.hidden = !value;
     identityText.textContent = visitorName ? format(t.verifiedAs, { name: visitorName }) : t.verified;
   }
@@ -236,6 +238,11 @@ export function createVerify({ t, lang, request, onVerified, returnFocus }: Veri
 
   return {
     open,
+    /** From every `support:status`: the menu offers verification only while support is not offline. */
+    setAvailable(value: boolean) {
+      available = value;
+      menuItem.hidden = verified || !available;
+    },
     /** From every `session`: a verified visitor shows as such; another visitor (after "End chat") starts over. */
     setVisitor(visitor: VisitorView) {
       if (visitorId !== null && visitor.id !== visitorId) reset();

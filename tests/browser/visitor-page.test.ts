@@ -4,6 +4,7 @@ import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { CONTRAST_REPORT } from '../support/contrast';
 
 /**
  * The visitor page in a real browser (Debian's chromium through playwright-core),
@@ -530,30 +531,3 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     expect(bg).toBe(colorScheme === 'dark' ? 'rgb(22, 25, 31)' : 'rgb(255, 255, 255)');
   });
 });
-
-/**
- * Runs in the page: the contrast ratio (WCAG 2) of the text of each element
- * against the first opaque background behind it.
- */
-const CONTRAST_REPORT = `(() => {
-  const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
-  const lum = ({ r, g, b }) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
-    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
-  const background = (el) => {
-    for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c.a > 0.99) return c; }
-    return parse(getComputedStyle(document.body).backgroundColor);
-  };
-  const ratio = (fg, bg) => { const a = lum(fg), b = lum(bg); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
-  const selectors = ['h1', '#support-status', '#empty', '.msg--visitor .msg__text', '.msg--visitor .msg__meta', '.msg--visitor a',
-    '.msg--staff .msg__text', '.msg--staff .msg__sender', '.msg--staff .msg__meta', '.msg--staff a', '#notice', '#connection',
-    '#new-messages', '#load-earlier', '#name-form label', '#name-form .muted', '#name-form .button', '#text', '.menu__items button'];
-  const out = [];
-  for (const sel of selectors) {
-    for (const el of document.querySelectorAll(sel)) {
-      out.push({ what: sel, ratio: Math.round(ratio(parse(getComputedStyle(el).color), background(el)) * 100) / 100 });
-    }
-  }
-  const text = document.getElementById('text');
-  out.push({ what: '#text::placeholder', ratio: Math.round(ratio(parse(getComputedStyle(text, '::placeholder').color), background(text)) * 100) / 100 });
-  return out;
-})()`;
