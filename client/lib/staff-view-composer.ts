@@ -129,7 +129,7 @@ export function createComposer({
   function updateMenuFromText(): void {
     const match = /^\/(\w*)$/.exec(text.value);
     if (match) renderMenu(match[1] ?? '');
-    else if (!menu.hidden && text.value !== '') closeMenu();
+    else if (!menu.hidden) closeMenu();
   }
 
   async function sendCommand(command: string): Promise<void> {
