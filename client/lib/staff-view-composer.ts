@@ -248,7 +248,8 @@ export function createComposer({
   fileInput.addEventListener('change', () => {
     const file = fileInput.files?.[0];
     fileInput.value = '';
-    if (!file || current() === null) return;
+    // One file at a time: another choice waits until the dialog is closed.
+    if (!file || current() === null || dialog.open) return;
     chosen = file;
     attachPreview.replaceChildren();
     if (file.type.startsWith('image/')) {
