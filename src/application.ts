@@ -8,7 +8,10 @@ import { Server } from 'socket.io';
 import type { RequestHandler } from 'express';
 import type { Config } from './config';
 import type { Logger } from './logger';
-import { createDatabase, migrateToLatest, pingDatabase } from './db/database';
+import { migrateToLatest, pingDatabase } from './db/database';
+import { openDatabase } from './db/open-database';
+import { explainListenError } from './startup-error';
+import { upMessage } from './site-url';
 import { createCache, shareInvalidations } from './db/cache';
 import { connectRedis } from './scale/redis';
 import { createPollingLock } from './scale/polling-lock';
@@ -74,7 +77,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const log = logger.child({ unit: 'app' });
   const startedAt = Date.now();
 
-  const db = createDatabase(config.database);
+  // DATABASE_URL or DATA_DIR that cannot work stops start-up with a StartupError naming it.
+  const db = await openDatabase(config, logger);
   const applied = await migrateToLatest(db);
   if (applied.length) log.info('database migrated', { applied });
   // Several instances share Socket.IO rooms and cache invalidations through Redis (docs/deploy.md).
@@ -391,9 +395,10 @@ export async function createApplication({ config, logger, clock = systemClock, b
     /** Listens on config.port (0 → a free port) and starts Telegram intake and the outbox. Resolves with the port. */
     async start(): Promise<number> {
       await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', reject);
+        const failed = (error: unknown) => reject(explainListenError(error, config.host, config.port));
+        httpServer.once('error', failed);
         httpServer.listen(config.port, config.host, () => {
-          httpServer.off('error', reject);
+          httpServer.off('error', failed);
           resolve();
         });
       });
@@ -414,7 +419,13 @@ export async function createApplication({ config, logger, clock = systemClock, b
         });
       }
       telegramStarting = startTelegram();
-      log.info('topicdesk is up', { port, database: config.database.client, telegram: config.telegram.enabled ? 'enabled' : 'disabled' });
+      const up = upMessage(config, port);
+      log.info(up.message, {
+        url: up.url,
+        port,
+        database: config.database.client,
+        telegram: config.telegram.enabled ? 'enabled' : 'disabled',
+      });
       return port;
     },
     /** Graceful shutdown: stop intake, close sockets and HTTP, let the worker finish its send, close the database. */

@@ -1,6 +1,13 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
+import { DATABASE_CONNECT_TIMEOUT_MS } from '../src/db/open-database';
+import { freePort } from './support/free-port';
+import { describeWith, services, type TestService } from './support/services';
 
 const MAIN = path.resolve(__dirname, '..', 'dist', 'src', 'main.js');
 
@@ -86,5 +93,198 @@ describe('starting with a bad configuration', () => {
       'topicdesk: configuration error: PORT: must be a whole number',
       'topicdesk: configuration error: BOT_TOKEN: must look like 123456:ABC-DEF (the token from BotFather)',
     ]);
+  });
+});
+
+/** dist/src/main.js run to its end; `user` runs it as another user (root only). */
+function runMain(env: Record<string, string>, options: { cwd?: string; user?: { uid: number; gid: number } } = {}) {
+  const startedAt = Date.now();
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    cwd: options.cwd ?? os.tmpdir(),
+    uid: options.user?.uid,
+    gid: options.user?.gid,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 25000);
+  return new Promise<{ status: number | null; stdout: string; stderr: string; ms: number }>((resolve) =>
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr, ms: Date.now() - startedAt });
+    }),
+  );
+}
+
+/** The one line a start-up error prints, checked to be alone, without a stack trace, and without `secret`. */
+function onlyLine(result: { stdout: string; stderr: string }, secret?: string): string {
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  expect(result.stdout).not.toMatch(/^\s+at /m);
+  if (secret) expect(result.stdout + result.stderr).not.toContain(secret);
+  return lines[0];
+}
+
+/** Another user than root, for what root may always do (write anywhere, listen on port 80). */
+const unprivileged = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+
+describe('starting with a database that cannot be reached', () => {
+  const password = `pw-${randomBytes(6).toString('hex')}`;
+
+  it('PostgreSQL not listening (a closed port): exit 2, one line naming DATABASE_URL and where, no password', async () => {
+    const port = await freePort();
+    const result = await runMain({ DATABASE_URL: `postgres://topicdesk:${password}@127.0.0.1:${port}/topicdesk` });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(onlyLine(result, password)).toBe(
+      `topicdesk: cannot start: DATABASE_URL: nothing accepts connections at 127.0.0.1:${port} (connection refused): is PostgreSQL running there, and are the host and port right?`,
+    );
+  });
+
+  it(`a host that never answers: a clear line after ${DATABASE_CONNECT_TIMEOUT_MS / 1000} s, not a hang`, async () => {
+    // Accepts the connection and never says a word, as a host behind a firewall that drops packets never refuses.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const result = await runMain({ DATABASE_URL: `postgres://topicdesk:${password}@127.0.0.1:${port}/topicdesk` });
+      expect(sockets.length).toBeGreaterThan(0);
+      expect(result.status).toBe(2);
+      expect(onlyLine(result, password)).toBe(
+        `topicdesk: cannot start: DATABASE_URL: no answer from 127.0.0.1:${port} within ${DATABASE_CONNECT_TIMEOUT_MS / 1000} s: check the host and port, and that a firewall lets this machine through`,
+      );
+      expect(result.ms).toBeGreaterThanOrEqual(DATABASE_CONNECT_TIMEOUT_MS);
+      expect(result.ms).toBeLessThan(DATABASE_CONNECT_TIMEOUT_MS + 5000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+});
+
+describeWith([services.postgres], 'starting against PostgreSQL with a wrong database or user', () => {
+  /** TEST_DATABASE_URL changed by `change`; its password (or a made-up one, which trust authentication ignores) must not be printed. */
+  function urlWith(change: (url: URL) => void): { url: string; password: string } {
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    if (!url.password) url.password = `pw-${randomBytes(6).toString('hex')}`;
+    change(url);
+    return { url: url.toString(), password: decodeURIComponent(url.password) };
+  }
+
+  it('a database that does not exist: exit 2, one line naming DATABASE_URL and the database', async () => {
+    const name = `topicdesk_missing_${randomBytes(4).toString('hex')}`;
+    const { url, password } = urlWith((u) => (u.pathname = `/${name}`));
+    const result = await runMain({ DATABASE_URL: url });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(onlyLine(result, password)).toMatch(
+      new RegExp(
+        `^topicdesk: cannot start: DATABASE_URL: the database "${name}" does not exist on [^ ]+: create it \\(createdb ${name}\\)`,
+      ),
+    );
+  });
+
+  it('a user PostgreSQL refuses: exit 2, one line naming DATABASE_URL and the user', async () => {
+    const user = `topicdesk_nobody_${randomBytes(4).toString('hex')}`;
+    const { url, password } = urlWith((u) => (u.username = user));
+    const result = await runMain({ DATABASE_URL: url });
+    expect(result.status).toBe(2);
+    expect(onlyLine(result, password)).toMatch(
+      new RegExp(`^topicdesk: cannot start: DATABASE_URL: PostgreSQL at [^ ]+ refused .*user "${user}"`),
+    );
+  });
+});
+
+describe('starting where the port or DATA_DIR cannot be used', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-startup-'));
+    fs.chmodSync(dir, 0o755);
+  });
+  afterEach(() => {
+    fs.chmodSync(dir, 0o755);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a port already in use: exit 2, one line naming PORT, the port and the host', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as net.AddressInfo;
+    try {
+      const result = await runMain({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: path.join(dir, 'data') });
+      expect(result.status).toBe(2);
+      expect(onlyLine(result)).toBe(
+        `topicdesk: cannot start: PORT: port ${port} is already in use on 127.0.0.1 (another topicdesk, or another program, listens on 127.0.0.1:${port}): stop it, or set PORT to a free port`,
+      );
+      // The explanation is the last thing said, after what was opened is closed again.
+      expect(result.stdout).not.toContain('topicdesk is up');
+    } finally {
+      holder.close();
+    }
+  });
+
+  const privilegedPort = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')) - 1;
+  const privileged: TestService = {
+    name: 'a privileged port',
+    available: privilegedPort >= 1,
+    reason: 'every port is unprivileged here (net.ipv4.ip_unprivileged_port_start is 0)',
+  };
+  describeWith([privileged], 'on a privileged port', () => {
+    it('without the privilege: exit 2, one line naming PORT', async () => {
+      fs.chmodSync(dir, 0o777);
+      const result = await runMain(
+        { PORT: String(privilegedPort), HOST: '127.0.0.1', DATA_DIR: path.join(dir, 'data') },
+        { cwd: dir, user: unprivileged },
+      );
+      expect(result.status).toBe(2);
+      expect(onlyLine(result)).toBe(
+        `topicdesk: cannot start: PORT: port ${privilegedPort} on 127.0.0.1 needs privileges this user does not have: set PORT to 1024 or above (and put a reverse proxy on port ${privilegedPort}), or HOST to another address`,
+      );
+    });
+  });
+
+  it('DATA_DIR under a file: exit 2, one line naming DATA_DIR', async () => {
+    const file = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(file, '');
+    const result = await runMain({ PORT: '0', DATA_DIR: path.join(file, 'data') });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(onlyLine(result)).toBe(
+      `topicdesk: cannot start: DATA_DIR: ${file}/data cannot be used (a part of the path is a file, not a folder): set DATA_DIR to a folder this process may write`,
+    );
+  });
+
+  it('DATA_DIR, or the database in it, that this user may not write: exit 2, one line naming DATA_DIR', async () => {
+    const readOnly = path.join(dir, 'read-only');
+    fs.mkdirSync(readOnly, { mode: 0o555 });
+    fs.chmodSync(readOnly, 0o555);
+    let result = await runMain({ PORT: '0', DATA_DIR: path.join(readOnly, 'data') }, { cwd: dir, user: unprivileged });
+    expect(result.status).toBe(2);
+    expect(onlyLine(result)).toMatch(
+      new RegExp(
+        `^topicdesk: cannot start: DATA_DIR: ${readOnly}/data cannot be created in ${readOnly} \\(permission denied to this user \\(uid \\d+\\)\\): `,
+      ),
+    );
+
+    result = await runMain({ PORT: '0', DATA_DIR: readOnly }, { cwd: dir, user: unprivileged });
+    expect(result.status).toBe(2);
+    expect(onlyLine(result)).toMatch(new RegExp(`^topicdesk: cannot start: DATA_DIR: ${readOnly} cannot be written \\(permission denied`));
+
+    // A writable folder holding a database file another user left read-only.
+    const shared = path.join(dir, 'shared');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o777);
+    fs.writeFileSync(path.join(shared, 'topicdesk.sqlite3'), '');
+    fs.chmodSync(path.join(shared, 'topicdesk.sqlite3'), 0o444);
+    result = await runMain({ PORT: '0', DATA_DIR: shared }, { cwd: dir, user: unprivileged });
+    expect(result.status).toBe(2);
+    expect(onlyLine(result)).toMatch(
+      new RegExp(`^topicdesk: cannot start: DATA_DIR: ${shared}/topicdesk.sqlite3 cannot be written \\(permission denied`),
+    );
   });
 });

@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from '../config';
-import { createDatabase, migrateToLatest, rollbackAll } from '../db/database';
+import { migrateToLatest, rollbackAll } from '../db/database';
+import { openDatabase } from '../db/open-database';
+import { StartupError } from '../startup-error';
 
 /** `npm run migrate` applies pending migrations; `npm run migrate -- down` rolls all back. */
 async function main() {
@@ -13,7 +15,16 @@ async function main() {
     }
     throw error;
   }
-  const db = createDatabase(config.database);
+  let db;
+  try {
+    db = await openDatabase(config);
+  } catch (error) {
+    if (error instanceof StartupError) {
+      process.stderr.write(`topicdesk: cannot migrate: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
   try {
     if (process.argv[2] === 'down') {
       await rollbackAll(db);
