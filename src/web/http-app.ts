@@ -1,5 +1,5 @@
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import compression from 'compression';
 import { rateLimit, type Store } from 'express-rate-limit';
@@ -136,7 +136,7 @@ export function createHttpApp({
     express.static(path.resolve(publicDir), {
       index: false,
       maxAge: '1h',
-      setHeaders: (res) => cacheVersionedAssets(res as unknown as Response),
+      setHeaders: (res) => cacheVersionedAssets(res),
     }),
   );
 
@@ -144,8 +144,10 @@ export function createHttpApp({
     res.status(404).json({ error: { code: 'not_found', message: `No such route: ${req.method} ${req.path}` } });
   });
 
-  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
-    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+  const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+    // body-parser and friends set `status` on the errors they throw (400 for bad JSON, 413 for too large).
+    const given = typeof err === 'object' && err !== null && 'status' in err ? err.status : undefined;
+    const status = typeof given === 'number' && given >= 400 && given < 500 ? given : 500;
     if (status >= 500) log.error('request failed', { error: err });
     res.status(status).json({
       error: { code: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'Something went wrong.' : 'Bad request.' },

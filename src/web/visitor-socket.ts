@@ -55,7 +55,8 @@ export function registerVisitorSocket({
   // Reads are cheaper but not free: a looser bucket keeps a runaway client from hammering the database.
   const readLimiter = limiters.bucket('read', { burst: limits.messageBurst * 5, perMinute: limits.messagesPerMinute * 10 });
 
-  io.use(async (socket, next) => {
+  io.use((socket, next) => void admit(socket, next));
+  async function admit(socket: Parameters<Parameters<typeof io.use>[0]>[0], next: (err?: Error) => void): Promise<void> {
     const address = clientAddress(socket.handshake.address, socket.handshake.headers, trustProxy);
     if (!(await connections.tryOpen(address, socket.id))) {
       const err = new Error('Too many connections from your address.') as Error & { data?: unknown };
@@ -84,13 +85,15 @@ export function registerVisitorSocket({
       err.data = { code: 'unavailable' };
       next(err);
     }
-  });
+  }
 
-  io.on('connection', async (socket: VisitorSocket) => {
+  io.on('connection', (socket: VisitorSocket) => void onConnection(socket));
+  async function onConnection(socket: VisitorSocket): Promise<void> {
     const session = socket.data.session;
     const visitorId = socket.data.visitorId;
-    socket.join(rooms.visitor(visitorId));
-    if (session.visitor.userId !== null) socket.join(rooms.user(session.visitor.userId));
+    // Rooms are this process's own (the adapter only relays broadcasts): joining completes at once.
+    void socket.join(rooms.visitor(visitorId));
+    if (session.visitor.userId !== null) void socket.join(rooms.user(session.visitor.userId));
     otp?.register(socket);
 
     register(socket, 'message:send', schemas['message:send'], messageLimiter, async (input) => {
@@ -108,7 +111,7 @@ export function registerVisitorSocket({
 
     try {
       const threads = await chat.threadsOf(visitorId);
-      if (threads.length) socket.join(threads.map((t) => rooms.thread(t.id)));
+      if (threads.length) void socket.join(threads.map((t) => rooms.thread(t.id)));
     } catch (error) {
       log.error('joining thread rooms failed', { error });
     }
@@ -119,7 +122,7 @@ export function registerVisitorSocket({
       thread: thread ? { id: thread.id, status: thread.status } : null,
     });
     socket.emit('support:status', supportStatus());
-  });
+  }
 
   function register<S extends z.ZodType, R extends object>(
     socket: VisitorSocket,
