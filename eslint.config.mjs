@@ -48,6 +48,62 @@ export default tseslint.config(
     },
   },
   {
+    files: ['tests/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      // Off in tests: jest's asymmetric matchers (`expect.any(Number)`, `expect.stringMatching(...)`) are
+      // typed `any`, and `toEqual({ id: expect.any(Number) })` is how a test says "some number". Reading,
+      // calling or passing on an `any` (the rest of the no-unsafe-* family) stays an error.
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+    },
+  },
+  {
+    // Browser tests: the functions given to page.evaluate run inside Chromium, while the type-check is
+    // Node's (no DOM lib), so the elements they touch are untyped there. Node-side code in these files
+    // still gets every other rule.
+    files: ['tests/browser/**/*.ts', 'tests/media/visitor-page-media.test.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+    },
+  },
+  {
+    // Still to be typed (a known debt, not a policy): these files read database rows through knex's
+    // untyped `db('table')` (rows are `any`) or raw driver objects. Type a file's rows
+    // (`db<Row>('table')`, as src/db does) and take it off this list; new files are never added.
+    files: [
+      'bench/search.ts',
+      'tests/admin/admin-helpers.ts',
+      'tests/admin/api.test.ts',
+      'tests/admin/login.test.ts',
+      'tests/admin/search.test.ts',
+      'tests/admin/socket.test.ts',
+      'tests/bot/updates-once-in-order.test.ts',
+      'tests/bot/visitor-to-topic.test.ts',
+      'tests/media/cloudinary.test.ts',
+      'tests/media/uploads.test.ts',
+      'tests/otp/verification.test.ts',
+      'tests/outbox/failures.test.ts',
+      'tests/outbox/lease-takeover.test.ts',
+      'tests/outbox/worker.test.ts',
+      'tests/scale/webhook-instances.test.ts',
+      'tests/staff/chat-commands.test.ts',
+      'tests/staff/claim.test.ts',
+      'tests/staff/topic-commands.test.ts',
+      'tests/staff/visitor-page.test.ts',
+      'tests/web/visitor-socket.test.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+    },
+  },
+  {
     // Plain JavaScript (jest reporter, CI summary, this file): syntax rules only, no type information.
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [eslint.configs.recommended],

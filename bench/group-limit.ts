@@ -83,7 +83,7 @@ export async function runGroupLimit(o: { database: 'sqlite' | 'postgres'; databa
     if (process.env.BENCH_TRACE) {
       for (const c of emu.calls.filter((x) => x.method === 'sendMessage' || x.method === 'createForumTopic')) {
         process.stderr.write(
-          `${((c.at - start) / 1000).toFixed(1)}s ${c.method} ${c.ok ? 'ok' : c.error?.error_code} lines=${String(c.params.text ?? '').split('\n').length} topic=${String(c.params.message_thread_id)}\n`,
+          `${((c.at - start) / 1000).toFixed(1)}s ${c.method} ${c.ok ? 'ok' : c.error?.error_code} lines=${typeof c.params.text === 'string' ? c.params.text.split('\n').length : 0} topic=${JSON.stringify(c.params.message_thread_id)}\n`,
         );
       }
     }

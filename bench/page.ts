@@ -60,7 +60,7 @@ export async function runPageBench({ runs = Number(process.env.BENCH_PAGE_RUNS ?
       await page.locator('topicdesk-widget .bubble').waitFor();
       const sizes = await (await widgetResponse).request().sizes();
       widgetBytes = sizes.responseBodySize + sizes.responseHeadersSize;
-      widgetTimes.push((await page.evaluate('window.__widgetAt')) as number);
+      widgetTimes.push(await page.evaluate<number>('window.__widgetAt'));
       await context.close();
     }
 
@@ -108,7 +108,7 @@ async function load(page: Page, url: string, reload: boolean): Promise<Load> {
   if (reload) await page.reload();
   else await page.goto(url);
   await page.waitForSelector('html[data-connection="online"]'); // set once caught up
-  return page.evaluate(`(() => {
+  return page.evaluate<Load>(`(() => {
     const nav = performance.getEntriesByType('navigation')[0];
     const mark = (n) => performance.getEntriesByName(n)[0].startTime;
     const fcp = performance.getEntriesByType('paint').find((e) => e.name === 'first-contentful-paint');
@@ -116,5 +116,5 @@ async function load(page: Page, url: string, reload: boolean): Promise<Load> {
       .filter((e) => new URL(e.name).origin === location.origin && !e.name.includes('transport=polling'))
       .map((e) => ({ name: new URL(e.name).pathname, transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize }));
     return { fcp: fcp ? fcp.startTime : NaN, domContentLoaded: nav.domContentLoadedEventEnd, connected: mark('topicdesk:connected'), caughtUp: mark('topicdesk:caught-up'), resources };
-  })()`) as Promise<Load>;
+  })()`);
 }

@@ -1,4 +1,4 @@
-import { startBenchInstallation, STAFF_CHAT_ID } from './installation';
+import { startBenchInstallation } from './installation';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
@@ -105,7 +105,7 @@ export async function runSearchBench(o: {
         const inserted = await q(table)
           .insert(rows.slice(i, i + 400))
           .returning('id');
-        out.push(...inserted.map((r: any) => Number(typeof r === 'object' ? r.id : r)));
+        out.push(...inserted.map((r) => Number(typeof r === 'object' ? r.id : r)));
       }
       return out;
     };

@@ -1,4 +1,4 @@
-import { startBenchInstallation, STAFF_CHAT_ID } from './installation';
+import { startBenchInstallation } from './installation';
 import fs from 'node:fs';
 import { connectVisitor, type VisitorClient } from '../tests/support/harness';
 import { makePng } from '../tests/support/media-samples';

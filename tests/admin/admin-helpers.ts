@@ -3,6 +3,12 @@ import { io as connectClient, type Socket } from 'socket.io-client';
 import type { Clock } from '../../src/domain/ports';
 import { eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import type { TelegramEmulator } from '../../src/emulator';
+import type { AdminServerEvents, SessionView, StatsView, ThreadListResponse, ThreadMessagesResponse } from '../../src/web/admin/api-types';
+
+/** One event the staff socket received, narrowed by its name. */
+export type StaffEvent = {
+  [E in keyof AdminServerEvents]: { event: E; payload: Parameters<AdminServerEvents[E]>[0] };
+}[keyof AdminServerEvents];
 
 export type Staff = User & { is_bot: false };
 
@@ -58,25 +64,35 @@ export async function signIn(td: RunningTopicdesk, link: string): Promise<{ res:
   return { res, cookie: setCookie.split(';')[0] };
 }
 
+/**
+ * Every field a staff API answer can have (src/web/admin/api-types.ts, docs/admin.md), as the tests read
+ * them: each test reads the fields of the route it called, and a field that is not there fails it anyway.
+ * An HTML page comes back as its text.
+ */
+export type ApiBody = ThreadListResponse &
+  ThreadMessagesResponse &
+  StatsView &
+  SessionView & { error: { code: string; message: string; reason?: string } };
+
 export async function api(
   td: RunningTopicdesk,
   path: string,
   cookie?: string,
   init: RequestInit = {},
-): Promise<{ status: number; body: any; res: Response }> {
+): Promise<{ status: number; body: ApiBody; res: Response }> {
   const res = await fetch(`${td.url}${path}`, {
     ...init,
     redirect: 'manual',
     headers: { ...(cookie ? { cookie } : {}), ...(init.headers as Record<string, string>) },
   });
   const text = await res.text();
-  let body: any = text;
+  let body: unknown = text;
   try {
     body = JSON.parse(text);
   } catch {
     // HTML or empty
   }
-  return { status: res.status, body, res };
+  return { status: res.status, body: body as ApiBody, res };
 }
 
 /** Signs a staff member in through /web and returns the session cookie. */
@@ -87,20 +103,16 @@ export async function staffCookie(td: RunningTopicdesk, emu: TelegramEmulator, s
 }
 
 /** A Socket.IO client on the staff namespace; resolves once connected or rejects with the refusal. */
-export function connectStaff(
-  td: RunningTopicdesk,
-  headers: Record<string, string> = {},
-): Promise<Socket & { events: Array<{ event: string; payload: any }> }> {
+export function connectStaff(td: RunningTopicdesk, headers: Record<string, string> = {}): Promise<Socket & { events: StaffEvent[] }> {
   const socket = connectClient(`${td.url}/admin`, {
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
     extraHeaders: headers,
-  }) as Socket & {
-    events: Array<{ event: string; payload: any }>;
-  };
+  }) as Socket & { events: StaffEvent[] };
   socket.events = [];
-  socket.onAny((event: string, payload: unknown) => socket.events.push({ event, payload }));
+  // The server's /admin namespace is typed with AdminServerEvents: every event is one of them.
+  socket.onAny((event: string, payload: unknown) => socket.events.push({ event, payload } as StaffEvent));
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', (err) => {

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
 import { api, movableClock, onServer, signIn, staffCookie, webLoginLink, type Staff } from './admin-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
@@ -14,7 +13,6 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 describeEachDatabase('staff sign-in on %s', (kind) => {
-  let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
   let deniz: Staff;
@@ -31,7 +29,7 @@ describeEachDatabase('staff sign-in on %s', (kind) => {
         ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', last_name: 'Kaya', username: 'ayse', is_bot: false }) as Staff;
       },
     });
-    ({ db, emu, td } = setup);
+    ({ emu, td } = setup);
   });
   afterAll(() => setup?.stop());
 

@@ -3,6 +3,7 @@ import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
 import { MESSAGE_SEARCH_DOCUMENT_PG } from '../../migrations/20261126051000_message_search';
+import type { PgRows } from '../../src/db/database';
 import { searchTerms } from '../../src/domain/admin-search';
 import { api, seedThread, staffCookie, type Staff } from './admin-helpers';
 
@@ -160,10 +161,11 @@ describeEachDatabase('search on %s', (kind) => {
       // The search uses the GIN index (the planner is told not to scan the table, so it must be able to).
       const plan = await td.app.db.transaction(async (trx) => {
         await trx.raw('set local enable_seqscan = off');
-        const res = await trx.raw(`explain select id from messages where ${MESSAGE_SEARCH_DOCUMENT_PG} @@ to_tsquery('simple', ?)`, [
-          "'parcel':*",
-        ]);
-        return res.rows.map((r: any) => r['QUERY PLAN']).join('\n');
+        const res = await trx.raw<PgRows<Record<'QUERY PLAN', string>>>(
+          `explain select id from messages where ${MESSAGE_SEARCH_DOCUMENT_PG} @@ to_tsquery('simple', ?)`,
+          ["'parcel':*"],
+        );
+        return res.rows.map((r) => r['QUERY PLAN']).join('\n');
       });
       expect(plan).toContain('idx_messages_search');
     }

@@ -1,7 +1,6 @@
 import { io as connectClient } from 'socket.io-client';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
 import { api, connectStaff, movableClock, staffCookie, type Staff } from './admin-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
@@ -18,7 +17,6 @@ const refusal = (p: Promise<unknown>) =>
   );
 
 describeEachDatabase('the staff socket namespace on %s', (kind) => {
-  let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
   let deniz: Staff;
@@ -35,7 +33,7 @@ describeEachDatabase('the staff socket namespace on %s', (kind) => {
         ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', is_bot: false }) as Staff;
       },
     });
-    ({ db, emu, td } = setup);
+    ({ emu, td } = setup);
   });
   afterAll(() => setup?.stop());
 
@@ -53,7 +51,7 @@ describeEachDatabase('the staff socket namespace on %s', (kind) => {
     expect(
       await new Promise((resolve) => {
         asVisitor.once('connect', () => resolve('connected'));
-        asVisitor.once('connect_error', (err: any) => resolve(err.data?.code));
+        asVisitor.once('connect_error', (err) => resolve(err.data?.code));
       }),
     ).toBe('unauthorized');
     asVisitor.close();
@@ -153,7 +151,7 @@ describeEachDatabase('the staff socket namespace on %s', (kind) => {
         old_chat_member: { status: 'member', user: ayse },
         new_chat_member: { status: 'kicked', user: ayse, until_date: 0 },
       },
-    } as never);
+    });
     await closed;
     expect(socket.events.find((e) => e.event === 'session:ended')?.payload).toEqual({ reason: 'not_staff' });
     expect(await refusal(connectStaff(td, { cookie }))).toBe('unauthorized'); // revoked in the database
@@ -165,7 +163,7 @@ describeEachDatabase('the staff socket namespace on %s', (kind) => {
     emu.setChatMember(STAFF_CHAT_ID, ayse.id, { status: 'left' });
     emu.injectUpdate({
       message: { message_id: 90_001, date: Math.floor(Date.now() / 1000), chat, from: ayse, left_chat_member: ayse },
-    } as never);
+    });
     await closedAgain;
     expect(again.events.find((e) => e.event === 'session:ended')?.payload).toEqual({ reason: 'not_staff' });
     emu.setChatMember(STAFF_CHAT_ID, ayse.id, { status: 'member' });
@@ -180,7 +178,7 @@ describeEachDatabase('the staff socket namespace on %s', (kind) => {
         old_chat_member: { status: 'member', user: deniz },
         new_chat_member: { status: 'left', user: deniz },
       },
-    } as never);
+    });
     const marker = await connectVisitor(td.url);
     await marker.send('after the other chat’s update');
     await eventually(

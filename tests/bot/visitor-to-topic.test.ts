@@ -1,11 +1,10 @@
+import type { ForumTopic, Message } from 'grammy/types';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (kind) => {
-  let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
   let staffMember: { id: number; first_name: string; is_bot: false };
@@ -17,12 +16,12 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
         staffMember = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as typeof staffMember;
       },
     });
-    ({ db, emu, td } = setup);
+    ({ emu, td } = setup);
   });
   afterAll(() => setup?.stop());
 
   const topicSends = (topicId: number) =>
-    emu.sentMessages(STAFF_CHAT_ID).filter((m: any) => m.message_thread_id === topicId && typeof m.text === 'string');
+    emu.sentMessages(STAFF_CHAT_ID).filter((m) => m.message_thread_id === topicId && typeof m.text === 'string');
 
   it('the first message creates exactly one topic and posts the text there; later ones follow into it', async () => {
     const v = await connectVisitor(td.url);
@@ -38,21 +37,21 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
     expect(creates[0].params.chat_id).toBe(STAFF_CHAT_ID);
     const thread = await td.app.store.threads.findById(first.message.threadId);
     expect(creates[0].params.name).toBe(`Visitor #${v.session.visitor.id} · ${thread!.ref}`);
-    const topicId = (creates[0].result as any).message_thread_id;
+    const topicId = (creates[0].result as ForumTopic).message_thread_id;
     expect(thread!.topicId).toBe(topicId);
 
     const second = await v.send('Order number 1234');
     await v.waitFor('message:status', (s) => s.id === second.message.id);
     expect(emu.callsTo('createForumTopic').slice(topicsBefore)).toHaveLength(1);
-    expect(topicSends(topicId).map((m: any) => m.text)).toEqual(['Hello, my order has not arrived', 'Order number 1234']);
+    expect(topicSends(topicId).map((m) => m.text)).toEqual(['Hello, my order has not arrived', 'Order number 1234']);
 
     // Every Telegram message posted for the thread is recorded.
     const links = await td.app.db('telegram_links').where({ thread_id: first.message.threadId, direction: 'to_telegram' }).orderBy('id');
-    expect(links.map((l) => Number(l.telegram_message_id))).toEqual(topicSends(topicId).map((m: any) => m.message_id));
+    expect(links.map((l) => Number(l.telegram_message_id))).toEqual(topicSends(topicId).map((m) => m.message_id));
 
     // history reports the delivery state.
     const h = await v.emit('history', {});
-    expect(h.messages.map((m: any) => m.status)).toEqual(['delivered', 'delivered']);
+    expect(h.messages.map((m) => m.status)).toEqual(['delivered', 'delivered']);
     v.close();
   });
 
@@ -63,7 +62,7 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
     expect(b.message.id).toBe(a.message.id);
     await v.waitFor('message:status', (s) => s.id === a.message.id);
     await new Promise((r) => setTimeout(r, 200));
-    expect(emu.sentMessages(STAFF_CHAT_ID).filter((m: any) => m.text === 'only once please')).toHaveLength(1);
+    expect(emu.sentMessages(STAFF_CHAT_ID).filter((m) => m.text === 'only once please')).toHaveLength(1);
     v.close();
   });
 
@@ -72,11 +71,11 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
     const text = '<b>bold?</b> <script>alert(1)</script> *star* _under_ [link](http://x.test) `code` &amp; < >';
     const sent = await v.send(text);
     await v.waitFor('message:status', (s) => s.id === sent.message.id);
-    const call = emu.calls.filter((c: any) => c.method === 'sendMessage' && c.ok).find((c: any) => c.params.text === text)!;
+    const call = emu.calls.filter((c) => c.method === 'sendMessage' && c.ok).find((c) => c.params.text === text)!;
     expect(call).toBeDefined();
     expect(call.params.parse_mode).toBeUndefined();
     expect(call.params.entities).toBeUndefined();
-    expect((call.result as any).text).toBe(text);
+    expect((call.result as Message).text).toBe(text);
     v.close();
   });
 
@@ -89,7 +88,7 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
     await v.waitFor('message:status', (s) => s.id === sent.message.id);
     const links = await td.app.store.telegramLinks.listForMessage(sent.message.id);
     expect(links).toHaveLength(1);
-    expect(emu.sentMessages(STAFF_CHAT_ID).find((m: any) => m.message_id === links[0].telegramMessageId)!.text).toBe(text);
+    expect(emu.sentMessages(STAFF_CHAT_ID).find((m) => m.message_id === links[0].telegramMessageId)!.text).toBe(text);
     v.close();
   });
 
@@ -115,7 +114,7 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
     await new Promise((r) => setTimeout(r, 200));
     expect(bob.received.filter((r) => r.event === 'message')).toEqual([]);
     const bobHistory = await bob.emit('history', {});
-    expect(bobHistory.messages.map((m: any) => m.text)).toEqual(['Bob here']);
+    expect(bobHistory.messages.map((m) => m.text)).toEqual(['Bob here']);
 
     // Stored, and mapped to its Telegram message.
     const link = await td.app.db('telegram_links').where({ thread_id: a1.message.threadId, direction: 'from_telegram' }).first();
@@ -141,16 +140,16 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
       what: 'staff message stored',
     });
     // Telegram may deliver an update again (same update_id, after a restart or a webhook retry)...
-    await td.app.bot!.handleUpdate(update as any);
+    await td.app.bot!.handleUpdate(update);
     expect(await td.app.db('processed_updates').where({ update_id: update.update_id })).toHaveLength(1);
     // ...or the same message inside another update: neither creates a second message.
-    emu.injectUpdate({ message: update.message } as any);
+    emu.injectUpdate({ message: update.message });
     await new Promise((r) => setTimeout(r, 300));
     expect(await td.app.db('messages').where({ thread_id: thread!.id, sender_type: 'staff' })).toHaveLength(1);
 
     const back = await connectVisitor(td.url, v.session.token);
     const missed = await back.emit('history', { after: first.message.id });
-    expect(missed.messages.map((m: any) => [m.sender, m.text])).toEqual([['staff', 'Reply while you were away']]);
+    expect(missed.messages.map((m) => [m.sender, m.text])).toEqual([['staff', 'Reply while you were away']]);
     back.close();
   });
 
@@ -160,7 +159,7 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
     await v.waitFor('message:status', (s) => s.id === first.message.id);
     const thread = await td.app.store.threads.findById(first.message.threadId);
     const otherBot = emu.addUser({ id: 777, first_name: 'Other bot', is_bot: true });
-    emu.userSends({ chatId: STAFF_CHAT_ID, from: otherBot as any, text: 'bot chatter', threadId: thread!.topicId! });
+    emu.userSends({ chatId: STAFF_CHAT_ID, from: otherBot, text: 'bot chatter', threadId: thread!.topicId! });
     emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: '/notacommand', threadId: thread!.topicId! });
     emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: 'General chatter' });
     emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: 'real reply', threadId: thread!.topicId! });

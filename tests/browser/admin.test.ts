@@ -94,7 +94,7 @@ describeWith([services.chromium], 'the staff page in Chromium', () => {
       const sent = await v.send(text);
       if (name) await v.emit('profile:update', { name });
       await v.waitFor('message:status', (s) => s.id === sent.message.id);
-      return { v, threadId: sent.message.threadId as number };
+      return { v, threadId: sent.message.threadId };
     };
     const parcel = await say('Hi! My parcel #1042 has not arrived yet.', 'Ayşe');
     parcelThread = parcel.threadId;

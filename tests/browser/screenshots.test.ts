@@ -123,7 +123,7 @@ describeWith([services.chromium], 'screenshots', () => {
     await page.locator('topicdesk-widget .bubble').click();
     const frame = page.frameLocator('topicdesk-widget iframe');
     await frame.locator('html[data-connection="online"]').waitFor();
-    await converse(page, frame as unknown as { locator: Page['locator'] });
+    await converse(page, frame);
     await frame.locator('#text').blur();
     await page.screenshot({ path: path.join(OUT, 'widget.png') });
     await context.close();

@@ -55,7 +55,7 @@ describeWith([services.chromium], 'verifying with Telegram on the visitor page',
       language_code: 'en',
       is_bot: false,
       ...extra,
-    }) as User;
+    });
 
   async function openChat(options: BrowserContextOptions = {}): Promise<{ page: Page; sessions: any[] }> {
     const context = await browser.newContext({ locale: 'en-US', ...options });

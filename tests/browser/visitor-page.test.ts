@@ -119,7 +119,7 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     expect(await mine.locator('.msg__state').getAttribute('aria-label')).toBe('Delivered');
     expect(await texts(page)).toEqual(['line one\nline two\nline three']);
     expect(await page.locator('#empty').isHidden()).toBe(true);
-    expect(emu.sentMessages(STAFF_CHAT_ID).filter((m: any) => m.text === 'line one\nline two\nline three')).toHaveLength(1);
+    expect(emu.sentMessages(STAFF_CHAT_ID).filter((m) => m.text === 'line one\nline two\nline three')).toHaveLength(1);
   });
 
   it('marks a message Telegram refused as not delivered, after a reload too, and shows it delivered after /retry', async () => {
@@ -230,8 +230,9 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
         if (dropNextAck && typeof m === 'string' && /^43\d+\[\{"ok":true,"message":/.test(m)) {
           dropNextAck = false;
           cuts++;
-          ws.close({ code: 4000, reason: 'cut' });
-          server.close();
+          // Both closes are fire-and-forget here: the test waits for the page to notice the cut instead.
+          void ws.close({ code: 4000, reason: 'cut' });
+          void server.close();
           return;
         }
         ws.send(m);
@@ -293,12 +294,9 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     expect(await links.getAttribute('rel')).toBe('noopener noreferrer');
     expect(await links.getAttribute('target')).toBe('_blank');
     // Telegram got the visitor's text literally, too (possibly several messages coalesced into one).
-    await eventually(
-      () => emu.sentMessages(STAFF_CHAT_ID).some((m: any) => typeof m.text === 'string' && m.text.includes(visitorPayloads[0])),
-      {
-        what: 'the payload in Telegram',
-      },
-    );
+    await eventually(() => emu.sentMessages(STAFF_CHAT_ID).some((m) => typeof m.text === 'string' && m.text.includes(visitorPayloads[0])), {
+      what: 'the payload in Telegram',
+    });
   });
 
   it('shows the away message, the closed-thread notice (gone once the visitor writes), and the blocked notice', async () => {
@@ -400,14 +398,14 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
       emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: `Detail ${i}`, threadId: await topicOf(threadId) });
     await page.locator('#messages .msg--staff', { hasText: 'Detail 55' }).waitFor();
     const scroller = page.locator('#scroller');
-    const distanceFromBottom = () => scroller.evaluate((el: any) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    const distanceFromBottom = () => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
     expect(await distanceFromBottom()).toBeLessThan(48);
 
-    await scroller.evaluate((el: any) => (el.scrollTop = 0));
+    await scroller.evaluate((el) => (el.scrollTop = 0));
     await staffSays(threadId, 'Detail 56');
     await page.locator('#messages .msg--staff', { hasText: 'Detail 56' }).waitFor();
     await page.locator('#new-messages').waitFor();
-    expect(await scroller.evaluate((el: any) => el.scrollTop)).toBe(0);
+    expect(await scroller.evaluate((el) => el.scrollTop)).toBe(0);
     await page.locator('#new-messages').click();
     await page.locator('#new-messages').waitFor({ state: 'hidden' });
     expect(await distanceFromBottom()).toBeLessThan(48);

@@ -123,7 +123,7 @@ describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS un
     expect(await chat(page).locator('#close-embed').isVisible()).toBe(true);
 
     const threadId = await chatSend(page, 'Hello from the shop');
-    await eventually(() => emu.sentMessages(STAFF_CHAT_ID).some((m: any) => m.text === 'Hello from the shop'), {
+    await eventually(() => emu.sentMessages(STAFF_CHAT_ID).some((m) => m.text === 'Hello from the shop'), {
       what: 'message in Telegram',
     });
     await staffSays(threadId, 'Hi! How can we help?');
@@ -163,13 +163,13 @@ describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS un
       'topicdesk-widget',
     ]);
     // And the host's `button` and `iframe` rules do not reach the widget.
-    const look = await bubble(page).evaluate((el: any) => {
+    const look = await bubble(page).evaluate((el) => {
       const s = el.ownerDocument.defaultView.getComputedStyle(el);
       return [s.backgroundColor, s.width, s.borderRadius];
     });
     expect(look).toEqual(['rgb(21, 88, 199)', '56px', '50%']);
     expect(
-      await page.locator('topicdesk-widget iframe').evaluate((el: any) => el.ownerDocument.defaultView.getComputedStyle(el).borderTopWidth),
+      await page.locator('topicdesk-widget iframe').evaluate((el) => el.ownerDocument.defaultView.getComputedStyle(el).borderTopWidth),
     ).toBe('0px');
   });
 
@@ -215,7 +215,7 @@ describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS un
     expect(await badge.textContent()).toBe('1');
     const chatFrame = page.frames().find((f) => f.url().includes('embed=1'))!;
     expect(chatFrame.url()).not.toContain('#');
-    const kept = JSON.parse((await page.evaluate('localStorage.getItem("topicdesk.widget")')) as string);
+    const kept = JSON.parse(await page.evaluate<string>('localStorage.getItem("topicdesk.widget")'));
     expect(kept['topicdesk.token']).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     // "End chat on this device" inside the widget forgets the host site's copy too.
@@ -225,7 +225,7 @@ describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS un
     await chat(page).getByRole('button', { name: 'End chat on this device' }).click();
     await eventually(
       async () => {
-        const now = JSON.parse(((await page.evaluate('localStorage.getItem("topicdesk.widget")')) as string | null) ?? '{}');
+        const now = JSON.parse((await page.evaluate<string | null>('localStorage.getItem("topicdesk.widget")')) ?? '{}');
         return now['topicdesk.token'] && now['topicdesk.token'] !== kept['topicdesk.token'];
       },
       { what: 'a new visitor token kept by the widget' },
@@ -254,8 +254,8 @@ describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS un
     await page.goto(`${other.origin}/honest`);
     const honest = page.frameLocator('#chat');
     await honest.locator('html[data-connection="online"]').waitFor();
-    await eventually(async () => ((await page.evaluate('window.__got')) as unknown[]).length > 0, { what: 'ready message' });
-    expect(((await page.evaluate('window.__got')) as unknown[])[0]).toEqual({ source: 'topicdesk', type: 'ready' });
+    await eventually(async () => (await page.evaluate<unknown[]>('window.__got')).length > 0, { what: 'ready message' });
+    expect((await page.evaluate<unknown[]>('window.__got'))[0]).toEqual({ source: 'topicdesk', type: 'ready' });
     expect(await honest.locator('#close-embed').isVisible()).toBe(true);
   });
 });

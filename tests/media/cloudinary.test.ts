@@ -120,8 +120,8 @@ describeEachDatabase('media on Cloudinary, on %s', (kind) => {
     expect(sent).toMatchObject({ resourceType: 'image', signatureValid: true });
     expect(sent.bytes.equals(bytes)).toBe(true);
     expect(got.attachment).toEqual({ kind: 'image', mime: 'image/png', size: bytes.length, url: sent.secureUrl });
-    expect(got.attachment.url).not.toContain(emu.token.split(':')[1]);
-    expect((await fetchBytes(td.url, got.attachment.url)).bytes.equals(bytes)).toBe(true);
+    expect(got.attachment!.url).not.toContain(emu.token.split(':')[1]);
+    expect((await fetchBytes(td.url, got.attachment!.url)).bytes.equals(bytes)).toBe(true);
     expect(message.photo!.length).toBeGreaterThan(0);
     expect(filesOnDisk(db.dataDir)).toEqual({ stored: [], incoming: [] });
   });

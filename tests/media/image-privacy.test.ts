@@ -8,7 +8,6 @@ import { visitorMediaType } from '../../src/media/media-types';
 import { connectVisitor, type RunningTopicdesk } from '../support/harness';
 import { fixture, makePng, plainJpeg } from '../support/media-samples';
 import { isUploadedFileParam, TelegramEmulator } from '../../src/emulator';
-import { type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
 import { upload } from '../support/uploads';
 import { fetchBytes } from './media-helpers';
@@ -153,14 +152,13 @@ describe('an image without what it says beyond its pixels', () => {
 });
 
 describeEachDatabase('a visitor uploads a phone photo, on %s', (kind) => {
-  let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
 
   let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
     setup = await startWithTelegram(kind);
-    ({ db, emu, td } = setup);
+    ({ emu, td } = setup);
   });
   afterAll(() => setup?.stop());
 
@@ -172,7 +170,7 @@ describeEachDatabase('a visitor uploads a phone photo, on %s', (kind) => {
       parts: [{ name: 'file', filename: 'IMG_0001.jpg', contentType: 'image/jpeg', bytes: photo }],
     });
     expect(res.status).toBe(201);
-    const { attachment } = res.body.message;
+    const attachment = res.body.message.attachment!;
 
     const served = await fetchBytes(td.url, attachment.url);
     expect(served.status).toBe(200);

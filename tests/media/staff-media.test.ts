@@ -70,7 +70,7 @@ describeEachDatabase('staff media reaches the visitor, on %s', (kind) => {
     // The largest PhotoSize is the one fetched.
     const largest = message.photo!.at(-1)!;
     expect(emu.callsTo('getFile').some((c) => c.params.file_id === largest.file_id)).toBe(true);
-    const served = await fetchBytes(td.url, got.attachment.url);
+    const served = await fetchBytes(td.url, got.attachment!.url);
     expect(served.status).toBe(200);
     expect(served.bytes.equals(bytes)).toBe(true);
     expect(served.headers.get('content-type')).toBe('image/png');
@@ -81,7 +81,7 @@ describeEachDatabase('staff media reaches the visitor, on %s', (kind) => {
     const { message } = emu.userSendsVoice({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes });
     const got = await arrived(message.message_id);
     expect(got).toMatchObject({ sender: 'staff', text: null, attachment: { kind: 'voice', mime: 'audio/ogg', size: bytes.length } });
-    expect((await fetchBytes(td.url, got.attachment.url)).bytes.equals(bytes)).toBe(true);
+    expect((await fetchBytes(td.url, got.attachment!.url)).bytes.equals(bytes)).toBe(true);
   });
 
   it('an audio file, with its caption', async () => {
@@ -89,7 +89,7 @@ describeEachDatabase('staff media reaches the visitor, on %s', (kind) => {
     const { message } = emu.userSendsAudio({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes, caption: 'the recording' });
     const got = await arrived(message.message_id);
     expect(got).toMatchObject({ text: 'the recording', attachment: { kind: 'audio', mime: 'audio/mpeg', size: bytes.length } });
-    const served = await fetchBytes(td.url, got.attachment.url);
+    const served = await fetchBytes(td.url, got.attachment!.url);
     expect(served.bytes.equals(bytes)).toBe(true);
     expect(served.headers.get('content-disposition')).toMatch(/^attachment/);
   });
@@ -99,7 +99,7 @@ describeEachDatabase('staff media reaches the visitor, on %s', (kind) => {
     const { message } = emu.userSendsVideoNote({ chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId, bytes });
     const got = await arrived(message.message_id);
     expect(got).toMatchObject({ attachment: { kind: 'file', mime: 'video/mp4', size: bytes.length } });
-    const served = await fetchBytes(td.url, got.attachment.url);
+    const served = await fetchBytes(td.url, got.attachment!.url);
     expect(served.bytes.equals(bytes)).toBe(true);
     expect(served.headers.get('content-type')).toBe('video/mp4');
     expect(served.headers.get('content-disposition')).toBe('attachment; filename="file.mp4"');
@@ -117,8 +117,8 @@ describeEachDatabase('staff media reaches the visitor, on %s', (kind) => {
     });
     const got = await arrived(message.message_id);
     expect(got).toMatchObject({ text: 'Invoice attached', attachment: { kind: 'file', mime: 'application/pdf', size: PDF.length } });
-    expect(got.attachment.url).toMatch(/\.pdf$/);
-    const served = await fetchBytes(td.url, got.attachment.url);
+    expect(got.attachment!.url).toMatch(/\.pdf$/);
+    const served = await fetchBytes(td.url, got.attachment!.url);
     expect(served.headers.get('content-type')).toBe('application/pdf');
 
     // An HTML "document" is stored as an opaque download, never served as a page.
@@ -133,7 +133,7 @@ describeEachDatabase('staff media reaches the visitor, on %s', (kind) => {
     });
     const asFile = await arrived(page.message.message_id);
     expect(asFile.attachment).toMatchObject({ kind: 'file', mime: 'application/octet-stream' });
-    const servedHtml = await fetchBytes(td.url, asFile.attachment.url);
+    const servedHtml = await fetchBytes(td.url, asFile.attachment!.url);
     expect(servedHtml.headers.get('content-type')).toBe('application/octet-stream');
     expect(servedHtml.headers.get('content-disposition')).toMatch(/^attachment/);
   });
@@ -154,8 +154,8 @@ describeEachDatabase('staff media reaches the visitor, on %s', (kind) => {
     });
     const got = await arrived(message.message_id);
     expect(got.attachment).toMatchObject({ kind: 'image', mime: 'image/jpeg' });
-    const served = await fetchBytes(td.url, got.attachment.url);
-    expect(got.attachment.size).toBe(served.bytes.length);
+    const served = await fetchBytes(td.url, got.attachment!.url);
+    expect(got.attachment!.size).toBe(served.bytes.length);
     expect(served.bytes.includes(place)).toBe(false);
     expect(await sharp(served.bytes).metadata()).toMatchObject({ format: 'jpeg', width: 24, height: 16 });
     expect((await sharp(served.bytes).metadata()).exif).toBeUndefined();
@@ -177,7 +177,7 @@ describeEachDatabase('staff media reaches the visitor, on %s', (kind) => {
     });
     const got = await arrived(animated.message.message_id);
     expect(got).toMatchObject({ attachment: { kind: 'image', mime: 'image/webp' } });
-    expect((await fetchBytes(td.url, got.attachment.url)).bytes.equals(webp)).toBe(true);
+    expect((await fetchBytes(td.url, got.attachment!.url)).bytes.equals(webp)).toBe(true);
   });
 
   it('a file over the Bot API’s 20 MB download limit becomes a system message, and staff are told', async () => {

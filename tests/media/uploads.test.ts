@@ -90,7 +90,7 @@ describeEachDatabase('visitor uploads, on %s', (kind) => {
     expect(await otherTab.waitFor('message', (m) => m.id === message.id)).toEqual(message);
 
     // Served from local storage with the type from the bytes, never sniffed.
-    const served = await fetchBytes(td.url, message.attachment.url);
+    const served = await fetchBytes(td.url, message.attachment!.url);
     expect(served.status).toBe(200);
     expect(served.bytes.equals(stored)).toBe(true);
     expect(served.headers.get('content-type')).toBe(expected.mime);
@@ -135,8 +135,9 @@ describeEachDatabase('visitor uploads, on %s', (kind) => {
     const photo = sentCall('sendPhoto', links[0].telegramMessageId)!;
     const rest = sentCall('sendMessage', links[1].telegramMessageId)!;
     expect(photo.params.message_thread_id).toBe(topicId);
-    expect((photo.params.caption as string).length).toBeLessThanOrEqual(1024);
-    expect(`${photo.params.caption}\n${rest.params.text}`).toBe(long);
+    const caption = photo.params.caption as string;
+    expect(caption.length).toBeLessThanOrEqual(1024);
+    expect(`${caption}\n${rest.params.text as string}`).toBe(long);
     v.close();
   });
 
@@ -177,7 +178,7 @@ describeEachDatabase('visitor uploads, on %s', (kind) => {
     // An image waits a moment for album companions: long enough to lose its file first.
     const failedBefore = (await td.app.health()).outboxFailed!;
     const lost = await upload(td.url, { token: v.session.token, parts: [file(makePng(9, 9))] });
-    const name = (lost.body.message.attachment.url as string).split('/').pop()!;
+    const name = lost.body.message.attachment!.url.split('/').pop()!;
     fs.rmSync(path.join(db.dataDir, 'media', name));
     await eventually(async () => (await td.app.health()).outboxFailed === failedBefore + 1, { timeoutMs: 10_000, what: 'the row failed' });
     const row = await td.app.db('outbox').where({ message_id: lost.body.message.id }).first();

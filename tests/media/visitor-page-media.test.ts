@@ -8,8 +8,6 @@ import { fixture, makePng } from '../support/media-samples';
 
 // Browser globals used inside page.evaluate (this program has no DOM lib).
 declare const document: any, window: any, MutationObserver: any, DataTransfer: any, DragEvent: any, ClipboardEvent: any, File: any;
-type HTMLImageElement = any;
-type HTMLAudioElement = any;
 
 /**
  * The visitor page's media in Chromium (a fake microphone for voice notes),
@@ -81,19 +79,17 @@ describeWith([services.chromium], 'media on the visitor page in Chromium', () =>
     await page.setInputFiles('#file-input', { name: 'holiday.png', mimeType: 'image/png', buffer: png });
     await page.waitForSelector('#attachments:not([hidden]) .tray__thumb[src^="blob:"]');
     await page.evaluate(() => {
-      (window as any).sawProgress = false;
+      window.sawProgress = false;
       new MutationObserver(() => {
-        if (document.querySelector('.msg__progress')) (window as any).sawProgress = true;
+        if (document.querySelector('.msg__progress')) window.sawProgress = true;
       }).observe(document.body, { subtree: true, childList: true });
     });
     await page.fill('#text', 'this arrived broken');
     await page.press('#text', 'Enter');
     const img = await page.waitForSelector('.msg--visitor[data-id] img.msg__image[src*="/media/"]');
-    expect(await page.evaluate(() => (window as any).sawProgress)).toBe(true);
+    expect(await page.evaluate(() => window.sawProgress)).toBe(true);
     expect(await page.isHidden('#attachments')).toBe(true);
-    await page.waitForFunction(
-      () => (document.querySelector('.msg--visitor[data-id] img.msg__image') as HTMLImageElement).naturalWidth === 300,
-    );
+    await page.waitForFunction(() => document.querySelector('.msg--visitor[data-id] img.msg__image').naturalWidth === 300);
 
     // Larger view, closed with Escape.
     await img.click();
@@ -133,12 +129,12 @@ describeWith([services.chromium], 'media on the visitor page in Chromium', () =>
     expect(await audio.getAttribute('controls')).not.toBeNull();
     // The page's audio player can load and read the stored voice note (served by topicdesk, seekable).
     await page.evaluate(() => {
-      const a = document.querySelector('.msg--staff audio') as HTMLAudioElement;
+      const a = document.querySelector('.msg--staff audio');
       a.preload = 'metadata';
       a.load();
     });
     await page.waitForFunction(() => {
-      const a = document.querySelector('.msg--staff audio') as HTMLAudioElement;
+      const a = document.querySelector('.msg--staff audio');
       return a.readyState >= 1 && a.duration > 0.5;
     });
   });

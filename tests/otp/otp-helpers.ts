@@ -3,6 +3,7 @@ import type { Clock } from '../../src/domain/ports';
 import { eventually, type VisitorClient } from '../support/harness';
 import type { TelegramEmulator } from '../../src/emulator';
 import type { RecordedCall } from '../../src/emulator/types';
+import { sendParams, type SendParams } from '../staff/staff-helpers';
 
 /** A clock the test moves forward (never back); everything else in the app follows it. */
 export function movableClock(): Clock & { advance(ms: number): void } {
@@ -21,15 +22,11 @@ export function botMessages(emu: TelegramEmulator, chatId: number): RecordedCall
 }
 
 /** Runs `act`, then waits for the bot's next message into `chatId` and returns its params. */
-export async function botAnswers(
-  emu: TelegramEmulator,
-  chatId: number,
-  act: () => unknown,
-): Promise<{ text: string; reply_markup?: any; protect_content?: boolean }> {
+export async function botAnswers(emu: TelegramEmulator, chatId: number, act: () => unknown): Promise<SendParams> {
   const before = botMessages(emu, chatId).length;
   await act();
   await eventually(() => botMessages(emu, chatId).length > before, { what: `a bot message in chat ${chatId}` });
-  return botMessages(emu, chatId)[before].params as any;
+  return sendParams(botMessages(emu, chatId)[before]);
 }
 
 /** The 6-digit code in the bot's code message (English or Turkish). */
@@ -42,7 +39,10 @@ export function codeIn(text: string): string {
 /** A different 6-digit code. */
 export const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
-export const hasContactButton = (params: { reply_markup?: any }) => params.reply_markup?.keyboard?.[0]?.[0]?.request_contact === true;
+export const hasContactButton = (params: SendParams) => {
+  const button = params.reply_markup?.keyboard?.[0]?.[0];
+  return typeof button === 'object' && 'request_contact' in button && button.request_contact === true;
+};
 
 export async function startLink(v: VisitorClient): Promise<{ link: string; payload: string; expiresAt: string }> {
   const res = await v.emit('otp:start', {});
@@ -64,7 +64,7 @@ export async function runToCode(
   v: VisitorClient,
   user: User,
   phone?: string,
-): Promise<{ code: string; payload: string; codeMessage: any }> {
+): Promise<{ code: string; payload: string; codeMessage: SendParams }> {
   const { payload } = await startLink(v);
   const ask = await botAnswers(emu, user.id, () => emu.userSends({ chatId: user.id, from: user, text: `/start ${payload}` }));
   if (!hasContactButton(ask)) throw new Error(`expected the contact button, got: ${JSON.stringify(ask)}`);

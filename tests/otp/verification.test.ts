@@ -23,7 +23,6 @@ import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-t
  * `contact` objects, and a real database.
  */
 describeEachDatabase('identity over Telegram, on %s', (kind) => {
-  let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
   const clock = movableClock();
@@ -40,7 +39,7 @@ describeEachDatabase('identity over Telegram, on %s', (kind) => {
       language_code: 'en',
       is_bot: false,
       ...extra,
-    }) as User;
+    });
 
   const remember = (...values: string[]) => secrets.push(...values);
 
@@ -57,7 +56,7 @@ describeEachDatabase('identity over Telegram, on %s', (kind) => {
   let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
     setup = await startWithTelegram(kind, { clock });
-    ({ db, emu, td } = setup);
+    ({ emu, td } = setup);
   });
   afterAll(() => setup?.stop());
 
@@ -272,7 +271,7 @@ describeEachDatabase('identity over Telegram, on %s', (kind) => {
     remember(first.code, first.payload);
     expect((await phone.v.emit('otp:verify', { code: first.code })).ok).toBe(true);
     const staffMember = emu.addUser({ id: 5001, first_name: 'Staff', is_bot: false });
-    emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember as User, text: 'We are checking parcel 4711', threadId: phone.topicId });
+    emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: 'We are checking parcel 4711', threadId: phone.topicId });
     await phone.v.waitFor('message', (m) => m.sender === 'staff');
 
     // The laptop: a new visitor that has never written. The user's earlier conversation is still waiting
@@ -288,7 +287,7 @@ describeEachDatabase('identity over Telegram, on %s', (kind) => {
 
     // The whole history, in order.
     const history = await laptop.emit('history', {});
-    expect(history.messages.map((m: any) => [m.sender, m.text])).toEqual([
+    expect(history.messages.map((m) => [m.sender, m.text])).toEqual([
       ['visitor', 'My parcel 4711 is late'],
       ['system', expect.stringMatching(/^✅ Verified via Telegram as @/)],
       ['staff', 'We are checking parcel 4711'],
@@ -305,12 +304,12 @@ describeEachDatabase('identity over Telegram, on %s', (kind) => {
     expect(
       emu
         .sentMessages(STAFF_CHAT_ID)
-        .filter((m: any) => m.text === 'Any news?')
-        .map((m: any) => m.message_thread_id),
+        .filter((m) => m.text === 'Any news?')
+        .map((m) => m.message_thread_id),
     ).toEqual([phone.topicId]);
 
     // A staff reply reaches both devices.
-    emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember as User, text: 'It arrives tomorrow', threadId: phone.topicId });
+    emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: 'It arrives tomorrow', threadId: phone.topicId });
     await phone.v.waitFor('message', (m) => m.text === 'It arrives tomorrow');
     await laptop.waitFor('message', (m) => m.text === 'It arrives tomorrow');
 
@@ -347,7 +346,7 @@ describeEachDatabase('identity over Telegram, on %s', (kind) => {
     expect(note.params.text).toContain(`Earlier threads of this person: #${refA}`);
 
     for (const device of [a.v, b.v]) {
-      const texts = (await device.emit('history', {})).messages.map((m: any) => m.text);
+      const texts = (await device.emit('history', {})).messages.map((m) => m.text);
       expect(texts).toEqual(expect.arrayContaining(['first device, first thread', 'second device wrote before verifying']));
     }
     const fromA = await a.v.send('now from the first device');
@@ -418,7 +417,7 @@ describeEachDatabase('identity over Telegram across a restart, on %s', (kind) =>
     const db = await createTestDatabase(kind);
     const emu = await TelegramEmulator.start();
     emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
-    const user = emu.addUser({ id: 8001, first_name: 'Can', username: 'can_r', language_code: 'en', is_bot: false }) as User;
+    const user = emu.addUser({ id: 8001, first_name: 'Can', username: 'can_r', language_code: 'en', is_bot: false });
     let td = await startTopicdesk({ db, emulator: emu });
     try {
       await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });

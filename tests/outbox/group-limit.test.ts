@@ -1,11 +1,9 @@
 import { connectVisitor, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 describeEachDatabase('under the group limit, on %s', (kind) => {
-  let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
 
@@ -18,7 +16,7 @@ describeEachDatabase('under the group limit, on %s', (kind) => {
       },
       waitForTelegram: false,
     });
-    ({ db, emu, td } = setup);
+    ({ emu, td } = setup);
   });
   afterAll(() => setup?.stop());
 

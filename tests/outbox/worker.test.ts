@@ -1,6 +1,5 @@
 import { connectVisitor, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
 import { backoffMs } from '../../src/outbox/worker';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
@@ -16,18 +15,17 @@ describe('backoffMs', () => {
 });
 
 describeEachDatabase('the outbox worker against a failing Telegram, on %s', (kind) => {
-  let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
 
   let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
     setup = await startWithTelegram(kind, { env: { OUTBOX_SEND_TIMEOUT_SECONDS: '2' } });
-    ({ db, emu, td } = setup);
+    ({ emu, td } = setup);
   });
   afterAll(() => setup?.stop());
 
-  const textsInTelegram = () => emu.sentMessages(STAFF_CHAT_ID).map((m: any) => m.text);
+  const textsInTelegram = () => emu.sentMessages(STAFF_CHAT_ID).map((m) => m.text);
 
   it('retries 5xx with backoff until the message is in Telegram, in order', async () => {
     const v = await connectVisitor(td.url);
@@ -39,8 +37,8 @@ describeEachDatabase('the outbox worker against a failing Telegram, on %s', (kin
     const b = await v.send('after 500 #2');
     await v.waitFor('message:status', (s) => s.id === b.message.id, 15000);
     const texts = textsInTelegram();
-    expect(texts.filter((t) => t.startsWith('after 500'))).toEqual(['after 500 #1', 'after 500 #2']);
-    expect(emu.calls.filter((c: any) => c.method === 'sendMessage' && !c.ok && c.error?.error_code === 500)).toHaveLength(2);
+    expect(texts.filter((t) => t?.startsWith('after 500'))).toEqual(['after 500 #1', 'after 500 #2']);
+    expect(emu.calls.filter((c) => c.method === 'sendMessage' && !c.ok && c.error?.error_code === 500)).toHaveLength(2);
     expect(a.message.status).toBe('stored');
     v.close();
   });
@@ -97,7 +95,7 @@ describeEachDatabase('the outbox worker against a failing Telegram, on %s', (kin
     const row = await td.app.db('outbox').where({ message_id: bad.message.id }).first();
     expect(row.status).toBe('failed');
     expect(row.last_error).toContain('something permanent');
-    const health = (await fetch(`${td.url}/health`).then((r) => r.json())) as Record<string, any>;
+    const health = (await fetch(`${td.url}/health`).then((r) => r.json())) as Record<string, unknown>;
     expect(health.outboxFailed).toBeGreaterThanOrEqual(1);
     v.close();
   });
@@ -131,15 +129,15 @@ describeEachDatabase('the outbox worker against a failing Telegram, on %s', (kin
     emu.closeTopic(STAFF_CHAT_ID, before.topicId!);
     const second = await v.send('topic lifecycle 2');
     await v.waitFor('message:status', (s) => s.id === second.message.id, 10000);
-    expect(emu.callsTo('reopenForumTopic').some((c: any) => c.ok && c.params.message_thread_id === before.topicId)).toBe(true);
-    expect(emu.sentMessages(STAFF_CHAT_ID).find((m: any) => m.text === 'topic lifecycle 2')!.message_thread_id).toBe(before.topicId);
+    expect(emu.callsTo('reopenForumTopic').some((c) => c.ok && c.params.message_thread_id === before.topicId)).toBe(true);
+    expect(emu.sentMessages(STAFF_CHAT_ID).find((m) => m.text === 'topic lifecycle 2')!.message_thread_id).toBe(before.topicId);
 
     emu.deleteTopic(STAFF_CHAT_ID, before.topicId!);
     const third = await v.send('topic lifecycle 3');
     await v.waitFor('message:status', (s) => s.id === third.message.id, 10000);
     const after = (await td.app.store.threads.findById(first.message.threadId))!;
     expect(after.topicId).not.toBe(before.topicId);
-    expect(emu.sentMessages(STAFF_CHAT_ID).find((m: any) => m.text === 'topic lifecycle 3')!.message_thread_id).toBe(after.topicId);
+    expect(emu.sentMessages(STAFF_CHAT_ID).find((m) => m.text === 'topic lifecycle 3')!.message_thread_id).toBe(after.topicId);
     v.close();
   });
 });

@@ -1,6 +1,5 @@
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import type { TestDatabase } from '../support/test-database';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /** The value of one sample line, e.g. `topicdesk_messages_total{direction="to_telegram"}`. */
@@ -11,14 +10,13 @@ function sample(text: string, name: string): number {
 }
 
 describe('GET /metrics', () => {
-  let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
 
   let setup: TopicdeskWithTelegram;
   beforeAll(async () => {
     setup = await startWithTelegram('sqlite', { waitForTelegram: false });
-    ({ db, emu, td } = setup);
+    ({ emu, td } = setup);
   });
   afterAll(() => setup?.stop());
 

@@ -45,7 +45,7 @@ describeWith([services.postgres, services.redis], 'abuse limits shared by two in
     // Profile updates spend from the same bucket; reads have their own.
     expect((await onB.emit('profile:update', { name: 'Ada' })).error.code).toBe('rate_limited');
     const history = await onB.emit('history', {});
-    expect(history.messages.map((m: { text: string }) => m.text)).toEqual(['one', 'two', 'three']);
+    expect(history.messages.map((m) => m.text)).toEqual(['one', 'two', 'three']);
     // Another visitor is not affected.
     const other = await connect(b.url);
     expect((await other.send('hello')).ok).toBe(true);

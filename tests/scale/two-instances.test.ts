@@ -67,7 +67,7 @@ describeWith([services.postgres, services.redis], 'two instances on one PostgreS
     expect(await role(a)).toBe('standby');
     // A's cache was invalidated across instances: its history has B's write.
     const afterB = await v.emit('history', { after: first.message.id });
-    expect(afterB.messages.map((m: { text: string }) => m.text)).toEqual(['answered by B']);
+    expect(afterB.messages.map((m) => m.text)).toEqual(['answered by B']);
 
     // The leader dies; A takes over polling within seconds, and nothing is lost.
     await b.kill();

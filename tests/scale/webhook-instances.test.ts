@@ -118,7 +118,7 @@ describeWith(
       expect(emu.pendingUpdates()).toEqual([]);
       await new Promise((r) => setTimeout(r, 300)); // room for a duplicate to show up
 
-      const got = v.received.filter((r) => r.event === 'message' && r.payload.sender === 'staff').map((r) => r.payload.text);
+      const got = v.received.flatMap((r) => (r.event === 'message' && r.payload.sender === 'staff' ? [r.payload.text] : []));
       expect(got).toEqual(texts);
       const rows = await db('messages').where({ thread_id: threadId, sender_type: 'staff' }).orderBy('id');
       expect(rows.map((r) => r.content_text)).toEqual(texts);

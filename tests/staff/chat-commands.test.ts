@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AWAY_REPLY_AFTER_MS } from '../../src/domain/chat-service';
-import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
@@ -83,7 +83,7 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
     expect(items.map((l) => l.split(' · ')[1].split(' ')[0])).toEqual(order.slice(0, 10).map((o) => o.ref));
     expect(items[1]).toContain(`Visitor #${order[1].v.session.visitor.id} · ${order[1].ref}`);
     expect(answer.text).not.toContain(closed.ref);
-    const links = (answer.message.entities as any[]).filter((e) => e.type === 'text_link').map((e) => e.url);
+    const links = (answer.message.entities ?? []).flatMap((e) => (e.type === 'text_link' ? [e.url] : []));
     expect(links).toEqual(order.slice(0, 10).map((o) => `https://t.me/c/1234567890/${o.topicId}`));
     expect(answer.params.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Older ›', callback_data: 'threads:1' }]] });
 
@@ -101,7 +101,7 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
     // In Turkish, for a Turkish staff member.
     const tr = await inGeneral('/threads', ayse);
     expect(tr.answer.text.split('\n')[0]).toBe('Açık görüşmeler: 12');
-    expect(tr.answer.params.reply_markup.inline_keyboard[0][0].text).toBe('Daha eski ›');
+    expect(tr.answer.params.reply_markup?.inline_keyboard?.[0][0].text).toBe('Daha eski ›');
 
     // A stale button (threads closed since) shows the last page that exists, not an empty one.
     for (const o of order.slice(9)) await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: '/close', threadId: o.topicId! });
@@ -182,7 +182,7 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
     await talking.v.send('And again');
     await talking.v.waitFor('message', (m) => m.sender === 'system');
     const history = await talking.v.emit('history', {});
-    expect(history.messages.map((m: any) => [m.sender, m.text])).toEqual([
+    expect(history.messages.map((m) => [m.sender, m.text])).toEqual([
       ['visitor', 'Hi'],
       ['visitor', 'One more thing'],
       ['visitor', 'Hello again'],
@@ -239,7 +239,6 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
 });
 
 describeEachDatabase('/stats, on %s', (kind) => {
-  let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
   let deniz: Staff;
@@ -255,12 +254,12 @@ describeEachDatabase('/stats, on %s', (kind) => {
         deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
       },
     });
-    ({ db, emu, td } = setup);
+    ({ emu, td } = setup);
   });
   afterAll(() => setup?.stop());
 
   const stats = async () => (await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: '/stats' })).answer.text.split('\n');
-  const staffReply = async (topicId: number, v: { waitFor: (e: string, p: (m: any) => boolean) => Promise<any> }, text: string) => {
+  const staffReply = async (topicId: number, v: VisitorClient, text: string) => {
     emu.userSends({ chatId: STAFF_CHAT_ID, from: deniz, text, threadId: topicId });
     await v.waitFor('message', (m) => m.sender === 'staff' && m.text === text);
   };

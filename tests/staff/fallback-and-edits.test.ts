@@ -136,7 +136,6 @@ describeEachDatabase('a staff chat without topics (reply-to mode), on %s', (kind
 });
 
 describeEachDatabase('edits and topic names in a forum staff chat, on %s', (kind) => {
-  let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
   let deniz: Staff;
@@ -148,7 +147,7 @@ describeEachDatabase('edits and topic names in a forum staff chat, on %s', (kind
         deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
       },
     });
-    ({ db, emu, td } = setup);
+    ({ emu, td } = setup);
   });
   afterAll(() => setup?.stop());
 
@@ -160,7 +159,7 @@ describeEachDatabase('edits and topic names in a forum staff chat, on %s', (kind
     const { message } = emu.userSends({ chatId: STAFF_CHAT_ID, from: deniz, text: 'Teh answer is 42', threadId: topicId! });
     const original = await v.waitFor('message', (m) => m.sender === 'staff');
     // Read once, so the recent-messages cache holds the old text.
-    expect((await v.emit('history', {})).messages.at(-1).text).toBe('Teh answer is 42');
+    expect((await v.emit('history', {})).messages.at(-1)!.text).toBe('Teh answer is 42');
     const secondDevice = await connectVisitor(td.url, v.session.token);
 
     emu.userEdits({ chatId: STAFF_CHAT_ID, messageId: message.message_id, text: 'The answer is 42' });
@@ -168,7 +167,7 @@ describeEachDatabase('edits and topic names in a forum staff chat, on %s', (kind
     expect(updated).toEqual({ ...original, text: 'The answer is 42' });
     expect(await secondDevice.waitFor('message:update')).toEqual(updated);
     expect((await td.app.store.messages.findById(original.id))!.text).toBe('The answer is 42');
-    expect((await v.emit('history', {})).messages.map((m: any) => m.text)).toEqual(['Hello, I need help', 'The answer is 42']);
+    expect((await v.emit('history', {})).messages.map((m) => m.text)).toEqual(['Hello, I need help', 'The answer is 42']);
     expect(await td.app.db('messages').where({ thread_id: threadId, sender_type: 'staff' })).toHaveLength(1);
 
     await new Promise((r) => setTimeout(r, 100));

@@ -1,4 +1,4 @@
-import type { User } from 'grammy/types';
+import type { InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, ReplyParameters, User } from 'grammy/types';
 import type { Clock } from '../../src/domain/ports';
 import { connectVisitor, eventually, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import type { TelegramEmulator } from '../../src/emulator';
@@ -24,17 +24,34 @@ export function botMessages(emu: TelegramEmulator, chatId: number): RecordedCall
 
 /** What the bot's answer looks like to the test: the call's params plus the text Telegram shows (entities applied). */
 export interface BotAnswer {
-  params: Record<string, any>;
+  params: SendParams;
   /** The text as Telegram shows it (HTML parsed away). */
   text: string;
-  message: any;
+  message: Message;
 }
 
-const answerOf = (call: RecordedCall): BotAnswer => ({
-  params: call.params as Record<string, any>,
-  text: (call.result as any).text,
-  message: call.result,
-});
+/** A reply_markup as the tests read it: the fields of whichever kind the bot sent. */
+export type TestReplyMarkup = Partial<InlineKeyboardMarkup & ReplyKeyboardMarkup & ReplyKeyboardRemove>;
+
+/** The parameters of a send (sendMessage, editMessageText, ...) as the bot passed them. */
+export interface SendParams {
+  chat_id: number | string;
+  text: string;
+  message_thread_id?: number;
+  parse_mode?: string;
+  reply_parameters?: ReplyParameters;
+  reply_markup?: TestReplyMarkup;
+  protect_content?: boolean;
+  [name: string]: unknown;
+}
+
+/** The emulator records what the bot sent as it came; a successful send's result is the Message. */
+export const sendParams = (call: RecordedCall) => call.params as SendParams;
+
+const answerOf = (call: RecordedCall): BotAnswer => {
+  const message = call.result as Message;
+  return { params: sendParams(call), text: message.text ?? '', message };
+};
 
 /**
  * A human sends `text` (commands get real bot_command entities) and the bot's
@@ -43,7 +60,7 @@ const answerOf = (call: RecordedCall): BotAnswer => ({
 export async function staffSays(
   emu: TelegramEmulator,
   o: { chatId: number; from: User; text: string; threadId?: number; replyToMessageId?: number },
-): Promise<{ sent: any; answer: BotAnswer }> {
+): Promise<{ sent: Message; answer: BotAnswer }> {
   const before = botMessages(emu, o.chatId).length;
   const { message } = emu.userSends(o);
   await eventually(() => botMessages(emu, o.chatId).length > before, {

@@ -3,7 +3,6 @@ import { SYSTEM_TEXTS } from '../../src/domain/staff-service';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { GROUP_ANONYMOUS_BOT } from '../../src/emulator/state';
-import { type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
 import { runToCode } from '../otp/otp-helpers';
 import { botMessages, staffSays, staffSaysUnanswered, visitorWithThread, type Staff } from './staff-helpers';
@@ -15,7 +14,6 @@ import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-t
  * the visitor side is a real Socket.IO client.
  */
 describeEachDatabase('commands in a thread topic, on %s', (kind) => {
-  let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
   let deniz: Staff;
@@ -29,7 +27,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
         ayse = emu.addUser({ id: 5002, first_name: 'Ayşe', language_code: 'tr', is_bot: false }) as Staff;
       },
     });
-    ({ db, emu, td } = setup);
+    ({ emu, td } = setup);
   });
   afterAll(() => setup?.stop());
 
@@ -135,7 +133,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
   });
 
   it('/block holds for every device of a verified visitor, also one verified after the block', async () => {
-    const user = emu.addUser({ id: 7002, first_name: 'Kerem', language_code: 'en', is_bot: false }) as User;
+    const user = emu.addUser({ id: 7002, first_name: 'Kerem', language_code: 'en', is_bot: false });
     const phone = connectVisitor(td.url);
     const { v: laptop, threadId, topicId } = await visitorWithThread(td, 'From my laptop');
     expect((await laptop.emit('otp:verify', { code: (await runToCode(emu, laptop, user)).code })).ok).toBe(true);
@@ -191,7 +189,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
   it('/info of a verified visitor shows the phone; answers in Turkish to a Turkish staff member', async () => {
     const { v, topicId } = await visitorWithThread(td, 'Merhaba');
     const user = emu.addUser({ id: 7001, first_name: 'Elif', language_code: 'en', is_bot: false });
-    const { code } = await runToCode(emu, v, user as User, '905551112233');
+    const { code } = await runToCode(emu, v, user, '905551112233');
     expect((await v.emit('otp:verify', { code })).ok).toBe(true);
 
     const { answer } = await inTopic(topicId!, ayse, '/info');

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import type { TestDatabase } from './test-database';
 import type { TelegramEmulator } from '../../src/emulator';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/web/protocol';
 
 export const STAFF_CHAT_ID = -1001234567890;
 
@@ -49,7 +50,7 @@ export async function startTopicdesk(options: {
   const logs: Array<Record<string, unknown>> = [];
   const stream = new PassThrough();
   stream.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line));
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
   });
   const logger = createLogger(config, stream);
   // The repository's public/, whether this file runs from tests/support (ts-jest) or dist/tests/support (bench).
@@ -60,17 +61,35 @@ export async function startTopicdesk(options: {
   return { app, url: `http://127.0.0.1:${port}`, port, logs, stop: () => app.stop() };
 }
 
+/** What the server sends with `event` (protocol v1, src/web/protocol.ts). */
+export type ServerPayload<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
+/** One event the client received, narrowed by its name: `r.event === 'message' && r.payload.text`. */
+export type ReceivedEvent = { [E in keyof ServerToClientEvents]: { event: E; payload: ServerPayload<E> } }[keyof ServerToClientEvents];
+
+type AckResponse<E extends keyof ClientToServerEvents> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
+type AckError = Extract<AckResponse<'message:send'>, { ok: false }>['error'];
+/**
+ * An ack as the tests read it: `ok`, the success fields and `error`, all present in the type. Tests
+ * assert `ok` (or `error`) first; reading a success field of a refusal then fails the test anyway.
+ */
+export type TestAck<E extends keyof ClientToServerEvents> = Omit<Extract<AckResponse<E>, { ok: true }>, 'ok'> & {
+  ok: boolean;
+  error: AckError;
+};
+
 export interface VisitorClient {
   socket: ClientSocket;
-  session: {
-    token: string;
-    visitor: { id: number; name: string | null; verified: boolean };
-    thread: { id: number; status: string } | null;
-  };
-  received: Array<{ event: string; payload: any }>;
-  send(text: string, clientId?: string): Promise<any>;
-  emit(event: string, payload?: unknown): Promise<any>;
-  waitFor(event: string, predicate?: (payload: any) => boolean, timeoutMs?: number): Promise<any>;
+  session: ServerPayload<'session'>;
+  received: ReceivedEvent[];
+  send(text: string, clientId?: string): Promise<TestAck<'message:send'>>;
+  emit<E extends keyof ClientToServerEvents>(event: E, payload?: unknown): Promise<TestAck<E>>;
+  /** An event the protocol does not have: only `ok` and `error` can come back. */
+  emit(event: string, payload?: unknown): Promise<{ ok: boolean; error: AckError }>;
+  waitFor<E extends keyof ServerToClientEvents>(
+    event: E,
+    predicate?: (payload: ServerPayload<E>) => boolean,
+    timeoutMs?: number,
+  ): Promise<ServerPayload<E>>;
   close(): void;
 }
 
@@ -94,15 +113,22 @@ export async function connectVisitor(
   });
   const received: VisitorClient['received'] = [];
   const waiters = new Set<() => void>();
+  // Every event the server sends is one of ServerToClientEvents (the server's io is typed with it).
   socket.onAny((event: string, payload: unknown) => {
-    received.push({ event, payload });
+    received.push({ event, payload } as ReceivedEvent);
     for (const w of [...waiters]) w();
   });
 
-  function waitFor(event: string, predicate: (p: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
+  function waitFor<E extends keyof ServerToClientEvents>(
+    event: E,
+    predicate: (p: ServerPayload<E>) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<ServerPayload<E>> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        const hit = received.find((r) => r.event === event && predicate(r.payload));
+        const hit = received.find(
+          (r): r is Extract<ReceivedEvent, { event: E }> => r.event === event && predicate(r.payload as ServerPayload<E>),
+        );
         if (hit) {
           waiters.delete(check);
           clearTimeout(timer);
@@ -119,7 +145,7 @@ export async function connectVisitor(
     });
   }
 
-  const session = await new Promise<VisitorClient['session']>((resolve, reject) => {
+  const session = await new Promise<ServerPayload<'session'>>((resolve, reject) => {
     socket.once('connect_error', (err) => {
       socket.close();
       reject(err);
@@ -127,7 +153,8 @@ export async function connectVisitor(
     waitFor('session', () => true).then(resolve, reject);
   });
 
-  const emit = (event: string, payload?: unknown) => socket.timeout(options.ackTimeoutMs ?? 5000).emitWithAck(event, payload);
+  const emit = ((event: string, payload?: unknown) =>
+    socket.timeout(options.ackTimeoutMs ?? 5000).emitWithAck(event, payload)) as VisitorClient['emit'];
   return {
     socket,
     session,
@@ -153,7 +180,8 @@ export async function eventually<T>(
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

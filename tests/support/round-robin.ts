@@ -103,7 +103,7 @@ export class RoundRobin {
     headers['x-forwarded-for'] = req.headers['x-forwarded-for'] ? `${String(req.headers['x-forwarded-for'])}, ${peer}` : peer;
 
     const upstream = http.request(`${target}${path}`, { method: req.method, headers, agent: false });
-    upstream.on('response', async (answer) => {
+    const relay = async (answer: http.IncomingMessage) => {
       const got: Buffer[] = [];
       try {
         for await (const chunk of answer) got.push(chunk as Buffer);
@@ -119,7 +119,8 @@ export class RoundRobin {
       for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
       out['content-length'] = String(Buffer.concat(got).length);
       res.writeHead(record.status, out).end(Buffer.concat(got));
-    });
+    };
+    upstream.on('response', (answer) => void relay(answer));
     upstream.on('error', () => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('target unreachable');
     });

@@ -25,15 +25,15 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stderr!.on('data', (c) => (out += c));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c;
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
       for (const line of out.split('\n')) {
         if (!line.includes('topicdesk is up')) continue;
         clearTimeout(timer);
-        resolve(JSON.parse(line).port);
+        resolve((JSON.parse(line) as { port: number }).port);
         return;
       }
     });

@@ -1,12 +1,17 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import type { MessageView } from '../../src/domain/types';
 
 export type UploadPart = { name: string; value: string } | { name: string; filename: string; contentType?: string; bytes: Buffer };
 
 export interface UploadResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
-  body: any;
+  /**
+   * The JSON answer as the tests read it (docs/protocol.md, uploads): `message` when stored, `error`
+   * when refused; a test checks the status first. A body that is not JSON is its text.
+   */
+  body: { message: MessageView; error: { code: string; message: string; retryAfterMs?: number } };
 }
 
 /** A multipart/form-data body, byte for byte as a browser's FormData would send it. */
@@ -57,7 +62,7 @@ export function upload(
         } catch {
           /* not JSON */
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed as UploadResponse['body'] });
       });
       res.on('error', reject);
     });

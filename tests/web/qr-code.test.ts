@@ -66,7 +66,7 @@ describe('the QR encoder of the visitor page', () => {
     expect(d).toMatch(/^(M\d+ \d+h\d+v1h-\d+z)+$/);
     // Reading the path back gives the matrix.
     const size = matrix.length;
-    const back: boolean[][] = Array.from({ length: size }, () => new Array(size).fill(false));
+    const back: boolean[][] = Array.from({ length: size }, () => new Array<boolean>(size).fill(false));
     for (const [, x, y, n] of d.matchAll(/M(\d+) (\d+)h(\d+)/g))
       for (let i = 0; i < Number(n); i++) back[Number(y) - 4][Number(x) - 4 + i] = true;
     expect(back).toEqual(matrix);

@@ -74,7 +74,7 @@ describeEachDatabase('visitor protocol v1 without Telegram, on %s', (kind) => {
         .then((r) => Number(r[0].n)),
     ).toBe(1);
     // The message waits in the outbox: Telegram is disabled.
-    const health = (await fetch(`${td.url}/health`).then((r) => r.json())) as Record<string, any>;
+    const health = (await fetch(`${td.url}/health`).then((r) => r.json())) as Record<string, unknown>;
     expect(health).toMatchObject({ status: 'ok', db: 'ok', telegram: 'disabled' });
     expect(health.outbox).toBeGreaterThanOrEqual(1);
     v.close();
@@ -150,13 +150,13 @@ describeEachDatabase('visitor protocol v1 without Telegram, on %s', (kind) => {
     const ids: number[] = [];
     for (let i = 1; i <= 5; i++) ids.push((await v.send(`m${i}`)).message.id);
     const all = await v.emit('history', {});
-    expect(all.messages.map((m: any) => m.text)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    expect(all.messages.map((m) => m.text)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
     const page = await v.emit('history', { before: ids[4], limit: 2 });
-    expect(page.messages.map((m: any) => m.text)).toEqual(['m3', 'm4']);
+    expect(page.messages.map((m) => m.text)).toEqual(['m3', 'm4']);
     const missed = await v.emit('history', { after: ids[2] });
-    expect(missed.messages.map((m: any) => m.text)).toEqual(['m4', 'm5']);
+    expect(missed.messages.map((m) => m.text)).toEqual(['m4', 'm5']);
     const window = await v.emit('history', { after: ids[0], before: ids[3] });
-    expect(window.messages.map((m: any) => m.text)).toEqual(['m2', 'm3']);
+    expect(window.messages.map((m) => m.text)).toEqual(['m2', 'm3']);
     v.close();
   });
 
@@ -174,7 +174,7 @@ describeEachDatabase('visitor protocol v1 without Telegram, on %s', (kind) => {
     expect(tab1.received.filter((r) => r.event === 'message')).toEqual([]);
     expect(other.received.filter((r) => r.event === 'message')).toEqual([]);
     const otherHistory = await other.emit('history', {});
-    expect(otherHistory.messages.map((m: any) => m.threadId)).not.toContain(first.message.threadId);
+    expect(otherHistory.messages.map((m) => m.threadId)).not.toContain(first.message.threadId);
     for (const c of [tab1, tab2, other]) c.close();
   });
 
