@@ -5,6 +5,7 @@ import * as staffTools from './20261126020000_staff_tools';
 import * as otp from './20261126030000_otp';
 import * as staffSessions from './20261126050000_staff_sessions';
 import * as messageSearch from './20261126051000_message_search';
+import * as threadClosedAt from './20261202100000_thread_closed_at';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -19,6 +20,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261126030000_otp', otp],
   ['20261126050000_staff_sessions', staffSessions],
   ['20261126051000_message_search', messageSearch],
+  ['20261202100000_thread_closed_at', threadClosedAt],
 ];
 
 /**

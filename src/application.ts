@@ -21,6 +21,8 @@ import { countMessages, createMetrics } from './scale/metrics';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createStore } from './db/store';
 import { createProcessedUpdates } from './db/processed-updates';
+import { createRetentionRepository } from './db/retention-repository';
+import { createPruner } from './maintenance/pruner';
 import { createChatService } from './domain/chat-service';
 import { createStaffService } from './domain/staff-service';
 import { loadSupportStatus } from './domain/support-status';
@@ -37,7 +39,7 @@ import { createChatPacer, sharePacing } from './outbox/chat-pacer';
 import { createBot, type TopicdeskBot } from './bot/create-bot';
 import type { BotContext } from './bot/context';
 import { createSocketNotifier } from './web/socket-notifier';
-import { registerVisitorSocket } from './web/visitor-socket';
+import { registerVisitorSocket, type SocketData } from './web/visitor-socket';
 import { createHttpApp, type HealthReport } from './web/http-app';
 import { createOriginPolicy } from './web/origin-policy';
 import { createOtpService } from './domain/otp-service';
@@ -102,11 +104,11 @@ export async function createApplication({ config, logger, clock = systemClock, b
   };
   const httpServer = http.createServer((req, res) => handleRequest(req, res));
   const origins = createOriginPolicy({ widgetOrigins: config.widgetOrigins, publicUrl: config.publicUrl });
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(httpServer, {
     serveClient: true,
     // WIDGET_ORIGINS: browser pages elsewhere may open sockets only from the allowed sites.
     cors: { origin: (origin, callback) => callback(null, origins.allowsOrigin(origin)), credentials: false },
-    allowRequest: origins.allowRequest,
+    allowRequest: (req, callback) => origins.allowRequest(req, callback),
     maxHttpBufferSize: 64 * 1024,
     pingInterval: 20_000,
     pingTimeout: 20_000,
@@ -128,8 +130,16 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const mediaDir = path.join(config.dataDir, 'media');
   const mediaStorage = config.cloudinaryUrl ? createCloudinaryStorage(config.cloudinaryUrl) : createLocalStorage(mediaDir);
   const incoming = createIncomingFiles(mediaDir);
-  // Files a crash left half-received are removed (uploads take minutes at most).
-  void incoming.sweep(60 * 60 * 1000).catch((error) => log.warn('cleaning the incoming media folder failed', { error }));
+  // Bounded growth: old update ids, sent outbox rows, orphaned and half-received files, RETENTION_DAYS.
+  const pruner = createPruner({
+    retention: createRetentionRepository(db),
+    processedUpdates,
+    storage: mediaStorage,
+    incoming,
+    clock,
+    logger,
+    windows: config.pruning,
+  });
 
   let worker: OutboxWorker | null = null;
   // What visitors see of support (docs/protocol.md `support:status`): staff's /away, Telegram enabled and
@@ -365,7 +375,9 @@ export async function createApplication({ config, logger, clock = systemClock, b
             `No staff chat yet. Add @${bot.botInfo.username} to your support supergroup (topics on, bot admin with "Manage topics") and send there: /claim ${code}  — or set STAFF_CHAT_ID. Messages wait in the outbox until then.`,
           );
         } else {
-          await registerStaffCommands(bot.api, staffChatId).catch((error) => log.warn('registering the staff commands failed', { error }));
+          await registerStaffCommands(bot.api, staffChatId).catch((error: unknown) =>
+            log.warn('registering the staff commands failed', { error }),
+          );
         }
         return;
       } catch (error) {
@@ -391,11 +403,15 @@ export async function createApplication({ config, logger, clock = systemClock, b
     get worker() {
       return worker;
     },
+    pruner,
     health,
     /** Listens on config.port (0 → a free port) and starts Telegram intake and the outbox. Resolves with the port. */
     async start(): Promise<number> {
       await new Promise<void>((resolve, reject) => {
-        const failed = (error: unknown) => reject(explainListenError(error, config.host, config.port));
+        const failed = (error: unknown) => {
+          const explained = explainListenError(error, config.host, config.port);
+          reject(explained instanceof Error ? explained : new Error(String(explained)));
+        };
         httpServer.once('error', failed);
         httpServer.listen(config.port, config.host, () => {
           httpServer.off('error', failed);
@@ -418,6 +434,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
           intervalMs: config.telegramReachability.probeSeconds * 1000,
         });
       }
+      pruner.start();
       telegramStarting = startTelegram();
       const up = upMessage(config, port);
       log.info(up.message, {
@@ -434,18 +451,19 @@ export async function createApplication({ config, logger, clock = systemClock, b
       stopping = true;
       log.info('shutting down');
       probe?.stop();
-      if (runner?.isRunning()) await runner.stop().catch((error) => log.warn('stopping the runner failed', { error }));
+      if (runner?.isRunning()) await runner.stop().catch((error: unknown) => log.warn('stopping the runner failed', { error }));
       await telegramStarting;
       await polling;
       await pollingLock.release();
       await new Promise<void>((resolve) => {
-        io.close(() => resolve());
+        void io.close(() => resolve());
         httpServer.closeAllConnections?.();
       });
       sockets.close();
       uploads.close();
       staffPage.close();
       await worker?.stop();
+      await pruner.stop();
       cache.close();
       await redis?.close();
       await db.destroy();

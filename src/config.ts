@@ -2,6 +2,9 @@ import { z } from 'zod';
 import path from 'node:path';
 
 /** Parses an integer env var (decimal, no sign games). */
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
 const int = (min: number, max: number) =>
   z
     .string()
@@ -112,6 +115,13 @@ const envSchema = z.object({
   TELEGRAM_OFFLINE_AFTER_SECONDS: int(0, 3600).default(10),
   TELEGRAM_PROBE_SECONDS: int(1, 3600).default(5),
   CACHE_TTL_SECONDS: int(0, 86400).default(180),
+  // Bounded growth (README "Tuning", src/maintenance/pruner.ts).
+  PRUNE_INTERVAL_MINUTES: int(1, 10080).default(60),
+  PROCESSED_UPDATES_KEEP_HOURS: int(25, 8760).default(48),
+  OUTBOX_SENT_KEEP_DAYS: int(0, 3650).default(7),
+  MEDIA_ORPHAN_KEEP_HOURS: int(1, 8760).default(24),
+  INCOMING_KEEP_MINUTES: int(10, 10080).default(60),
+  RETENTION_DAYS: int(1, 36500).optional(),
   SHUTDOWN_TIMEOUT_MS: positiveNumber.default(10000),
 });
 
@@ -162,6 +172,16 @@ export interface Config {
    */
   telegramReachability: { failures: number; seconds: number; probeSeconds: number };
   cacheTtlSeconds: number;
+  /** Bounded growth: how long each kind of row or file is kept (src/maintenance/pruner.ts). */
+  pruning: {
+    intervalMs: number;
+    processedUpdatesMs: number;
+    sentOutboxMs: number;
+    orphanMediaMs: number;
+    incomingMs: number;
+    /** Closed threads are erased this many days after closing; null: kept forever. */
+    retentionDays: number | null;
+  };
   shutdownTimeoutMs: number;
 }
 
@@ -246,6 +266,14 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
       probeSeconds: e.TELEGRAM_PROBE_SECONDS,
     },
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
+    pruning: {
+      intervalMs: e.PRUNE_INTERVAL_MINUTES * MINUTE_MS,
+      processedUpdatesMs: e.PROCESSED_UPDATES_KEEP_HOURS * HOUR_MS,
+      sentOutboxMs: e.OUTBOX_SENT_KEEP_DAYS * 24 * HOUR_MS,
+      orphanMediaMs: e.MEDIA_ORPHAN_KEEP_HOURS * HOUR_MS,
+      incomingMs: e.INCOMING_KEEP_MINUTES * MINUTE_MS,
+      retentionDays: e.RETENTION_DAYS ?? null,
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -3,7 +3,7 @@ import type { ThreadRepository } from '../domain/ports';
 import type { Thread, ThreadStatus } from '../domain/types';
 import { cacheKeys } from './cache';
 import type { RepoContext } from './context';
-import { num, numOrNull } from './database';
+import { insertedId, num, numOrNull } from './database';
 
 interface ThreadRow {
   id: number;
@@ -32,8 +32,9 @@ function toThread(row: ThreadRow): Thread {
 }
 
 export function createThreadRepository({ db, cache, invalidate }: RepoContext): ThreadRepository {
+  const threads = () => db<ThreadRow>('threads');
   async function loadById(id: number): Promise<Thread | null> {
-    const row = await db('threads').where({ id }).first();
+    const row = await threads().where({ id }).first();
     return row ? toThread(row) : null;
   }
 
@@ -50,12 +51,14 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
    * A visitor's threads: its own and, once it is verified, every thread of its user
    * (all the user's visitors, i.e. devices) — see docs/identity.md.
    */
-  const ofVisitor = (visitorId: number) => (q: Knex.QueryBuilder) =>
-    q.where('visitor_id', visitorId).orWhereIn('user_id', db('visitors').select('user_id').where('id', visitorId).whereNotNull('user_id'));
+  const ofVisitor = (visitorId: number) => (q: Knex.QueryBuilder<ThreadRow>) =>
+    void q
+      .where('visitor_id', visitorId)
+      .orWhereIn('user_id', db('visitors').select('user_id').where('id', visitorId).whereNotNull('user_id'));
 
   return {
     async create({ visitorId, ref, now }) {
-      const [row] = await db('threads')
+      const rows: unknown = await db('threads')
         .insert({
           visitor_id: visitorId,
           // A verified visitor's new thread belongs to its user from the start.
@@ -66,15 +69,15 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
           created_at: now.getTime(),
         })
         .returning('id');
-      return (await loadById(num(typeof row === 'object' ? row.id : row)))!;
+      return (await loadById(insertedId(rows)))!;
     },
     findById,
     async findLatestForVisitor(visitorId) {
-      const row = await db('threads').where(ofVisitor(visitorId)).orderBy('id', 'desc').first();
+      const row = await threads().where(ofVisitor(visitorId)).orderBy('id', 'desc').first();
       return row ? toThread(row) : null;
     },
     async listForVisitor(visitorId) {
-      const rows: ThreadRow[] = await db('threads').where(ofVisitor(visitorId)).orderBy('id', 'asc');
+      const rows = await threads().where(ofVisitor(visitorId)).orderBy('id', 'asc');
       return rows.map(toThread);
     },
     async findByTopic(chatId, topicId) {
@@ -84,7 +87,7 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
         const thread = await findById(cachedId);
         if (thread && thread.topicChatId === chatId && thread.topicId === topicId) return thread;
       }
-      const row = await db('threads').where({ topic_chat_id: chatId, topic_id: topicId }).orderBy('id', 'desc').first();
+      const row = await threads().where({ topic_chat_id: chatId, topic_id: topicId }).orderBy('id', 'desc').first();
       if (!row) return null;
       const thread = toThread(row);
       cache.set(key, thread.id);
@@ -99,8 +102,10 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
       if (chatId != null && topicId != null) keys.push(cacheKeys.topic(chatId, topicId));
       invalidate(keys);
     },
-    async setStatus(id, status) {
-      await db('threads').where({ id }).update({ status });
+    async setStatus(id, status, now) {
+      // closed_at: when it was closed, for RETENTION_DAYS (src/maintenance/pruner.ts); cleared on reopening.
+      const closedAt = status === 'closed' ? (now ?? new Date()).getTime() : null;
+      await db('threads').where({ id }).update({ status, closed_at: closedAt });
       invalidate([cacheKeys.thread(id)]);
     },
     async touch(id, now) {
@@ -108,7 +113,7 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
       invalidate([cacheKeys.thread(id)]);
     },
     async listOpen({ limit, offset }) {
-      const rows: ThreadRow[] = await db('threads')
+      const rows = await threads()
         .where({ status: 'open' })
         .orderBy([
           { column: 'last_activity', order: 'desc' },

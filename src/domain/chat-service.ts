@@ -108,7 +108,7 @@ export function createChatService({ store, notifier, delivery, clock, support }:
           thread = await repos.threads.create({ visitorId, ref: newThreadRef(), now });
           newThread = thread;
         } else if (thread.status === 'closed') {
-          await repos.threads.setStatus(thread.id, 'open');
+          await repos.threads.setStatus(thread.id, 'open', now);
           reopened = { ...thread, status: 'open' };
           // Staff closed the topic with the thread: the outbox reopens it (if it has one) before posting this message.
           await repos.outbox.enqueueTopicReopen({ threadId: thread.id, now });

@@ -77,7 +77,8 @@ export interface ThreadRepository {
   /** Hot path on every staff update: cached. */
   findByTopic(chatId: number, topicId: number): Promise<Thread | null>;
   setTopic(id: ThreadId, chatId: number | null, topicId: number | null): Promise<void>;
-  setStatus(id: ThreadId, status: ThreadStatus): Promise<void>;
+  /** `now` is when it happened (the closing time RETENTION_DAYS counts from); the system time when left out. */
+  setStatus(id: ThreadId, status: ThreadStatus, now?: Date): Promise<void>;
   touch(id: ThreadId, now: Date): Promise<void>;
   /** Open threads, most recent activity first. */
   listOpen(page: { limit: number; offset: number }): Promise<{ threads: Thread[]; total: number }>;

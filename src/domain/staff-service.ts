@@ -57,7 +57,7 @@ export function createStaffService({ store, notifier, support, clock, delivery }
   async function setThreadStatus(threadId: ThreadId, status: Thread['status']): Promise<{ thread: Thread; changed: boolean }> {
     const thread = await requireThread(threadId);
     if (thread.status === status) return { thread, changed: false };
-    await store.threads.setStatus(thread.id, status);
+    await store.threads.setStatus(thread.id, status, clock.now());
     const updated = { ...thread, status };
     const note = await systemMessage(updated, status === 'closed' ? SYSTEM_TEXTS.closed : SYSTEM_TEXTS.reopened);
     notifier.threadStatus(updated);

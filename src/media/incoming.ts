@@ -13,8 +13,8 @@ export interface IncomingFiles {
   newPath(): string;
   /** Deletes a file being received (ignores one that is already gone). */
   discard(file: string): Promise<void>;
-  /** Deletes leftovers older than `maxAgeMs` (a crash mid-upload). Returns how many. */
-  sweep(maxAgeMs: number): Promise<number>;
+  /** Deletes leftovers older than `maxAgeMs` at `now` (a crash or a failed upload). Returns how many. */
+  sweep(maxAgeMs: number, now?: Date): Promise<number>;
 }
 
 export function createIncomingFiles(mediaDir: string): IncomingFiles {
@@ -26,9 +26,9 @@ export function createIncomingFiles(mediaDir: string): IncomingFiles {
     async discard(file) {
       await fs.promises.rm(file, { force: true });
     },
-    async sweep(maxAgeMs) {
+    async sweep(maxAgeMs, at) {
       let removed = 0;
-      const now = Date.now();
+      const now = (at ?? new Date()).getTime();
       for (const name of await fs.promises.readdir(dir)) {
         const file = path.join(dir, name);
         const stat = await fs.promises.stat(file).catch(() => null);

@@ -24,6 +24,13 @@ export function createLocalStorage(mediaDir: string): MediaStorage {
     async remove(stored) {
       if (LOCAL_MEDIA_NAME.test(stored.path)) await fs.promises.rm(path.join(mediaDir, stored.path), { force: true });
     },
+    async *list() {
+      for (const name of await fs.promises.readdir(mediaDir)) {
+        if (!LOCAL_MEDIA_NAME.test(name)) continue;
+        const stat = await fs.promises.stat(path.join(mediaDir, name)).catch(() => null);
+        if (stat?.isFile()) yield { path: name, modifiedAt: stat.mtime };
+      }
+    },
   };
 }
 

@@ -19,4 +19,10 @@ export interface MediaStorage {
   save(tempPath: string, type: MediaType): Promise<StoredMedia>;
   /** Removes a stored file (e.g. its message could not be stored). Missing files are not an error. */
   remove(stored: StoredMedia): Promise<void>;
+  /**
+   * Every stored file with its modification time, for the sweep of files no message refers to
+   * (src/maintenance/pruner.ts). Local disk only: Cloudinary's upload API cannot list, so
+   * orphans there stay (their messages' files are still removed by RETENTION_DAYS).
+   */
+  list?(): AsyncIterable<{ path: string; modifiedAt: Date }>;
 }

@@ -11,13 +11,13 @@ import { localLimiters, type Limiters, type RateLimiter } from './rate-limiter';
 import { rooms } from './socket-notifier';
 import type { OtpSocketHandlers } from './otp-socket';
 
-interface SocketData {
+export interface SocketData {
   visitorId: number;
   address: string;
   session: VisitorSession;
 }
 
-type VisitorServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type VisitorServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type VisitorSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 export interface VisitorSocketDeps {

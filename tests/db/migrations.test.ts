@@ -9,6 +9,7 @@ const ALL = [
   '20261126030000_otp',
   '20261126050000_staff_sessions',
   '20261126051000_message_search',
+  '20261202100000_thread_closed_at',
 ];
 const TABLES = [
   'otp_requests',

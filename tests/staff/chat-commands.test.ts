@@ -229,7 +229,20 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
   it('/help lists every command, in General and in a topic, in English and Turkish', async () => {
     const en = await inGeneral('/help');
     expect(en.answer.params.parse_mode).toBe('HTML');
-    for (const c of ['/close', '/reopen', '/block', '/unblock', '/info', '/retry', '/threads', '/stats', '/web', '/away [message]', '/back', '/help'])
+    for (const c of [
+      '/close',
+      '/reopen',
+      '/block',
+      '/unblock',
+      '/info',
+      '/retry',
+      '/threads',
+      '/stats',
+      '/web',
+      '/away [message]',
+      '/back',
+      '/help',
+    ])
       expect(en.answer.text).toContain(`\n${c} — `);
     const { topicId } = await visitorWithThread(td);
     const inTopic = await staffSays(emu, { chatId: STAFF_CHAT_ID, from: ayse, text: '/help', threadId: topicId! });

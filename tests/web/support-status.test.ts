@@ -8,7 +8,6 @@ import { TEST_REDIS_URL } from '../support/installation';
 import { connectRedis } from '../../src/scale/redis';
 import { createLogger } from '../../src/logger';
 import { staffSays, type Staff } from '../staff/staff-helpers';
-import type { SupportStatus } from '../../src/domain/ports';
 
 /**
  * `support:status` never claims "online" while nobody can answer (docs/protocol.md):
