@@ -66,8 +66,15 @@ export function renderAttachment(
     return audio;
   }
   const link = newTabLink(url);
-  link.textContent = `${label} (${Math.max(1, Math.round(a.size / 1024))} KB)`;
+  link.textContent = `${label} (${fileSize(a.size)})`;
   return link;
+}
+
+/** A file's size as people read it: 14 B, 3 KB, 2.4 MB. */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 function newTabLink(url: string): HTMLAnchorElement {

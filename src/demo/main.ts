@@ -76,13 +76,16 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${banner(demo, config)}\n`);
 
-  let stopping = false;
+  // Ctrl-C under `npm run demo` delivers SIGINT twice at once (from the terminal and forwarded by
+  // npm): a second signal within a second is that same Ctrl-C; a later one means "stop now".
+  let stoppingSince: number | null = null;
   const shutdown = () => {
-    if (stopping) {
+    if (stoppingSince !== null) {
+      if (Date.now() - stoppingSince < 1000) return;
       process.stderr.write('topicdesk demo: stopping at once\n');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     process.stdout.write('topicdesk demo: stopping…\n');
     setTimeout(() => fail('stopping took too long; exiting', 1), SHUTDOWN_TIMEOUT_MS).unref();
     demo.stop().then(

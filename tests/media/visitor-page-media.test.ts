@@ -137,6 +137,19 @@ describeWith([services.chromium], 'media on the visitor page in Chromium', () =>
       const a = document.querySelector('.msg--staff audio');
       return a.readyState >= 1 && a.duration > 0.5;
     });
+
+    // A small document from staff is a download link with its size as people read it.
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+    emu.userSendsDocument({
+      chatId: STAFF_CHAT_ID,
+      from: deniz,
+      threadId: topicId,
+      bytes: pdf,
+      fileName: 'terms.pdf',
+      mimeType: 'application/pdf',
+    });
+    const link = await page.waitForSelector('.msg--staff a[href*="/media/"]');
+    expect(await link.textContent()).toMatch(new RegExp(`\\(${pdf.length} B\\)$`));
   });
 
   it('records a voice note with the microphone (tap, see the duration, send); cancel sends nothing', async () => {

@@ -72,6 +72,8 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
     const { v, threadId, topicId, ref } = await visitorWithThread(td);
     await inTopic(topicId!, deniz, '/close');
     await v.waitFor('thread:status');
+    // The topic is closed once Telegram answered closeForumTopic (it may come after the visitor heard of it).
+    await eventually(() => topic(topicId!).closed, { what: 'the topic closed' });
     const closes = emu.callsTo('closeForumTopic').length;
 
     // The closed topic refuses the bot's posts (TOPIC_CLOSED): the answer goes to General, naming the thread.
