@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { percentile, printTable } from './stats';
+import { searchText } from '../src/domain/admin-search';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -150,6 +151,7 @@ export async function runSearchBench(o: {
         thread_id: threadIds[t],
         sender_type: random() < 0.55 ? 'visitor' : 'staff',
         content_text: text,
+        search_text: searchText(text),
         content_type: 'text',
         status: 'delivered',
         created_at: at,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { MESSAGE_SEARCH_DOCUMENT_PG } from '../../migrations/20261126051000_message_search';
+import { MESSAGE_SEARCH_DOCUMENT_PG } from '../../migrations/20261206000000_message_search_text';
 import type { AdminReadRepository, AdminStats, DayStats, ThreadDetail, ThreadListQuery, ThreadSummary } from '../domain/admin-ports';
 import type { Message, ThreadStatus } from '../domain/types';
 import { isPostgres, num, numOrNull } from './database';

@@ -1,3 +1,4 @@
+import { searchText } from '../domain/admin-search';
 import type { HistoryQuery, MessageRepository } from '../domain/ports';
 import type { Attachment, AttachmentKind, Message, Sender, DeliveryStatus } from '../domain/types';
 import { cacheKeys } from './cache';
@@ -104,6 +105,7 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
           thread_id: input.threadId,
           sender_type: input.sender,
           content_text: input.text,
+          search_text: searchText(input.text),
           content_type: input.attachment?.kind ?? 'text',
           file_path: input.attachment?.path ?? null,
           file_url: input.attachment?.url ?? null,
@@ -140,7 +142,9 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
     async updateText(id, text) {
       const before = await findById(id);
       if (!before) throw new Error(`message ${id} not found`);
-      await db('messages').where({ id }).update({ content_text: text });
+      await db('messages')
+        .where({ id })
+        .update({ content_text: text, search_text: searchText(text) });
       invalidate([cacheKeys.recentMessages(before.threadId)]);
       return { ...before, text };
     },

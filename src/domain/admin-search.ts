@@ -8,19 +8,33 @@ export const MAX_SEARCH_TERMS = 8;
 const MAX_TERM_LENGTH = 64;
 
 /**
- * The words of a search: runs of letters and digits, lower-cased, diacritics
- * removed (ş → s, é → e; the dotless ı stays), at most 8, each at most 64
- * characters. This is how the database indexes message text, so a word matches
- * a message containing a word that starts with it.
+ * The one folding rule of search, for stored text and for queries alike: lower-cased
+ * (Turkish İ and ı become i), diacritics removed (ş, ș → s; ğ → g; é → e), words are runs of
+ * letters and digits. The database indexes `messages.search_text` (this, computed by the
+ * application), so SQLite and PostgreSQL match exactly the same words.
  */
-export function searchTerms(query: string): string[] {
-  const folded = query
+export function searchWords(text: string): string[] {
+  const folded = text
+    .replace(/[İı]/g, 'i')
+    .toLowerCase()
     .normalize('NFD')
     .replace(/\p{M}+/gu, '')
-    .normalize('NFC')
-    .toLowerCase();
-  const words = folded.match(/[\p{L}\p{N}]+/gu) ?? [];
-  const unique = [...new Set(words.map((w) => w.slice(0, MAX_TERM_LENGTH)))];
+    .normalize('NFC');
+  return folded.match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/** What is stored in `messages.search_text` for a message's text (null without text). */
+export function searchText(text: string | null): string | null {
+  if (text === null) return null;
+  return searchWords(text).join(' ');
+}
+
+/**
+ * The words of a search (searchWords), at most 8, each at most 64 characters; a word
+ * matches a message containing a word that starts with it.
+ */
+export function searchTerms(query: string): string[] {
+  const unique = [...new Set(searchWords(query).map((w) => w.slice(0, MAX_TERM_LENGTH)))];
   return unique.slice(0, MAX_SEARCH_TERMS);
 }
 

@@ -3,6 +3,7 @@ import { io as connectClient, type Socket } from 'socket.io-client';
 import type { Clock } from '../../src/domain/ports';
 import { eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import type { TelegramEmulator } from '../../src/emulator';
+import { searchText } from '../../src/domain/admin-search';
 import type { AdminServerEvents, SessionView, StatsView, ThreadListResponse, ThreadMessagesResponse } from '../../src/web/admin/api-types';
 
 /** One event the staff socket received, narrowed by its name. */
@@ -162,6 +163,7 @@ export async function seedThread(
         thread_id: threadId,
         sender_type: m.sender,
         content_text: m.text,
+        search_text: searchText(m.text),
         content_type: m.attachment?.kind ?? 'text',
         file_url: m.attachment?.url ?? null,
         file_mime: m.attachment?.mime ?? null,

@@ -10,6 +10,7 @@ const ALL = [
   '20261126050000_staff_sessions',
   '20261126051000_message_search',
   '20261202100000_thread_closed_at',
+  '20261206000000_message_search_text',
 ];
 const TABLES = [
   'otp_requests',
