@@ -3,6 +3,7 @@ import { DomainError } from './errors';
 import type { OtpRequest } from './identity-ports';
 import type { Clock, DeliveryQueue, Store, VisitorNotifier } from './ports';
 import type { Message, Thread, User, Visitor, VisitorId } from './types';
+import { cleanName } from './text';
 
 /** The numbers behind docs/identity.md ("Why brute force does not work"). */
 export const OTP_LIMITS = {
@@ -231,7 +232,8 @@ export function createOtpService({ store, notifier, rooms, delivery, clock, secr
       // Not while a first message of this visitor creates its thread (see lockIdentity).
       await repos.visitors.lockIdentity(visitorId);
       if (!(await repos.otp.markVerified(request.id, hash, now))) throw new DomainError('invalid_code', 'This code was already used.');
-      const displayName = request.displayName ?? request.username ?? 'Telegram user';
+      // A Telegram name may carry direction overrides or be made of invisible characters (domain/text.ts).
+      const displayName = cleanName(request.displayName ?? '') || request.username || 'Telegram user';
       const user = await repos.users.upsert({
         telegramId: request.telegramUserId!,
         username: request.username,

@@ -9,6 +9,7 @@ import type { OutboxQueue, OutboxRow } from './outbox-queue';
 import { MediaUnavailableError, splitForTelegram, TELEGRAM_TEXT_LIMIT, type TelegramGateway } from './telegram-gateway';
 import { createMediaSender, type MediaSource } from './media-sender';
 import { staffTexts } from '../bot/staff-texts';
+import { cleanName } from '../domain/text';
 
 export interface OutboxWorkerOptions {
   pollMs: number;
@@ -142,7 +143,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
 
   async function topicName(thread: Thread): Promise<string> {
     const visitor = await store.visitors.findById(thread.visitorId);
-    const who = visitor?.name?.trim() || `Visitor #${thread.visitorId}`;
+    // Names are cleaned where they come in; a name stored before that (or any other) is cleaned here too.
+    const who = cleanName(visitor?.name ?? '') || `Visitor #${thread.visitorId}`;
     return `${who} · ${thread.ref}`.slice(0, 128);
   }
 

@@ -2,7 +2,7 @@ import type { Socket } from 'socket.io';
 import type { z } from 'zod';
 import { DomainError, isDomainError } from '../domain/errors';
 import type { Logger } from '../logger';
-import { describeIssues, type Ack } from './protocol';
+import { describeIssues, isTooLarge, MAX_ERROR_MESSAGE, type Ack } from './protocol';
 import type { RateLimiter } from './rate-limiter';
 
 /** Refuses with `rate_limited` (and when to retry) if any of the buckets is empty for its key. */
@@ -34,7 +34,7 @@ export function onAckedEvent<S extends z.ZodType, R extends object>(
     const reply = ack as Ack<R>;
     try {
       const parsed = options.schema.safeParse(payload);
-      if (!parsed.success) throw new DomainError('bad_request', describeIssues(parsed.error));
+      if (!parsed.success) throw new DomainError(isTooLarge(parsed.error) ? 'too_large' : 'bad_request', describeIssues(parsed.error));
       await options.limit();
       reply({ ok: true, ...(await handle(parsed.data)) });
     } catch (error) {
@@ -44,7 +44,7 @@ export function onAckedEvent<S extends z.ZodType, R extends object>(
           ok: false,
           error: {
             code: error.code,
-            message: error.message,
+            message: error.message.slice(0, MAX_ERROR_MESSAGE),
             ...(retryAfterMs ? { retryAfterMs } : {}),
             ...(attemptsLeft !== undefined ? { attemptsLeft } : {}),
           },

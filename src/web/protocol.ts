@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ErrorCode } from '../domain/errors';
 import type { SupportStatus } from '../domain/ports';
 import type { DeliveryStatus, MessageView, ThreadStatus, VisitorView } from '../domain/types';
+import { cleanName, cleanText, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '../domain/text';
 
 /** Visitor protocol v1 (SPEC §3): the events and their payload schemas. */
 
@@ -29,15 +30,18 @@ export interface ClientToServerEvents {
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
-/** Text after trimming: 1..4000 characters; control characters other than newline and tab refused. */
+/**
+ * Text cleaned of direction controls and invisible characters (domain/text.ts), then trimmed:
+ * 1..4000 characters; control characters other than newline and tab refused.
+ */
 const messageText = z
   .string()
-  .transform((s) => s.trim())
+  .transform((s) => cleanText(s).trim())
   .pipe(
     z
       .string()
-      .min(1, 'text must not be empty')
-      .max(4000, 'text must be at most 4000 characters')
+      .min(1, 'text must not be empty (nor only invisible characters)')
+      .max(MAX_TEXT_LENGTH, `text must be at most ${MAX_TEXT_LENGTH} characters`)
       .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), 'text contains control characters'),
   );
 
@@ -57,16 +61,38 @@ export const schemas = {
   'profile:update': z.strictObject({
     name: z
       .string()
-      .transform((s) => s.trim().replace(/\s+/g, ' '))
-      .pipe(z.string().min(1, 'name must not be empty').max(64, 'name must be at most 64 characters'))
+      .transform(cleanName)
+      .pipe(
+        z
+          .string()
+          .min(1, 'name must not be empty (nor only invisible characters)')
+          .max(MAX_NAME_LENGTH, `name must be at most ${MAX_NAME_LENGTH} characters`),
+      )
       .refine((s) => !/[\u0000-\u001F\u007F]/.test(s), 'name contains control characters'),
   }),
 };
 
-/** One readable line from a zod error, for the `bad_request` message. */
+/** The longest `error.message` an ack carries: it never echoes what the client sent. */
+export const MAX_ERROR_MESSAGE = 200;
+
+/** A string over its size limit (a text, caption or name too long): `too_large` rather than `bad_request`. */
+export function isTooLarge(error: z.ZodError): boolean {
+  return error.issues.some((i) => i.code === 'too_big' && i.origin === 'string');
+}
+
+/**
+ * One short readable line from a zod error, for the `bad_request` / `too_large` message. Field
+ * names a client made up are not repeated (an unknown key may be as long as the frame), and the
+ * line is cut at MAX_ERROR_MESSAGE characters.
+ */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
+  const line = error.issues
     .slice(0, 3)
-    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .map((i) => {
+      const message = i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''}` : i.message;
+      const path = i.path.map((p) => (typeof p === 'string' && /^[A-Za-z]{1,20}$/.test(p) ? p : typeof p === 'number' ? String(p) : '?'));
+      return path.length ? `${path.join('.')}: ${message}` : message;
+    })
     .join('; ');
+  return line.length > MAX_ERROR_MESSAGE ? `${line.slice(0, MAX_ERROR_MESSAGE - 1)}…` : line;
 }

@@ -16,7 +16,8 @@ import { createMarkupScanner } from '../media/markup-scan';
 import { MAX_UPLOAD_BYTES, visitorMediaType } from '../media/media-types';
 import { detectFromHead } from '../media/sniff';
 import type { MediaStorage } from '../media/storage';
-import { schemas } from './protocol';
+import { describeIssues, isTooLarge, schemas } from './protocol';
+import { cleanText } from '../domain/text';
 import { localLimiters, type Limiters } from './rate-limiter';
 
 export interface UploadsDeps {
@@ -53,10 +54,11 @@ const DRAIN_BYTES = 16 * 1024 * 1024;
 const ENVELOPE_BYTES = 64 * 1024;
 
 const fieldsSchema = z.strictObject({
+  // Blank, or only invisible characters (domain/text.ts): a file without a caption.
   caption: z
     .string()
     .optional()
-    .transform((s) => (s === undefined || s.trim() === '' ? null : s))
+    .transform((s) => (s === undefined || cleanText(s).trim() === '' ? null : s))
     .pipe(z.union([z.null(), schemas['message:send'].shape.text])),
   clientId: schemas['message:send'].shape.clientId.optional(),
 });
@@ -142,12 +144,10 @@ export function createUploadsRouter({
     const readyPath = incoming.newPath();
     try {
       const parsed = fieldsSchema.safeParse(received.fields);
-      if (!parsed.success)
-        throw new UploadError(
-          400,
-          'bad_request',
-          parsed.error.issues.map((i) => `${i.path.join('.') || 'fields'}: ${i.message}`).join('; '),
-        );
+      if (!parsed.success) {
+        const tooLarge = isTooLarge(parsed.error);
+        throw new UploadError(tooLarge ? 413 : 400, tooLarge ? 'too_large' : 'bad_request', describeIssues(parsed.error));
+      }
       if (!file || file.size === 0) throw new UploadError(400, 'bad_request', 'Send the file in a part named "file".');
       const inspection = await inspectUpload(file.path);
       if (!inspection.ok) throw notAllowed(inspection.reason);

@@ -315,8 +315,8 @@ describeEachDatabase('visitor uploads, on %s', (kind) => {
       [
         'a caption over 4000 characters',
         () => upload(td.url, { token, parts: [{ name: 'caption', value: 'x'.repeat(4001) }, file(makePng(4, 4))] }),
-        400,
-        'bad_request',
+        413,
+        'too_large',
       ],
     ];
 
