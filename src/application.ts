@@ -28,7 +28,7 @@ import { createStaffService } from './domain/staff-service';
 import { loadSupportStatus } from './domain/support-status';
 import { probeWhileUnreachable, watchTelegramCalls } from './bot/telegram-reachability';
 import { createSupportPeers } from './scale/support-peers';
-import { createLoginTokens, registerStaffCommands } from './bot/features/staff-commands';
+import { registerStaffCommands } from './bot/features/staff-commands';
 import { issueClaimCode } from './bot/features/claim';
 import { systemClock, type Clock } from './domain/ports';
 import { loadStaffChat } from './staff-chat';
@@ -226,7 +226,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
       metrics,
       logger,
       publicUrl: config.publicUrl,
-      loginTokens: createLoginTokens(db),
+      loginTokens: { issue: (telegramUserId) => staffPage.auth.issueLoginToken(telegramUserId) },
       otp: otp ? { service: otp, storage: createConversationStorage(db, () => clock.now()) } : undefined,
       media: {
         files: createTelegramFiles({

@@ -1,3 +1,4 @@
+import { inLanguage } from '../domain/language';
 /** What the bot says in private chats about verification, in English and Turkish (by the user's language_code). */
 const en = {
   about:
@@ -51,5 +52,5 @@ const tr: typeof en = {
 export type OtpTexts = typeof en;
 
 export function otpTextsFor(languageCode: string | undefined): OtpTexts {
-  return languageCode?.toLowerCase().startsWith('tr') ? tr : en;
+  return inLanguage(languageCode, { en, tr });
 }

@@ -1,3 +1,4 @@
+import { inLanguage } from '../domain/language';
 /**
  * What the bot says to staff, in English and Turkish (by the staff member's
  * Telegram language_code). Functions take already-escaped HTML where they say so;
@@ -201,18 +202,7 @@ const tr: Texts = {
 export type StaffTexts = Texts;
 
 export function staffTexts(languageCode: string | undefined): StaffTexts {
-  return languageCode?.toLowerCase().startsWith('tr') ? tr : en;
-}
-
-/** Telegram HTML: only &, < and > need escaping in text (and " in attributes). */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** A t.me link to a forum topic of a supergroup (-100… ids). */
-export function topicLink(chatId: number, topicId: number): string | null {
-  const s = String(chatId);
-  return s.startsWith('-100') ? `https://t.me/c/${s.slice(4)}/${topicId}` : null;
+  return inLanguage(languageCode, { en, tr });
 }
 
 export const COMMANDS = {

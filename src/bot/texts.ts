@@ -1,3 +1,4 @@
+import { inLanguage } from '../domain/language';
 /** Every text the bot says, in English and Turkish (chosen by the Telegram user's language_code). */
 const en = {
   notDelivered: '⚠️ This message could not be delivered to the visitor. Please send it again.',
@@ -10,5 +11,5 @@ const tr: typeof en = {
 export type BotTexts = typeof en;
 
 export function textsFor(languageCode: string | undefined): BotTexts {
-  return languageCode?.toLowerCase().startsWith('tr') ? tr : en;
+  return inLanguage(languageCode, { en, tr });
 }

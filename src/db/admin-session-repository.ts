@@ -21,7 +21,7 @@ function toSession(row: SessionRow): StaffSession {
   };
 }
 
-/** staff_sessions and the use of staff_login_tokens (tokens are created by the bot's /web). */
+/** staff_sessions and staff_login_tokens (tokens are issued by the bot's /web, used by the login link). */
 export function createStaffSessionRepository(db: Knex): StaffSessionRepository {
   async function find(idHash: string): Promise<StaffSession | null> {
     const row = await db<SessionRow>('staff_sessions').where({ id_hash: idHash }).first();
@@ -41,6 +41,14 @@ export function createStaffSessionRepository(db: Knex): StaffSessionRepository {
         .where({ token_hash: tokenHash })
         .first('telegram_user_id');
       return row ? num(row.telegram_user_id) : null;
+    },
+    async createLoginToken({ tokenHash, telegramUserId, expiresAt, now }) {
+      await db('staff_login_tokens').insert({
+        token_hash: tokenHash,
+        telegram_user_id: telegramUserId,
+        expires_at: expiresAt.getTime(),
+        created_at: now.getTime(),
+      });
     },
     async create({ idHash, telegramUserId, userAgent, now }) {
       await db('staff_sessions').insert({

@@ -50,6 +50,8 @@ export interface StaffAuthOptions {
   maxAgeMs?: number;
 }
 
+/** How long a /web login link works (once). */
+export const LOGIN_TOKEN_TTL_MS = 10 * 60 * 1000;
 export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
 export const SESSION_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 /** last_seen_at is written at most this often per session: reads should not each cost a write. */
@@ -102,6 +104,19 @@ export function createStaffAuth({
 
   return {
     idleTimeoutMs,
+
+    /** A one-time login token for /web: random (256 bits), stored hashed, valid LOGIN_TOKEN_TTL_MS, single use. */
+    async issueLoginToken(telegramUserId: number): Promise<string> {
+      const token = randomBytes(32).toString('base64url');
+      const now = clock.now();
+      await sessions.createLoginToken({
+        tokenHash: hashToken(token),
+        telegramUserId,
+        expiresAt: new Date(now.getTime() + LOGIN_TOKEN_TTL_MS),
+        now,
+      });
+      return token;
+    },
 
     /** Uses a one-time login token from /web and opens a session. `cookieValue` goes into the session cookie. */
     async login(

@@ -22,6 +22,8 @@ export interface StaffSessionRepository {
    * two requests racing with one token cannot both win.
    */
   consumeLoginToken(tokenHash: string, now: Date): Promise<number | null>;
+  /** Stores a new one-time login token (its hash) for a staff member. */
+  createLoginToken(input: { tokenHash: string; telegramUserId: number; expiresAt: Date; now: Date }): Promise<void>;
   create(input: { idHash: string; telegramUserId: number; userAgent: string | null; now: Date }): Promise<StaffSession>;
   find(idHash: string): Promise<StaffSession | null>;
   touch(idHash: string, now: Date): Promise<void>;

@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { hashToken } from './tokens';
 import { DomainError } from './errors';
 import type { OtpRequest } from './identity-ports';
 import type { Clock, DeliveryQueue, Store, VisitorNotifier } from './ports';
@@ -62,8 +63,6 @@ export interface TelegramIdentity {
 
 export type OtpService = ReturnType<typeof createOtpService>;
 
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
-
 /** "+90 (555) 123-45-67" or "905551234567" → "+905551234567". */
 export function normalizePhone(raw: string): string {
   const digits = raw.replace(/[^\d+]/g, '').replace(/(?!^)\+/g, '');
@@ -113,7 +112,7 @@ export function createOtpService({ store, notifier, rooms, delivery, clock, secr
     const payload = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now.getTime() + limits.linkTtlMs);
     await store.otp.prune(new Date(now.getTime() - limits.keepRequestsMs));
-    await store.otp.create({ visitorId, payloadHash: sha256(payload), linkExpiresAt: expiresAt, now });
+    await store.otp.create({ visitorId, payloadHash: hashToken(payload), linkExpiresAt: expiresAt, now });
     return { payload, expiresAt };
   }
 
@@ -124,7 +123,7 @@ export function createOtpService({ store, notifier, rooms, delivery, clock, secr
    */
   async function open(payload: string, telegramUserId: number): Promise<OpenResult> {
     if (!PAYLOAD_PATTERN.test(payload)) return { status: 'invalid' };
-    const request = await store.otp.findByPayloadHash(sha256(payload));
+    const request = await store.otp.findByPayloadHash(hashToken(payload));
     if (!request) return { status: 'invalid' };
     const now = clock.now();
     if (request.openedAt) {

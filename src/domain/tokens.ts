@@ -5,9 +5,14 @@ export function newVisitorToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** Tokens are stored only as SHA-256 hashes, so a database leak gives no credentials. */
+/** SHA-256 of a text (UTF-8) or bytes. */
+export function sha256(data: string | Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/** Tokens (and one-time codes) are stored only as SHA-256 hashes, so a database leak gives no credentials. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return sha256(token).toString('hex');
 }
 
 const REF_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';

@@ -43,7 +43,8 @@ function normalize(origin: string): string {
   }
 }
 
-function sameHost(origin: string, host: string | undefined): boolean {
+/** True when a browser's Origin names the host the request was sent to (Host header). */
+export function sameHost(origin: string, host: string | undefined): boolean {
   if (!host) return false;
   try {
     return new URL(origin).host === host.toLowerCase();

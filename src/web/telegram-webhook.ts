@@ -1,9 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../domain/tokens';
 import type { RequestHandler } from 'express';
 
 export const SECRET_HEADER = 'X-Telegram-Bot-Api-Secret-Token';
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
+const digest = sha256;
 
 /**
  * Refuses, with 401, any webhook request whose secret header is not WEBHOOK_SECRET.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../domain/tokens';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -23,10 +23,10 @@ export function createVersionedPage(publicDir: string, htmlFile: string, assets:
     for (const asset of assets) {
       const file = path.join(dir, asset);
       if (!fs.existsSync(file)) continue;
-      const version = createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 12);
+      const version = sha256(fs.readFileSync(file)).toString('hex').slice(0, 12);
       html = html.split(`"${asset}"`).join(`"${asset}?v=${version}"`);
     }
-    page = { html, etag: `"${createHash('sha256').update(html).digest('hex').slice(0, 27)}"`, stamp };
+    page = { html, etag: `"${sha256(html).toString('hex').slice(0, 27)}"`, stamp };
     return page;
   };
 }

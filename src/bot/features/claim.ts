@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../../domain/tokens';
 import { Composer } from 'grammy';
 import type { SettingsRepository } from '../../domain/ports';
 import type { Logger } from '../../logger';
@@ -11,7 +12,7 @@ import { isHumanSender } from '../filters/staff-sender';
 const CLAIM_SETTING = 'claim_code_hash';
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
-const hash = (code: string) => createHash('sha256').update(code.trim().toUpperCase()).digest();
+const hash = (code: string) => sha256(code.trim().toUpperCase());
 
 /**
  * Makes a fresh one-time claim code (every start without a staff chat) and stores

@@ -1,21 +1,22 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { Composer, GrammyError, InlineKeyboard, type Api } from 'grammy';
 import { isDomainError } from '../../domain/errors';
-import type { Clock, Store } from '../../domain/ports';
+import type { Store } from '../../domain/ports';
 import type { StaffService } from '../../domain/staff-service';
 import type { Thread } from '../../domain/types';
 import type { StaffChat } from '../../staff-chat';
 import type { BotContext } from '../context';
-import { COMMANDS, escapeHtml, staffTexts, topicLink, type StaffTexts } from '../staff-texts';
+import { COMMANDS, staffTexts, type StaffTexts } from '../staff-texts';
+import { escapeHtml } from '../../domain/html';
+import { topicLink } from '../../domain/topic-link';
 import { isAnonymousAdmin, isHumanSender } from '../filters/staff-sender';
 
 export interface StaffCommandsDeps {
   staff: StaffService;
   store: Store;
   staffChat: StaffChat;
-  clock: Clock;
   publicUrl: string;
-  loginTokens: { create(telegramUserId: number, now: Date): Promise<string> };
+  /** One-time login tokens for /web (src/domain/admin-auth.ts). */
+  loginTokens: { issue(telegramUserId: number): Promise<string> };
 }
 
 const THREADS_PAGE = 10;
@@ -45,7 +46,7 @@ const formatTime = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16) +
  * anywhere in the staff chat.
  */
 export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
-  const { staff, store, staffChat, clock, publicUrl, loginTokens } = deps;
+  const { staff, store, staffChat, publicUrl, loginTokens } = deps;
   const feature = new Composer<BotContext>();
   const group = feature.filter((ctx) => ctx.chat !== undefined && ctx.chat.id === staffChat.id() && isHumanSender(ctx));
   const t = (ctx: BotContext) => staffTexts(ctx.from?.language_code);
@@ -230,7 +231,7 @@ export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
     const texts = t(ctx);
     // The link goes to the person who asked; an anonymous admin has no private chat to send it to.
     if (isAnonymousAdmin(ctx)) return ctx.reply(texts.webAnonymous);
-    const token = await loginTokens.create(ctx.from!.id, clock.now());
+    const token = await loginTokens.issue(ctx.from!.id);
     const url = `${publicUrl}/admin/login?token=${encodeURIComponent(token)}`;
     try {
       await ctx.api.sendMessage(ctx.from!.id, texts.webLink(url), { link_preview_options: { is_disabled: true } });
@@ -259,20 +260,4 @@ export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
   });
 
   return feature;
-}
-
-/** One-time login tokens for the read-only staff page: random, stored hashed, 10 minutes, single use. */
-export function createLoginTokens(db: import('knex').Knex) {
-  return {
-    async create(telegramUserId: number, now: Date): Promise<string> {
-      const token = randomBytes(32).toString('base64url');
-      await db('staff_login_tokens').insert({
-        token_hash: createHash('sha256').update(token).digest('hex'),
-        telegram_user_id: telegramUserId,
-        expires_at: now.getTime() + 10 * 60 * 1000,
-        created_at: now.getTime(),
-      });
-      return token;
-    },
-  };
 }

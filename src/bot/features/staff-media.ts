@@ -1,3 +1,4 @@
+import { inLanguage } from '../../domain/language';
 import { Composer } from 'grammy';
 import type { Message as TelegramMessage } from 'grammy/types';
 import type { ChatService } from '../../domain/chat-service';
@@ -119,7 +120,7 @@ export function createStaffMediaFeature({ chat, staff: staffService, store, staf
           sender: 'system',
           telegram,
         });
-        const t = ctx.from.language_code?.toLowerCase().startsWith('tr') ? texts.tr : texts.en;
+        const t = inLanguage(ctx.from.language_code, texts);
         await ctx
           .reply(t.tooLargeStaff(mb), { reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true } })
           .catch(() => undefined);

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../../domain/html';
 import { createVersionedPage, type VersionedPage } from '../versioned-page';
 import type { AuthFailure, LoginFailure } from '../../domain/admin-auth';
 
@@ -53,9 +54,6 @@ export function pickServerLanguage(acceptLanguage: string | undefined): 'en' | '
   }
   return 'en';
 }
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * The page shown at /admin without a session: why, and how to sign in. No

@@ -1,3 +1,4 @@
+import { sameHost } from '../origin-policy';
 import type { Namespace, Server } from 'socket.io';
 import type { StaffAuth } from '../../domain/admin-auth';
 import type { VisitorNotifier } from '../../domain/ports';
@@ -146,13 +147,4 @@ export function registerAdminSocket({
       clearInterval(timer);
     },
   };
-}
-
-function sameHost(origin: string, host: string | undefined): boolean {
-  if (!host) return false;
-  try {
-    return new URL(origin).host === host.toLowerCase();
-  } catch {
-    return false;
-  }
 }

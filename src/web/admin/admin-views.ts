@@ -1,6 +1,6 @@
 import type { ThreadDetail, ThreadSummary } from '../../domain/admin-ports';
 import { messageView } from '../../domain/types';
-import { topicLink } from '../../bot/staff-texts';
+import { topicLink } from '../../domain/topic-link';
 import type { ThreadDetailView, ThreadSummaryView } from './api-types';
 
 /** Domain records → the staff API's JSON (api-types.ts). */
