@@ -406,7 +406,11 @@ describeEachDatabase('identity over Telegram, on %s', (kind) => {
     const text = td.logs.map((l) => JSON.stringify(l)).join('\n');
     expect(text).toContain('verification code sent');
     expect(text).toContain('visitor verified');
-    for (const s of secrets) expect(text).not.toContain(s);
+    for (const s of secrets) {
+      // A six-digit code is looked for as a number of its own: "202611" inside a migration's name is not a leak.
+      if (/^\d+$/.test(s)) expect([s, new RegExp(`(?<!\\d)${s}(?!\\d)`).test(text)]).toEqual([s, false]);
+      else expect(text).not.toContain(s);
+    }
     // Nor the phone numbers people shared.
     expect(text).not.toContain('905551234567');
   });
