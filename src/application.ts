@@ -15,8 +15,8 @@ import { upMessage } from './site-url';
 import { createCache, shareInvalidations } from './db/cache';
 import { connectRedis } from './scale/redis';
 import { createPollingLock } from './scale/polling-lock';
-import { createRedisLimiters } from './scale/redis-limits';
-import { localLimiters } from './web/rate-limiter';
+import { createBudgets } from './limits/budgets';
+import { createConnectionCounter, createSharedConnectionCounter } from './limits/connections';
 import { countMessages, createMetrics } from './scale/metrics';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createStore } from './db/store';
@@ -86,9 +86,16 @@ export async function createApplication({ config, logger, clock = systemClock, b
   // Several instances share Socket.IO rooms and cache invalidations through Redis (docs/deploy.md).
   const instanceId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
-  // Abuse limits: one budget for all instances when Redis is there, falling back per instance if it blips.
-  const sharedLimiters = redis ? createRedisLimiters({ client: redis.pub, prefix: config.redisKeyPrefix, instanceId, logger }) : null;
-  const limiters = sharedLimiters ?? localLimiters;
+  // Abuse limits (src/limits): one budget for all instances when Redis is there, falling back per instance if it blips.
+  const budgets = createBudgets({ redis: redis ? { client: redis.pub, prefix: config.redisKeyPrefix } : undefined, logger });
+  const connections = redis
+    ? createSharedConnectionCounter('connections', config.limits.connectionsPerIp, {
+        client: redis.pub,
+        prefix: config.redisKeyPrefix,
+        instanceId,
+        logger,
+      })
+    : createConnectionCounter(config.limits.connectionsPerIp);
   const localCache = createCache(config.cacheTtlSeconds);
   const cache = redis ? await shareInvalidations(localCache, redis, instanceId, `${config.redisKeyPrefix}:cache-invalidate`) : localCache;
   const store = createStore({ db, cache });
@@ -289,7 +296,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     incoming,
     logger,
     limits: { burst: config.limits.messageBurst, perMinute: config.limits.messagesPerMinute },
-    limiters,
+    budgets,
   });
   const app = createHttpApp({
     media: { uploads: uploads.router, files: createMediaRouter({ mediaDir }) },
@@ -297,8 +304,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     logger,
     httpsOnly: config.publicUrl.startsWith('https://'),
     trustProxy: config.trustProxy,
-    httpPerMinute: config.limits.httpPerMinute,
-    rateLimitStore: sharedLimiters?.httpStore('http'),
+    httpLimit: budgets.budget('http', [{ points: config.limits.httpPerMinute, seconds: 60 }]),
     frameAncestors: origins.frameAncestors,
     health,
     admin: staffPage.router,
@@ -317,14 +323,15 @@ export async function createApplication({ config, logger, clock = systemClock, b
     logger,
     trustProxy: config.trustProxy,
     limits: config.limits,
-    limiters,
+    budgets,
+    connections,
     supportStatus: () => support.current(),
     otp: createOtpSocketHandlers({
       otp,
       botUsername: () => (bot?.isInited() ? bot.botInfo.username : null),
       canVerify: () => support.canVerify(),
       logger,
-      limiters,
+      budgets,
     }),
   });
 
@@ -460,7 +467,6 @@ export async function createApplication({ config, logger, clock = systemClock, b
         httpServer.closeAllConnections?.();
       });
       sockets.close();
-      uploads.close();
       staffPage.close();
       await worker?.stop();
       await pruner.stop();

@@ -2,7 +2,8 @@ import path from 'node:path';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import compression from 'compression';
-import { rateLimit, type Store } from 'express-rate-limit';
+import type { Budget } from '../limits/budgets';
+import { httpBudget } from './http-budget';
 import type { Logger } from '../logger';
 import { cacheVersionedAssets, createVisitorPageRouter, isVisitorPage } from './visitor-page';
 import { requireTelegramSecret } from './telegram-webhook';
@@ -22,9 +23,8 @@ export interface HttpAppDeps {
   publicDir: string;
   logger: Logger;
   trustProxy: number | null;
-  httpPerMinute: number;
-  /** Where HTTP_RATE_LIMIT_PER_MINUTE is counted: this process (unset), or Redis across instances. */
-  rateLimitStore?: Store;
+  /** HTTP_RATE_LIMIT_PER_MINUTE per client address: in this process, or in Redis across instances. */
+  httpLimit: Budget;
   health: () => Promise<HealthReport>;
   /** CSP frame-ancestors sources of the visitor page (WIDGET_ORIGINS; '*' when unset). */
   frameAncestors?: string;
@@ -47,8 +47,7 @@ export function createHttpApp({
   publicDir,
   logger,
   trustProxy,
-  httpPerMinute,
-  rateLimitStore,
+  httpLimit,
   health,
   frameAncestors = '*',
   httpsOnly = false,
@@ -95,20 +94,7 @@ export function createHttpApp({
     app.post('/telegram/webhook', requireTelegramSecret(telegramWebhook.secret), express.json({ limit: '1mb' }), telegramWebhook.handler);
   }
 
-  app.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: httpPerMinute,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      ...(rateLimitStore ? { store: rateLimitStore } : {}),
-      handler: (_req, res, _next, options) => {
-        res
-          .status(429)
-          .json({ error: { code: 'rate_limited', message: `Too many requests. Try again in ${Math.ceil(options.windowMs / 1000)} s.` } });
-      },
-    }),
-  );
+  app.use(httpBudget(httpLimit));
 
   if (metrics) {
     app.get('/metrics', async (_req, res) => {

@@ -4,8 +4,8 @@ import { DomainError } from '../domain/errors';
 import type { OtpService } from '../domain/otp-service';
 import { visitorView } from '../domain/types';
 import type { Logger } from '../logger';
-import { onAckedEvent, takeOrRefuse } from './acked-event';
-import { localLimiters, type Limiters, type RateLimiter } from './rate-limiter';
+import { onAckedEvent, spendOrRefuse } from './acked-event';
+import { burstWindow, type Budget, type Budgets } from '../limits/budgets';
 
 /** Per-visitor and per-IP budgets for the identity events (docs/identity.md). */
 export const OTP_RATE_LIMITS = {
@@ -39,8 +39,8 @@ export interface OtpSocketDeps {
   canVerify?: () => boolean;
   logger: Logger;
   limits?: typeof OTP_RATE_LIMITS;
-  /** Where the buckets live: this process, or Redis across instances. */
-  limiters?: Limiters;
+  /** Where the budgets live: this process, or Redis across instances (src/limits/budgets.ts). */
+  budgets: Budgets;
 }
 
 /** The part of a visitor socket these handlers need; visitor-socket.ts sets `data` in its auth middleware. */
@@ -56,19 +56,22 @@ export function createOtpSocketHandlers({
   canVerify = () => true,
   logger,
   limits = OTP_RATE_LIMITS,
-  limiters = localLimiters,
+  budgets,
 }: OtpSocketDeps) {
   const log = logger.child({ unit: 'otp' });
   const buckets = {
-    startVisitor: limiters.bucket('otp-start', limits.startPerVisitor),
-    startIp: limiters.bucket('otp-start-ip', limits.startPerIp),
-    verifyVisitor: limiters.bucket('otp-verify', limits.verifyPerVisitor),
-    verifyIp: limiters.bucket('otp-verify-ip', limits.verifyPerIp),
+    startVisitor: budgets.budget('otp-start', [burstWindow(limits.startPerVisitor)]),
+    startIp: budgets.budget('otp-start-ip', [burstWindow(limits.startPerIp)]),
+    verifyVisitor: budgets.budget('otp-verify', [burstWindow(limits.verifyPerVisitor)]),
+    verifyIp: budgets.budget('otp-verify-ip', [burstWindow(limits.verifyPerIp)]),
   };
 
-  /** Limiters come in [per visitor, per address] pairs. */
-  const limit = (limiters: RateLimiter[], socket: OtpSocket) => () =>
-    takeOrRefuse(limiters.map((l, i): [RateLimiter, string] => [l, i === 0 ? `v${socket.data.visitorId}` : `ip${socket.data.address}`]));
+  /** Budgets come in [per visitor, per address] pairs. */
+  const limit = (pair: [visitor: Budget, address: Budget], socket: OtpSocket) => () =>
+    spendOrRefuse([
+      [pair[0], `v${socket.data.visitorId}`],
+      [pair[1], `ip${socket.data.address}`],
+    ]);
 
   function unavailable(): DomainError {
     return new DomainError('unavailable', 'Verification through Telegram is not available right now.');
@@ -79,15 +82,15 @@ export function createOtpSocketHandlers({
     socket: OtpSocket,
     event: string,
     schema: S,
-    limiters: RateLimiter[],
+    pair: [visitor: Budget, address: Budget],
     refuse: () => DomainError | null,
     handle: (input: z.output<S>) => Promise<R>,
   ) {
-    const take = limit(limiters, socket);
+    const take = limit(pair, socket);
     const check = async () => {
       const refusal = refuse();
       if (refusal) throw refusal;
-      await take();
+      return take();
     };
     onAckedEvent(socket as unknown as Socket, event, { schema, log, limit: check }, handle);
   }
@@ -111,9 +114,6 @@ export function createOtpSocketHandlers({
         log.info('visitor verified', { visitorId, userId: visitor.userId });
         return { visitor: visitorView(visitor) };
       });
-    },
-    close() {
-      for (const b of Object.values(buckets)) b.close();
     },
   };
 }

@@ -18,17 +18,17 @@ import { detectFromHead } from '../media/sniff';
 import type { MediaStorage } from '../media/storage';
 import { describeIssues, isTooLarge, schemas } from './protocol';
 import { cleanText } from '../domain/text';
-import { localLimiters, type Limiters } from './rate-limiter';
+import { burstWindow, type Budgets } from '../limits/budgets';
 
 export interface UploadsDeps {
   chat: ChatService;
   storage: MediaStorage;
   incoming: IncomingFiles;
   logger: Logger;
-  /** Per-visitor bucket for uploads (same sizes as messages: RATE_MESSAGE_BURST / RATE_MESSAGE_PER_MINUTE). */
+  /** Per-visitor budget for uploads (same sizes as messages: RATE_MESSAGE_BURST / RATE_MESSAGE_PER_MINUTE). */
   limits: { burst: number; perMinute: number };
-  /** Where the bucket lives: this process, or Redis across instances. */
-  limiters?: Limiters;
+  /** Where the budgets live: this process, or Redis across instances (src/limits/budgets.ts). */
+  budgets: Budgets;
   maxBytes?: number;
 }
 
@@ -78,17 +78,9 @@ interface Received {
  * transaction), answered 201 and broadcast to the visitor's sockets. Every
  * refusal removes what was received: nothing stays on disk or in the database.
  */
-export function createUploadsRouter({
-  chat,
-  storage,
-  incoming,
-  logger,
-  limits,
-  limiters = localLimiters,
-  maxBytes = MAX_UPLOAD_BYTES,
-}: UploadsDeps) {
+export function createUploadsRouter({ chat, storage, incoming, logger, limits, budgets, maxBytes = MAX_UPLOAD_BYTES }: UploadsDeps) {
   const log = logger.child({ unit: 'uploads' });
-  const limiter = limiters.bucket('upload', { burst: limits.burst, perMinute: limits.perMinute });
+  const budget = budgets.budget('upload', [burstWindow(limits)]);
   const inFlight = new Map<number, number>();
   const router = Router();
 
@@ -117,7 +109,7 @@ export function createUploadsRouter({
     const visitor = await chat.authenticate(token);
     if (!visitor) throw new UploadError(401, 'unauthorized', 'Unknown visitor token.');
     if (visitor.blocked) throw new UploadError(403, 'blocked', 'Support is not accepting messages from you.');
-    const allowed = await limiter.take(`v${visitor.id}`);
+    const allowed = await budget.spend(`v${visitor.id}`);
     if (!allowed.ok)
       throw new UploadError(
         429,
@@ -297,5 +289,5 @@ export function createUploadsRouter({
     if (!res.headersSent && !res.destroyed) res.status(status).json({ error: body });
   }
 
-  return { router, close: () => limiter.close() };
+  return { router };
 }

@@ -6,8 +6,9 @@ import { messageView, visitorView } from '../domain/types';
 import type { Logger } from '../logger';
 import { clientAddress } from './client-address';
 import { schemas, type ClientToServerEvents, type ServerToClientEvents } from './protocol';
-import { onAckedEvent, takeOrRefuse } from './acked-event';
-import { localLimiters, type Limiters, type RateLimiter } from './rate-limiter';
+import { onAckedEvent, spendOrRefuse } from './acked-event';
+import { burstWindow, type Budget, type Budgets } from '../limits/budgets';
+import { createConnectionCounter, type ConnectionCounter } from '../limits/connections';
 import { rooms } from './socket-notifier';
 import type { OtpSocketHandlers } from './otp-socket';
 
@@ -26,8 +27,10 @@ export interface VisitorSocketDeps {
   logger: Logger;
   trustProxy: number | null;
   limits: { messageBurst: number; messagesPerMinute: number; connectionsPerIp: number };
-  /** Where the buckets and connection counts live: this process, or Redis across instances. */
-  limiters?: Limiters;
+  /** Where the budgets live: this process, or Redis across instances (src/limits/budgets.ts). */
+  budgets: Budgets;
+  /** Open connections per address (MAX_CONNECTIONS_PER_IP); default: counted in this process. */
+  connections?: ConnectionCounter;
   /** What visitors see of support now (domain/support-status.ts), sent right after `session`. */
   supportStatus: () => SupportStatus;
   /** otp:start / otp:verify (otp-socket.ts); without it those events go unanswered. */
@@ -45,15 +48,15 @@ export function registerVisitorSocket({
   logger,
   trustProxy,
   limits,
-  limiters = localLimiters,
+  budgets,
+  connections = createConnectionCounter(limits.connectionsPerIp),
   supportStatus,
   otp,
 }: VisitorSocketDeps): { close(): void } {
   const log = logger.child({ unit: 'socket' });
-  const connections = limiters.connections('connections', limits.connectionsPerIp);
-  const messageLimiter = limiters.bucket('message', { burst: limits.messageBurst, perMinute: limits.messagesPerMinute });
-  // Reads are cheaper but not free: a looser bucket keeps a runaway client from hammering the database.
-  const readLimiter = limiters.bucket('read', { burst: limits.messageBurst * 5, perMinute: limits.messagesPerMinute * 10 });
+  const messageBudget = budgets.budget('message', [burstWindow({ burst: limits.messageBurst, perMinute: limits.messagesPerMinute })]);
+  // Reads are cheaper but not free: a looser budget keeps a runaway client from hammering the database.
+  const readBudget = budgets.budget('read', [burstWindow({ burst: limits.messageBurst * 5, perMinute: limits.messagesPerMinute * 10 })]);
 
   io.use((socket, next) => void admit(socket, next));
   async function admit(socket: Parameters<Parameters<typeof io.use>[0]>[0], next: (err?: Error) => void): Promise<void> {
@@ -96,15 +99,15 @@ export function registerVisitorSocket({
     if (session.visitor.userId !== null) void socket.join(rooms.user(session.visitor.userId));
     otp?.register(socket);
 
-    register(socket, 'message:send', schemas['message:send'], messageLimiter, async (input) => {
+    register(socket, 'message:send', schemas['message:send'], messageBudget, async (input) => {
       const { message } = await chat.postVisitorMessage(visitorId, { ...input, originSocketId: socket.id });
       return { message: messageView(message) };
     });
-    register(socket, 'history', schemas.history, readLimiter, async (input) => {
+    register(socket, 'history', schemas.history, readBudget, async (input) => {
       const messages = await chat.history(visitorId, input);
       return { messages: messages.map(messageView) };
     });
-    register(socket, 'profile:update', schemas['profile:update'], messageLimiter, async (input) => {
+    register(socket, 'profile:update', schemas['profile:update'], messageBudget, async (input) => {
       const visitor = await chat.updateProfile(visitorId, input.name);
       return { visitor: visitorView(visitor) };
     });
@@ -128,18 +131,15 @@ export function registerVisitorSocket({
     socket: VisitorSocket,
     event: keyof ClientToServerEvents,
     schema: S,
-    limiter: RateLimiter,
+    budget: Budget,
     handle: (input: z.output<S>) => Promise<R>,
   ) {
-    onAckedEvent(socket, event, { schema, log, limit: () => takeOrRefuse([[limiter, `v${socket.data.visitorId}`]]) }, handle);
+    onAckedEvent(socket, event, { schema, log, limit: () => spendOrRefuse([[budget, `v${socket.data.visitorId}`]]) }, handle);
   }
 
   return {
     close() {
       connections.close();
-      messageLimiter.close();
-      readLimiter.close();
-      otp?.close();
     },
   };
 }

@@ -69,15 +69,16 @@ describeWith([services.postgres, services.redis], 'abuse limits shared by two in
   });
 
   it('HTTP_RATE_LIMIT_PER_MINUTE counts requests to every instance together', async () => {
-    const health = (s: ServerProcess) => fetch(`${s.url}/health`);
+    const page = (s: ServerProcess) => fetch(`${s.url}/widget.js`);
     for (let i = 0; i < 4; i++) {
-      expect((await health(a)).status).toBe(200);
-      expect((await health(b)).status).toBe(200);
+      expect((await page(a)).status).toBe(200);
+      expect((await page(b)).status).toBe(200);
     }
     for (const s of [a, b]) {
-      const res = await health(s);
+      const res = await page(s);
       expect(res.status).toBe(429);
-      expect(await res.json()).toMatchObject({ error: { code: 'rate_limited' } });
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await res.json()).toMatchObject({ error: { code: 'rate_limited', retryAfterMs: expect.any(Number) } });
     }
   });
 });
