@@ -126,9 +126,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const metrics = createMetrics({
     sockets: () => io.of('/').sockets.size,
     outbox: async () => {
-      const row = await db('outbox').where({ status: 'pending' }).count({ n: '*' }).min({ oldest: 'created_at' }).first();
-      const oldest = row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest);
-      return { pending: Number(row?.n ?? 0), oldestAgeSeconds: oldest === null ? 0 : (clock.now().getTime() - oldest) / 1000 };
+      const { pending, oldestPendingAt } = await store.outbox.backlog();
+      return { pending, oldestAgeSeconds: oldestPendingAt === null ? 0 : (clock.now().getTime() - oldestPendingAt.getTime()) / 1000 };
     },
   });
   const notifier = countMessages(withAdminFeed(createSocketNotifier(io), io), metrics);
@@ -265,7 +264,9 @@ export async function createApplication({ config, logger, clock = systemClock, b
     let outbox: number | null = null;
     let outboxFailed: number | null = null;
     if (dbOk) {
-      [outbox, outboxFailed] = await Promise.all([store.outbox.pendingCount(), store.outbox.failedCount()]).catch(() => [null, null]);
+      const backlog = await store.outbox.backlog().catch(() => null);
+      outbox = backlog?.pending ?? null;
+      outboxFailed = backlog?.failed ?? null;
     }
     return {
       status: dbOk ? 'ok' : 'error',

@@ -4,6 +4,8 @@ import type { AdminReadRepository, AdminStats, DayStats, ThreadDetail, ThreadLis
 import type { Message, ThreadStatus } from '../domain/types';
 import { isPostgres, num, numOrNull } from './database';
 import { toMessage, type MessageRow } from './message-repository';
+import { firstResponses } from './stats-repository';
+import { median, statsPeriod } from '../domain/first-response';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -30,12 +32,6 @@ interface DetailRow extends SummaryRow {
   visitor_last_page: string | null;
   user_phone: string | null;
   user_username: string | null;
-}
-
-function median(sorted: number[]): number | null {
-  if (sorted.length === 0) return null;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**
@@ -202,9 +198,7 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
       // Integers only (validated at the edge), so they can be written into the SQL: a bound
       // parameter in the select list would not match the same one in GROUP BY on PostgreSQL.
       const offsetMs = Math.trunc(utcOffsetMinutes) * 60_000;
-      const today = Math.floor((now.getTime() + offsetMs) / DAY_MS);
-      const firstDay = today - days + 1;
-      const since = firstDay * DAY_MS - offsetMs;
+      const { since, firstDay, today } = statsPeriod(now, days, utcOffsetMinutes);
       const dayOf = (t: number) => Math.floor((t + offsetMs) / DAY_MS);
 
       const perDay: Array<{ day: number | string; sender_type: string; n: number | string }> = await db('messages')
@@ -214,34 +208,18 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
         .whereIn('sender_type', ['visitor', 'staff'])
         .groupBy('day', 'sender_type');
 
-      // Threads begin with their first visitor message, so only threads created in the period can start in it.
-      const firsts: Array<{ first_visitor: number | string | null; first_staff: number | string | null }> = await db('messages')
-        .whereIn(
-          'thread_id',
-          db('threads')
-            .select('id')
-            .where('created_at', '>=', since - DAY_MS),
-        )
-        .groupBy('thread_id')
-        .select('thread_id')
-        .min({ first_visitor: db.raw("case when sender_type = 'visitor' then created_at end") })
-        .min({ first_staff: db.raw("case when sender_type = 'staff' then created_at end") });
-
-      const list: DayStats[] = [];
       const waitsByDay = new Map<number, number[]>();
       const allWaits: number[] = [];
-      for (const r of firsts) {
-        const fv = numOrNull(r.first_visitor);
-        const fs = numOrNull(r.first_staff);
-        if (fv === null || fs === null || fv < since || fs < fv) continue;
-        const d = dayOf(fv);
+      for (const r of await firstResponses(db, since)) {
+        const d = dayOf(r.firstVisitorAt);
         const waits = waitsByDay.get(d) ?? [];
-        waits.push(fs - fv);
+        waits.push(r.waitMs);
         waitsByDay.set(d, waits);
-        allWaits.push(fs - fv);
+        allWaits.push(r.waitMs);
       }
+      const list: DayStats[] = [];
       for (let d = firstDay; d <= today; d++) {
-        const waits = (waitsByDay.get(d) ?? []).sort((a, b) => a - b);
+        const waits = waitsByDay.get(d) ?? [];
         const count = (sender: string) => num(perDay.find((r) => num(r.day) === d && r.sender_type === sender)?.n ?? 0);
         list.push({
           date: new Date(d * DAY_MS).toISOString().slice(0, 10),
@@ -260,7 +238,7 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
         days: list,
         openThreads: byStatus('open'),
         closedThreads: byStatus('closed'),
-        medianFirstResponseMs: median(allWaits.sort((a, b) => a - b)),
+        medianFirstResponseMs: median(allWaits),
       };
     },
   };

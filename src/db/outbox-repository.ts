@@ -1,6 +1,23 @@
-import type { OutboxRepository } from '../domain/ports';
+import type { Knex } from 'knex';
+import type { OutboxBacklog, OutboxRepository } from '../domain/ports';
 import type { RepoContext } from './context';
 import { num } from './database';
+
+/** Pending and failed outbox rows, and the oldest pending one's age: one grouped query. */
+export async function outboxBacklog(db: Knex): Promise<OutboxBacklog> {
+  const rows: Array<{ status: string; n: number | string; oldest: number | string | null }> = await db('outbox')
+    .whereIn('status', ['pending', 'failed'])
+    .groupBy('status')
+    .select('status')
+    .count({ n: '*' })
+    .min({ oldest: 'created_at' });
+  const pending = rows.find((r) => r.status === 'pending');
+  return {
+    pending: num(pending?.n ?? 0),
+    failed: num(rows.find((r) => r.status === 'failed')?.n ?? 0),
+    oldestPendingAt: pending?.oldest == null ? null : new Date(num(pending.oldest)),
+  };
+}
 
 export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
   /** A row that carries no message: an action on the thread's topic, kept in order with its messages. */
@@ -35,9 +52,9 @@ export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
         .update({ status: 'sent', sent_at: now.getTime(), locked_by: null, locked_until: null, last_error: null });
       return n === 1;
     },
+    backlog: () => outboxBacklog(db),
     async pendingCount() {
-      const [row] = await db('outbox').where({ status: 'pending' }).count({ n: '*' });
-      return num(row?.n ?? 0);
+      return (await outboxBacklog(db)).pending;
     },
     async requeueFailed(threadId, now) {
       const rows: Array<{ id: number; message_id: number }> = await db('outbox')
@@ -53,10 +70,6 @@ export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
         .andWhere({ status: 'failed' })
         .update({ status: 'pending', attempts: 0, available_at: now.getTime(), locked_by: null, locked_until: null, last_error: null });
       return rows.map((r) => num(r.message_id));
-    },
-    async failedCount() {
-      const [row] = await db('outbox').where({ status: 'failed' }).count({ n: '*' });
-      return num(row?.n ?? 0);
     },
   };
 }

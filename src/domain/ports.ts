@@ -117,6 +117,13 @@ export interface TelegramLinkRepository {
   listForMessage(messageId: MessageId): Promise<TelegramLink[]>;
 }
 
+export interface OutboxBacklog {
+  pending: number;
+  failed: number;
+  /** When the oldest pending row was queued; null when none waits. */
+  oldestPendingAt: Date | null;
+}
+
 export interface OutboxRepository {
   /** Queues a message for Telegram. Call inside the transaction that stored the message. */
   enqueue(input: { threadId: ThreadId; messageId: MessageId; now: Date }): Promise<void>;
@@ -126,8 +133,10 @@ export interface OutboxRepository {
   enqueueTopicReopen(input: { threadId: ThreadId; now: Date }): Promise<void>;
   /** Marks a claimed row sent; false when the claim's lease was lost to another worker. */
   complete(rowId: number, workerId: string, now: Date): Promise<boolean>;
+  /** What waits for Telegram and what failed for good: one query for /health, /metrics and /stats. */
+  backlog(): Promise<OutboxBacklog>;
+  /** Rows waiting for Telegram (backlog().pending). */
   pendingCount(): Promise<number>;
-  failedCount(): Promise<number>;
   /** Puts the thread's failed message rows back in the queue, attempts reset; returns their message ids, oldest first. */
   requeueFailed(threadId: ThreadId, now: Date): Promise<MessageId[]>;
 }

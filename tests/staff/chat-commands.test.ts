@@ -6,6 +6,7 @@ import { type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
 import { botMessages, movableClock, staffSays, visitorWithThread, type Staff } from './staff-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
+import { api, staffCookie } from '../admin/admin-helpers';
 
 /**
  * Commands that work anywhere in the staff chat (SPEC §5.4): /threads, /stats,
@@ -316,6 +317,12 @@ describeEachDatabase('/stats, on %s', (kind) => {
       'Waiting to reach Telegram: 1',
       'Failed to reach Telegram: 1',
     ]);
+    // The staff page's stats (same 30 days, UTC) say the same: one definition of first response.
+    const page = await api(td, '/api/admin/stats', await staffCookie(td, emu, deniz));
+    expect(page.status).toBe(200);
+    const botSide = await td.app.store.stats.stats(clock.now());
+    expect(botSide.medianFirstResponseMs).toBeGreaterThanOrEqual(4 * MINUTE);
+    expect(page.body).toMatchObject({ medianFirstResponseMs: botSide.medianFirstResponseMs, openThreads: 4, closedThreads: 1 });
     // The hung send is retried after its timeout and arrives.
     await eventually(async () => (await td.app.health()).outbox === 0, { what: 'backlog drained', timeoutMs: 10_000 });
     refused.close();
