@@ -7,6 +7,7 @@ import * as staffSessions from './20261126050000_staff_sessions';
 import * as messageSearch from './20261126051000_message_search';
 import * as threadClosedAt from './20261202100000_thread_closed_at';
 import * as messageSearchText from './20261206000000_message_search_text';
+import * as messageNotices from './20261206010000_message_notices';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -23,6 +24,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261126051000_message_search', messageSearch],
   ['20261202100000_thread_closed_at', threadClosedAt],
   ['20261206000000_message_search_text', messageSearchText],
+  ['20261206010000_message_notices', messageNotices],
 ];
 
 /**

@@ -1,3 +1,5 @@
+import { readableText } from '../../src/domain/notices';
+import { languageOf } from '../../src/domain/language';
 import { format } from './i18n';
 import { appendLinkified } from './linkify';
 import { renderAttachment as renderAttachmentView } from './attachment-view';
@@ -72,11 +74,12 @@ export function createConversation(el: ConversationElements, { t, lang }: { t: A
     sender.textContent = senderLabel(m.sender);
     li.appendChild(sender);
     if (m.attachment) li.appendChild(renderAttachment(m.attachment));
-    if (m.text) {
+    const text = readableText(m, languageOf(lang));
+    if (text) {
       const p = document.createElement('p');
       p.className = 'msg__text';
-      if (terms.length) appendHighlighted(p, m.text, terms);
-      else appendLinkified(p, m.text);
+      if (terms.length) appendHighlighted(p, text, terms);
+      else appendLinkified(p, text);
       li.appendChild(p);
     }
     const time = document.createElement('time');
@@ -160,7 +163,7 @@ export function createConversation(el: ConversationElements, { t, lang }: { t: A
       const follow = nearBottom();
       insert(m);
       if (follow) el.scroller.scrollTop = el.scroller.scrollHeight;
-      if (announce) el.announcer.textContent = `${senderLabel(m.sender)}: ${m.text ?? ''}`;
+      if (announce) el.announcer.textContent = `${senderLabel(m.sender)}: ${readableText(m, languageOf(lang)) ?? ''}`;
     },
     update(m: MessageView) {
       if (thread && m.threadId === thread.id && shown.has(m.id)) insert(m);

@@ -1,3 +1,5 @@
+import { readableText } from '../../src/domain/notices';
+import { languageOf } from '../../src/domain/language';
 import { format } from './i18n';
 import type { AdminStrings } from './admin-i18n';
 import type { MessageView, ThreadStatus, ThreadSummaryView } from './admin-api';
@@ -7,8 +9,9 @@ export function visitorLabel(visitor: { id: number; name: string | null }, t: Ad
   return visitor.name?.trim() || format(t.visitorNumber, { id: visitor.id });
 }
 
-export function messagePreview(m: MessageView, t: AdminStrings): string {
-  if (m.text) return m.text;
+export function messagePreview(m: MessageView, t: AdminStrings, lang: string): string {
+  const text = readableText(m, languageOf(lang));
+  if (text) return text;
   if (!m.attachment) return '';
   return m.attachment.kind === 'image' ? t.image : m.attachment.kind === 'file' ? t.file : t.audio;
 }
@@ -58,7 +61,7 @@ export function createThreadList({ list, t, lang }: { list: HTMLOListElement; t:
     const shown = s.match ?? s.lastMessage;
     if (shown) {
       preview.appendChild(document.createTextNode(`${senderLabel(shown.sender)}: `));
-      appendHighlighted(preview, messagePreview(shown, t), s.match ? terms : []);
+      appendHighlighted(preview, messagePreview(shown, t, lang), s.match ? terms : []);
     }
 
     const meta = document.createElement('div');

@@ -1,3 +1,5 @@
+import { readableText } from '../../src/domain/notices';
+import { languageOf } from '../../src/domain/language';
 import { format, type Lang, type Strings } from './i18n';
 import { appendLinkified } from './linkify';
 import { renderAttachment as renderAttachmentView } from './attachment-view';
@@ -31,6 +33,8 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
   const pending = new Map<string, HTMLLIElement>();
   const earlyStatus = new Map<number, DeliveryStatus>();
   const timeFormat = new Intl.DateTimeFormat(lang, { hour: 'numeric', minute: '2-digit' });
+  /** What a message says to this reader: a system notice in the page's language, other text as written. */
+  const textOf = (m: MessageView) => readableText(m, languageOf(lang));
   const dateTimeFormat = new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
 
   scroller.addEventListener(
@@ -153,7 +157,7 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
     if (known) {
       // Seen before (ack, live event and catch-up may all bring it): refresh text and ticks; delivered never goes back.
       const status: DeliveryStatus = known.message.status === 'delivered' ? 'delivered' : m.status;
-      if (m.text !== known.message.text) fillBody(known.el, m.text, m.attachment);
+      if (m.text !== known.message.text) fillBody(known.el, textOf(m), m.attachment);
       if (status !== known.message.status) setTicks(known.el, status);
       known.message = { ...m, status };
       return false;
@@ -164,7 +168,7 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
     }
     const li = build(m.sender, m.createdAt);
     li.dataset.id = String(m.id);
-    fillBody(li, m.text, m.attachment);
+    fillBody(li, textOf(m), m.attachment);
     const status = earlyStatus.get(m.id) ?? m.status;
     earlyStatus.delete(m.id);
     setTicks(li, status);
@@ -173,7 +177,7 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
     if (announce && m.sender !== 'visitor') {
       const kind = m.attachment?.kind;
       const what = kind === 'image' ? t.image : kind === 'voice' || kind === 'audio' ? t.audio : kind ? t.file : '';
-      announcer.textContent = format(t.incoming, { sender: senderLabel(m.sender), text: m.text ?? what });
+      announcer.textContent = format(t.incoming, { sender: senderLabel(m.sender), text: textOf(m) ?? what });
     }
     return true;
   }
@@ -275,7 +279,7 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
       const known = byId.get(m.id);
       if (!known) return;
       known.message = { ...m, status: known.message.status === 'delivered' ? 'delivered' : m.status };
-      fillBody(known.el, m.text, m.attachment);
+      fillBody(known.el, textOf(m), m.attachment);
     },
     clear() {
       list.textContent = '';

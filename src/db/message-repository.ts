@@ -1,4 +1,5 @@
 import { searchText } from '../domain/admin-search';
+import { isNoticeCode, type Notice } from '../domain/notices';
 import type { HistoryQuery, MessageRepository } from '../domain/ports';
 import type { Attachment, AttachmentKind, Message, Sender, DeliveryStatus } from '../domain/types';
 import { cacheKeys } from './cache';
@@ -21,6 +22,20 @@ export interface MessageRow {
   client_id: string | null;
   status: string;
   created_at: number | string;
+  notice_code?: string | null;
+  notice_params?: string | null;
+}
+
+/** A stored notice; null when the code is unknown (a newer version wrote it) or the parameters unreadable. */
+function toNotice(row: MessageRow): Notice | null {
+  if (!row.notice_code || !isNoticeCode(row.notice_code)) return null;
+  try {
+    const params: unknown = JSON.parse(row.notice_params ?? '{}');
+    if (typeof params !== 'object' || params === null) return null;
+    return { code: row.notice_code, params: params as Record<string, string> };
+  } catch {
+    return null;
+  }
 }
 
 /** Also used by the staff page's read repository, so a message looks the same everywhere. */
@@ -40,6 +55,7 @@ export function toMessage(row: MessageRow): Message {
     sender: row.sender_type as Sender,
     text: row.content_text,
     attachment,
+    notice: toNotice(row),
     clientId: row.client_id,
     status: row.status as DeliveryStatus,
     createdAt: new Date(num(row.created_at)),
@@ -106,6 +122,8 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
           sender_type: input.sender,
           content_text: input.text,
           search_text: searchText(input.text),
+          notice_code: input.notice?.code ?? null,
+          notice_params: input.notice ? JSON.stringify(input.notice.params) : null,
           content_type: input.attachment?.kind ?? 'text',
           file_path: input.attachment?.path ?? null,
           file_url: input.attachment?.url ?? null,

@@ -1,3 +1,4 @@
+import { notice, noticeText, type Notice } from './notices';
 import { DomainError } from './errors';
 import type { Clock, DeliveryQueue, NewAttachment, Store, VisitorNotifier } from './ports';
 import type { Message, MessageId, Thread, ThreadId, Visitor } from './types';
@@ -39,8 +40,8 @@ export interface StaffMessageInput {
   text: string | null;
   /** A staff file, downloaded from Telegram and stored (src/bot/features/staff-media.ts). */
   attachment?: NewAttachment;
-  /** 'system' for notes about the staff message (e.g. a file too large to forward). Default 'staff'. */
-  sender?: 'staff' | 'system';
+  /** A note about the staff message instead of it (e.g. a file too large to forward): stored as a system message. */
+  notice?: Notice;
   telegram: { chatId: number; topicId: number | null; messageId: number };
 }
 
@@ -130,7 +131,7 @@ export function createChatService({ store, notifier, delivery, clock, support }:
           awayReply = await repos.messages.insert({
             threadId: thread.id,
             sender: 'system',
-            text: status.message ?? 'Support is away right now. We will answer as soon as we are back.',
+            ...notice('away', status.message ? { message: status.message } : {}),
             clientId: null,
             visitorId: null,
             status: 'delivered',
@@ -167,8 +168,9 @@ export function createChatService({ store, notifier, delivery, clock, support }:
       if (already) return null;
       const stored = await repos.messages.insert({
         threadId: thread.id,
-        sender: input.sender ?? 'staff',
-        text: input.text,
+        sender: input.notice ? 'system' : 'staff',
+        text: input.notice ? noticeText(input.notice, 'en') : input.text,
+        notice: input.notice ?? null,
         attachment: input.attachment ?? null,
         clientId: null,
         visitorId: null,

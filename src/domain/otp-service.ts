@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { hashToken } from './tokens';
+import { notice } from './notices';
 import { DomainError } from './errors';
 import type { OtpRequest } from './identity-ports';
 import type { Clock, DeliveryQueue, Store, VisitorNotifier } from './ports';
@@ -70,12 +71,14 @@ export function normalizePhone(raw: string): string {
 }
 
 /** The line staff see in the topic when a visitor verifies. */
-export function verificationNote(user: Pick<User, 'username' | 'displayName' | 'phone'>, otherThreadRefs: string[]): string {
+export function verificationNote(user: Pick<User, 'username' | 'displayName' | 'phone'>, otherThreadRefs: string[]) {
   const who = user.username
     ? `@${user.username}${user.displayName ? ` (${user.displayName})` : ''}`
     : (user.displayName ?? 'Telegram user');
-  const line = `✅ Verified via Telegram as ${who}, ${user.phone ?? 'no phone'}`;
-  return otherThreadRefs.length ? `${line}\nEarlier threads of this person: ${otherThreadRefs.map((r) => `#${r}`).join(', ')}` : line;
+  const params: Record<string, string> = { who };
+  if (user.phone) params.phone = user.phone;
+  if (otherThreadRefs.length) params.earlier = otherThreadRefs.map((r) => `#${r}`).join(', ');
+  return notice('verified', params);
 }
 
 /**
@@ -252,7 +255,7 @@ export function createOtpService({ store, notifier, rooms, delivery, clock, secr
           note = await repos.messages.insert({
             threadId: current.id,
             sender: 'system',
-            text: verificationNote(user, others),
+            ...verificationNote(user, others),
             clientId: null,
             visitorId: null,
             status: 'stored',

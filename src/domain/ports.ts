@@ -1,3 +1,4 @@
+import type { Notice } from './notices';
 import type {
   AttachmentKind,
   Message,
@@ -25,6 +26,8 @@ export interface NewMessage {
   threadId: ThreadId;
   sender: Sender;
   text: string | null;
+  /** System messages: the notice (its English rendering is `text`). */
+  notice?: Notice | null;
   /** A stored file carried by the message (content_type becomes its kind). */
   attachment?: NewAttachment | null;
   clientId: string | null;

@@ -1,4 +1,5 @@
 import { DomainError } from './errors';
+import { notice as noticeOf } from './notices';
 import type { Clock, Store, SupportStats, VisitorNotifier } from './ports';
 import type { StaffChoice } from './support-status';
 import type { Message, Thread, ThreadId, Visitor } from './types';
@@ -20,12 +21,6 @@ export interface ThreadInfo {
   lastPage: string | null;
 }
 
-/** Texts the visitor sees as system messages (the page translates by `code` when it knows it). */
-export const SYSTEM_TEXTS = {
-  closed: 'Support closed this conversation. Write again any time to reopen it.',
-  reopened: 'Support reopened this conversation.',
-};
-
 export type StaffService = ReturnType<typeof createStaffService>;
 
 /** What staff do to threads and visitors from Telegram. Framework-free; the bot feature calls Telegram. */
@@ -36,13 +31,15 @@ export function createStaffService({ store, notifier, support, clock, delivery }
     return thread;
   }
 
-  async function systemMessage(thread: Thread, text: string): Promise<Message> {
+  /** A system message in the thread: a notice every reader sees in their language (domain/notices.ts). */
+  async function systemMessage(thread: Thread, { notice, text }: ReturnType<typeof noticeOf>): Promise<Message> {
     return store.transaction(async (repos) => {
       const now = clock.now();
       const m = await repos.messages.insert({
         threadId: thread.id,
         sender: 'system',
         text,
+        notice,
         clientId: null,
         visitorId: null,
         status: 'delivered',
@@ -59,7 +56,7 @@ export function createStaffService({ store, notifier, support, clock, delivery }
     if (thread.status === status) return { thread, changed: false };
     await store.threads.setStatus(thread.id, status, clock.now());
     const updated = { ...thread, status };
-    const note = await systemMessage(updated, status === 'closed' ? SYSTEM_TEXTS.closed : SYSTEM_TEXTS.reopened);
+    const note = await systemMessage(updated, noticeOf(status === 'closed' ? 'thread_closed' : 'thread_reopened'));
     notifier.threadStatus(updated);
     notifier.messageCreated(note);
     return { thread: updated, changed: true };

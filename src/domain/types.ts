@@ -1,3 +1,4 @@
+import type { Notice } from './notices';
 /** Core records of topicdesk. Ids are database integers; times are Date objects. */
 
 export type VisitorId = number;
@@ -47,8 +48,11 @@ export interface Message {
   id: MessageId;
   threadId: ThreadId;
   sender: Sender;
+  /** As written; for a system message, its notice in English. */
   text: string | null;
   attachment: Attachment | null;
+  /** System messages: what to say, in any language (domain/notices.ts); null otherwise. */
+  notice: Notice | null;
   clientId: string | null;
   status: DeliveryStatus;
   createdAt: Date;
@@ -62,16 +66,8 @@ export interface VisitorView {
   phone?: string;
 }
 
-export interface MessageView {
-  id: MessageId;
-  threadId: ThreadId;
-  sender: Sender;
-  text: string | null;
-  attachment: Attachment | null;
-  clientId: string | null;
-  status: DeliveryStatus;
-  createdAt: string;
-}
+/** A message as the protocol shows it (docs/protocol.md): the same, with an ISO date. */
+export type MessageView = Omit<Message, 'createdAt'> & { createdAt: string };
 
 export function visitorView(v: Visitor): VisitorView {
   return v.verified && v.phone
@@ -80,16 +76,7 @@ export function visitorView(v: Visitor): VisitorView {
 }
 
 export function messageView(m: Message): MessageView {
-  return {
-    id: m.id,
-    threadId: m.threadId,
-    sender: m.sender,
-    text: m.text,
-    attachment: m.attachment,
-    clientId: m.clientId,
-    status: m.status,
-    createdAt: m.createdAt.toISOString(),
-  };
+  return { ...m, createdAt: m.createdAt.toISOString() };
 }
 
 /** A person proven through Telegram (docs/identity.md); every visitor verified as them shares their threads. */

@@ -491,8 +491,15 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     expect(await page.getByRole('textbox', { name: 'Mesajınız' }).getAttribute('placeholder')).toBe('Bir mesaj yazın…');
     expect(await page.getByRole('button', { name: 'Gönder' }).count()).toBe(1);
     expect(await page.locator('#support-status').textContent()).toBe('Çevrimiçiyiz, buradan yanıtlıyoruz');
-    await sendAndWait(page, 'Merhaba');
+    const { threadId } = await sendAndWait(page, 'Merhaba');
     expect(await page.locator('#name-form label').textContent()).toContain('Size nasıl hitap edelim?');
+    // Staff close the conversation: the system message is stored with its notice code and shown in Turkish.
+    await td.app.staff.closeThread(threadId);
+    await page
+      .locator('#messages .msg--system', { hasText: 'Destek bu görüşmeyi kapattı. Yeniden açmak için istediğiniz zaman yazabilirsiniz.' })
+      .waitFor();
+    await page.reload();
+    await page.locator('#messages .msg--system', { hasText: 'Destek bu görüşmeyi kapattı.' }).waitFor();
   });
 
   it('fits a 320 px wide screen, long words included', async () => {

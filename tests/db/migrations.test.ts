@@ -11,6 +11,7 @@ const ALL = [
   '20261126051000_message_search',
   '20261202100000_thread_closed_at',
   '20261206000000_message_search_text',
+  '20261206010000_message_notices',
 ];
 const TABLES = [
   'otp_requests',

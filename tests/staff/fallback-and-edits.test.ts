@@ -1,4 +1,9 @@
-import { SYSTEM_TEXTS } from '../../src/domain/staff-service';
+import { noticeText } from '../../src/domain/notices';
+
+const SYSTEM_TEXTS = {
+  closed: noticeText({ code: 'thread_closed', params: {} }, 'en'),
+  reopened: noticeText({ code: 'thread_reopened', params: {} }, 'en'),
+};
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';

@@ -1,5 +1,10 @@
 import type { User } from 'grammy/types';
-import { SYSTEM_TEXTS } from '../../src/domain/staff-service';
+import { noticeText } from '../../src/domain/notices';
+
+const SYSTEM_TEXTS = {
+  closed: noticeText({ code: 'thread_closed', params: {} }, 'en'),
+  reopened: noticeText({ code: 'thread_reopened', params: {} }, 'en'),
+};
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { GROUP_ANONYMOUS_BOT } from '../../src/emulator/state';
@@ -48,7 +53,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
     // Visitor: the status, and a system note, live.
     expect(await v.waitFor('thread:status')).toEqual({ id: threadId, status: 'closed' });
     const note = await v.waitFor('message', (m) => m.sender === 'system');
-    expect(note).toMatchObject({ threadId, sender: 'system', text: SYSTEM_TEXTS.closed });
+    expect(note).toMatchObject({ threadId, sender: 'system', text: SYSTEM_TEXTS.closed, notice: { code: 'thread_closed', params: {} } });
     // Stored.
     expect((await td.app.store.threads.findById(threadId))!.status).toBe('closed');
 

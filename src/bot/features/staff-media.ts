@@ -55,14 +55,10 @@ export function staffFileOf(msg: TelegramMessage): StaffFile | null {
 
 const texts = {
   en: {
-    tooLargeVisitor: (mb: string) =>
-      `Support sent a file that is too large to show here (${mb} MB). Please ask them to share it another way.`,
     tooLargeStaff: (mb: string) =>
       `⚠️ This file is ${mb} MB: bots can only download files up to 20 MB, so it could not reach the visitor. The visitor was told. Send a smaller file or a link.`,
   },
   tr: {
-    tooLargeVisitor: (mb: string) =>
-      `Destek burada gösterilemeyecek kadar büyük bir dosya gönderdi (${mb} MB). Lütfen başka bir yolla paylaşmalarını isteyin.`,
     tooLargeStaff: (mb: string) =>
       `⚠️ Bu dosya ${mb} MB: botlar en fazla 20 MB indirebilir, bu yüzden ziyaretçiye ulaşamadı. Ziyaretçiye bilgi verildi. Daha küçük bir dosya ya da bir bağlantı gönderin.`,
   },
@@ -113,11 +109,10 @@ export function createStaffMediaFeature({ chat, staff: staffService, store, staf
         if (!(error instanceof TooLargeForBotApi)) throw error;
         const mb = ((error.size ?? file.size ?? TELEGRAM_DOWNLOAD_LIMIT + 1) / (1024 * 1024)).toFixed(1);
         log.warn('staff file over the Bot API download limit', { threadId: target.thread.id, size: error.size ?? file.size });
-        const note = texts.en.tooLargeVisitor(mb);
         await chat.postStaffMessage({
           threadId: target.thread.id,
-          text: caption ? `${note}\n\n${caption}` : note,
-          sender: 'system',
+          text: null,
+          notice: { code: 'file_too_large', params: caption ? { mb, caption } : { mb } },
           telegram,
         });
         const t = inLanguage(ctx.from.language_code, texts);
