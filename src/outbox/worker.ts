@@ -421,6 +421,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     heartbeat.unref();
   }
 
+  let passes = 0;
+  const idleWaiters: Array<{ after: number; resolve: () => void }> = [];
+
   async function run() {
     try {
       const freed = await queue.reclaimAbandoned();
@@ -430,11 +433,19 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     }
     while (running) {
       woken = false;
+      passes++;
       let claimed = 0;
       try {
         claimed = await fill();
       } catch (err) {
         log.error('outbox pass failed', { error: describe(err) });
+      }
+      if (claimed === 0 && active.size === 0) {
+        for (const [i, waiter] of [...idleWaiters.entries()].reverse())
+          if (waiter.after < passes) {
+            idleWaiters.splice(i, 1);
+            waiter.resolve();
+          }
       }
       if (!running) break;
       if (claimed > 0 && active.size < concurrency) continue;
@@ -446,6 +457,17 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
 
   return {
     wake,
+    /**
+     * Resolves after the next whole pass that began after this call and found nothing to
+     * claim, with no send in flight: the queue has nothing it may send now (tests use it
+     * to show that something was not sent).
+     */
+    idlePass(): Promise<void> {
+      return new Promise((resolve) => {
+        idleWaiters.push({ after: passes, resolve });
+        wake();
+      });
+    },
     start() {
       if (running) return;
       running = true;

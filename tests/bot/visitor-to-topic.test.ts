@@ -1,5 +1,5 @@
 import type { ForumTopic, Message } from 'grammy/types';
-import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, eventually, outboxIdle, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { describeEachDatabase } from '../support/services';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
@@ -61,7 +61,7 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
     const b = await v.send('only once please', 'dup-1');
     expect(b.message.id).toBe(a.message.id);
     await v.waitFor('message:status', (s) => s.id === a.message.id);
-    await new Promise((r) => setTimeout(r, 200));
+    await outboxIdle(td);
     expect(emu.sentMessages(STAFF_CHAT_ID).filter((m) => m.text === 'only once please')).toHaveLength(1);
     v.close();
   });
@@ -111,9 +111,8 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
       clientId: null,
     });
 
-    await new Promise((r) => setTimeout(r, 200));
+    const bobHistory = await bob.emit('history', {}); // also the barrier: anything sent to Bob before has arrived
     expect(bob.received.filter((r) => r.event === 'message')).toEqual([]);
-    const bobHistory = await bob.emit('history', {});
     expect(bobHistory.messages.map((m) => m.text)).toEqual(['Bob here']);
 
     // Stored, and mapped to its Telegram message.
@@ -143,8 +142,10 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
     await td.app.bot!.handleUpdate(update);
     expect(await td.app.db('processed_updates').where({ update_id: update.update_id })).toHaveLength(1);
     // ...or the same message inside another update: neither creates a second message.
-    emu.injectUpdate({ message: update.message });
-    await new Promise((r) => setTimeout(r, 300));
+    const again = emu.injectUpdate({ message: update.message });
+    await eventually(async () => (await td.app.db('processed_updates').where({ update_id: again.update_id })).length === 1, {
+      what: 'the repeated message handled',
+    });
     expect(await td.app.db('messages').where({ thread_id: thread!.id, sender_type: 'staff' })).toHaveLength(1);
 
     const back = await connectVisitor(td.url, v.session.token);

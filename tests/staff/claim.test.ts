@@ -1,4 +1,4 @@
-import { connectVisitor, eventually, startTopicdesk, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, eventually, outboxIdle, startTopicdesk, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
@@ -64,7 +64,7 @@ describeEachDatabase('claiming the staff chat, on %s', (kind) => {
     const v = await connectVisitor(td.url);
     const sent = await v.send('Written before the claim');
     expect(sent.ok).toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
+    await outboxIdle(td);
     expect(emu.callsTo('createForumTopic')).toEqual([]);
     expect((await td.app.health()).outbox).toBe(1);
     v.close();

@@ -4,7 +4,7 @@ const SYSTEM_TEXTS = {
   closed: noticeText({ code: 'thread_closed', params: {} }, 'en'),
   reopened: noticeText({ code: 'thread_reopened', params: {} }, 'en'),
 };
-import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, eventually, roundTrip, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
@@ -70,7 +70,7 @@ describeEachDatabase('a staff chat without topics (reply-to mode), on %s', (kind
     reply('It left the warehouse today', toAlice.message_id, can);
     await alice.v.waitFor('message', (m) => m.text === 'It left the warehouse today');
 
-    await new Promise((r) => setTimeout(r, 150));
+    await roundTrip(alice.v);
     expect(alice.v.received.filter((r) => r.event === 'message').map((r) => r.payload.text)).toEqual([
       'Checking your order now',
       'It left the warehouse today',
@@ -175,7 +175,7 @@ describeEachDatabase('edits and topic names in a forum staff chat, on %s', (kind
     expect((await v.emit('history', {})).messages.map((m) => m.text)).toEqual(['Hello, I need help', 'The answer is 42']);
     expect(await td.app.db('messages').where({ thread_id: threadId, sender_type: 'staff' })).toHaveLength(1);
 
-    await new Promise((r) => setTimeout(r, 100));
+    await roundTrip(other.v);
     expect(other.v.received.filter((r) => r.event === 'message:update')).toEqual([]);
     v.close();
     secondDevice.close();
@@ -192,7 +192,7 @@ describeEachDatabase('edits and topic names in a forum staff chat, on %s', (kind
       const { update } = emu.userEdits({ chatId: STAFF_CHAT_ID, messageId: message.message_id, text: 'edited' });
       await eventually(async () => (await td.app.db('processed_updates').where({ update_id: update.update_id })).length === 1);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await roundTrip(v);
     expect(v.received.filter((r) => r.event === 'message:update' || (r.event === 'message' && r.payload.sender !== 'visitor'))).toEqual([]);
     expect(await td.app.db('messages').where({ content_text: 'edited' })).toEqual([]);
     expect(botMessages(emu, STAFF_CHAT_ID).length).toBe(before);

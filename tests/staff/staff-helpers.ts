@@ -1,6 +1,6 @@
 import type { InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, ReplyParameters, User } from 'grammy/types';
 import type { Clock } from '../../src/domain/ports';
-import { connectVisitor, eventually, type RunningTopicdesk, type VisitorClient } from '../support/harness';
+import { connectVisitor, eventually, outboxIdle, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import type { TelegramEmulator } from '../../src/emulator';
 import type { RecordedCall } from '../../src/emulator/types';
 
@@ -81,7 +81,8 @@ export async function staffSaysUnanswered(
   await eventually(async () => (await td.app.db('processed_updates').where({ update_id: update.update_id })).length === 1, {
     what: `update ${update.update_id} processed`,
   });
-  await new Promise((r) => setTimeout(r, 100));
+  // Replies are awaited by the handler; anything else would come through the outbox.
+  await outboxIdle(td);
   expect(
     botMessages(emu, o.chatId)
       .slice(before)

@@ -5,7 +5,7 @@ const SYSTEM_TEXTS = {
   closed: noticeText({ code: 'thread_closed', params: {} }, 'en'),
   reopened: noticeText({ code: 'thread_reopened', params: {} }, 'en'),
 };
-import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, eventually, outboxIdle, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { GROUP_ANONYMOUS_BOT } from '../../src/emulator/state';
 import { describeEachDatabase } from '../support/services';
@@ -120,7 +120,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
     const otherTab = await connectVisitor(td.url, v.session.token);
     expect((await otherTab.send('from another tab')).error.code).toBe('blocked');
     expect(await td.app.db('messages').where({ thread_id: threadId, sender_type: 'visitor' })).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 150));
+    await outboxIdle(td);
     expect(botMessages(emu, STAFF_CHAT_ID)).toHaveLength(sendsBefore);
 
     expect((await inTopic(topicId!, deniz, '/block')).answer.text).toBe('This visitor is already blocked.');

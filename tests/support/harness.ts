@@ -167,6 +167,20 @@ export async function connectVisitor(
 }
 
 /** Polls until `probe` returns a truthy value. */
+/**
+ * Every event the server sent this visitor's socket before now has arrived: one acknowledged
+ * round trip (Socket.IO keeps the order of one connection). The barrier for "nothing else came".
+ */
+export async function roundTrip(v: VisitorClient): Promise<void> {
+  await v.emit('history', { limit: 1 });
+}
+
+/** The outbox made a whole pass that found nothing it may send now, with no send in flight. */
+export async function outboxIdle(td: RunningTopicdesk): Promise<void> {
+  if (!td.app.worker) throw new Error('the outbox is not running (Telegram is not connected)');
+  await td.app.worker.idlePass();
+}
+
 export async function eventually<T>(
   probe: () => Promise<T> | T,
   { timeoutMs = 5000, intervalMs = 25, what = 'condition' } = {},
