@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
+import { repoRoot } from '../src/repo-root';
 import { CHROMIUM_PATH, launchChromium, startHostSite } from '../tests/support/browser';
 import { startServerProcess } from '../tests/support/server-process';
 import { percentile, printTable } from './stats';
@@ -15,7 +16,7 @@ interface Load {
   resources: Array<{ name: string; transfer: number; encoded: number; decoded: number }>;
 }
 
-const PUBLIC = path.resolve(__dirname, '..', '..', 'public');
+const PUBLIC = path.join(repoRoot(), 'public');
 
 /**
  * The visitor page as a browser gets it: bytes on the wire (compressed as

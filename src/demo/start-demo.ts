@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createApplication } from '../application';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
+import { repoRoot } from '../repo-root';
 import type { DemoConfig } from './demo-config';
 import { prepareDemoDataDir } from './demo-data-dir';
 import { startDemoWorld } from './demo-world';
@@ -16,12 +17,6 @@ export interface RunningDemo {
   groupTitle: string;
   /** Stops the staff view, topicdesk (gracefully), then the emulator. */
   stop(): Promise<void>;
-}
-
-/** The repository's folder, whether this runs from src/demo (ts-jest) or dist/src/demo. */
-function repoRoot(): string {
-  const root = path.resolve(__dirname, '..', '..');
-  return path.basename(root) === 'dist' ? path.dirname(root) : root;
 }
 
 /** Listens on host:port for a moment; rejects with the system's error (EADDRINUSE, EACCES, EADDRNOTAVAIL…). */

@@ -1,7 +1,8 @@
 /**
  * Telegram Bot API emulator: a real HTTP server on 127.0.0.1 that
  * grammY talks to over HTTP. Used by the tests and by `npm run demo`
- * (emulator.ts has the test-facing API, methods.ts the Bot API methods).
+ * (emulator.ts and inspection.ts have the test-facing API, methods.ts the
+ * table of Bot API methods; each module says what it covers).
  *
  *   const emu = await TelegramEmulator.start();
  *   emu.addChat({ id: -1001234567890, type: 'supergroup', title: 'Support', is_forum: true });
@@ -16,18 +17,13 @@
  * `emu.watch(listener)` reports every change live (messages, topics, calls): the
  * demo's staff view (src/demo) shows the world through it.
  */
-export {
-  TelegramEmulator,
-  formatCall,
-  type InjectedMessage,
-  type TopicEventOptions,
-  type UpdateInput,
-  type UserMessageOptions,
-  type UserSendsFileOptions,
-  type UserSendsOptions,
-} from './emulator';
+export { TelegramEmulator } from './emulator';
+export { formatCall } from './call-log';
+export type { TopicEventOptions } from './staff-topics';
+export type { InjectedMessage, UpdateInput, UserMessageOptions, UserSendsFileOptions, UserSendsOptions } from './user-actions';
 export { BotApiError } from './errors';
-export { detectEntities, parseTelegramHtml, HtmlParseError, type FormattedText } from './text';
+export { detectEntities } from './text';
+export { parseTelegramHtml, HtmlParseError, type FormattedText } from './telegram-html';
 export {
   isUploadedFileParam,
   type ApiErrorInfo,

@@ -7,7 +7,7 @@ const SYSTEM_TEXTS = {
 };
 import { connectVisitor, eventually, outboxIdle, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
-import { GROUP_ANONYMOUS_BOT } from '../../src/emulator/state';
+import { GROUP_ANONYMOUS_BOT } from '../../src/emulator/staff-topics';
 import { describeEachDatabase } from '../support/services';
 import { runToCode } from '../otp/otp-helpers';
 import { botMessages, staffSays, staffSaysUnanswered, visitorWithThread, type Staff } from './staff-helpers';

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { repoRoot } from '../../src/repo-root';
 import { freePort } from './free-port';
 import type { StaffViewEvent, ViewMessage } from '../../src/demo/staff-view/view-types';
 
@@ -21,12 +22,9 @@ export interface DemoProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** The compiled demo, whether this file runs under ts-jest or compiled. */
 function demoMain(): string {
-  // Compiled: dist/tests/support → dist/src/demo/main.js; under ts-jest: tests/support → dist/src/demo/main.js.
-  const root = path.resolve(__dirname, '..', '..');
-  return fs.existsSync(path.join(root, 'src', 'demo', 'main.js'))
-    ? path.join(root, 'src', 'demo', 'main.js')
-    : path.join(root, 'dist', 'src', 'demo', 'main.js');
+  return path.join(repoRoot(), 'dist', 'src', 'demo', 'main.js');
 }
 
 function spawnDemo(env: Record<string, string>): ChildProcess {

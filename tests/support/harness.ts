@@ -5,6 +5,7 @@ import { createApplication, type Application } from '../../src/application';
 import type { Clock } from '../../src/domain/ports';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { repoRoot } from '../../src/repo-root';
 import type { TestDatabase } from './test-database';
 import type { TelegramEmulator } from '../../src/emulator';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/web/protocol';
@@ -54,8 +55,7 @@ export async function startTopicdesk(options: {
   });
   const logger = createLogger(config, stream);
   // The repository's public/, whether this file runs from tests/support (ts-jest) or dist/tests/support (bench).
-  const root = path.resolve(__dirname, '..', '..');
-  const publicDir = path.join(path.basename(root) === 'dist' ? path.dirname(root) : root, 'public');
+  const publicDir = path.join(repoRoot(), 'public');
   const app = await createApplication({ config, logger, publicDir, clock: options.clock });
   const port = await app.start();
   return { app, url: `http://127.0.0.1:${port}`, port, logs, stop: () => app.stop() };

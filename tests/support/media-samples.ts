@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { repoRoot } from '../../src/repo-root';
 
 /** Tiny real media files (made with ffmpeg once; see tests/fixtures/media/README.md). */
 export function fixture(name: string): Buffer {
   // From tests/support (ts-jest) or dist/tests/support (bench): the fixtures stay in the source tree.
-  const root = path.resolve(__dirname, '..', '..');
-  const base = path.basename(root) === 'dist' ? path.dirname(root) : root;
-  return fs.readFileSync(path.join(base, 'tests', 'fixtures', 'media', name));
+  return fs.readFileSync(path.join(repoRoot(), 'tests', 'fixtures', 'media', name));
 }
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {

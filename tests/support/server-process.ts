@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
+import { repoRoot } from '../../src/repo-root';
 
 /** topicdesk as an operator runs it: dist/src/main.js in its own process. Resolves once it listens. */
 export interface ServerProcess {
@@ -15,11 +15,8 @@ export interface ServerProcess {
 }
 
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  // Compiled: dist/tests/support → dist/src/main.js; under ts-jest: tests/support → dist/src/main.js.
-  const root = path.resolve(__dirname, '..', '..');
-  const main = fs.existsSync(path.join(root, 'src', 'main.js'))
-    ? path.join(root, 'src', 'main.js')
-    : path.join(root, 'dist', 'src', 'main.js');
+  // The compiled server, whether this file runs under ts-jest or compiled (bench).
+  const main = path.join(repoRoot(), 'dist', 'src', 'main.js');
   const child = spawn(process.execPath, [main], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
