@@ -13,7 +13,7 @@ import { openDatabase } from './db/open-database';
 import { explainListenError } from './startup-error';
 import { upMessage } from './site-url';
 import { createCache, shareInvalidations } from './db/cache';
-import { connectRedis } from './scale/redis';
+import { connectRedis, forSocketAdapter } from './scale/redis';
 import { createPollingLock } from './scale/polling-lock';
 import { createBudgets } from './limits/budgets';
 import { createConnectionCounter, createSharedConnectionCounter } from './limits/connections';
@@ -29,6 +29,7 @@ import { loadSupportStatus } from './domain/support-status';
 import { probeWhileUnreachable, watchTelegramCalls } from './bot/telegram-reachability';
 import { createSupportPeers } from './scale/support-peers';
 import { registerStaffCommands } from './bot/features/staff-commands';
+import { recoverAfterRedisOutage } from './scale/redis-recovery';
 import { issueClaimCode } from './bot/features/claim';
 import { systemClock, type Clock } from './domain/ports';
 import { loadStaffChat } from './staff-chat';
@@ -121,7 +122,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
     pingTimeout: 20_000,
     connectionStateRecovery: undefined,
   });
-  if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${config.redisKeyPrefix}:socket.io` }));
+  if (redis)
+    io.adapter(createAdapter(forSocketAdapter(redis.pub), forSocketAdapter(redis.sub), { key: `${config.redisKeyPrefix}:socket.io` }));
   // Message events also reach the read-only staff page's sockets (namespace /admin).
   const metrics = createMetrics({
     sockets: () => io.of('/').sockets.size,
@@ -168,6 +170,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     peers: supportPeers,
   });
   await supportPeers?.listen((event) => support.fromPeer(event));
+  if (redis) recoverAfterRedisOutage({ redis, visitors: io.of('/'), support, settings: store.settings, logger });
   const watchCalls = watchTelegramCalls(support);
   let probe: { stop(): void } | null = null;
   const chat = createChatService({ store, notifier, delivery: { wake: () => worker?.wake() }, clock, support });
@@ -273,6 +276,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
       db: dbOk ? 'ok' : 'error',
       telegram: support.telegramHealth(),
       ...(pollingRole ? { polling: pollingRole } : {}),
+      ...(redis ? { redis: redis.isReady() ? ('ok' as const) : ('error' as const) } : {}),
       outbox,
       outboxFailed,
       uptime: Math.round((Date.now() - startedAt) / 1000),

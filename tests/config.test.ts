@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -8,8 +8,7 @@ import { ConfigError, loadConfig } from '../src/config';
 import { DATABASE_CONNECT_TIMEOUT_MS } from '../src/db/open-database';
 import { freePort } from './support/free-port';
 import { describeWith, services, type TestService } from './support/services';
-
-const MAIN = path.resolve(__dirname, '..', 'dist', 'src', 'main.js');
+import { MAIN, onlyLine, runMain } from './support/run-main';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -95,39 +94,6 @@ describe('starting with a bad configuration', () => {
     ]);
   });
 });
-
-/** dist/src/main.js run to its end; `user` runs it as another user (root only). */
-function runMain(env: Record<string, string>, options: { cwd?: string; user?: { uid: number; gid: number } } = {}) {
-  const startedAt = Date.now();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    cwd: options.cwd ?? os.tmpdir(),
-    uid: options.user?.uid,
-    gid: options.user?.gid,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += c));
-  child.stderr.on('data', (c) => (stderr += c));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 25000);
-  return new Promise<{ status: number | null; stdout: string; stderr: string; ms: number }>((resolve) =>
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr, ms: Date.now() - startedAt });
-    }),
-  );
-}
-
-/** The one line a start-up error prints, checked to be alone, without a stack trace, and without `secret`. */
-function onlyLine(result: { stdout: string; stderr: string }, secret?: string): string {
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(result.stderr).not.toMatch(/^\s+at /m);
-  expect(result.stdout).not.toMatch(/^\s+at /m);
-  if (secret) expect(result.stdout + result.stderr).not.toContain(secret);
-  return lines[0];
-}
 
 /** Another user than root, for what root may always do (write anywhere, listen on port 80). */
 const unprivileged = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;

@@ -160,6 +160,15 @@ export async function loadSupportStatus({
       peers?.publish({ kind: 'staff-chat', chatId });
       update();
     },
+    /**
+     * After a Redis outage, when the other instances could not be heard: staff's choice is read
+     * back from the database, and a staff chat claimed elsewhere (`claimedStaffChat`, as stored) adopted.
+     */
+    async resync(claimedStaffChat: number | null): Promise<void> {
+      choice = parseChoice(await settings.get(SETTING));
+      if (claimedStaffChat !== null && staffChat.id() === null) staffChat.adopt(claimedStaffChat);
+      update();
+    },
     /** Another instance changed something: adopt it (its visitors were told there; this instance tells its own). */
     fromPeer(event: SupportPeerEvent): void {
       switch (event.kind) {

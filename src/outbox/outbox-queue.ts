@@ -87,10 +87,17 @@ export function createOutboxQueue(
   return {
     workerId,
     leaseMs,
-    /** Extends every lease this worker holds (the heartbeat): rows in flight stay ours however long the send takes. */
-    async renew(now: number): Promise<number> {
+    /**
+     * Extends this worker's leases on the threads it is delivering now (the heartbeat): rows in
+     * flight stay ours however long the send takes. A row left leased by a delivery that broke
+     * off (the database went away under it) is on no such thread: its lease runs out, and it
+     * is claimed again.
+     */
+    async renew(now: number, threadIds: number[]): Promise<number> {
+      if (threadIds.length === 0) return 0;
       return db('outbox')
         .where({ status: 'pending', locked_by: workerId })
+        .whereIn('thread_id', threadIds)
         .update({ locked_until: now + leaseMs });
     },
     /**

@@ -10,6 +10,7 @@ import { MediaUnavailableError, splitForTelegram, TELEGRAM_TEXT_LIMIT, type Tele
 import { createMediaSender, type MediaSource } from './media-sender';
 import { staffTexts } from '../bot/staff-texts';
 import { cleanName } from '../domain/text';
+import { isDatabaseUnavailable } from '../db/unavailable';
 
 export interface OutboxWorkerOptions {
   pollMs: number;
@@ -414,7 +415,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     heartbeat = setInterval(
       () => {
         if (active.size === 0) return;
-        queue.renew(now()).catch((error: unknown) => log.warn('renewing the outbox leases failed', { error: describe(error) }));
+        queue
+          .renew(now(), [...active.keys()])
+          .catch((error: unknown) => log.warn('renewing the outbox leases failed', { error: describe(error) }));
       },
       Math.max(100, Math.floor(queue.leaseMs / 3)),
     );
@@ -431,14 +434,20 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     } catch (error) {
       log.warn('taking back abandoned outbox leases failed; they expire by themselves', { error: describe(error) });
     }
+    // While the database cannot be reached every pass fails alike: said once, and once when it answers again.
+    let databaseAway = false;
     while (running) {
       woken = false;
       passes++;
       let claimed = 0;
       try {
         claimed = await fill();
+        if (databaseAway) log.info('outbox resumed: the database answers again');
+        databaseAway = false;
       } catch (err) {
-        log.error('outbox pass failed', { error: describe(err) });
+        if (!isDatabaseUnavailable(err)) log.error('outbox pass failed', { error: describe(err) });
+        else if (!databaseAway) log.error('outbox paused: the database cannot be reached; trying again', { error: describe(err) });
+        databaseAway ||= isDatabaseUnavailable(err);
       }
       if (claimed === 0 && active.size === 0) {
         for (const [i, waiter] of [...idleWaiters.entries()].reverse())

@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
 import { DomainError, isDomainError } from '../domain/errors';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../db/unavailable';
 import type { Logger } from '../logger';
 import { describeIssues, isTooLarge, MAX_ERROR_MESSAGE, type Ack } from './protocol';
 import { spendAll, type Budget, type Receipt } from '../limits/budgets';
@@ -23,7 +24,9 @@ const REFUNDED = new Set(['rate_limited', 'verification_required']);
 /**
  * One client event of protocol v1: validated, limited, handled, and always
  * acknowledged with `{ ok: true, ... }` or `{ ok: false, error }`. Only domain
- * error codes reach the client; anything else is logged and answered `internal`.
+ * error codes reach the client; a database that cannot be reached is answered
+ * `unavailable` (nothing was stored: try again), anything else is logged and
+ * answered `internal`.
  * An event sent without an ack callback cannot be answered and is dropped.
  */
 export function onAckedEvent<S extends z.ZodType, R extends object>(
@@ -55,6 +58,9 @@ export function onAckedEvent<S extends z.ZodType, R extends object>(
             ...(attemptsLeft !== undefined ? { attemptsLeft } : {}),
           },
         });
+      } else if (isDatabaseUnavailable(error)) {
+        options.log.warn('visitor event refused: the database cannot be reached', { event, error: String(error) });
+        reply({ ok: false, error: { code: 'unavailable', message: DATABASE_UNAVAILABLE_MESSAGE } });
       } else {
         options.log.error('visitor event failed', { event, error });
         reply({ ok: false, error: { code: 'internal', message: 'Something went wrong. Please try again.' } });

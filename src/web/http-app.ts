@@ -16,6 +16,8 @@ export interface HealthReport {
   outboxFailed: number | null;
   /** Polling mode: whether this instance polls Telegram or stands by for the one that does. */
   polling?: 'leader' | 'standby';
+  /** With REDIS_URL: whether this instance is connected to Redis (not part of the status code: see docs/deploy.md). */
+  redis?: 'ok' | 'error';
   uptime: number;
 }
 

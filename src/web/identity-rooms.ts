@@ -7,11 +7,14 @@ import { rooms } from './socket-notifier';
  * the user (all devices) joins every thread room of the user. New threads of the
  * user are joined through the user room (socket-notifier threadCreated).
  */
-export function createIdentityRooms(io: Pick<Server, 'in'>): IdentityRooms {
+export function createIdentityRooms(io: Pick<Server, 'in' | 'local'>): IdentityRooms {
   return {
     visitorVerified({ visitorId, userId, threadIds }) {
-      io.in(rooms.visitor(visitorId)).socketsJoin(rooms.user(userId));
-      if (threadIds.length) io.in(rooms.user(userId)).socketsJoin(threadIds.map((id) => rooms.thread(id)));
+      // Locally at once, then on every instance (see socket-notifier threadCreated).
+      for (const target of [io.local, io]) {
+        target.in(rooms.visitor(visitorId)).socketsJoin(rooms.user(userId));
+        if (threadIds.length) target.in(rooms.user(userId)).socketsJoin(threadIds.map((id) => rooms.thread(id)));
+      }
     },
   };
 }

@@ -31,6 +31,9 @@ export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToCl
     threadCreated(thread: Thread) {
       const owners =
         thread.userId !== null ? [rooms.visitor(thread.visitorId), rooms.user(thread.userId)] : rooms.visitor(thread.visitorId);
+      // This instance's sockets join at once; with the Redis adapter, the others' join when the request
+      // crosses Redis (the adapter does not join local sockets itself until its own request comes back).
+      io.local.in(owners).socketsJoin(rooms.thread(thread.id));
       io.in(owners).socketsJoin(rooms.thread(thread.id));
     },
     // Each instance tells its own sockets: the instances agree through SupportPeers (src/scale/support-peers.ts),

@@ -7,6 +7,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { ChatService } from '../domain/chat-service';
 import { isDomainError, type ErrorCode } from '../domain/errors';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../db/unavailable';
 import { messageView, type Visitor } from '../domain/types';
 import type { Logger } from '../logger';
 import type { IncomingFiles } from '../media/incoming';
@@ -273,6 +274,9 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, b
     } else if (isDomainError(error)) {
       status = error.code === 'blocked' ? 403 : error.code === 'rate_limited' ? 429 : error.code === 'unauthorized' ? 401 : 400;
       body = { code: error.code, message: error.message };
+    } else if (isDatabaseUnavailable(error)) {
+      status = 503;
+      body = { code: 'unavailable', message: DATABASE_UNAVAILABLE_MESSAGE };
     } else {
       log.error('upload failed', { error, visitorId: visitor?.id });
     }

@@ -136,11 +136,14 @@ export function registerAdminSocket({
     recheck,
     endSession(idHash, reason) {
       ns.to(sessionRoom(idHash)).emit('session:ended', { reason });
+      // This instance's sockets at once, whether or not Redis carries the request to the others.
+      ns.local.in(sessionRoom(idHash)).disconnectSockets(true);
       ns.in(sessionRoom(idHash)).disconnectSockets(true);
     },
     /** Every socket of this staff member, on every instance (the rooms cross the Redis adapter). */
     endStaff(telegramUserId, reason) {
       ns.to(staffRoom(telegramUserId)).emit('session:ended', { reason });
+      ns.local.in(staffRoom(telegramUserId)).disconnectSockets(true);
       ns.in(staffRoom(telegramUserId)).disconnectSockets(true);
     },
     close() {
