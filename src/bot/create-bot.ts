@@ -80,15 +80,16 @@ export function createBot(deps: BotDeps) {
   });
   bot.use(async (ctx, next) => {
     const updateId = ctx.update.update_id;
-    if (await processedUpdates.seen(updateId)) {
-      log.debug('duplicate update skipped', { updateId });
-      return;
-    }
     // Handlers are idempotent per Telegram message, so a failed pass (database
-    // briefly away) can run again; only a handled update is recorded.
+    // briefly away) can run again; only a handled update is recorded. The check
+    // for a repeat is part of the pass: it needs the database too.
     const startedAt = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
+        if (await processedUpdates.seen(updateId)) {
+          log.debug('duplicate update skipped', { updateId });
+          return;
+        }
         await next();
         if (deps.metrics && ctx.chat?.id === deps.staffChat.id() && ctx.message)
           deps.metrics.updateToVisitor.observe((performance.now() - startedAt) / 1000);

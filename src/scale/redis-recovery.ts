@@ -13,7 +13,7 @@ export interface RedisRecoveryDeps {
 
 /**
  * When Redis is back after an outage, an instance makes good what it could not hear from
- * the others meanwhile (docs/deploy.md, "When a dependency goes away"):
+ * the others meanwhile (docs/deploy.md, "Redis is lost while running"):
  * - its visitors' sockets are closed from the server, so their pages reconnect and catch up
  *   with `history` (the visitor page does so within a second): a staff answer another
  *   instance handled during the outage appears, as do delivery ticks;

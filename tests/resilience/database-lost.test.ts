@@ -1,14 +1,19 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { TelegramEmulator, formatCall } from '../../src/emulator';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type VisitorClient } from '../support/harness';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { describeWith, services } from '../support/services';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { upload } from '../support/uploads';
+
+const PHOTO = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'media', 'photo.jpg'));
 
 /**
- * PostgreSQL restarting under a running instance (docs/deploy.md, "When a dependency goes
- * away"), simulated by a relay the test cuts — every connection dropped, the port closed —
- * and restores on the same port. Acknowledged messages are kept and delivered after,
+ * PostgreSQL restarting under a running instance (docs/deploy.md, "The database is lost
+ * while running"), simulated by a relay the test cuts — every connection dropped, the port
+ * closed — and restores on the same port. Acknowledged messages are kept and delivered after,
  * /health answers 503 meanwhile and 200 after, a visitor writing meanwhile is told at once,
  * and everything resumes by itself: no restart.
  */
@@ -82,6 +87,14 @@ describeWith([services.postgres], 'PostgreSQL lost mid-run, then back', () => {
     await emu.waitFor((c) => c.method === 'sendMessage' && c.params.text === 'alice: acked before the outage', { includeFailed: true });
 
     await proxy.cut();
+    // Staff answer just as the database goes: the answer reaches the visitor after the outage, or
+    // staff are told in the topic that it did not — it is never dropped without a word.
+    const { message: early } = emu.userSends({
+      chatId: STAFF_CHAT_ID,
+      from: staff,
+      text: 'answered as the database went',
+      threadId: topicId,
+    });
 
     // The probe says so: 503, db "error".
     await eventually(async () => (await health(s)).code === 503, { timeoutMs: 10_000, what: '/health 503' });
@@ -93,6 +106,17 @@ describeWith([services.postgres], 'PostgreSQL lost mid-run, then back', () => {
       code: 'unavailable',
       message: 'The chat cannot store messages right now. Nothing was stored; please try again in a moment.',
     });
+    // An upload too: 503, and nothing of it is kept.
+    const refusedUpload = await upload(s.url, {
+      token: alice.session.token,
+      parts: [{ name: 'file', filename: 'photo.jpg', contentType: 'image/jpeg', bytes: PHOTO }],
+    });
+    expect(refusedUpload.status).toBe(503);
+    expect(refusedUpload.body.error).toEqual({
+      code: 'unavailable',
+      message: 'The chat cannot store messages right now. Nothing was stored; please try again in a moment.',
+    });
+    expect(fs.readdirSync(path.join(testDb.dataDir, 'media')).filter((f) => !f.startsWith('.'))).toEqual([]);
     // A new visitor cannot open a session meanwhile, and is told why.
     await expect(connectVisitor(s.url)).rejects.toMatchObject({
       message: 'The chat is temporarily unavailable.',
@@ -120,14 +144,24 @@ describeWith([services.postgres], 'PostgreSQL lost mid-run, then back', () => {
     // Telegram intake resumed too: a staff answer reaches the visitor.
     emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text: 'answered after the outage', threadId: topicId });
     await alice.waitFor('message', (m) => m.text === 'answered after the outage', 15_000).catch(explain(s));
+    const notDelivered = () =>
+      emu
+        .sentMessages(STAFF_CHAT_ID)
+        .some((m) => m.reply_to_message?.message_id === early.message_id && m.text?.startsWith('⚠️ This message could not be delivered'));
+    await eventually(() => notDelivered() || alice.received.some((r) => r.event === 'message' && r.payload.text === early.text), {
+      timeoutMs: 15_000,
+      what: 'the early answer delivered, or staff told it was not',
+    }).catch(explain(s));
     // New visitors are let in again, and history has everything once.
     const back = await visitor(s, alice.session.token);
-    expect((await back.emit('history', {})).messages.map((m) => m.text)).toEqual([
+    const history = (await back.emit('history', {})).messages.map((m) => m.text);
+    expect(history.filter((t) => t !== early.text)).toEqual([
       'alice: before',
       'alice: acked before the outage',
       'alice: during',
       'answered after the outage',
     ]);
+    expect(history.filter((t) => t === early.text)).toHaveLength(notDelivered() ? 0 : 1);
 
     // What the log said: the outbox paused and resumed once each, however long the outage.
     const lines = s

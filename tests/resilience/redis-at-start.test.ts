@@ -11,7 +11,7 @@ import { describeWith, services } from '../support/services';
 
 /**
  * REDIS_URL set and Redis not there at start: the instance does not start (docs/deploy.md,
- * "When a dependency goes away"). One line naming REDIS_URL, exit 2, within
+ * "Redis is not there at start"). One line naming REDIS_URL, exit 2, within
  * REDIS_CONNECT_TIMEOUT_MS, and the HTTP listener never opened — rather than retrying
  * forever before listening, or running cut off from the other instances.
  */

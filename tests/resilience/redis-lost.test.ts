@@ -14,8 +14,8 @@ interface Health {
 
 /**
  * Two instances on one PostgreSQL database and a Redis this test owns: Redis is killed
- * mid-run and started again on the same port (docs/deploy.md, "When a dependency goes
- * away"). Meanwhile each instance serves its own visitors alone and /health says so;
+ * mid-run and started again on the same port (docs/deploy.md, "Redis is lost while
+ * running"). Meanwhile each instance serves its own visitors alone and /health says so;
  * once Redis is back the instances are whole again by themselves.
  */
 describeWith([services.postgres, services.redis], 'Redis lost mid-run, then back', () => {
