@@ -68,9 +68,9 @@ describe('starting with REDIS_URL set while Redis is not there', () => {
       expect(onlyLine(result, password)).toBe(
         `topicdesk: cannot start: REDIS_URL: no answer from 127.0.0.1:${silentPort} within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s: check the host and port, and that a firewall lets this machine through`,
       );
-      // Bounded: REDIS_CONNECT_TIMEOUT_MS plus the process's own start and stop.
+      // Not a hang (node-redis alone retries forever): a bound, not a speed measurement.
       expect(result.ms).toBeGreaterThanOrEqual(REDIS_CONNECT_TIMEOUT_MS);
-      expect(result.ms).toBeLessThan(REDIS_CONNECT_TIMEOUT_MS + 5000);
+      expect(result.ms).toBeLessThan(REDIS_CONNECT_TIMEOUT_MS + 15000);
       expect(await neverListened()).toBe(true);
     } finally {
       for (const socket of sockets) socket.destroy();
