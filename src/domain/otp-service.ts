@@ -82,7 +82,7 @@ export function verificationNote(user: Pick<User, 'username' | 'displayName' | '
 }
 
 /**
- * Identity over Telegram (SPEC §5.7, docs/identity.md): a visitor asks for a
+ * Identity over Telegram (docs/identity.md): a visitor asks for a
  * one-time deep link, the bot collects the Telegram user's own phone number and
  * sends a 6-digit code, and the code typed on the page links the visitor to a
  * user. A verified visitor's threads are those of its user, on every device.

@@ -4,7 +4,7 @@ import type { SettingsRepository } from './ports';
 export const SESSION_SECRET_SETTING = 'session_secret';
 
 /**
- * SESSION_SECRET (SPEC §2): the configured one, or one generated on first start
+ * SESSION_SECRET (README "Configuration"): the configured one, or one generated on first start
  * and kept in the settings table, so every restart and every instance sharing
  * the database signs with the same secret. Of two instances starting at once,
  * the first write wins and both use it.

@@ -58,7 +58,7 @@ export interface Message {
   createdAt: Date;
 }
 
-/** The visitor as the protocol shows it (§3 `session.visitor`). */
+/** The visitor as the protocol shows it (docs/protocol.md, `session.visitor`). */
 export interface VisitorView {
   id: VisitorId;
   name: string | null;

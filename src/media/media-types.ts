@@ -9,7 +9,7 @@ export interface MediaType {
   kind: AttachmentKind;
 }
 
-/** Largest visitor upload (SPEC §4). */
+/** Largest visitor upload (docs/media.md). */
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 /** The Bot API's getFile download limit. */
 export const TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
@@ -17,7 +17,7 @@ export const TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
 /**
  * Visitor uploads: file-type's verdict → what topicdesk accepts. Everything else
  * (SVG, HTML, executables, archives, video, PDF…) is refused with 415.
- * `mp4`/`webm` are accepted only when they carry audio alone (checked in file-checks.ts).
+ * `mp4`/`webm` are accepted only when they carry audio alone (checked in audio-checks.ts).
  */
 const VISITOR_TYPES: Record<string, MediaType> = {
   jpg: { ext: 'jpg', mime: 'image/jpeg', kind: 'image' },

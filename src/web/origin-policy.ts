@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 
 /**
- * WIDGET_ORIGINS (SPEC §2): which sites may embed the visitor page (CSP
+ * WIDGET_ORIGINS (README "Configuration"): which sites may embed the visitor page (CSP
  * frame-ancestors) and open visitor sockets from a browser (the Origin header).
  * Unset: any. The topicdesk origin itself is always allowed.
  */

@@ -4,7 +4,7 @@ import type { SupportStatus } from '../domain/ports';
 import type { DeliveryStatus, MessageView, ThreadStatus, VisitorView } from '../domain/types';
 import { cleanName, cleanText, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '../domain/text';
 
-/** Visitor protocol v1 (SPEC §3): the events and their payload schemas. */
+/** Visitor protocol v1 (docs/protocol.md): the events and their payload schemas. */
 
 export type Ack<T> = (
   response: ({ ok: true } & T) | { ok: false; error: { code: ErrorCode; message: string; retryAfterMs?: number; attemptsLeft?: number } },

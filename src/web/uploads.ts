@@ -70,7 +70,7 @@ interface Received {
 }
 
 /**
- * POST /api/uploads (SPEC §4): multipart with `file` and optional `caption` and
+ * POST /api/uploads (docs/protocol.md "Uploads", docs/media.md): multipart with `file` and optional `caption` and
  * `clientId`; `Authorization: Bearer <visitor token>`. The body is streamed to a
  * server-named file in the incoming folder under hard limits (size, parts,
  * fields); the type is decided from the bytes, early from the first ones and

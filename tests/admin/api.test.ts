@@ -5,7 +5,7 @@ import { api, movableClock, seedThread, snapshot, staffCookie, type ApiBody, typ
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
- * The staff API (SPEC §4, docs/admin.md) over real HTTP against the whole app:
+ * The staff API (docs/admin.md) over real HTTP against the whole app:
  * who may read, that nothing can be written, the list's filters and pagination,
  * one thread's messages with attachments, and the stats.
  */

@@ -6,7 +6,7 @@ import { api, movableClock, onServer, signIn, staffCookie, webLoginLink, type St
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
- * Signing in to the read-only staff page (SPEC §4, docs/admin.md) through the
+ * Signing in to the read-only staff page (docs/admin.md) through the
  * real bot's /web, over real HTTP, on every database.
  */
 const MINUTE = 60_000;

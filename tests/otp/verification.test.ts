@@ -18,7 +18,7 @@ import {
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
- * Identity over Telegram (SPEC §5.7, docs/identity.md), end to end: real sockets,
+ * Identity over Telegram (docs/identity.md), end to end: real sockets,
  * the real bot polling the Bot API emulator, private-chat updates with real
  * `contact` objects, and a real database.
  */

@@ -9,7 +9,7 @@ import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-t
 import { api, staffCookie } from '../admin/admin-helpers';
 
 /**
- * Commands that work anywhere in the staff chat (SPEC §5.4): /threads, /stats,
+ * Commands that work anywhere in the staff chat (README "Commands"): /threads, /stats,
  * /web, /away, /back, /help — through the real bot, the Bot API emulator, real
  * sockets and a real database.
  */

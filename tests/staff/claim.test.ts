@@ -5,7 +5,7 @@ import { describeEachDatabase } from '../support/services';
 import { botMessages, staffSays, staffSaysUnanswered, type Staff } from './staff-helpers';
 
 /**
- * Claiming the staff chat (SPEC §5.6): started without STAFF_CHAT_ID, the server
+ * Claiming the staff chat (README "Set-up, step by step"): started without STAFF_CHAT_ID, the server
  * logs a one-time code; `/claim <code>` in a supergroup makes it the staff chat,
  * stored in the database, for good.
  */

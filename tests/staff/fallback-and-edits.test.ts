@@ -12,8 +12,8 @@ import { botMessages, staffSays, staffSaysUnanswered, telegramIdsOf, visitorWith
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
- * Without forum topics (SPEC §5.3) staff answer by replying to the bot's
- * `#<ref>` messages; edits in Telegram reach the visitor (SPEC §5.2); topic
+ * Without forum topics (README "Staff guide", without topics) staff answer by replying to the bot's
+ * `#<ref>` messages; edits in Telegram reach the visitor (README "Answering"); topic
  * names follow the visitor's name, and a closed thread's topic is closed.
  */
 describeEachDatabase('a staff chat without topics (reply-to mode), on %s', (kind) => {

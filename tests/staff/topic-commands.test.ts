@@ -14,7 +14,7 @@ import { botMessages, staffSays, staffSaysUnanswered, visitorWithThread, type St
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /**
- * Commands inside a visitor's topic (SPEC §5.4): the real bot polls the Bot API
+ * Commands inside a visitor's topic (README "Commands"): the real bot polls the Bot API
  * emulator, staff send real `bot_command` messages into real forum topics, and
  * the visitor side is a real Socket.IO client.
  */

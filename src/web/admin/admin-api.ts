@@ -73,7 +73,7 @@ function parseInstant(value: string | undefined, endOfDay: boolean): Date | unde
 }
 
 /**
- * The staff API's reads (SPEC §4, docs/admin.md). Mounted behind the session
+ * The staff API's reads (docs/admin.md, "API"). Mounted behind the session
  * check; every route is GET. Sessions and logout are the admin router's.
  */
 export function createAdminApi({ reads, clock }: { reads: AdminReadRepository; clock: Clock }): Router {

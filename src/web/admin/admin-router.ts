@@ -22,7 +22,7 @@ export interface AdminRouterDeps {
 const staffSession = (res: Response) => res.locals.staffSession as AuthenticatedSession;
 
 /**
- * The read-only staff page (SPEC §4, docs/admin.md):
+ * The read-only staff page (docs/admin.md):
  * - `GET /admin/login?token=` uses a one-time /web token, sets the session cookie, redirects to /admin;
  * - everything else under `/admin` and `/api/admin` needs a staff session: without one, pages get
  *   the sign-in explanation and the API 401 (403 for someone no longer in the staff chat);
