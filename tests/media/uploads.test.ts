@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { connectVisitor, eventually, startTopicdesk, type RunningTopicdesk, type VisitorClient } from '../support/harness';
+import { connectVisitor, eventually, outboxIdle, startTopicdesk, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { isUploadedFileParam, TelegramEmulator, type RecordedCall } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
@@ -332,7 +332,7 @@ describeEachDatabase('visitor uploads, on %s', (kind) => {
       await eventually(() => filesOnDisk(db.dataDir).incoming.length === 0, { what: 'incoming folder empty' });
       expect(filesOnDisk(db.dataDir)).toEqual(diskBefore);
       expect(await rowCounts(td)).toEqual(rowsBefore);
-      await new Promise((r) => setTimeout(r, 100));
+      await outboxIdle(td);
       expect(emu.calls.slice(sendsBefore).filter((c) => c.method !== 'getUpdates')).toEqual([]);
     });
 

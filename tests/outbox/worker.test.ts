@@ -1,4 +1,4 @@
-import { connectVisitor, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, outboxIdle, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { describeEachDatabase } from '../support/services';
 import { backoffMs } from '../../src/outbox/worker';
@@ -72,8 +72,8 @@ describeEachDatabase('the outbox worker against a failing Telegram, on %s', (kin
     emu.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 2', retry_after: 2 }, 1);
     const m1 = await v1.send('v1 during 429');
     const refused = await emu.waitFor((c) => c.method === 'sendMessage' && c.error?.error_code === 429, { includeFailed: true });
-    // Another thread's message, written while the chat is paused, waits too.
-    await new Promise((r) => setTimeout(r, 50));
+    // Another thread's message, written while the chat is paused (the worker has taken the 429 in), waits too.
+    await outboxIdle(td);
     const m2 = await v2.send('v2 during 429');
     await v1.waitFor('message:status', (s) => s.id === m1.message.id, 10000);
     await v2.waitFor('message:status', (s) => s.id === m2.message.id, 10000);

@@ -55,7 +55,7 @@ const answerOf = (call: RecordedCall): BotAnswer => {
 
 /**
  * A human sends `text` (commands get real bot_command entities) and the bot's
- * next message into that chat is returned. Use when nothing else is being posted there.
+ * next message into that topic (or General) is returned. Use when nothing else is being posted there.
  */
 export async function staffSays(
   emu: TelegramEmulator,
@@ -63,10 +63,16 @@ export async function staffSays(
 ): Promise<{ sent: Message; answer: BotAnswer }> {
   const before = botMessages(emu, o.chatId).length;
   const { message } = emu.userSends(o);
-  await eventually(() => botMessages(emu, o.chatId).length > before, {
+  // The answer is in the same topic or in General (where an answer goes when the topic is closed):
+  // the outbox may be posting into other topics meanwhile.
+  const inPlace = (c: RecordedCall) => {
+    const topic = sendParams(c).message_thread_id;
+    return topic === undefined || topic === o.threadId;
+  };
+  const answer = await eventually(() => botMessages(emu, o.chatId).slice(before).find(inPlace), {
     what: `the bot's answer to ${JSON.stringify(o.text.slice(0, 40))}`,
   });
-  return { sent: message, answer: answerOf(botMessages(emu, o.chatId)[before]) };
+  return { sent: message, answer: answerOf(answer!) };
 }
 
 /** A human sends `text`; after `settleMs` the bot must have said nothing into that chat. */
