@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, startHostSite } from '../support/browser';
+import { expectLikeCommitted, launchChromium, startHostSite } from '../support/browser';
 import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
@@ -21,6 +21,9 @@ const OUT = UPDATE
   : fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-shots-'));
 
 describeWith([services.chromium], 'screenshots', () => {
+  /** Unless they are being written (npm run screenshots), each screenshot must look like the committed one. */
+  const matchesCommitted = async (name: string) => (UPDATE ? undefined : expectLikeCommitted(browser, path.join(OUT, name)));
+
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
@@ -92,7 +95,7 @@ describeWith([services.chromium], 'screenshots', () => {
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
     await page.screenshot({ path: path.join(OUT, 'mobile-light.png') });
     await context.close();
-    expect(fs.statSync(path.join(OUT, 'mobile-light.png')).size).toBeGreaterThan(10_000);
+    await matchesCommitted('mobile-light.png');
   });
 
   it('desktop, dark', async () => {
@@ -104,7 +107,7 @@ describeWith([services.chromium], 'screenshots', () => {
     await page.locator('#text').blur();
     await page.screenshot({ path: path.join(OUT, 'desktop-dark.png') });
     await context.close();
-    expect(fs.statSync(path.join(OUT, 'desktop-dark.png')).size).toBeGreaterThan(10_000);
+    await matchesCommitted('desktop-dark.png');
   });
 
   it('the widget on a host page', async () => {
@@ -128,6 +131,6 @@ describeWith([services.chromium], 'screenshots', () => {
     await page.screenshot({ path: path.join(OUT, 'widget.png') });
     await context.close();
     await host.close();
-    expect(fs.statSync(path.join(OUT, 'widget.png')).size).toBeGreaterThan(10_000);
+    await matchesCommitted('widget.png');
   });
 });

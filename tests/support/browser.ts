@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 
@@ -51,4 +52,67 @@ export async function startHostSite(host: string, pages: Record<string, string>)
         server.close(() => resolve());
       }),
   };
+}
+
+/** How a new screenshot differs from the committed one (docs/screenshots). */
+export interface ScreenshotDifference {
+  sameSize: boolean;
+  /** Share of pixels whose colour moved by more than a little (0–1); 1 when the sizes differ. */
+  changed: number;
+}
+
+const COMPARE_IN_PAGE = `async (a, b) => {
+  const load = (src) => new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error('not a PNG'));
+    img.src = src;
+  });
+  const [x, y] = await Promise.all([load(a), load(b)]);
+  if (x.naturalWidth !== y.naturalWidth || x.naturalHeight !== y.naturalHeight) return { sameSize: false, changed: 1 };
+  const pixels = (img) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    return ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  };
+  const p = pixels(x);
+  const q = pixels(y);
+  let changed = 0;
+  for (let i = 0; i < p.length; i += 4) {
+    if (Math.abs(p[i] - q[i]) > 48 || Math.abs(p[i + 1] - q[i + 1]) > 48 || Math.abs(p[i + 2] - q[i + 2]) > 48) changed++;
+  }
+  return { sameSize: true, changed: changed / (p.length / 4) };
+}`;
+
+/**
+ * Compares two PNG files pixel by pixel, decoded by the browser itself (a canvas), so no
+ * image library is needed. A channel moving by more than 48/255 counts as a changed pixel:
+ * anti-aliasing stays quiet, a moved or missing element does not.
+ */
+export async function compareScreenshots(browser: Browser, actualFile: string, expectedFile: string): Promise<ScreenshotDifference> {
+  const page = await browser.newPage();
+  try {
+    const dataUrl = (file: string) => `data:image/png;base64,${fs.readFileSync(file).toString('base64')}`;
+    // In-page code as text: the test build has no DOM types.
+    const difference = await page.evaluate(
+      `(${COMPARE_IN_PAGE})(${JSON.stringify(dataUrl(actualFile))}, ${JSON.stringify(dataUrl(expectedFile))})`,
+    );
+    return difference as ScreenshotDifference;
+  } finally {
+    await page.close();
+  }
+}
+
+/** Where `npm run screenshots` writes the screenshots the README and docs show. */
+export const COMMITTED_SCREENSHOTS = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
+
+/** A screenshot taken by a test must look like the committed one of that name (under 2 % of its pixels changed). */
+export async function expectLikeCommitted(browser: Browser, file: string): Promise<void> {
+  const name = path.basename(file);
+  const difference = await compareScreenshots(browser, file, path.join(COMMITTED_SCREENSHOTS, name));
+  const changed = difference.changed < 0.02 ? 'under 2 %' : `${(difference.changed * 100).toFixed(1)} %`;
+  expect({ name, sameSize: difference.sameSize, changed }).toEqual({ name, sameSize: true, changed: 'under 2 %' });
 }
