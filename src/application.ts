@@ -285,7 +285,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
 
   const staffPage = createStaffPage({
     io,
-    db,
+    store,
     clock,
     logger,
     staffChat,

@@ -11,6 +11,8 @@ import { createVisitorRepository } from './visitor-repository';
 import { createStatsRepository } from './stats-repository';
 import { createOtpRepository } from './otp-repository';
 import { createUserRepository } from './user-repository';
+import { createStaffSessionRepository } from './admin-session-repository';
+import { createAdminReadRepository } from './admin-read-repository';
 
 function createRepositories(ctx: RepoContext): Repositories {
   return {
@@ -23,6 +25,8 @@ function createRepositories(ctx: RepoContext): Repositories {
     stats: createStatsRepository(ctx),
     users: createUserRepository(ctx),
     otp: createOtpRepository(ctx),
+    staffSessions: createStaffSessionRepository(ctx.db),
+    adminReads: createAdminReadRepository(ctx.db),
   };
 }
 

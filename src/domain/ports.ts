@@ -12,6 +12,7 @@ import type {
   DeliveryStatus,
 } from './types';
 import type { OtpRepository, UserRepository } from './identity-ports';
+import type { AdminReadRepository, StaffSessionRepository } from './admin-ports';
 
 /** A stored file to attach to a new message (see src/media). `path` is where storage keeps it. */
 export interface NewAttachment {
@@ -175,6 +176,10 @@ export interface Repositories {
   stats: StatsRepository;
   users: UserRepository;
   otp: OtpRepository;
+  /** The staff page's sessions and one-time login tokens (docs/admin.md). */
+  staffSessions: StaffSessionRepository;
+  /** The staff page's reads: thread list, search, one thread, stats. */
+  adminReads: AdminReadRepository;
 }
 
 /** Repositories plus transactions: `transaction` gives repositories bound to one transaction. */

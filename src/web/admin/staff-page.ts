@@ -1,12 +1,9 @@
 import type { Api } from 'grammy';
-import type { Knex } from 'knex';
 import type { Server } from 'socket.io';
 import { createStaffAuth } from '../../domain/admin-auth';
-import type { Clock } from '../../domain/ports';
+import type { Clock, Store } from '../../domain/ports';
 import type { Logger } from '../../logger';
 import type { StaffChat } from '../../staff-chat';
-import { createAdminReadRepository } from '../../db/admin-read-repository';
-import { createStaffSessionRepository } from '../../db/admin-session-repository';
 import { createAdminRouter } from './admin-router';
 import { registerAdminSocket } from './admin-socket';
 import { createStaffMembership } from './staff-membership';
@@ -20,7 +17,8 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
  */
 export function createStaffPage(deps: {
   io: Server;
-  db: Knex;
+  /** Its repositories: staffSessions and adminReads. */
+  store: Pick<Store, 'staffSessions' | 'adminReads'>;
   clock: Clock;
   logger: Logger;
   staffChat: StaffChat;
@@ -31,15 +29,15 @@ export function createStaffPage(deps: {
   publicDir: string;
   publicUrl: string;
 }) {
-  const { io, db, clock, logger, staffChat, telegramApi, secret, publicDir, publicUrl } = deps;
+  const { io, store, clock, logger, staffChat, telegramApi, secret, publicDir, publicUrl } = deps;
   const log = logger.child({ unit: 'admin' });
   const membership = createStaffMembership({ api: telegramApi, staffChatId: () => staffChat.id(), clock, logger });
-  const sessions = createStaffSessionRepository(db);
+  const sessions = store.staffSessions;
   const auth = createStaffAuth({ sessions, membership, clock, secret });
   const sockets = registerAdminSocket({ io, auth, logger, publicUrl });
   const router = createAdminRouter({
     auth,
-    reads: createAdminReadRepository(db),
+    reads: store.adminReads,
     clock,
     publicDir,
     publicUrl,
