@@ -12,6 +12,8 @@ export interface OwnRedis {
   kill(): Promise<void>;
   /** Starts it again, empty, on the same port; resolves once it accepts connections. */
   restart(): Promise<void>;
+  /** Started and not killed since. */
+  running(): boolean;
 }
 
 /** Starts redis-server on a free port (no persistence, loopback only); resolves once it accepts connections. */
@@ -58,5 +60,5 @@ export async function startRedisServer(options: { args?: string[] } = {}): Promi
     });
 
   await launch();
-  return { port, url: `redis://127.0.0.1:${port}`, kill, restart: launch };
+  return { port, url: `redis://127.0.0.1:${port}`, kill, restart: launch, running: () => child !== null };
 }
