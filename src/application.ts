@@ -41,7 +41,10 @@ import { createBot, type TopicdeskBot } from './bot/create-bot';
 import type { BotContext } from './bot/context';
 import { createSocketNotifier } from './web/socket-notifier';
 import { registerVisitorSocket, type SocketData } from './web/visitor-socket';
-import { createHttpApp, type HealthReport } from './web/http-app';
+import { createHttpApp, isLoopbackHost, type HealthReport } from './web/http-app';
+import { createHealthProbe, type DatabaseReading } from './web/health-probe';
+import { guardConnections } from './web/connection-guard';
+import { shedEventFloods } from './web/event-budget';
 import { createOriginPolicy } from './web/origin-policy';
 import { createOtpService } from './domain/otp-service';
 import { createConversationStorage } from './db/conversation-storage';
@@ -110,20 +113,39 @@ export async function createApplication({ config, logger, clock = systemClock, b
     res.statusCode = 503;
     res.end();
   };
-  const httpServer = http.createServer((req, res) => handleRequest(req, res));
+  const transport = config.transport;
+  // Slow clients (headers trickled, bodies dribbled, idle keep-alives) are cut off; checked every second.
+  const httpServer = http.createServer(
+    { headersTimeout: transport.headersTimeoutMs, requestTimeout: transport.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    (req, res) => handleRequest(req, res),
+  );
+  httpServer.keepAliveTimeout = transport.idleTimeoutMs;
+  // Connections per address, below Socket.IO: raw TCP and engine.io transports (src/web/connection-guard.ts).
+  const connectionGuard = guardConnections(httpServer, {
+    trustProxy: config.trustProxy,
+    httpPerAddress: transport.httpConnectionsPerIp,
+    enginePerAddress: config.limits.connectionsPerIp,
+    headersTimeoutMs: transport.headersTimeoutMs,
+    logger,
+  });
   const origins = createOriginPolicy({ widgetOrigins: config.widgetOrigins, publicUrl: config.publicUrl });
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(httpServer, {
     serveClient: true,
     // WIDGET_ORIGINS: browser pages elsewhere may open sockets only from the allowed sites.
     cors: { origin: (origin, callback) => callback(null, origins.allowsOrigin(origin)), credentials: false },
-    allowRequest: (req, callback) => origins.allowRequest(req, callback),
-    maxHttpBufferSize: 64 * 1024,
+    allowRequest: (req, callback) =>
+      origins.allowRequest(req, (err, allowed) => (allowed ? connectionGuard.allowTransport(req, callback) : callback(err, allowed))),
+    // A frame this big closes the connection; anything smaller is answered (too_large beyond the text limits).
+    maxHttpBufferSize: transport.maxFrameBytes,
     pingInterval: 20_000,
     pingTimeout: 20_000,
     connectionStateRecovery: undefined,
   });
   if (redis)
     io.adapter(createAdapter(forSocketAdapter(redis.pub), forSocketAdapter(redis.sub), { key: `${config.redisKeyPrefix}:socket.io` }));
+  connectionGuard.watch(io.engine);
+  // Before any visitor handler: a flooding socket is answered rate_limited without work, then dropped.
+  shedEventFloods(io.of('/'), { budget: transport.socketEventBudget, logger });
   // Message events also reach the read-only staff page's sockets (namespace /admin).
   const metrics = createMetrics({
     sockets: () => io.of('/').sockets.size,
@@ -262,25 +284,29 @@ export async function createApplication({ config, logger, clock = systemClock, b
     );
   }
 
-  async function health(): Promise<HealthReport> {
-    const dbOk = await pingDatabase(db);
-    let outbox: number | null = null;
-    let outboxFailed: number | null = null;
-    if (dbOk) {
+  // The database half of /health: one reading at a time, at most four a second, never waited on for more than a second.
+  const healthProbe = createHealthProbe({
+    async read(): Promise<DatabaseReading> {
+      if (!(await pingDatabase(db, 5000))) return { db: 'error', outbox: null, outboxFailed: null };
       const backlog = await store.outbox.backlog().catch(() => null);
-      outbox = backlog?.pending ?? null;
-      outboxFailed = backlog?.failed ?? null;
-    }
+      return { db: 'ok', outbox: backlog?.pending ?? null, outboxFailed: backlog?.failed ?? null };
+    },
+  });
+  function healthReport(reading: DatabaseReading): HealthReport {
     return {
-      status: dbOk ? 'ok' : 'error',
-      db: dbOk ? 'ok' : 'error',
+      status: reading.db,
+      db: reading.db,
       telegram: support.telegramHealth(),
       ...(pollingRole ? { polling: pollingRole } : {}),
       ...(redis ? { redis: redis.isReady() ? ('ok' as const) : ('error' as const) } : {}),
-      outbox,
-      outboxFailed,
+      outbox: reading.outbox,
+      outboxFailed: reading.outboxFailed,
       uptime: Math.round((Date.now() - startedAt) / 1000),
     };
+  }
+  /** A report with a reading taken now (tests, tools); GET /health answers from the probe's cache instead. */
+  async function health(): Promise<HealthReport> {
+    return healthReport(await healthProbe.read());
   }
 
   const staffPage = createStaffPage({
@@ -311,10 +337,15 @@ export async function createApplication({ config, logger, clock = systemClock, b
     trustProxy: config.trustProxy,
     httpLimit: budgets.budget('http', [{ points: config.limits.httpPerMinute, seconds: 60 }]),
     frameAncestors: origins.frameAncestors,
-    health,
+    health: async () => healthReport(await healthProbe.current()),
     admin: staffPage.router,
     demo: demoRoutes,
-    metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
+    metrics: {
+      contentType: metrics.registry.contentType,
+      render: () => metrics.registry.metrics(),
+      token: config.metricsToken,
+      local: isLoopbackHost(config.host),
+    },
     telegramWebhook:
       bot && tg.enabled && tg.mode.kind === 'webhook'
         ? { handler: webhookCallback(bot, 'express', { secretToken: tg.mode.secret }), secret: tg.mode.secret }
@@ -417,6 +448,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
     },
     pruner,
     health,
+    /** Open TCP connections and Socket.IO transports per address (src/web/connection-guard.ts). */
+    connections: { counts: connectionGuard.counts },
     /** Listens on config.port (0 → a free port) and starts Telegram intake and the outbox. Resolves with the port. */
     async start(): Promise<number> {
       await new Promise<void>((resolve, reject) => {
@@ -447,6 +480,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
         });
       }
       pruner.start();
+      // A first reading, so that the first /health has one to answer from.
+      void healthProbe.read();
       telegramStarting = startTelegram();
       const up = upMessage(config, port);
       log.info(up.message, {

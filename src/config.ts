@@ -101,6 +101,19 @@ const envSchema = z.object({
   RATE_MESSAGE_PER_MINUTE: int(1, 1000000).default(30),
   MAX_CONNECTIONS_PER_IP: int(1, 1000000).default(50),
   HTTP_RATE_LIMIT_PER_MINUTE: int(1, 10000000).default(300),
+  // Transport limits (README "Limits", docs/security.md): connections, timeouts, socket events and frames.
+  MAX_HTTP_CONNECTIONS_PER_IP: int(1, 1000000).optional(),
+  HTTP_HEADERS_TIMEOUT_SECONDS: int(1, 600).default(10),
+  HTTP_REQUEST_TIMEOUT_SECONDS: int(1, 3600).default(300),
+  HTTP_IDLE_TIMEOUT_SECONDS: int(1, 600).default(5),
+  SOCKET_EVENT_BUDGET: int(1, 1000000).default(50),
+  // A longest valid message (4000 characters of up to 3 UTF-8 bytes, escapes) must fit: at least 16 KB.
+  SOCKET_MAX_FRAME_BYTES: int(16384, 10485760).default(262144),
+  METRICS_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._~+/=-]{16,256}$/, 'must be 16-256 characters of A-Z, a-z, 0-9 and . _ ~ + / = -')
+    .optional(),
   // Outbox tuning.
   OUTBOX_POLL_MS: int(10, 60000).default(1000),
   // Renewed by a heartbeat while a send is in flight, so it can be short: a dead instance's rows are free again within it.
@@ -157,6 +170,20 @@ export interface Config {
     connectionsPerIp: number;
     httpPerMinute: number;
   };
+  /** What one address may hold and how long a connection may dawdle (src/web/connection-guard.ts, src/web/event-budget.ts). */
+  transport: {
+    /** Open TCP connections (HTTP, WebSocket) per client address; not counted behind a trusted proxy. */
+    httpConnectionsPerIp: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    idleTimeoutMs: number;
+    /** Events one socket may send per EVENT_WINDOW_SECONDS (10 s). */
+    socketEventBudget: number;
+    /** Socket.IO's maxHttpBufferSize: a bigger frame closes the connection. */
+    maxFrameBytes: number;
+  };
+  /** Bearer token GET /metrics requires; null: open only on a loopback-bound server, to requests no proxy forwarded. */
+  metricsToken: string | null;
   outbox: {
     pollMs: number;
     leaseSeconds: number;
@@ -217,6 +244,9 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
   if (e.BOT_MODE === 'webhook' && !e.PUBLIC_URL) {
     problems.push('PUBLIC_URL: is required when BOT_MODE=webhook (Telegram must reach it)');
   }
+  if (e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_REQUEST_TIMEOUT_SECONDS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_SECONDS: must not be more than HTTP_REQUEST_TIMEOUT_SECONDS');
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const dataDir = path.resolve(e.DATA_DIR);
@@ -251,6 +281,16 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
       httpPerMinute: e.HTTP_RATE_LIMIT_PER_MINUTE,
     },
+    transport: {
+      // Each socket needs one connection (two while on long-polling), plus a few for page loads.
+      httpConnectionsPerIp: e.MAX_HTTP_CONNECTIONS_PER_IP ?? 2 * e.MAX_CONNECTIONS_PER_IP + 20,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+      idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_SECONDS * 1000,
+      socketEventBudget: e.SOCKET_EVENT_BUDGET,
+      maxFrameBytes: e.SOCKET_MAX_FRAME_BYTES,
+    },
+    metricsToken: e.METRICS_TOKEN ?? null,
     outbox: {
       pollMs: e.OUTBOX_POLL_MS,
       leaseSeconds: e.OUTBOX_LEASE_SECONDS,

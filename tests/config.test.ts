@@ -76,6 +76,27 @@ describe('loadConfig', () => {
   it('treats empty values as unset', () => {
     expect(loadConfig({ BOT_TOKEN: '', PORT: ' ' }).telegram).toEqual({ enabled: false });
   });
+
+  it('sizes the transport limits, MAX_HTTP_CONNECTIONS_PER_IP following MAX_CONNECTIONS_PER_IP unless set', () => {
+    expect(loadConfig({}).transport).toEqual({
+      httpConnectionsPerIp: 120,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 300_000,
+      idleTimeoutMs: 5_000,
+      socketEventBudget: 50,
+      maxFrameBytes: 262_144,
+    });
+    expect(loadConfig({ MAX_CONNECTIONS_PER_IP: '1000' }).transport.httpConnectionsPerIp).toBe(2020);
+    expect(loadConfig({ MAX_CONNECTIONS_PER_IP: '1000', MAX_HTTP_CONNECTIONS_PER_IP: '64' }).transport.httpConnectionsPerIp).toBe(64);
+    expect(loadConfig({}).metricsToken).toBeNull();
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-0123456789abcdef' }).metricsToken).toBe('scrape-0123456789abcdef');
+    expect(problemsOf({ HTTP_HEADERS_TIMEOUT_SECONDS: '60', HTTP_REQUEST_TIMEOUT_SECONDS: '30' })).toEqual([
+      'HTTP_HEADERS_TIMEOUT_SECONDS: must not be more than HTTP_REQUEST_TIMEOUT_SECONDS',
+    ]);
+    expect(problemsOf({ SOCKET_MAX_FRAME_BYTES: '1000' })).toEqual(['SOCKET_MAX_FRAME_BYTES: must be at least 16384']);
+    expect(problemsOf({ METRICS_TOKEN: 'short' })[0]).toMatch(/^METRICS_TOKEN: must be 16-256 characters/);
+    expect(problemsOf({ SOCKET_EVENT_BUDGET: '0' })).toEqual(['SOCKET_EVENT_BUDGET: must be at least 1']);
+  });
 });
 
 describe('starting with a bad configuration', () => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import compression from 'compression';
 import type { Budget } from '../limits/budgets';
@@ -38,8 +39,11 @@ export interface HttpAppDeps {
   admin?: RequestHandler;
   /** `npm run demo`'s staff view (src/demo/staff-view), ahead of the rate limit; never set by `npm start`. */
   demo?: RequestHandler;
-  /** Prometheus exposition for GET /metrics. */
-  metrics?: { contentType: string; render(): Promise<string> };
+  /**
+   * Prometheus exposition for GET /metrics. `token`: METRICS_TOKEN, required as a bearer token;
+   * without one, only `local` servers (bound to loopback) answer, and only requests no proxy forwarded.
+   */
+  metrics?: { contentType: string; render(): Promise<string>; token: string | null; local: boolean };
   /** POST /api/uploads and GET /media/<name> (src/web/uploads.ts, src/web/media-route.ts). */
   media?: { uploads: RequestHandler; files: RequestHandler };
 }
@@ -90,6 +94,16 @@ export function createHttpApp({
   // The demo's staff view is one person on loopback playing staff; its live feed and files are not rationed.
   if (demo) app.use(demo);
 
+  // The probe shares and spaces its database readings and answers from memory when they are slow (src/web/health-probe.ts): cheap
+  // enough to be exempt from the per-address limit: a monitor behind a busy address is never refused.
+  app.get('/health', async (_req, res) => {
+    const report = await health();
+    res
+      .status(report.db === 'ok' ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json(report);
+  });
+
   // Telegram's own retries must not be throttled away: the webhook is authenticated by its secret header instead,
   // checked before the body is even read.
   if (telegramWebhook) {
@@ -99,21 +113,28 @@ export function createHttpApp({
   app.use(httpBudget(httpLimit));
 
   if (metrics) {
-    app.get('/metrics', async (_req, res) => {
+    const allowed = metricsAccess(metrics);
+    app.get('/metrics', async (req, res) => {
+      if (!allowed(req)) {
+        res
+          .status(401)
+          .set('WWW-Authenticate', 'Bearer realm="metrics"')
+          .json({
+            error: {
+              code: 'unauthorized',
+              message: metrics.token
+                ? 'Send the metrics token as Authorization: Bearer <token>.'
+                : 'Metrics are closed: set METRICS_TOKEN on the server and send it as Authorization: Bearer <token>.',
+            },
+          });
+        return;
+      }
       res
         .set('Content-Type', metrics.contentType)
         .set('Cache-Control', 'no-store')
         .send(await metrics.render());
     });
   }
-
-  app.get('/health', async (_req, res) => {
-    const report = await health();
-    res
-      .status(report.db === 'ok' ? 200 : 503)
-      .set('Cache-Control', 'no-store')
-      .json(report);
-  });
 
   // Media is already compressed, and range requests (audio seeking) must reach the file as is.
   if (media) app.use(media.uploads, media.files);
@@ -143,4 +164,23 @@ export function createHttpApp({
   };
   app.use(onError);
   return app;
+}
+
+/** Who may read GET /metrics (HttpAppDeps.metrics). */
+function metricsAccess({ token, local }: { token: string | null; local: boolean }): (req: Request) => boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  const expected = token === null ? null : digest(token);
+  return (req) => {
+    if (expected) {
+      const given = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '')?.[1];
+      return given !== undefined && timingSafeEqual(digest(given), expected);
+    }
+    // No token: a scraper on this very machine, talking to a server nobody else can reach, directly.
+    return local && !req.get('x-forwarded-for') && !req.get('forwarded') && !req.get('x-real-ip');
+  };
+}
+
+/** HOST values only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -103,10 +103,14 @@ export async function connectVisitor(
   url: string,
   token?: string,
   auth: Record<string, unknown> = {},
-  options: { ackTimeoutMs?: number } = {},
+  options: {
+    ackTimeoutMs?: number;
+    /** Another loopback address (127.0.0.2, …) standing for another person. */ localAddress?: string;
+  } = {},
 ): Promise<VisitorClient> {
   const socket = connectClient(url, {
     auth: { ...auth, ...(token ? { token } : {}) },
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
