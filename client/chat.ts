@@ -332,11 +332,13 @@ const connection =
             maybeAskName();
           },
           refused(item, code) {
-            messages.setPending(item.clientId, 'failed');
+            // Why, on the message itself and in the notice; it stays on screen and is never sent again.
+            const reason = code === 'too_large' ? t.tooLong : code === 'bad_request' ? t.notAllowed : t.failed;
+            messages.setPending(item.clientId, 'failed', reason);
             if (code === 'blocked') blocked = true;
             refreshNotice();
             if (code !== 'blocked') {
-              notice.textContent = t.failed;
+              notice.textContent = reason;
               notice.hidden = false;
             }
           },

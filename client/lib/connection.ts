@@ -2,6 +2,7 @@ import type { Socket, ManagerOptions, SocketOptions } from 'socket.io-client';
 import type { OutgoingQueue, Outgoing } from './outgoing-queue';
 import type { Ack, ErrorCode, MessageView, SessionPayload, SupportStatus, ThreadStatus, DeliveryStatus, VisitorView } from './protocol';
 import { keys, type KeyValueStore } from './storage';
+import { cleanText, MAX_TEXT_LENGTH } from '../../src/domain/text';
 
 type IoFactory = (opts: Partial<ManagerOptions & SocketOptions>) => Socket;
 
@@ -19,6 +20,7 @@ export interface ConnectionHandlers {
   supportStatus(status: SupportStatus): void;
   sending(item: Outgoing): void;
   sent(item: Outgoing, message: MessageView): void;
+  /** Refused for good (`too_large`, `bad_request`, `blocked`, …): out of the queue, never sent again. */
   refused(item: Outgoing, code: ErrorCode): void;
 }
 
@@ -144,6 +146,14 @@ export function createConnection({ io, storage, queue, handlers, catchUpAfter }:
       while (ready) {
         const item = queue.list()[0];
         if (!item) break;
+        // Longer than the server takes (an older page's queue, a text pasted around the composer's limit): refused here,
+        // never sent. Sending it would only bring too_large back — or, were its frame over the server's SOCKET_MAX_FRAME_BYTES,
+        // a closed connection with no answer, and the same message sent again after every reconnect.
+        if (cleanText(item.text).trim().length > MAX_TEXT_LENGTH) {
+          queue.remove(item.clientId);
+          handlers.refused(item, 'too_large');
+          continue;
+        }
         handlers.sending(item);
         let res: Ack<{ message: MessageView }>;
         try {

@@ -253,11 +253,14 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
       const progress = pending.get(clientId)?.querySelector('progress');
       if (progress) progress.value = Math.max(0, Math.min(1, fraction));
     },
-    setPending(clientId: string, state: PendingState) {
+    /** `reason`: why a failed message was not sent, as the title of its "Not sent" mark. */
+    setPending(clientId: string, state: PendingState, reason?: string) {
       const li = pending.get(clientId);
       if (!li) return;
       setTicks(li, state);
       if (state === 'failed') {
+        const mark = li.querySelector<HTMLElement>('.msg__state');
+        if (mark && reason) mark.title = reason;
         li.querySelector('progress')?.remove();
         pending.delete(clientId); // stays on screen, no longer tracked
       }
