@@ -5,11 +5,12 @@ import { printTable } from './stats';
 import { uploadsBench } from './uploads';
 import { searchBench } from './search';
 import { scaleBench } from './scale';
+import { eventBudgetBench } from './event-budget';
 
 /**
  * `npm run bench`. Set BENCH_DATABASE_URL (default: the local test PostgreSQL,
  * skipped when unreachable) for the PostgreSQL rows; BENCH_VISITORS / BENCH_MESSAGES to scale
- * the baseline (and the scale scenario); BENCH_ONLY=baseline|group-limit|page|search|uploads|scale
+ * the baseline (and the scale scenario); BENCH_ONLY=baseline|group-limit|page|search|uploads|scale|event-budget
  * runs one scenario (search: BENCH_SEARCH_MESSAGES, default 100000; scale: PostgreSQL and
  * BENCH_REDIS_URL, default redis://127.0.0.1:6379, and nginx, installed with apt-get when missing,
  * or BENCH_NGINX).
@@ -29,6 +30,10 @@ async function main() {
   if (!only || only === 'uploads') await uploadsBench(databases, pgUrl);
   if (!only || only === 'search') await searchBench(databases, pgUrl);
   if (!only || only === 'scale') await scale(databases, pgUrl, visitors, messagesPerVisitor);
+  if (!only || only === 'event-budget') {
+    process.stderr.write('event budget: one socket, with and without the per-socket check…\n');
+    process.stdout.write(await eventBudgetBench());
+  }
 }
 
 async function scale(databases: Array<'sqlite' | 'postgres'>, pgUrl: string, visitors: number, messagesPerVisitor: number) {
