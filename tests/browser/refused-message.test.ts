@@ -1,5 +1,5 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import type { BrowserContext, Page } from 'playwright-core';
+import { useBrowser } from '../support/browser';
 import { startTopicdesk, type RunningTopicdesk } from '../support/harness';
 import { describeWith, services } from '../support/services';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -15,37 +15,28 @@ jest.setTimeout(60_000);
 const QUEUE_KEY = 'topicdesk.queue';
 
 describeWith([services.chromium], 'a message the server would refuse, in Chromium', () => {
+  const web = useBrowser();
   let db: TestDatabase;
   let td: RunningTopicdesk;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
     td = await startTopicdesk({ db, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000' } });
-    browser = await launchChromium();
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-    expect(problems.splice(0)).toEqual([]);
   });
   afterAll(async () => {
-    await browser?.close();
     await td?.stop();
     await db?.drop();
   });
 
   async function newContext(locale = 'en-US'): Promise<BrowserContext> {
-    const context = await browser.newContext({ locale });
-    contexts.push(context);
+    const context = await web.newContext({ locale });
     return context;
   }
 
   /** Opens the page; `sent` collects every WebSocket frame the page sends, across reloads. */
   async function openChat(context: BrowserContext, sent: string[]): Promise<Page> {
     const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    web.watch(page);
     page.on('websocket', (ws) => ws.on('framesent', (frame) => sent.push(String(frame.payload))));
     await page.goto(td.url);
     await page.waitForSelector('html[data-connection="online"]');

@@ -1,5 +1,5 @@
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { useBrowser } from '../support/browser';
 import { describeWith, services } from '../support/services';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
@@ -18,26 +18,12 @@ const OFFLINE_TR = 'Şu an yanıt verebilecek kimse yok. Mesajlarınız saklanı
 const ONLINE_EN = 'We’re online and reply here';
 
 describeWith([services.chromium], 'the visitor page when nobody can answer', () => {
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-    expect(problems.splice(0)).toEqual([]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const web = useBrowser();
 
   async function openChat(url: string, options: BrowserContextOptions = {}): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-US', ...options });
-    contexts.push(context);
+    const context = await web.newContext(options);
     const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    web.watch(page);
     await page.goto(url);
     await page.waitForSelector('html[data-connection="online"]');
     return page;

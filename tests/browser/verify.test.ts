@@ -1,7 +1,7 @@
 import type { User } from 'grammy/types';
 import jsQR from 'jsqr';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { useBrowser } from '../support/browser';
 import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
@@ -17,13 +17,11 @@ import { botAnswers, hasContactButton, movableClock } from '../otp/otp-helpers';
 jest.setTimeout(90_000);
 
 describeWith([services.chromium], 'verifying with Telegram on the visitor page', () => {
+  const web = useBrowser();
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
-  let browser: Browser;
   const clock = movableClock();
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
   let nextUserId = 8000;
 
   beforeAll(async () => {
@@ -32,15 +30,8 @@ describeWith([services.chromium], 'verifying with Telegram on the visitor page',
     emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
     td = await startTopicdesk({ db, emulator: emu, clock, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000', RATE_MESSAGE_BURST: '200' } });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
-    browser = await launchChromium();
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-    // Uncaught exceptions and CSP refusals on any page fail the test that caused them.
-    expect(problems.splice(0)).toEqual([]);
   });
   afterAll(async () => {
-    await browser?.close();
     await td?.stop();
     await emu?.stop();
     await db?.drop();
@@ -58,13 +49,9 @@ describeWith([services.chromium], 'verifying with Telegram on the visitor page',
     });
 
   async function openChat(options: BrowserContextOptions = {}): Promise<{ page: Page; sessions: any[] }> {
-    const context = await browser.newContext({ locale: 'en-US', ...options });
-    contexts.push(context);
+    const context = await web.newContext(options);
     const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
+    web.watch(page);
     // Every `session` event the page receives, as the server sent it.
     const sessions: any[] = [];
     page.on('websocket', (ws) =>

@@ -1,5 +1,5 @@
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { useBrowser } from '../support/browser';
 import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
@@ -15,13 +15,11 @@ import { CONTRAST_REPORT } from '../support/contrast';
 jest.setTimeout(60_000);
 
 describeWith([services.chromium], 'the visitor page in Chromium', () => {
+  const web = useBrowser();
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
-  let browser: Browser;
   let staffMember: { id: number; first_name: string; is_bot: false };
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
@@ -30,32 +28,21 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     staffMember = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as typeof staffMember;
     td = await startTopicdesk({ db, emulator: emu, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000', RATE_MESSAGE_BURST: '200' } });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
-    browser = await launchChromium();
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-    // Uncaught exceptions and CSP refusals on any page fail the test that caused them.
-    expect(problems.splice(0)).toEqual([]);
   });
   afterAll(async () => {
-    await browser?.close();
     await td?.stop();
     await emu?.stop();
     await db?.drop();
   });
 
   async function newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
-    const context = await browser.newContext({ locale: 'en-US', ...options });
-    contexts.push(context);
+    const context = await web.newContext(options);
     return context;
   }
 
   async function openChat(context: BrowserContext): Promise<Page> {
     const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
+    web.watch(page);
     await page.goto(td.url);
     await page.waitForSelector('html[data-connection="online"]');
     return page;
@@ -238,7 +225,7 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
         ws.send(m);
       });
     });
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    web.watch(page);
     await page.goto(td.url);
     await page.waitForSelector('html[data-connection="online"]');
     const { threadId } = await sendAndWait(page, 'Ack arrives');

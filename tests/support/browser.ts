@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 import { CHROMIUM_PATH } from './services';
 
@@ -115,4 +115,59 @@ export async function expectLikeCommitted(browser: Browser, file: string): Promi
   const difference = await compareScreenshots(browser, file, path.join(COMMITTED_SCREENSHOTS, name));
   const changed = difference.changed < 0.02 ? 'under 2 %' : `${(difference.changed * 100).toFixed(1)} %`;
   expect({ name, sameSize: difference.sameSize, changed }).toEqual({ name, sameSize: true, changed: 'under 2 %' });
+}
+
+/** What useBrowser gives a test file: the browser, and contexts and pages that are cleaned up and watched. */
+export interface BrowserFixture {
+  readonly browser: Browser;
+  /** A new context (English unless told otherwise), closed after the test. */
+  newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
+  /** Uncaught exceptions and CSP refusals on this page fail the test that caused them. */
+  watch(page: Page): Page;
+  /** A watched page in a new context. */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
+}
+
+/**
+ * The browser tests' one set-up: Chromium launched before the file's tests and closed after
+ * them; every context a test opened closed after it; and the test fails when one of its watched
+ * pages threw or had something refused by the Content Security Policy.
+ */
+export function useBrowser(launch: () => Promise<Browser> = launchChromium): BrowserFixture {
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+    expect(problems.splice(0)).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  const fixture: BrowserFixture = {
+    get browser() {
+      if (!browser) throw new Error('the browser is launched in beforeAll');
+      return browser;
+    },
+    async newContext(options = {}) {
+      const context = await fixture.browser.newContext({ locale: 'en-US', ...options });
+      contexts.push(context);
+      return context;
+    },
+    watch(page) {
+      page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+      page.on('console', (m) => {
+        if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
+      });
+      return page;
+    },
+    async newPage(options = {}) {
+      const context = await fixture.newContext(options);
+      return fixture.watch(await context.newPage());
+    },
+  };
+  return fixture;
 }
