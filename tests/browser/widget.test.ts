@@ -1,5 +1,5 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, startHostSite } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { useBrowser, startHostSite } from '../support/browser';
 import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
@@ -33,17 +33,15 @@ const hostStyles = `(() => {
 })()`;
 
 describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS unset)', () => {
+  const web = useBrowser();
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
-  let browser: Browser;
   let staffMember: { id: number; first_name: string; is_bot: false };
   let shop: Awaited<ReturnType<typeof startHostSite>>;
   let other: Awaited<ReturnType<typeof startHostSite>>;
   const shopPages: Record<string, string> = {};
   const otherPages: Record<string, string> = {};
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
@@ -60,14 +58,8 @@ describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS un
     otherPages['/forger'] =
       `<script>setInterval(() => parent.postMessage({ source: 'topicdesk', type: 'unread', count: 9 }, '*'), 20);</script>`;
     shopPages['/with-forger'] = shopPage(`${td.url}/widget.js`, `<iframe src="${other.origin}/forger" title="ad"></iframe>`);
-    browser = await launchChromium();
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-    expect(problems.splice(0)).toEqual([]);
   });
   afterAll(async () => {
-    await browser?.close();
     await shop?.close();
     await other?.close();
     await td?.stop();
@@ -76,10 +68,9 @@ describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS un
   });
 
   async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-US' });
-    contexts.push(context);
+    const context = await web.newContext();
     const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    web.watch(page);
     return page;
   }
 
@@ -261,14 +252,14 @@ describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS un
 });
 
 describeWith([services.chromium], 'WIDGET_ORIGINS restricts embedding and sockets', () => {
+  // Pages here are not watched: a refused frame is what the tests expect.
+  const web = useBrowser();
   let db: TestDatabase;
   let td: RunningTopicdesk;
-  let browser: Browser;
   let allowed: Awaited<ReturnType<typeof startHostSite>>;
   let foreign: Awaited<ReturnType<typeof startHostSite>>;
   const allowedPages: Record<string, string> = {};
   const foreignPages: Record<string, string> = {};
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     allowed = await startHostSite('127.0.0.2', allowedPages);
@@ -281,13 +272,8 @@ describeWith([services.chromium], 'WIDGET_ORIGINS restricts embedding and socket
     const extra = `<script src="${td.url}/socket.io/socket.io.min.js"></script>`;
     allowedPages['/'] = shopPage(`${td.url}/widget.js`, extra);
     foreignPages['/'] = shopPage(`${td.url}/widget.js`, extra);
-    browser = await launchChromium();
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
   });
   afterAll(async () => {
-    await browser?.close();
     await allowed?.close();
     await foreign?.close();
     await td?.stop();
@@ -295,8 +281,7 @@ describeWith([services.chromium], 'WIDGET_ORIGINS restricts embedding and socket
   });
 
   async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-US' });
-    contexts.push(context);
+    const context = await web.newContext();
     return context.newPage();
   }
 
