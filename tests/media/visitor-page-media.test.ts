@@ -1,5 +1,5 @@
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/browser';
+import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, useBrowser } from '../support/browser';
 import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { isUploadedFileParam, TelegramEmulator } from '../../src/emulator';
@@ -16,12 +16,17 @@ declare const document: any, window: any, MutationObserver: any, DataTransfer: a
 jest.setTimeout(90_000);
 
 describeWith([services.chromium], 'media on the visitor page in Chromium', () => {
+  // A fake microphone that the page may use without asking.
+  const web = useBrowser(() =>
+    chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: [...CHROMIUM_ARGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
+    }),
+  );
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
   const deniz = { id: 5001, first_name: 'Deniz', is_bot: false as const };
 
   beforeAll(async () => {
@@ -30,32 +35,18 @@ describeWith([services.chromium], 'media on the visitor page in Chromium', () =>
     emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
     td = await startTopicdesk({ db, emulator: emu, env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000', RATE_MESSAGE_BURST: '200' } });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: [...CHROMIUM_ARGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
-    });
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-    expect(problems.splice(0)).toEqual([]);
   });
   afterAll(async () => {
-    await browser?.close();
     await td?.stop();
     await emu?.stop();
     await db?.drop();
   });
 
   async function openChat(locale = 'en-US'): Promise<Page> {
-    const context = await browser.newContext({ locale });
-    contexts.push(context);
+    const context = await web.newContext({ locale });
     await context.grantPermissions(['microphone'], { origin: td.url });
     const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
+    web.watch(page);
     await page.goto(td.url);
     await page.waitForSelector('html[data-connection="online"]');
     return page;
