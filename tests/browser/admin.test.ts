@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { expectLikeCommitted, launchChromium, startHostSite } from '../support/browser';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { expectLikeCommitted, useBrowser, startHostSite } from '../support/browser';
 import { describeWith, services } from '../support/services';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
@@ -60,13 +60,11 @@ async function seedHistory(td: RunningTopicdesk) {
 }
 
 describeWith([services.chromium], 'the staff page in Chromium', () => {
+  const web = useBrowser();
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
-  let browser: Browser;
   let deniz: Staff;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
   const visitors: VisitorClient[] = [];
   let parcelThread: number;
   let parcelTopic: number;
@@ -103,15 +101,9 @@ describeWith([services.chromium], 'the staff page in Chromium', () => {
     await parcel.v.waitFor('message', (m) => m.sender === 'staff');
     await say('Can I change my delivery address?', 'Tom');
     await say('Şifremi unuttum, yardım eder misiniz?');
-    browser = await launchChromium();
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-    expect(problems.splice(0)).toEqual([]);
   });
   afterAll(async () => {
     for (const v of visitors) v.close();
-    await browser?.close();
     await td?.stop();
     await emu?.stop();
     await db?.drop();
@@ -119,13 +111,9 @@ describeWith([services.chromium], 'the staff page in Chromium', () => {
   });
 
   async function newPage(options: BrowserContextOptions = {}): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-US', ...options });
-    contexts.push(context);
+    const context = await web.newContext(options);
     const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
+    web.watch(page);
     return page;
   }
 
@@ -184,7 +172,7 @@ describeWith([services.chromium], 'the staff page in Chromium', () => {
     emu.userSends({ chatId: STAFF_CHAT_ID, from: deniz, text: 'It is out for delivery today.', threadId: parcelTopic });
     await page.locator('#conv-messages .msg--staff', { hasText: 'out for delivery today' }).waitFor();
     await page.screenshot({ path: path.join(OUT, 'admin-threads.png') });
-    if (!UPDATE) await expectLikeCommitted(browser, path.join(OUT, 'admin-threads.png'));
+    if (!UPDATE) await expectLikeCommitted(web.browser, path.join(OUT, 'admin-threads.png'));
 
     // A message with markup stays text.
     await visitors[0].send('<img src=x onerror=alert(1)> <b>bold?</b>');
@@ -213,7 +201,7 @@ describeWith([services.chromium], 'the staff page in Chromium', () => {
     expect(await page.locator('#chart-messages svg').getAttribute('role')).toBe('img');
     expect(await page.locator('#chart-messages table tbody tr').count()).toBe(30);
     await page.screenshot({ path: path.join(OUT, 'admin-stats.png') });
-    if (!UPDATE) await expectLikeCommitted(browser, path.join(OUT, 'admin-stats.png'));
+    if (!UPDATE) await expectLikeCommitted(web.browser, path.join(OUT, 'admin-stats.png'));
   });
 
   it('works on a phone, in dark mode and in Turkish', async () => {
@@ -233,7 +221,7 @@ describeWith([services.chromium], 'the staff page in Chromium', () => {
     await page.locator('#conv-messages .msg').first().waitFor();
     expect(await page.locator('.list-pane').isVisible()).toBe(false);
     await page.screenshot({ path: path.join(OUT, 'admin-mobile-dark.png') });
-    if (!UPDATE) await expectLikeCommitted(browser, path.join(OUT, 'admin-mobile-dark.png'));
+    if (!UPDATE) await expectLikeCommitted(web.browser, path.join(OUT, 'admin-mobile-dark.png'));
     await page.locator('.back').click();
     await page.locator('.list-pane').waitFor({ state: 'visible' });
     await page.click('#tab-stats');

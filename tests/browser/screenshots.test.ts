@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { expectLikeCommitted, launchChromium, startHostSite } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { expectLikeCommitted, useBrowser, startHostSite } from '../support/browser';
 import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
@@ -21,13 +21,13 @@ const OUT = UPDATE
   : fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-shots-'));
 
 describeWith([services.chromium], 'screenshots', () => {
+  const web = useBrowser();
   /** Unless they are being written (npm run screenshots), each screenshot must look like the committed one. */
-  const matchesCommitted = async (name: string) => (UPDATE ? undefined : expectLikeCommitted(browser, path.join(OUT, name)));
+  const matchesCommitted = async (name: string) => (UPDATE ? undefined : expectLikeCommitted(web.browser, path.join(OUT, name)));
 
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
-  let browser: Browser;
   let staff: { id: number; first_name: string; is_bot: false };
 
   beforeAll(async () => {
@@ -38,10 +38,8 @@ describeWith([services.chromium], 'screenshots', () => {
     staff = emu.addUser({ id: 5001, first_name: 'Deniz', is_bot: false }) as typeof staff;
     td = await startTopicdesk({ db, emulator: emu });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
-    browser = await launchChromium();
   });
   afterAll(async () => {
-    await browser?.close();
     await td?.stop();
     await emu?.stop();
     await db?.drop();
@@ -79,7 +77,7 @@ describeWith([services.chromium], 'screenshots', () => {
   }
 
   it('mobile, 360 px, light', async () => {
-    const context = await browser.newContext({
+    const context = await web.browser.newContext({
       viewport: { width: 360, height: 720 },
       deviceScaleFactor: 2,
       isMobile: true,
@@ -99,7 +97,7 @@ describeWith([services.chromium], 'screenshots', () => {
   });
 
   it('desktop, dark', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 760 }, colorScheme: 'dark', locale: 'en-US' });
+    const context = await web.browser.newContext({ viewport: { width: 1280, height: 760 }, colorScheme: 'dark', locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(td.url);
     await page.waitForSelector('html[data-connection="online"]');
@@ -120,7 +118,7 @@ describeWith([services.chromium], 'screenshots', () => {
     </style></head><body><header>Acme Shop</header><main><h1>Hand-made ceramics</h1>
     <p>Mugs, bowls and plates, fired in small batches. Free shipping over 50 €.</p></main>
     <script src="${td.url}/widget.js" async></script></body></html>`;
-    const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, colorScheme: 'light', locale: 'en-US' });
+    const context = await web.browser.newContext({ viewport: { width: 1100, height: 760 }, colorScheme: 'light', locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(`${host.origin}/`);
     await page.locator('topicdesk-widget .bubble').click();

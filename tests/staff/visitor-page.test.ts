@@ -1,5 +1,5 @@
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { useBrowser } from '../support/browser';
 import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
@@ -14,10 +14,10 @@ import { staffSays, type Staff } from './staff-helpers';
 jest.setTimeout(60_000);
 
 describeWith([services.chromium], 'staff commands as the visitor sees them, in Chromium', () => {
+  const web = useBrowser();
   let db: TestDatabase;
   let emu: TelegramEmulator;
   let td: RunningTopicdesk;
-  let browser: Browser;
   let deniz: Staff;
 
   beforeAll(async () => {
@@ -27,10 +27,8 @@ describeWith([services.chromium], 'staff commands as the visitor sees them, in C
     deniz = emu.addUser({ id: 5001, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
     td = await startTopicdesk({ db, emulator: emu });
     await eventually(async () => (await td.app.health()).telegram === 'ok', { what: 'telegram ok' });
-    browser = await launchChromium();
   });
   afterAll(async () => {
-    await browser?.close();
     await td?.stop();
     await emu?.stop();
     await db?.drop();
@@ -42,7 +40,7 @@ describeWith([services.chromium], 'staff commands as the visitor sees them, in C
   }
 
   it('/away and /back, /close, and /block show on the page', async () => {
-    const context = await browser.newContext({ locale: 'en-US' });
+    const context = await web.browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(td.url);
     await page.waitForSelector('html[data-connection="online"]');
