@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { luaScript, type ScriptClient } from '../scale/lua';
 import type { Logger } from '../logger';
 
 /**
@@ -38,10 +38,7 @@ export function createConnectionCounter(
 }
 
 /** The part of a node-redis client the shared count uses (redis.pub of src/scale/redis.ts). */
-export interface RedisCommands {
-  readonly isReady: boolean;
-  sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>;
-}
+export type RedisCommands = ScriptClient;
 
 export interface SharedConnectionsOptions {
   client: RedisCommands;
@@ -87,19 +84,6 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
 return 1
 `;
 
-/** EVALSHA, falling back to EVAL (which caches the script) when Redis does not know it yet. */
-function luaScript(source: string) {
-  const sha = createHash('sha1').update(source).digest('hex');
-  return async (client: RedisCommands, key: string, args: string[], timeout: number): Promise<unknown> => {
-    if (!client.isReady) throw new Error('Redis is not connected');
-    try {
-      return await client.sendCommand(['EVALSHA', sha, '1', key, ...args], { timeout });
-    } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return await client.sendCommand(['EVAL', source, '1', key, ...args], { timeout });
-    }
-  };
-}
 const open = luaScript(OPEN);
 const heartbeat = luaScript(HEARTBEAT);
 
@@ -132,7 +116,7 @@ export function createSharedConnectionCounter(
   const timer = setInterval(() => {
     if (!client.isReady) return;
     for (const [key, ids] of mine.keys()) {
-      heartbeat(client, keyOf(key), [String(staleMs), ...[...ids].map(member)], timeoutMs).catch(failed);
+      heartbeat(client, [keyOf(key)], [String(staleMs), ...[...ids].map(member)], timeoutMs).catch(failed);
     }
   }, heartbeatMs);
   timer.unref();
@@ -140,7 +124,7 @@ export function createSharedConnectionCounter(
     async tryOpen(key, id) {
       let allowed: boolean;
       try {
-        allowed = (await open(client, keyOf(key), [member(id), String(max), String(staleMs)], timeoutMs)) === 1;
+        allowed = (await open(client, [keyOf(key)], [member(id), String(max), String(staleMs)], timeoutMs)) === 1;
       } catch (error) {
         failed(error);
         allowed = mine.count(key) < max;

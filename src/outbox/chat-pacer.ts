@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import { luaScript } from '../scale/lua';
 
 /**
  * Keeps topicdesk under Telegram's per-group limit (about 20 messages a minute)
@@ -152,6 +153,9 @@ redis.call('PEXPIRE', state, math.max(paused - now, 0) + window)
 return tostring(paused)
 `;
 
+const reserve = luaScript(RESERVE);
+const pause = luaScript(PAUSE);
+
 export interface PacingRedis {
   pub: {
     readonly isReady: boolean;
@@ -178,11 +182,6 @@ export async function sharePacing(
   const budgets = createBudgets(sendsPerMinute);
   const channel = `${prefix}:telegram-pacing:${botId}`;
   const key = (chatId: number, part: 'sends' | 'state') => `${prefix}:telegram-pacing:${botId}:${chatId}:${part}`;
-  // A disconnected client would queue commands until Redis is back: the outbox must not wait on it.
-  const script = <T>(args: string[]) => {
-    if (!redis.pub.isReady) return Promise.reject(new Error('Redis is not connected'));
-    return redis.pub.sendCommand<T>(['EVAL', ...args], { timeout: REDIS_TIMEOUT_MS });
-  };
   let sequence = 0;
   let degraded = false;
 
@@ -213,16 +212,12 @@ export async function sharePacing(
       if (budgets.waitMs(chatId, now) > 0) return false;
       const id = newId();
       try {
-        const [ok, flat, pausedUntil, throttledAt] = await script<[number, string[], string, string]>([
-          RESERVE,
-          '2',
-          key(chatId, 'sends'),
-          key(chatId, 'state'),
-          String(now),
-          String(PACING_WINDOW_MS),
-          String(sendsPerMinute),
-          id,
-        ]);
+        const [ok, flat, pausedUntil, throttledAt] = await reserve<[number, string[], string, string]>(
+          redis.pub,
+          [key(chatId, 'sends'), key(chatId, 'state')],
+          [String(now), String(PACING_WINDOW_MS), String(sendsPerMinute), id],
+          REDIS_TIMEOUT_MS,
+        );
         if (degraded) log.info('redis is back: Telegram pacing is shared again');
         degraded = false;
         const sends: Array<[string, number]> = [];
@@ -237,7 +232,12 @@ export async function sharePacing(
     async pause(chatId, until, now) {
       await alone.pause(chatId, until, now);
       try {
-        const paused = await script<string>([PAUSE, '1', key(chatId, 'state'), String(until), String(now), String(PACING_WINDOW_MS)]);
+        const paused = await pause<string>(
+          redis.pub,
+          [key(chatId, 'state')],
+          [String(until), String(now), String(PACING_WINDOW_MS)],
+          REDIS_TIMEOUT_MS,
+        );
         announce({ chatId, sends: [], pausedUntil: Number(paused), throttledAt: now }, now);
       } catch (error) {
         fallBack(error);
