@@ -29,7 +29,22 @@ export interface BaselineResult {
  * The limits a visitor scenario runs under: abuse limits out of the way, the outbox looking
  * often, and no Telegram pacing (the emulator answers at once): topicdesk's own pipeline.
  */
+/** Every visitor of a bench comes from one address (loopback): the per-address budgets are raised out of the way. */
+export const ADDRESS_BUDGETS_RAISED: Record<string, string> = {
+  ADDRESS_NEW_VISITORS_PER_HOUR: '10000000',
+  ADDRESS_NEW_VISITORS_PER_DAY: '100000000',
+  ADDRESS_NEW_THREADS_PER_HOUR: '10000000',
+  ADDRESS_NEW_THREADS_PER_DAY: '100000000',
+  ADDRESS_MESSAGES_PER_HOUR: '100000000',
+  ADDRESS_MESSAGES_PER_DAY: '1000000000',
+  ADDRESS_UPLOADS_PER_HOUR: '10000000',
+  ADDRESS_UPLOADS_PER_DAY: '100000000',
+  ADDRESS_UPLOAD_MB_PER_HOUR: '1000000',
+  ADDRESS_UPLOAD_MB_PER_DAY: '10000000',
+};
+
 export const VISITOR_SCENARIO_ENV: Record<string, string> = {
+  ...ADDRESS_BUDGETS_RAISED,
   RATE_MESSAGE_BURST: '100000',
   RATE_MESSAGE_PER_MINUTE: '1000000',
   MAX_CONNECTIONS_PER_IP: '100000',
@@ -139,14 +154,17 @@ export async function measureVisitorTraffic(o: {
   const telegramSends = emu.calls.filter((c) => c.ok && c.method === 'sendMessage' && String(c.params.text).includes('bench ')).length;
 
   // Staff → visitor, through each visitor's topic.
+  // Each bench visitor's topic: where its messages ("bench <visitor>:<n>") were posted.
   const topicByVisitor = new Map<number, number>();
-  for (const c of emu.callsTo('createForumTopic')) {
-    const m = /^Visitor #(\d+) /.exec(String(c.params.name));
-    if (m && c.ok) topicByVisitor.set(Number(m[1]), (c.result as { message_thread_id: number }).message_thread_id);
+  for (const c of emu.calls) {
+    const topicId = c.params.message_thread_id;
+    if (!c.ok || c.method !== 'sendMessage' || typeof topicId !== 'number') continue;
+    const m = /bench (\d+):/.exec(String(c.params.text));
+    if (m && !topicByVisitor.has(Number(m[1]))) topicByVisitor.set(Number(m[1]), topicId);
   }
   const staffResults = await Promise.all(
     visitors.map(async (v, vi) => {
-      const topicId = topicByVisitor.get(v.session.visitor.id);
+      const topicId = topicByVisitor.get(vi);
       if (topicId === undefined) return null;
       const text = `staff reply ${vi}`;
       const t0 = Date.now();

@@ -5,6 +5,7 @@ import { connectVisitor, type VisitorClient } from '../tests/support/harness';
 import { startServerProcess } from '../tests/support/server-process';
 import { TelegramEmulator } from '../src/emulator';
 import { createBenchDatabase } from './bench-database';
+import { ADDRESS_BUDGETS_RAISED } from './baseline';
 
 const STAFF_CHAT_ID = -1001234567890;
 
@@ -35,6 +36,7 @@ export async function runGroupLimit(o: { database: 'sqlite' | 'postgres'; databa
     TELEGRAM_API_ROOT: emu.apiRoot,
     STAFF_CHAT_ID: String(STAFF_CHAT_ID),
     MAX_CONNECTIONS_PER_IP: '1000',
+    ...ADDRESS_BUDGETS_RAISED,
   };
   const visitors: VisitorClient[] = [];
   try {

@@ -7,6 +7,7 @@ import { repoRoot } from '../src/repo-root';
 import { CHROMIUM_PATH, launchChromium, startHostSite } from '../tests/support/browser';
 import { startServerProcess } from '../tests/support/server-process';
 import { percentile, printTable } from './stats';
+import { ADDRESS_BUDGETS_RAISED } from './baseline';
 
 interface Load {
   fcp: number;
@@ -28,7 +29,12 @@ const PUBLIC = path.join(repoRoot(), 'public');
 export async function runPageBench({ runs = Number(process.env.BENCH_PAGE_RUNS ?? 10) } = {}): Promise<string> {
   if (!fs.existsSync(CHROMIUM_PATH)) return `\nVisitor page: skipped (${CHROMIUM_PATH} missing; apt-get install -y chromium)\n`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-bench-page-'));
-  const server = await startServerProcess({ DATA_DIR: dataDir, HTTP_RATE_LIMIT_PER_MINUTE: '1000000', MAX_CONNECTIONS_PER_IP: '100000' });
+  const server = await startServerProcess({
+    DATA_DIR: dataDir,
+    HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
+    MAX_CONNECTIONS_PER_IP: '100000',
+    ...ADDRESS_BUDGETS_RAISED,
+  });
   let browser: Browser | null = null;
   const pages: Record<string, string> = {};
   const host = await startHostSite('127.0.0.2', pages);

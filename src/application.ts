@@ -16,6 +16,8 @@ import { createCache, shareInvalidations } from './db/cache';
 import { connectRedis, forSocketAdapter } from './scale/redis';
 import { createPollingLock } from './scale/polling-lock';
 import { createBudgets } from './limits/budgets';
+import { createAddressBudgets } from './web/address-budgets';
+import { createVisitorTokens } from './domain/tokens';
 import { createConnectionCounter, createSharedConnectionCounter } from './limits/connections';
 import { countMessages, createMetrics } from './scale/metrics';
 import { createAdapter } from '@socket.io/redis-adapter';
@@ -100,6 +102,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
         logger,
       })
     : createConnectionCounter(config.limits.connectionsPerIp);
+  const addressBudgets = createAddressBudgets(budgets, config.limits.address);
   const localCache = createCache(config.cacheTtlSeconds);
   const cache = redis ? await shareInvalidations(localCache, redis, instanceId, `${config.redisKeyPrefix}:cache-invalidate`) : localCache;
   const store = createStore({ db, cache });
@@ -195,7 +198,14 @@ export async function createApplication({ config, logger, clock = systemClock, b
   if (redis) recoverAfterRedisOutage({ redis, visitors: io.of('/'), support, settings: store.settings, logger });
   const watchCalls = watchTelegramCalls(support);
   let probe: { stop(): void } | null = null;
-  const chat = createChatService({ store, notifier, delivery: { wake: () => worker?.wake() }, clock, support });
+  const chat = createChatService({
+    store,
+    notifier,
+    delivery: { wake: () => worker?.wake() },
+    clock,
+    support,
+    tokens: createVisitorTokens(sessionSecret),
+  });
   const staff = createStaffService({ store, notifier, support, clock, delivery: { wake: () => worker?.wake() } });
   // Identity over Telegram (docs/identity.md) needs the bot, so it exists only with a token.
   const otp = config.telegram.enabled
@@ -328,6 +338,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
     logger,
     limits: { burst: config.limits.messageBurst, perMinute: config.limits.messagesPerMinute },
     budgets,
+    addressBudgets,
+    trustProxy: config.trustProxy,
   });
   const app = createHttpApp({
     media: { uploads: uploads.router, files: createMediaRouter({ mediaDir }) },
@@ -360,6 +372,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     trustProxy: config.trustProxy,
     limits: config.limits,
     budgets,
+    addressBudgets,
     connections,
     supportStatus: () => support.current(),
     otp: createOtpSocketHandlers({

@@ -4,6 +4,7 @@ import path from 'node:path';
 /** Parses an integer env var (decimal, no sign games). */
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
+const MB = 1024 * 1024;
 
 const int = (min: number, max: number) =>
   z
@@ -114,6 +115,17 @@ const envSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9._~+/=-]{16,256}$/, 'must be 16-256 characters of A-Z, a-z, 0-9 and . _ ~ + / = -')
     .optional(),
+  // Per client address, shared by all its visitors and sockets (README "Limits", docs/security.md).
+  ADDRESS_NEW_VISITORS_PER_HOUR: int(1, 10000000).default(60),
+  ADDRESS_NEW_VISITORS_PER_DAY: int(1, 100000000).default(300),
+  ADDRESS_NEW_THREADS_PER_HOUR: int(1, 10000000).default(30),
+  ADDRESS_NEW_THREADS_PER_DAY: int(1, 100000000).default(150),
+  ADDRESS_MESSAGES_PER_HOUR: int(1, 100000000).default(1000),
+  ADDRESS_MESSAGES_PER_DAY: int(1, 1000000000).default(5000),
+  ADDRESS_UPLOADS_PER_HOUR: int(1, 10000000).default(60),
+  ADDRESS_UPLOADS_PER_DAY: int(1, 100000000).default(300),
+  ADDRESS_UPLOAD_MB_PER_HOUR: int(1, 1000000).default(300),
+  ADDRESS_UPLOAD_MB_PER_DAY: int(1, 10000000).default(1000),
   // Outbox tuning.
   OUTBOX_POLL_MS: int(10, 60000).default(1000),
   // Renewed by a heartbeat while a send is in flight, so it can be short: a dead instance's rows are free again within it.
@@ -169,6 +181,8 @@ export interface Config {
     messagesPerMinute: number;
     connectionsPerIp: number;
     httpPerMinute: number;
+    /** Budgets per client address, each `[per hour, per day]`; upload bytes in bytes. */
+    address: AddressLimits;
   };
   /** What one address may hold and how long a connection may dawdle (src/web/connection-guard.ts, src/web/event-budget.ts). */
   transport: {
@@ -210,6 +224,14 @@ export interface Config {
     retentionDays: number | null;
   };
   shutdownTimeoutMs: number;
+}
+
+export interface AddressLimits {
+  newVisitors: [perHour: number, perDay: number];
+  newThreads: [perHour: number, perDay: number];
+  messages: [perHour: number, perDay: number];
+  uploads: [perHour: number, perDay: number];
+  uploadBytes: [perHour: number, perDay: number];
 }
 
 export class ConfigError extends Error {
@@ -280,6 +302,13 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
       messagesPerMinute: e.RATE_MESSAGE_PER_MINUTE,
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
       httpPerMinute: e.HTTP_RATE_LIMIT_PER_MINUTE,
+      address: {
+        newVisitors: [e.ADDRESS_NEW_VISITORS_PER_HOUR, e.ADDRESS_NEW_VISITORS_PER_DAY],
+        newThreads: [e.ADDRESS_NEW_THREADS_PER_HOUR, e.ADDRESS_NEW_THREADS_PER_DAY],
+        messages: [e.ADDRESS_MESSAGES_PER_HOUR, e.ADDRESS_MESSAGES_PER_DAY],
+        uploads: [e.ADDRESS_UPLOADS_PER_HOUR, e.ADDRESS_UPLOADS_PER_DAY],
+        uploadBytes: [e.ADDRESS_UPLOAD_MB_PER_HOUR * MB, e.ADDRESS_UPLOAD_MB_PER_DAY * MB],
+      },
     },
     transport: {
       // Each socket needs one connection (two while on long-polling), plus a few for page loads.

@@ -73,6 +73,23 @@ describe('loadConfig', () => {
     expect(problemsOf({ PORT: '70000' })).toEqual(['PORT: must be at most 65535']);
   });
 
+  it('reads the per-address budgets (hour, day; upload megabytes as bytes), each refusing a bad value by name', () => {
+    expect(loadConfig({}).limits.address).toEqual({
+      newVisitors: [60, 300],
+      newThreads: [30, 150],
+      messages: [1000, 5000],
+      uploads: [60, 300],
+      uploadBytes: [300 * 1024 * 1024, 1000 * 1024 * 1024],
+    });
+    const c = loadConfig({ ADDRESS_NEW_THREADS_PER_HOUR: '5', ADDRESS_NEW_THREADS_PER_DAY: '7', ADDRESS_UPLOAD_MB_PER_HOUR: '2' });
+    expect(c.limits.address.newThreads).toEqual([5, 7]);
+    expect(c.limits.address.uploadBytes[0]).toBe(2 * 1024 * 1024);
+    expect(problemsOf({ ADDRESS_NEW_VISITORS_PER_HOUR: '0', ADDRESS_MESSAGES_PER_DAY: 'lots' })).toEqual([
+      'ADDRESS_NEW_VISITORS_PER_HOUR: must be at least 1',
+      'ADDRESS_MESSAGES_PER_DAY: must be a whole number',
+    ]);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ BOT_TOKEN: '', PORT: ' ' }).telegram).toEqual({ enabled: false });
   });

@@ -15,6 +15,7 @@ interface ThreadRow {
   topic_id: number | null;
   last_activity: number | string;
   created_at: number | string;
+  opening_rank?: number | string;
 }
 
 function toThread(row: ThreadRow): Thread {
@@ -28,6 +29,7 @@ function toThread(row: ThreadRow): Thread {
     topicId: numOrNull(row.topic_id),
     lastActivityAt: new Date(num(row.last_activity)),
     createdAt: new Date(num(row.created_at)),
+    openingRank: num(row.opening_rank ?? 1),
   };
 }
 
@@ -57,7 +59,7 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
       .orWhereIn('user_id', db('visitors').select('user_id').where('id', visitorId).whereNotNull('user_id'));
 
   return {
-    async create({ visitorId, ref, now }) {
+    async create({ visitorId, ref, now, openingRank = 1 }) {
       const rows: unknown = await db('threads')
         .insert({
           visitor_id: visitorId,
@@ -67,6 +69,7 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
           status: 'open',
           last_activity: now.getTime(),
           created_at: now.getTime(),
+          opening_rank: openingRank,
         })
         .returning('id');
       return (await loadById(insertedId(rows)))!;

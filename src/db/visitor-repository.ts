@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import type { VisitorRepository } from '../domain/ports';
 import type { Visitor } from '../domain/types';
 import type { RepoContext } from './context';
-import { insertedId, isPostgres, num, numOrNull } from './database';
+import { publicVisitorId } from '../domain/tokens';
+import { isPostgres, num, numOrNull } from './database';
 
 interface VisitorRow {
   id: number;
@@ -19,6 +20,7 @@ interface VisitorRow {
 function toVisitor(row: VisitorRow): Visitor {
   return {
     id: num(row.id),
+    publicId: publicVisitorId(row.token_hash),
     name: row.name,
     userId: numOrNull(row.user_id),
     verified: row.user_id !== null && row.user_id !== undefined,
@@ -54,11 +56,21 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
   }
 
   return {
-    async create({ tokenHash, now }) {
-      const rows = await db('visitors')
-        .insert({ token_hash: tokenHash, blocked: false, created_at: now.getTime(), last_seen_at: now.getTime() })
-        .returning('id');
-      return (await findById(insertedId(rows)))!;
+    async create({ tokenHash, now, page }) {
+      // Two tabs (or instances) storing one new visitor at once: the token's unique hash lets one row in, both get it.
+      await db('visitors')
+        .insert({
+          token_hash: tokenHash,
+          blocked: false,
+          created_at: now.getTime(),
+          last_seen_at: now.getTime(),
+          ...(page ? { last_page: page.slice(0, 512) } : {}),
+        })
+        .onConflict('token_hash')
+        .ignore();
+      const row = (await select().where('visitors.token_hash', tokenHash).first()) as VisitorRow | undefined;
+      if (!row) throw new Error('a stored visitor vanished');
+      return toVisitor(row);
     },
     async findByTokenHash(tokenHash) {
       const row = (await select().where('visitors.token_hash', tokenHash).first()) as VisitorRow | undefined;

@@ -1,15 +1,18 @@
 import { notice, noticeText, type Notice } from './notices';
 import { DomainError } from './errors';
 import type { Clock, DeliveryQueue, NewAttachment, Store, VisitorNotifier } from './ports';
-import type { Message, MessageId, Thread, ThreadId, Visitor } from './types';
-import { hashToken, newThreadRef, newVisitorToken } from './tokens';
+import type { Message, MessageId, Thread, ThreadId, Visitor, VisitorId } from './types';
+import { hashToken, newThreadRef, publicVisitorId, type VisitorTokens } from './tokens';
 import type { StaffChoice } from './support-status';
+import { isLockdownOn } from './lockdown';
 
 export interface ChatServiceDeps {
   store: Store;
   notifier: VisitorNotifier;
   delivery: DeliveryQueue;
   clock: Clock;
+  /** Issues and recognises visitor tokens (domain/tokens.ts). */
+  tokens: VisitorTokens;
   /** Staff's /away and /back; while away, a visitor writing after a silence gets the away message. */
   support?: { staffChoice(): StaffChoice };
 }
@@ -17,11 +20,34 @@ export interface ChatServiceDeps {
 /** While support is away, a visitor's first message after this much silence gets the away message. */
 export const AWAY_REPLY_AFTER_MS = 30 * 60 * 1000;
 
+/**
+ * Who writes: a stored visitor, or the token of one that is not stored yet (a
+ * connection stores nothing until its first write: docs/protocol.md). `page` is
+ * remembered when the visitor is stored (staff's /info).
+ */
+export type Writer = { visitorId: VisitorId } | { tokenHash: string; page?: string | null };
+
+/**
+ * The limits a write meets on its way (src/web/address-budgets.ts): each is asked
+ * before what it limits is stored, and refuses by throwing. A write that fails
+ * after asking stores nothing; the caller gives back what was spent.
+ */
+export interface Admission {
+  /** A new visitor is about to be stored. */
+  newVisitor(): Promise<void>;
+  /** A new thread is about to be opened; `rank`: how many threads the writer's address opened lately, this one included. */
+  newThread(): Promise<{ rank: number }>;
+}
+
 export interface VisitorSession {
   token: string;
-  visitor: Visitor;
+  /** The stored visitor; null until its first write. */
+  visitor: Visitor | null;
+  /** What the protocol shows (`session.visitor`): the stored visitor, or a fresh one. */
+  shown: Pick<Visitor, 'publicId' | 'name' | 'verified' | 'phone'>;
+  /** How this session writes (postVisitorMessage, updateProfile, ensureVisitor). */
+  writer: Writer;
   thread: Thread | null;
-  isNew: boolean;
 }
 
 export interface PostVisitorMessageInput {
@@ -51,26 +77,44 @@ export type ChatService = ReturnType<typeof createChatService>;
  * The conversation rules of topicdesk, free of any framework: visitors write into
  * their thread, staff answer, and everything is persisted before anyone is told.
  */
-export function createChatService({ store, notifier, delivery, clock, support }: ChatServiceDeps) {
-  /** Resolves a visitor from its token, or creates a new visitor (no or unknown token). */
+export function createChatService({ store, notifier, delivery, clock, tokens, support }: ChatServiceDeps) {
+  const blocked = () => new DomainError('blocked', 'Support is not accepting messages from you.');
+
+  /**
+   * The visitor of a token. Nothing is stored here: a token this installation issued
+   * but whose visitor has not written yet stays valid without a row, and no token (or
+   * one that is not ours) gets a fresh one. The visitor is stored on its first write.
+   */
   async function openSession(token: string | undefined): Promise<VisitorSession> {
-    const now = clock.now();
     if (token) {
-      const visitor = await store.visitors.findByTokenHash(hashToken(token));
+      const tokenHash = hashToken(token);
+      const visitor = await store.visitors.findByTokenHash(tokenHash);
       if (visitor) {
-        await store.visitors.touch(visitor.id, now);
+        await store.visitors.touch(visitor.id, clock.now());
         const thread = await store.threads.findLatestForVisitor(visitor.id);
-        return { token, visitor, thread, isNew: false };
+        return { token, visitor, shown: visitor, writer: { visitorId: visitor.id }, thread };
       }
+      if (tokens.isIssued(token)) return unstored(token);
     }
-    const fresh = newVisitorToken();
-    const visitor = await store.visitors.create({ tokenHash: hashToken(fresh), now });
-    return { token: fresh, visitor, thread: null, isNew: true };
+    return unstored(tokens.issue());
   }
 
-  /** The visitor a token belongs to, without creating one (HTTP uploads: an unknown token is refused). */
-  async function authenticate(token: string): Promise<Visitor | null> {
-    return store.visitors.findByTokenHash(hashToken(token));
+  function unstored(token: string): VisitorSession {
+    const tokenHash = hashToken(token);
+    const shown = { publicId: publicVisitorId(tokenHash), name: null, verified: false, phone: null };
+    return { token, visitor: null, shown, writer: { tokenHash }, thread: null };
+  }
+
+  /**
+   * A token's writer for HTTP uploads: a stored visitor, a token issued here whose
+   * visitor is not stored yet, or null (unknown: refused).
+   */
+  async function authenticate(token: string): Promise<{ visitor: Visitor | null; writer: Writer; publicId: number } | null> {
+    const tokenHash = hashToken(token);
+    const visitor = await store.visitors.findByTokenHash(tokenHash);
+    if (visitor) return { visitor, writer: { visitorId: visitor.id }, publicId: visitor.publicId };
+    if (!tokens.isIssued(token)) return null;
+    return { visitor: null, writer: { tokenHash }, publicId: publicVisitorId(tokenHash) };
   }
 
   async function requireVisitor(visitorId: number): Promise<Visitor> {
@@ -79,21 +123,58 @@ export function createChatService({ store, notifier, delivery, clock, support }:
     return visitor;
   }
 
+  /** The writer's stored visitor, or null when it has not written yet. */
+  async function storedVisitor(writer: Writer, repos: Pick<Store, 'visitors'> = store): Promise<Visitor | null> {
+    return 'visitorId' in writer ? requireVisitor(writer.visitorId) : repos.visitors.findByTokenHash(writer.tokenHash);
+  }
+
+  /** The writer's visitor, stored now if it was not yet (asking `admission` first). */
+  async function storeVisitor(
+    writer: Writer,
+    admission: Admission | undefined,
+    repos: Pick<Store, 'visitors'>,
+  ): Promise<{ visitor: Visitor; stored: boolean }> {
+    const known = await storedVisitor(writer, repos);
+    if (known) return { visitor: known, stored: false };
+    if ('visitorId' in writer) throw new DomainError('unauthorized', 'Unknown visitor.');
+    await admission?.newVisitor();
+    const visitor = await repos.visitors.create({ tokenHash: writer.tokenHash, now: clock.now(), page: writer.page });
+    return { visitor, stored: true };
+  }
+
+  /** Makes sure the writer's visitor is stored (a write other than a message: otp:start). */
+  async function ensureVisitor(writer: Writer, admission?: Admission): Promise<Visitor> {
+    const { visitor, stored } = await storeVisitor(writer, admission, store);
+    if (stored) notifier.visitorStored(visitor);
+    return visitor;
+  }
+
   /**
-   * Stores a visitor's message and queues it for Telegram in one transaction.
+   * Stores a visitor's message and queues it for Telegram in one transaction —
+   * with the visitor itself and its thread when this is its first message. While
+   * staff's /lockdown is on, only a verified visitor may open a new thread.
    * Idempotent on (visitor, clientId): a repeated clientId returns the stored message.
    */
-  async function postVisitorMessage(visitorId: number, input: PostVisitorMessageInput): Promise<{ message: Message; created: boolean }> {
-    const visitor = await requireVisitor(visitorId);
-    if (visitor.blocked) throw new DomainError('blocked', 'Support is not accepting messages from you.');
+  async function postVisitorMessage(
+    writer: Writer,
+    input: PostVisitorMessageInput,
+    admission?: Admission,
+  ): Promise<{ message: Message; created: boolean; visitorId: VisitorId }> {
+    const known = 'visitorId' in writer ? await requireVisitor(writer.visitorId) : null;
+    if (known?.blocked) throw blocked();
 
     const result = await store
       .transaction(async (repos) => {
-        const existing = input.clientId === null ? null : await repos.messages.findByClientId(visitorId, input.clientId);
+        const { visitor, stored } = known ? { visitor: known, stored: false } : await storeVisitor(writer, admission, repos);
+        const visitorId = visitor.id;
+        if (visitor.blocked) throw blocked();
+        const existing = input.clientId === null || stored ? null : await repos.messages.findByClientId(visitorId, input.clientId);
         if (existing)
           return {
             message: existing,
             created: false,
+            visitor,
+            storedVisitor: null as Visitor | null,
             newThread: null as Thread | null,
             reopened: null as Thread | null,
             awayReply: null as Message | null,
@@ -106,7 +187,14 @@ export function createChatService({ store, notifier, delivery, clock, support }:
         let newThread: Thread | null = null;
         let reopened: Thread | null = null;
         if (!thread) {
-          thread = await repos.threads.create({ visitorId, ref: newThreadRef(), now });
+          if (!visitor.verified && (await isLockdownOn(repos.settings))) {
+            throw new DomainError(
+              'verification_required',
+              'Support takes new conversations only from visitors verified with Telegram right now. Verify, then write again.',
+            );
+          }
+          const { rank } = (await admission?.newThread()) ?? { rank: 1 };
+          thread = await repos.threads.create({ visitorId, ref: newThreadRef(), now, openingRank: rank });
           newThread = thread;
         } else if (thread.status === 'closed') {
           await repos.threads.setStatus(thread.id, 'open', now);
@@ -139,15 +227,19 @@ export function createChatService({ store, notifier, delivery, clock, support }:
           });
         }
         await repos.threads.touch(thread.id, now);
-        return { message, created: true, newThread, reopened, awayReply };
+        return { message, created: true, visitor, storedVisitor: stored ? visitor : null, newThread, reopened, awayReply };
       })
       .catch(async (error: unknown) => {
         // Two sends with one clientId raced: the unique index let one through; answer with it.
-        const winner = input.clientId === null ? null : await store.messages.findByClientId(visitorId, input.clientId).catch(() => null);
-        if (winner) return { message: winner, created: false, newThread: null, reopened: null, awayReply: null };
+        const visitor = input.clientId === null ? null : (known ?? (await storedVisitor(writer).catch(() => null)));
+        const winner =
+          visitor && input.clientId !== null ? await store.messages.findByClientId(visitor.id, input.clientId).catch(() => null) : null;
+        if (visitor && winner)
+          return { message: winner, created: false, visitor, storedVisitor: null, newThread: null, reopened: null, awayReply: null };
         throw error;
       });
 
+    if (result.storedVisitor) notifier.visitorStored(result.storedVisitor);
     if (result.created) {
       if (result.newThread) notifier.threadCreated(result.newThread);
       if (result.reopened) notifier.threadStatus(result.reopened);
@@ -155,7 +247,7 @@ export function createChatService({ store, notifier, delivery, clock, support }:
       if (result.awayReply) notifier.messageCreated(result.awayReply);
       delivery.wake();
     }
-    return { message: result.message, created: result.created };
+    return { message: result.message, created: result.created, visitorId: result.visitor.id };
   }
 
   /** Stores a staff member's message from Telegram and pushes it to the visitor. Idempotent per Telegram message. */
@@ -195,10 +287,11 @@ export function createChatService({ store, notifier, delivery, clock, support }:
     return message;
   }
 
-  /** Messages of the visitor's threads, ascending by id. */
-  async function history(visitorId: number, query: { after?: MessageId; before?: MessageId; limit?: number }): Promise<Message[]> {
-    await requireVisitor(visitorId);
-    const threads = await store.threads.listForVisitor(visitorId);
+  /** Messages of the visitor's threads, ascending by id (none before its first write). */
+  async function history(writer: Writer, query: { after?: MessageId; before?: MessageId; limit?: number }): Promise<Message[]> {
+    const visitor = await storedVisitor(writer);
+    if (!visitor) return [];
+    const threads = await store.threads.listForVisitor(visitor.id);
     if (threads.length === 0) return [];
     return store.messages.history(
       threads.map((t) => t.id),
@@ -206,9 +299,10 @@ export function createChatService({ store, notifier, delivery, clock, support }:
     );
   }
 
-  /** Renames the visitor; the thread's topic follows (through the outbox, like every visitor-caused send). */
-  async function updateProfile(visitorId: number, name: string): Promise<Visitor> {
-    const before = await requireVisitor(visitorId);
+  /** Renames the visitor (storing it, if this is its first write); the thread's topic follows (through the outbox, like every visitor-caused send). */
+  async function updateProfile(writer: Writer, name: string, admission?: Admission): Promise<Visitor> {
+    const before = await ensureVisitor(writer, admission);
+    const visitorId = before.id;
     const visitor = await store.visitors.updateName(visitorId, name);
     if (before.name !== visitor.name) {
       const thread = await store.threads.findLatestForVisitor(visitorId);
@@ -229,5 +323,16 @@ export function createChatService({ store, notifier, delivery, clock, support }:
     return store.threads.listForVisitor(visitorId);
   }
 
-  return { openSession, authenticate, postVisitorMessage, postStaffMessage, history, updateProfile, notePage, threadsOf };
+  return {
+    openSession,
+    authenticate,
+    ensureVisitor,
+    storedVisitor,
+    postVisitorMessage,
+    postStaffMessage,
+    history,
+    updateProfile,
+    notePage,
+    threadsOf,
+  };
 }

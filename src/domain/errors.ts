@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'code_expired'
   | 'too_many_attempts'
   | 'already_verified'
+  // /lockdown is on and the visitor is not verified: a new thread needs verification first.
+  | 'verification_required'
   | 'internal';
 
 export class DomainError extends Error {

@@ -45,7 +45,8 @@ export interface HistoryQuery {
 }
 
 export interface VisitorRepository {
-  create(input: { tokenHash: string; now: Date }): Promise<Visitor>;
+  /** Stores the visitor of a token; idempotent (the visitor already stored under the token is returned). */
+  create(input: { tokenHash: string; now: Date; page?: string | null }): Promise<Visitor>;
   findByTokenHash(tokenHash: string): Promise<Visitor | null>;
   findById(id: VisitorId): Promise<Visitor | null>;
   updateName(id: VisitorId, name: string): Promise<Visitor>;
@@ -69,7 +70,8 @@ export interface VisitorRepository {
 }
 
 export interface ThreadRepository {
-  create(input: { visitorId: VisitorId; ref: string; now: Date }): Promise<Thread>;
+  /** `openingRank`: how many threads the visitor's address had opened lately, this one included (outbox priority). */
+  create(input: { visitorId: VisitorId; ref: string; now: Date; openingRank?: number }): Promise<Thread>;
   findById(id: ThreadId): Promise<Thread | null>;
   /**
    * The visitor's most recent thread (open or closed), if any. A verified visitor's
@@ -195,6 +197,8 @@ export interface VisitorNotifier {
   threadStatus(thread: Thread): void;
   /** A new thread exists: the visitor's connected sockets must receive its events. */
   threadCreated(thread: Thread): void;
+  /** A visitor was stored on its first write: the sockets of its token (every tab) now follow its rooms. */
+  visitorStored(visitor: Visitor): void;
   /**
    * What visitors see of support changed (online, away, offline: domain/support-status.ts).
    * Every visitor connected to this instance hears it; other instances learn the change

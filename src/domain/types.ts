@@ -12,6 +12,8 @@ export type ThreadStatus = 'open' | 'closed';
 
 export interface Visitor {
   id: VisitorId;
+  /** The id clients see (domain/tokens.ts publicVisitorId): not the row id, not a count. */
+  publicId: number;
   name: string | null;
   userId: number | null;
   verified: boolean;
@@ -33,6 +35,8 @@ export interface Thread {
   topicId: number | null;
   lastActivityAt: Date;
   createdAt: Date;
+  /** How many threads the visitor's address had opened lately when this one was opened, this one included. */
+  openingRank: number;
 }
 
 export type AttachmentKind = 'image' | 'audio' | 'voice' | 'file';
@@ -58,9 +62,9 @@ export interface Message {
   createdAt: Date;
 }
 
-/** The visitor as the protocol shows it (docs/protocol.md, `session.visitor`). */
+/** The visitor as the protocol shows it (`session.visitor`, docs/protocol.md). `id` is the public id. */
 export interface VisitorView {
-  id: VisitorId;
+  id: number;
   name: string | null;
   verified: boolean;
   phone?: string;
@@ -69,10 +73,10 @@ export interface VisitorView {
 /** A message as the protocol shows it (docs/protocol.md): the same, with an ISO date. */
 export type MessageView = Omit<Message, 'createdAt'> & { createdAt: string };
 
-export function visitorView(v: Visitor): VisitorView {
+export function visitorView(v: Pick<Visitor, 'publicId' | 'name' | 'verified' | 'phone'>): VisitorView {
   return v.verified && v.phone
-    ? { id: v.id, name: v.name, verified: true, phone: v.phone }
-    : { id: v.id, name: v.name, verified: v.verified };
+    ? { id: v.publicId, name: v.name, verified: true, phone: v.phone }
+    : { id: v.publicId, name: v.name, verified: v.verified };
 }
 
 export function messageView(m: Message): MessageView {

@@ -19,4 +19,12 @@ export function clientAddress(peer: string | undefined, headers: IncomingHttpHea
   return normalize(all[Math.max(0, index)]);
 }
 
+/** The client address of an HTTP request, by the same rule (every per-address budget keys on it). */
+export function requestAddress(
+  req: { socket: { remoteAddress?: string }; headers: IncomingHttpHeaders },
+  trustProxy: number | null,
+): string {
+  return clientAddress(req.socket.remoteAddress, req.headers, trustProxy);
+}
+
 const normalize = (a: string) => (a.startsWith('::ffff:') ? a.slice(7) : a);

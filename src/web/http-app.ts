@@ -110,7 +110,7 @@ export function createHttpApp({
     app.post('/telegram/webhook', requireTelegramSecret(telegramWebhook.secret), express.json({ limit: '1mb' }), telegramWebhook.handler);
   }
 
-  app.use(httpBudget(httpLimit));
+  app.use(httpBudget(httpLimit, trustProxy));
 
   if (metrics) {
     const allowed = metricsAccess(metrics);

@@ -44,7 +44,13 @@ export interface OtpSocketDeps {
 }
 
 /** The part of a visitor socket these handlers need; visitor-socket.ts sets `data` in its auth middleware. */
-type OtpSocket = Pick<Socket, 'on'> & { data: { visitorId: number; address: string } };
+type OtpSocket = Pick<Socket, 'on'> & { data: { publicId: number; address: string } };
+
+/** The socket's visitor: `stored` when it has written already (or null), `ensure` stores it (otp:start is a write). */
+export interface OtpVisitor {
+  stored(): Promise<number | null>;
+  ensure(): Promise<{ id: number }>;
+}
 
 /**
  * `otp:start` and `otp:verify` (protocol v1, docs/identity.md). Each is limited per
@@ -69,7 +75,7 @@ export function createOtpSocketHandlers({
   /** Budgets come in [per visitor, per address] pairs. */
   const limit = (pair: [visitor: Budget, address: Budget], socket: OtpSocket) => () =>
     spendOrRefuse([
-      [pair[0], `v${socket.data.visitorId}`],
+      [pair[0], `v${socket.data.publicId}`],
       [pair[1], `ip${socket.data.address}`],
     ]);
 
@@ -96,23 +102,25 @@ export function createOtpSocketHandlers({
   }
 
   return {
-    register(socket: OtpSocket) {
-      const visitorId = socket.data.visitorId;
+    register(socket: OtpSocket, visitor: OtpVisitor) {
       // Nothing is issued while the bot cannot carry the conversation: no token, not connected, or support offline.
       const startRefusal = () => (!otp || !botUsername() || !canVerify() ? unavailable() : null);
       on(socket, 'otp:start', otpSchemas['otp:start'], [buckets.startVisitor, buckets.startIp], startRefusal, async () => {
         const username = botUsername();
         if (!otp || !username) throw unavailable();
-        const { payload, expiresAt } = await otp.start(visitorId);
+        const { payload, expiresAt } = await otp.start((await visitor.ensure()).id);
         return { link: `https://t.me/${username}?start=${payload}`, expiresAt: expiresAt.toISOString() };
       });
       // A code the bot already sent is checked in the database: that works while Telegram is away too.
       const verifyRefusal = () => (!otp ? unavailable() : null);
       on(socket, 'otp:verify', otpSchemas['otp:verify'], [buckets.verifyVisitor, buckets.verifyIp], verifyRefusal, async ({ code }) => {
         if (!otp) throw unavailable();
-        const { visitor } = await otp.verify(visitorId, code);
-        log.info('visitor verified', { visitorId, userId: visitor.userId });
-        return { visitor: visitorView(visitor) };
+        // A visitor not stored yet never started a verification: nothing to check, and nothing is stored.
+        const visitorId = await visitor.stored();
+        if (visitorId === null) throw new DomainError('not_found', 'No code is waiting. Open the Telegram link first.');
+        const verified = (await otp.verify(visitorId, code)).visitor;
+        log.info('visitor verified', { visitorId, userId: verified.userId });
+        return { visitor: visitorView(verified) };
       });
     },
   };

@@ -6,6 +6,8 @@ import type { ClientToServerEvents, ServerToClientEvents } from './protocol';
 export const rooms = {
   thread: (id: number) => `thread:${id}`,
   visitor: (id: number) => `visitor:${id}`,
+  /** Every socket of one token, stored or not (by the public id: domain/tokens.ts), so all tabs follow its first write. */
+  token: (publicId: number) => `token:${publicId}`,
   /** Every socket of a verified user (all its visitors, i.e. devices): docs/identity.md. */
   user: (id: number) => `user:${id}`,
 };
@@ -35,6 +37,9 @@ export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToCl
       // crosses Redis (the adapter does not join local sockets itself until its own request comes back).
       io.local.in(owners).socketsJoin(rooms.thread(thread.id));
       io.in(owners).socketsJoin(rooms.thread(thread.id));
+    },
+    visitorStored(visitor) {
+      io.in(rooms.token(visitor.publicId)).socketsJoin(rooms.visitor(visitor.id));
     },
     // Each instance tells its own sockets: the instances agree through SupportPeers (src/scale/support-peers.ts),
     // so an adapter-wide emit would reach every socket once per instance.

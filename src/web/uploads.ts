@@ -5,10 +5,10 @@ import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { ChatService } from '../domain/chat-service';
+import type { ChatService, Writer } from '../domain/chat-service';
 import { isDomainError, type ErrorCode } from '../domain/errors';
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../db/unavailable';
-import { messageView, type Visitor } from '../domain/types';
+import { messageView } from '../domain/types';
 import type { Logger } from '../logger';
 import type { IncomingFiles } from '../media/incoming';
 import { inspectUpload } from '../media/inspect';
@@ -19,7 +19,9 @@ import { detectFromHead } from '../media/sniff';
 import type { MediaStorage } from '../media/storage';
 import { describeIssues, isTooLarge, schemas } from './protocol';
 import { cleanText } from '../domain/text';
-import { burstWindow, type Budgets } from '../limits/budgets';
+import { burstWindow, spendAll, type Budgets, type Receipt } from '../limits/budgets';
+import { admitted, type AddressBudgets } from './address-budgets';
+import { requestAddress } from './client-address';
 
 export interface UploadsDeps {
   chat: ChatService;
@@ -30,6 +32,10 @@ export interface UploadsDeps {
   limits: { burst: number; perMinute: number };
   /** Where the budgets live: this process, or Redis across instances (src/limits/budgets.ts). */
   budgets: Budgets;
+  /** The budgets of each client address: upload count and bytes, new visitors, new threads (address-budgets.ts). */
+  addressBudgets: AddressBudgets;
+  /** TRUST_PROXY, for the client address (src/web/client-address.ts). */
+  trustProxy: number | null;
   maxBytes?: number;
 }
 
@@ -64,6 +70,11 @@ const fieldsSchema = z.strictObject({
   clientId: schemas['message:send'].shape.clientId.optional(),
 });
 
+/** What an upload spent: the bytes reserved shrink to the file's size once it is received. */
+interface UploadSpend extends Receipt {
+  received(size: number): Promise<void>;
+}
+
 interface Received {
   file: { path: string; size: number } | null;
   fields: Record<string, string>;
@@ -79,48 +90,108 @@ interface Received {
  * transaction), answered 201 and broadcast to the visitor's sockets. Every
  * refusal removes what was received: nothing stays on disk or in the database.
  */
-export function createUploadsRouter({ chat, storage, incoming, logger, limits, budgets, maxBytes = MAX_UPLOAD_BYTES }: UploadsDeps) {
+export function createUploadsRouter({
+  chat,
+  storage,
+  incoming,
+  logger,
+  limits,
+  budgets,
+  addressBudgets,
+  trustProxy,
+  maxBytes = MAX_UPLOAD_BYTES,
+}: UploadsDeps) {
   const log = logger.child({ unit: 'uploads' });
   const budget = budgets.budget('upload', [burstWindow(limits)]);
   const inFlight = new Map<number, number>();
   const router = Router();
 
   router.post('/api/uploads', async (req: Request, res: Response) => {
-    let visitor: Visitor | null = null;
+    let uploader: Uploader | null = null;
+    let spent: UploadSpend | null = null;
     try {
-      visitor = await authorize(req);
-      const n = inFlight.get(visitor.id) ?? 0;
+      uploader = await authorize(req);
+      const n = inFlight.get(uploader.publicId) ?? 0;
       if (n >= MAX_IN_FLIGHT) throw new UploadError(429, 'rate_limited', 'Too many uploads at once. Wait for one to finish.', 1000);
-      inFlight.set(visitor.id, n + 1);
+      inFlight.set(uploader.publicId, n + 1);
       try {
-        await handle(req, res, visitor);
+        spent = await spend(req, uploader);
+        await handle(req, res, uploader, spent);
       } finally {
-        const left = (inFlight.get(visitor.id) ?? 1) - 1;
-        if (left > 0) inFlight.set(visitor.id, left);
-        else inFlight.delete(visitor.id);
+        const left = (inFlight.get(uploader.publicId) ?? 1) - 1;
+        if (left > 0) inFlight.set(uploader.publicId, left);
+        else inFlight.delete(uploader.publicId);
       }
     } catch (error) {
-      refuse(req, res, error, visitor);
+      // Refused by a limit met further on (a new visitor or thread, /lockdown): this upload spent nothing.
+      if (spent && isDomainError(error) && (error.code === 'rate_limited' || error.code === 'verification_required'))
+        await spent.refund().catch((e: unknown) => log.warn('giving back an upload budget failed', { error: e }));
+      refuse(req, res, error, uploader);
     }
   });
 
-  async function authorize(req: Request): Promise<Visitor> {
+  /** Who uploads: a stored visitor, or one stored with this upload (its token was issued here). */
+  interface Uploader {
+    writer: Writer;
+    publicId: number;
+    visitorId: number | null;
+    address: string;
+  }
+
+  async function authorize(req: Request): Promise<Uploader> {
     const token = /^Bearer ([A-Za-z0-9_-]{1,256})$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token) throw new UploadError(401, 'unauthorized', 'Send your visitor token as "Authorization: Bearer <token>".');
-    const visitor = await chat.authenticate(token);
-    if (!visitor) throw new UploadError(401, 'unauthorized', 'Unknown visitor token.');
-    if (visitor.blocked) throw new UploadError(403, 'blocked', 'Support is not accepting messages from you.');
-    const allowed = await budget.spend(`v${visitor.id}`);
-    if (!allowed.ok)
+    const found = await chat.authenticate(token);
+    if (!found) throw new UploadError(401, 'unauthorized', 'Unknown visitor token.');
+    if (found.visitor?.blocked) throw new UploadError(403, 'blocked', 'Support is not accepting messages from you.');
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes + ENVELOPE_BYTES) throw tooLarge();
+    return {
+      writer: found.writer,
+      publicId: found.publicId,
+      visitorId: found.visitor?.id ?? null,
+      address: requestAddress(req, trustProxy),
+    };
+  }
+
+  /**
+   * The visitor's upload budget, and its address's upload count and bytes. The bytes
+   * are reserved from Content-Length (the most a body may be without it) before the
+   * body is read, so a flood is refused before it reaches the disk; what the file
+   * turns out not to need is given back once it is received.
+   */
+  async function spend(req: Request, uploader: Uploader): Promise<UploadSpend> {
+    const declared = Number(req.headers['content-length']);
+    let bytes = Math.min(Number.isFinite(declared) && declared > 0 ? declared : maxBytes + ENVELOPE_BYTES, maxBytes + ENVELOPE_BYTES);
+    const visitor = `v${uploader.publicId}`;
+    const address = addressBudgets.key(uploader.address);
+    const spent = await spendAll([
+      [budget, visitor],
+      [addressBudgets.uploads, address],
+      [addressBudgets.uploadBytes, address, bytes],
+    ]);
+    if (!spent.ok)
       throw new UploadError(
         429,
         'rate_limited',
-        `Too many uploads. Try again in ${Math.ceil(allowed.retryAfterMs / 1000)} s.`,
-        allowed.retryAfterMs,
+        `Too many uploads. Try again in ${Math.ceil(spent.retryAfterMs / 1000)} s.`,
+        spent.retryAfterMs,
       );
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes + ENVELOPE_BYTES) throw tooLarge();
-    return visitor;
+    return {
+      async received(size) {
+        const unused = bytes - size;
+        if (unused <= 0) return;
+        bytes = size;
+        await addressBudgets.uploadBytes.refund(address, unused);
+      },
+      async refund() {
+        await Promise.all([
+          budget.refund(visitor),
+          addressBudgets.uploads.refund(address),
+          addressBudgets.uploadBytes.refund(address, bytes),
+        ]);
+      },
+    };
   }
 
   const tooLarge = () => new UploadError(413, 'too_large', `The file is larger than ${Math.round(maxBytes / (1024 * 1024))} MB.`);
@@ -131,9 +202,10 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, b
       `This file type is not accepted (${why}). Send an image (JPEG, PNG, GIF, WebP) or audio (Ogg/Opus, MP3, M4A, WebM, WAV).`,
     );
 
-  async function handle(req: Request, res: Response, visitor: Visitor): Promise<void> {
+  async function handle(req: Request, res: Response, uploader: Uploader, spent: UploadSpend): Promise<void> {
     const received = await receive(req);
     const file = received.file;
+    await spent.received(file?.size ?? 0);
     const readyPath = incoming.newPath();
     try {
       const parsed = fieldsSchema.safeParse(received.fields);
@@ -150,11 +222,17 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, b
       const stored = await storage.save(ready.path, ready.type);
       let result;
       try {
-        result = await chat.postVisitorMessage(visitor.id, {
-          text: caption,
-          clientId: clientId ?? null,
-          attachment: { kind: ready.type.kind, url: stored.url, mime: ready.type.mime, size: ready.size, path: stored.path },
-        });
+        result = await admitted(addressBudgets.admission(uploader.address), (admission) =>
+          chat.postVisitorMessage(
+            uploader.writer,
+            {
+              text: caption,
+              clientId: clientId ?? null,
+              attachment: { kind: ready.type.kind, url: stored.url, mime: ready.type.mime, size: ready.size, path: stored.path },
+            },
+            admission,
+          ),
+        );
       } catch (error) {
         await storage.remove(stored).catch((e: unknown) => log.warn('removing an unused stored file failed', { error: e }));
         throw error;
@@ -261,7 +339,7 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, b
   }
 
   /** Answers a refusal as JSON, then reads (a bounded amount of) the rest of the body so the client gets the answer. */
-  function refuse(req: Request, res: Response, error: unknown, visitor: Visitor | null) {
+  function refuse(req: Request, res: Response, error: unknown, uploader: { visitorId: number | null } | null) {
     let status = 500;
     let body: { code: ErrorCode; message: string; retryAfterMs?: number } = {
       code: 'internal',
@@ -272,15 +350,18 @@ export function createUploadsRouter({ chat, storage, incoming, logger, limits, b
       body = { code: error.code, message: error.message, ...(error.retryAfterMs ? { retryAfterMs: error.retryAfterMs } : {}) };
       if (error.retryAfterMs) res.setHeader('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
     } else if (isDomainError(error)) {
-      status = error.code === 'blocked' ? 403 : error.code === 'rate_limited' ? 429 : error.code === 'unauthorized' ? 401 : 400;
-      body = { code: error.code, message: error.message };
+      const forbidden = error.code === 'blocked' || error.code === 'verification_required';
+      status = forbidden ? 403 : error.code === 'rate_limited' ? 429 : error.code === 'unauthorized' ? 401 : 400;
+      const retryAfterMs = error.details?.retryAfterMs;
+      body = { code: error.code, message: error.message, ...(retryAfterMs ? { retryAfterMs } : {}) };
+      if (retryAfterMs) res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
     } else if (isDatabaseUnavailable(error)) {
       status = 503;
       body = { code: 'unavailable', message: DATABASE_UNAVAILABLE_MESSAGE };
     } else {
-      log.error('upload failed', { error, visitorId: visitor?.id });
+      log.error('upload failed', { error, visitorId: uploader?.visitorId });
     }
-    if (status !== 500) log.info('upload refused', { status, errorCode: body.code, reason: body.message, visitorId: visitor?.id });
+    if (status !== 500) log.info('upload refused', { status, errorCode: body.code, reason: body.message, visitorId: uploader?.visitorId });
     if (!req.complete && !req.destroyed) {
       let drained = 0;
       req.unpipe();

@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
-import type { ChatService, VisitorSession } from '../domain/chat-service';
+import type { Admission, ChatService, VisitorSession, Writer } from '../domain/chat-service';
 import type { SupportStatus } from '../domain/ports';
 import { messageView, visitorView } from '../domain/types';
 import type { Logger } from '../logger';
@@ -11,11 +11,23 @@ import { burstWindow, type Budget, type Budgets } from '../limits/budgets';
 import { createConnectionCounter, type ConnectionCounter } from '../limits/connections';
 import { rooms } from './socket-notifier';
 import type { OtpSocketHandlers } from './otp-socket';
+import { admitted, type AddressBudgets } from './address-budgets';
 
 export interface SocketData {
-  visitorId: number;
+  /** The stored visitor; null until the first write of this token's visitor (docs/protocol.md). */
+  visitorId: number | null;
+  /** The id clients see; keys the per-visitor budgets, stored or not. */
+  publicId: number;
   address: string;
   session: VisitorSession;
+  /** The page the visitor chats from (auth.page), remembered when the visitor is stored. */
+  page: string | null;
+}
+
+/** How a socket writes: as its stored visitor, or as the token of one stored on this write. */
+export function writerOf(data: Pick<SocketData, 'visitorId' | 'session' | 'page'>): Writer {
+  if (data.visitorId !== null) return { visitorId: data.visitorId };
+  return 'tokenHash' in data.session.writer ? { tokenHash: data.session.writer.tokenHash, page: data.page } : data.session.writer;
 }
 
 export type VisitorServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -29,6 +41,8 @@ export interface VisitorSocketDeps {
   limits: { messageBurst: number; messagesPerMinute: number; connectionsPerIp: number };
   /** Where the budgets live: this process, or Redis across instances (src/limits/budgets.ts). */
   budgets: Budgets;
+  /** The budgets of each client address (new visitors, new threads, messages): address-budgets.ts. */
+  addressBudgets: AddressBudgets;
   /** Open connections per address (MAX_CONNECTIONS_PER_IP); default: counted in this process. */
   connections?: ConnectionCounter;
   /** What visitors see of support now (domain/support-status.ts), sent right after `session`. */
@@ -49,6 +63,7 @@ export function registerVisitorSocket({
   trustProxy,
   limits,
   budgets,
+  addressBudgets,
   connections = createConnectionCounter(limits.connectionsPerIp),
   supportStatus,
   otp,
@@ -75,11 +90,13 @@ export function registerVisitorSocket({
     try {
       const raw: unknown = socket.handshake.auth?.token;
       const token = typeof raw === 'string' && raw.length > 0 && raw.length <= 256 ? raw : undefined;
+      // Nothing is stored for a connection: a visitor is stored on its first write (docs/protocol.md).
       const session = await chat.openSession(token);
-      socket.data = { visitorId: session.visitor.id, address, session };
       // The page the visitor chats from (the widget passes its host page), for staff's /info.
-      const page: unknown = socket.handshake.auth?.page;
-      if (typeof page === 'string' && page.length <= 512 && /^https?:\/\/\S+$/.test(page)) await chat.notePage(session.visitor.id, page);
+      const givenPage: unknown = socket.handshake.auth?.page;
+      const page = typeof givenPage === 'string' && givenPage.length <= 512 && /^https?:\/\/\S+$/.test(givenPage) ? givenPage : null;
+      socket.data = { visitorId: session.visitor?.id ?? null, publicId: session.shown.publicId, address, session, page };
+      if (session.visitor && page) await chat.notePage(session.visitor.id, page);
       next();
     } catch (error) {
       release();
@@ -93,48 +110,81 @@ export function registerVisitorSocket({
   io.on('connection', (socket: VisitorSocket) => void onConnection(socket));
   async function onConnection(socket: VisitorSocket): Promise<void> {
     const session = socket.data.session;
-    const visitorId = socket.data.visitorId;
     // Rooms are this process's own (the adapter only relays broadcasts): joining completes at once.
-    void socket.join(rooms.visitor(visitorId));
-    if (session.visitor.userId !== null) void socket.join(rooms.user(session.visitor.userId));
-    otp?.register(socket);
+    if (session.visitor) {
+      void socket.join(rooms.visitor(session.visitor.id));
+      if (session.visitor.userId !== null) void socket.join(rooms.user(session.visitor.userId));
+    } else {
+      // Stored on a first write (from this tab or another): notifier.visitorStored brings it into the visitor's room.
+      void socket.join(rooms.token(socket.data.publicId));
+    }
+    otp?.register(socket, {
+      stored: async () => socket.data.visitorId ?? (await chat.storedVisitor(writerOf(socket.data)))?.id ?? null,
+      ensure: () => write(socket, (admission) => chat.ensureVisitor(writerOf(socket.data), admission)),
+    });
 
-    register(socket, 'message:send', schemas['message:send'], messageBudget, async (input) => {
-      const { message } = await chat.postVisitorMessage(visitorId, { ...input, originSocketId: socket.id });
+    // Messages and profile updates spend from the visitor's budget and its address's.
+    const writes = (socket: VisitorSocket) =>
+      [
+        [messageBudget, `v${socket.data.publicId}`],
+        [addressBudgets.messages, addressBudgets.key(socket.data.address)],
+      ] as const;
+    register(socket, 'message:send', schemas['message:send'], writes, async (input) => {
+      const { message } = await write(socket, (admission) =>
+        chat.postVisitorMessage(writerOf(socket.data), { ...input, originSocketId: socket.id }, admission),
+      );
       return { message: messageView(message) };
     });
-    register(socket, 'history', schemas.history, readBudget, async (input) => {
-      const messages = await chat.history(visitorId, input);
-      return { messages: messages.map(messageView) };
-    });
-    register(socket, 'profile:update', schemas['profile:update'], messageBudget, async (input) => {
-      const visitor = await chat.updateProfile(visitorId, input.name);
+    register(
+      socket,
+      'history',
+      schemas.history,
+      (socket) => [[readBudget, `v${socket.data.publicId}`]],
+      async (input) => {
+        const messages = await chat.history(writerOf(socket.data), input);
+        return { messages: messages.map(messageView) };
+      },
+    );
+    register(socket, 'profile:update', schemas['profile:update'], writes, async (input) => {
+      const visitor = await write(socket, (admission) => chat.updateProfile(writerOf(socket.data), input.name, admission));
       return { visitor: visitorView(visitor) };
     });
 
-    try {
-      const threads = await chat.threadsOf(visitorId);
-      if (threads.length) void socket.join(threads.map((t) => rooms.thread(t.id)));
-    } catch (error) {
-      log.error('joining thread rooms failed', { error });
+    if (session.visitor) {
+      try {
+        const threads = await chat.threadsOf(session.visitor.id);
+        if (threads.length) void socket.join(threads.map((t) => rooms.thread(t.id)));
+      } catch (error) {
+        log.error('joining thread rooms failed', { error });
+      }
     }
     const thread = session.thread;
     socket.emit('session', {
       token: session.token,
-      visitor: visitorView(session.visitor),
+      visitor: visitorView(session.shown),
       thread: thread ? { id: thread.id, status: thread.status } : null,
     });
     socket.emit('support:status', supportStatus());
+  }
+
+  /** A write from this socket, admitted by its address's budgets; afterwards the socket knows its stored visitor. */
+  async function write<T extends { visitorId: number } | { id: number }>(
+    socket: VisitorSocket,
+    run: (admission: Admission) => Promise<T>,
+  ): Promise<T> {
+    const result = await admitted(addressBudgets.admission(socket.data.address), run);
+    socket.data.visitorId = 'visitorId' in result ? result.visitorId : result.id;
+    return result;
   }
 
   function register<S extends z.ZodType, R extends object>(
     socket: VisitorSocket,
     event: keyof ClientToServerEvents,
     schema: S,
-    budget: Budget,
+    spends: (socket: VisitorSocket) => ReadonlyArray<readonly [Budget, string]>,
     handle: (input: z.output<S>) => Promise<R>,
   ) {
-    onAckedEvent(socket, event, { schema, log, limit: () => spendOrRefuse([[budget, `v${socket.data.visitorId}`]]) }, handle);
+    onAckedEvent(socket, event, { schema, log, limit: () => spendOrRefuse(spends(socket)) }, handle);
   }
 
   return {

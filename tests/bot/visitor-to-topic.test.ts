@@ -36,7 +36,9 @@ describeEachDatabase('a visitor and staff talk through a forum topic, on %s', (k
     expect(creates).toHaveLength(1);
     expect(creates[0].params.chat_id).toBe(STAFF_CHAT_ID);
     const thread = await td.app.store.threads.findById(first.message.threadId);
-    expect(creates[0].params.name).toBe(`Visitor #${v.session.visitor.id} · ${thread!.ref}`);
+    // Staff see the visitor's database id; the protocol shows a public id that is not a count.
+    expect(creates[0].params.name).toBe(`Visitor #${thread!.visitorId} · ${thread!.ref}`);
+    expect(thread!.visitorId).not.toBe(v.session.visitor.id);
     const topicId = (creates[0].result as ForumTopic).message_thread_id;
     expect(thread!.topicId).toBe(topicId);
 

@@ -1,3 +1,4 @@
+import { hashToken } from '../../src/domain/tokens';
 import type { User } from 'grammy/types';
 import jsQR from 'jsqr';
 import type { BrowserContextOptions, Page } from 'playwright-core';
@@ -158,7 +159,7 @@ describeWith([services.chromium], 'verifying with Telegram on the visitor page',
     expect(await page.locator('#identity').textContent()).toBe('Verified as Ayşe Yılmaz');
     expect(await page.locator('#identity').isVisible()).toBe(true);
     const visitorId = sessions.at(-1).visitor.id;
-    expect((await td.app.store.visitors.findById(visitorId))!.verified).toBe(true);
+    expect((await td.app.store.visitors.findByTokenHash(hashToken(sessions.at(-1).token)))!.verified).toBe(true);
 
     // The page keeps working: the note for staff arrives as a system message, and messages still go out.
     await page.locator('#messages .msg--system', { hasText: `Verified via Telegram as @${user.username}` }).waitFor({ timeout: 10_000 });

@@ -1,6 +1,7 @@
 import { createDatabase, type Database } from '../../src/db/database';
 import { TelegramEmulator } from '../../src/emulator';
-import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
+import { hashToken } from '../../src/domain/tokens';
+import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, storedVisitorId, type RunningTopicdesk } from '../support/harness';
 import { testInstallation, type TestInstallation } from '../support/installation';
 import { makePng } from '../support/media-samples';
 import { describeEachDatabase, describeWith, services } from '../support/services';
@@ -50,7 +51,9 @@ describeEachDatabase('one thread per visitor under concurrent first messages on 
       expect(uploaded.status).toBe(201);
       for (const ack of acks) expect(ack.ok).toBe(true);
 
-      const threads = await td.app.store.threads.listForVisitor(first.session.visitor.id);
+      // The visitor was stored by whichever of these first writes came first, once.
+      expect(await td.app.db('visitors').where({ token_hash: hashToken(first.session.token) })).toHaveLength(1);
+      const threads = await td.app.store.threads.listForVisitor((await storedVisitorId(td.app, first))!);
       expect(threads).toHaveLength(1);
       const threadIds = new Set([...acks.map((a) => a.message.threadId), uploaded.body.message.threadId]);
       expect([...threadIds]).toEqual([threads[0].id]);
@@ -98,14 +101,17 @@ describeWith([services.postgres, services.redis], 'one thread per visitor across
     for (let i = 0; i < 4; i++) {
       const onA = await connectVisitor(a.url);
       const onB = await connectVisitor(b.url, onA.session.token);
-      visitors.push({ onA, onB, id: onA.session.visitor.id });
+      visitors.push({ onA, onB, tokenHash: hashToken(onA.session.token) });
     }
     const acks = await Promise.all(
       visitors.flatMap((v, i) => [v.onA.send(`v${i} a1`), v.onB.send(`v${i} b1`), v.onA.send(`v${i} a2`), v.onB.send(`v${i} b2`)]),
     );
     for (const ack of acks) expect(ack.ok).toBe(true);
     for (const v of visitors) {
-      const rows = await sql('threads').where({ visitor_id: v.id });
+      // Stored once by the first of the racing first messages, then one thread.
+      const stored: Array<{ id: number }> = await sql('visitors').where({ token_hash: v.tokenHash });
+      expect(stored).toHaveLength(1);
+      const rows = await sql('threads').where({ visitor_id: stored[0].id });
       expect(rows).toHaveLength(1);
     }
     const threadCount = await sql('threads').count({ n: '*' });

@@ -12,6 +12,7 @@ const ALL = [
   '20261202100000_thread_closed_at',
   '20261206000000_message_search_text',
   '20261206010000_message_notices',
+  '20261206100000_thread_opening_rank',
 ];
 const TABLES = [
   'otp_requests',

@@ -1,6 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { connectVisitor, eventually, outboxIdle, startTopicdesk, type RunningTopicdesk, type VisitorClient } from '../support/harness';
+import {
+  connectVisitor,
+  eventually,
+  outboxIdle,
+  startTopicdesk,
+  storedVisitorId,
+  type RunningTopicdesk,
+  type VisitorClient,
+} from '../support/harness';
 import { isUploadedFileParam, TelegramEmulator, type RecordedCall } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
@@ -345,7 +353,7 @@ describeEachDatabase('visitor uploads, on %s', (kind) => {
 
   it('a blocked visitor’s upload is refused with 403 before anything is stored', async () => {
     const { v } = await visitorWithTopic();
-    await td.app.store.visitors.setBlocked(v.session.visitor.id, true);
+    await td.app.store.visitors.setBlocked((await storedVisitorId(td.app, v))!, true);
     const before = await rowCounts(td);
     const res = await upload(td.url, { token: v.session.token, parts: [file(makePng(4, 4))] });
     expect(res.status).toBe(403);

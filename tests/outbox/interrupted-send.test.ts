@@ -4,6 +4,7 @@ import { createCache } from '../../src/db/cache';
 import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
 import { createStore } from '../../src/db/store';
 import { createChatService } from '../../src/domain/chat-service';
+import { createVisitorTokens } from '../../src/domain/tokens';
 import { systemClock } from '../../src/domain/ports';
 import { silentNotifier } from '../support/silent-notifier';
 import { createChatPacer } from '../../src/outbox/chat-pacer';
@@ -35,15 +36,25 @@ describeEachDatabase('resuming after an interrupted send, on %s', (kind) => {
 
   it('settles a message that already reached Telegram without sending it again, and merges only the rest', async () => {
     const store = createStore({ db, cache: createCache(180) });
-    const chat = createChatService({ store, notifier: silentNotifier, delivery: { wake: () => undefined }, clock: systemClock });
+    const chat = createChatService({
+      store,
+      notifier: silentNotifier,
+      delivery: { wake: () => undefined },
+      clock: systemClock,
+      tokens: createVisitorTokens('a test secret of at least 32 characters'),
+    });
     const session = await chat.openSession(undefined);
     const texts = ['first (already in Telegram)', 'second', 'third', 'fourth'];
     const ids: number[] = [];
-    for (const [i, text] of texts.entries())
-      ids.push((await chat.postVisitorMessage(session.visitor.id, { text, clientId: `i${i}` })).message.id);
+    let visitorId = 0;
+    for (const [i, text] of texts.entries()) {
+      const posted = await chat.postVisitorMessage(visitorId ? { visitorId } : session.writer, { text, clientId: `i${i}` });
+      visitorId = posted.visitorId;
+      ids.push(posted.message.id);
+    }
 
     // An earlier process sent the first message and recorded it, then died before marking its row sent.
-    const thread = (await store.threads.findLatestForVisitor(session.visitor.id))!;
+    const thread = (await store.threads.findLatestForVisitor(visitorId))!;
     const topic = await new Api(emu.token, { apiRoot: emu.apiRoot }).createForumTopic(STAFF_CHAT_ID, 'Visitor');
     await store.threads.setTopic(thread.id, STAFF_CHAT_ID, topic.message_thread_id);
     const earlier = await new Api(emu.token, { apiRoot: emu.apiRoot }).sendMessage(STAFF_CHAT_ID, texts[0], {

@@ -4,6 +4,7 @@ import { createCache } from '../../src/db/cache';
 import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
 import { createStore } from '../../src/db/store';
 import { createChatService } from '../../src/domain/chat-service';
+import { createVisitorTokens } from '../../src/domain/tokens';
 import { systemClock } from '../../src/domain/ports';
 import { silentNotifier } from '../support/silent-notifier';
 import { createChatPacer } from '../../src/outbox/chat-pacer';
@@ -64,14 +65,21 @@ describeEachDatabase('two outbox workers on one %s database', (kind) => {
     dbs.push(setupDb);
     await migrateToLatest(setupDb);
     const store = createStore({ db: setupDb, cache: createCache(0) });
-    const chat = createChatService({ store, notifier: silentNotifier, delivery: { wake: () => undefined }, clock: systemClock });
+    const chat = createChatService({
+      store,
+      notifier: silentNotifier,
+      delivery: { wake: () => undefined },
+      clock: systemClock,
+      tokens: createVisitorTokens('a test secret of at least 32 characters'),
+    });
 
     const expected: string[] = [];
     for (let v = 0; v < 8; v++) {
-      const session = await chat.openSession(undefined);
+      // The visitor is stored with its first message; the same writer finds it afterwards.
+      const { writer } = await chat.openSession(undefined);
       for (let n = 0; n < 6; n++) {
         const text = `v${v} m${n}`;
-        await chat.postVisitorMessage(session.visitor.id, { text, clientId: `c${v}-${n}` });
+        await chat.postVisitorMessage(writer, { text, clientId: `c${v}-${n}` });
         expected.push(text);
       }
     }

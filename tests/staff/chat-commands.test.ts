@@ -82,7 +82,7 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
     expect(items).toHaveLength(10);
     expect(items[0]).toMatch(new RegExp(`^• Zeynep · ${order[0].ref} — \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC$`));
     expect(items.map((l) => l.split(' · ')[1].split(' ')[0])).toEqual(order.slice(0, 10).map((o) => o.ref));
-    expect(items[1]).toContain(`Visitor #${order[1].v.session.visitor.id} · ${order[1].ref}`);
+    expect(items[1]).toContain(`Visitor #${order[1].visitorId} · ${order[1].ref}`);
     expect(answer.text).not.toContain(closed.ref);
     const links = (answer.message.entities ?? []).flatMap((e) => (e.type === 'text_link' ? [e.url] : []));
     expect(links).toEqual(order.slice(0, 10).map((o) => `https://t.me/c/1234567890/${o.topicId}`));

@@ -101,14 +101,14 @@ describeEachDatabase('a staff chat without topics (reply-to mode), on %s', (kind
   });
 
   it('topic commands work as replies to a visitor message; without a reply they say how to use them', async () => {
-    const { v, threadId, firstMessageId, ref } = await visitorWithThread(td, 'Please close my ticket');
+    const { v, threadId, firstMessageId, ref, visitorId } = await visitorWithThread(td, 'Please close my ticket');
     const [tg] = await telegramIdsOf(td, firstMessageId);
 
     expect((await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: '/close' })).answer.text).toBe(
       'Send this command as a reply to one of the visitor’s messages (the ones starting with #).',
     );
     const info = await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: '/info', replyToMessageId: tg });
-    expect(info.answer.text.split('\n')[0]).toBe(`Visitor #${v.session.visitor.id} · ${ref}`);
+    expect(info.answer.text.split('\n')[0]).toBe(`Visitor #${visitorId} · ${ref}`);
 
     const close = await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: '/close', replyToMessageId: tg });
     expect(close.answer.text).toMatch(/^✅ Conversation closed/);

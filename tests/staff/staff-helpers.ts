@@ -101,13 +101,14 @@ export async function visitorWithThread(
   td: RunningTopicdesk,
   text = 'Hello, I need help',
   auth: Record<string, unknown> = {},
-): Promise<{ v: VisitorClient; threadId: number; topicId: number | null; ref: string; firstMessageId: number }> {
+): Promise<{ v: VisitorClient; threadId: number; topicId: number | null; ref: string; firstMessageId: number; visitorId: number }> {
   const v = await connectVisitor(td.url, undefined, auth);
   const sent = await v.send(text);
   if (!sent.ok) throw new Error(`message:send failed: ${JSON.stringify(sent)}`);
   await v.waitFor('message:status', (s) => s.id === sent.message.id);
   const thread = (await td.app.store.threads.findById(sent.message.threadId))!;
-  return { v, threadId: thread.id, topicId: thread.topicId, ref: thread.ref, firstMessageId: sent.message.id };
+  // The visitor's database id (staff see it as `Visitor #<id>`); the protocol shows a public id.
+  return { v, threadId: thread.id, topicId: thread.topicId, ref: thread.ref, firstMessageId: sent.message.id, visitorId: thread.visitorId };
 }
 
 /** The Telegram message ids the outbox posted for a stored message. */

@@ -74,7 +74,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
   });
 
   it('/close on a closed thread and /reopen on an open one say so and change nothing', async () => {
-    const { v, threadId, topicId, ref } = await visitorWithThread(td);
+    const { v, threadId, topicId, ref, visitorId } = await visitorWithThread(td);
     await inTopic(topicId!, deniz, '/close');
     await v.waitFor('thread:status');
     // The topic is closed once Telegram answered closeForumTopic (it may come after the visitor heard of it).
@@ -87,7 +87,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
     expect(second.answer.params.message_thread_id).toBeUndefined();
     expect(emu.callsTo('closeForumTopic')).toHaveLength(closes);
     const info = await inTopic(topicId!, deniz, '/info');
-    expect(info.answer.text).toMatch(new RegExp(`^#${ref} · Visitor #${v.session.visitor.id} · ${ref}\n`));
+    expect(info.answer.text).toMatch(new RegExp(`^#${ref} · Visitor #${visitorId} · ${ref}\n`));
     expect(info.answer.text).toContain('Status: closed');
 
     const reopen = await inTopic(topicId!, deniz, '/reopen@topicdesk_test_bot');
@@ -107,11 +107,11 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
   });
 
   it("/block refuses the visitor's further messages with a clear `blocked` error; /unblock lets them through again", async () => {
-    const { v, threadId, topicId } = await visitorWithThread(td, 'spam spam');
+    const { v, threadId, topicId, visitorId } = await visitorWithThread(td, 'spam spam');
 
     const block = await inTopic(topicId!, deniz, '/block');
     expect(block.answer.text).toBe('⛔ Visitor blocked. Their messages are refused until /unblock.');
-    expect((await td.app.store.visitors.findById(v.session.visitor.id))!.blocked).toBe(true);
+    expect((await td.app.store.visitors.findById(visitorId))!.blocked).toBe(true);
 
     const sendsBefore = botMessages(emu, STAFF_CHAT_ID).length;
     const refused = await v.send('more spam');
@@ -172,7 +172,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
 
   it('/info shows who the visitor is: name (escaped), not verified, first seen, activity, counts, the page they came from', async () => {
     const page = 'https://shop.example/checkout?step=2&x=<y>';
-    const { v, topicId, ref } = await visitorWithThread(td, 'Is this in stock?', { page });
+    const { v, topicId, ref, visitorId } = await visitorWithThread(td, 'Is this in stock?', { page });
     expect((await v.emit('profile:update', { name: '<b>Can</b> & Co' })).ok).toBe(true);
     emu.userSends({ chatId: STAFF_CHAT_ID, from: deniz, text: 'Let me check.', threadId: topicId! });
     await v.waitFor('message', (m) => m.sender === 'staff');
@@ -180,7 +180,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
     const { answer } = await inTopic(topicId!, deniz, '/info');
     expect(answer.params.parse_mode).toBe('HTML');
     const lines = answer.text.split('\n');
-    expect(lines[0]).toBe(`Visitor #${v.session.visitor.id} · ${ref}`);
+    expect(lines[0]).toBe(`Visitor #${visitorId} · ${ref}`);
     expect(lines).toContain('Name: <b>Can</b> & Co'); // markup from the visitor arrives as text
     expect(lines).toContain('Verified: no');
     expect(lines.some((l) => l.startsWith('Phone'))).toBe(false);
@@ -262,14 +262,14 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
 
   describe('used in the wrong place', () => {
     it('a topic command in General gets a short explanation and changes nothing', async () => {
-      const { v, threadId } = await visitorWithThread(td);
+      const { v, threadId, visitorId } = await visitorWithThread(td);
       for (const command of ['/close', '/reopen', '/block', '/unblock', '/info']) {
         const { answer } = await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: command });
         expect(answer.text).toBe('Use this command inside a visitor’s topic.');
         expect(answer.params.message_thread_id).toBeUndefined();
       }
       expect((await td.app.store.threads.findById(threadId))!.status).toBe('open');
-      expect((await td.app.store.visitors.findById(v.session.visitor.id))!.blocked).toBe(false);
+      expect((await td.app.store.visitors.findById(visitorId))!.blocked).toBe(false);
       v.close();
     });
 

@@ -54,12 +54,12 @@ describeEachDatabase('webhook mode, on %s', (kind) => {
   });
 
   it('updates arrive over HTTP: a staff reply reaches the visitor, a command is answered, an edit follows', async () => {
-    const { v, topicId, ref } = await visitorWithThread(td, 'Hello over webhook');
+    const { v, topicId, ref, visitorId } = await visitorWithThread(td, 'Hello over webhook');
     const { message } = emu.userSends({ chatId: STAFF_CHAT_ID, from: deniz, text: 'Hi! Webhook reply here', threadId: topicId! });
     const got = await v.waitFor('message', (m) => m.sender === 'staff');
     expect(got.text).toBe('Hi! Webhook reply here');
     const info = await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: '/info', threadId: topicId! });
-    expect(info.answer.text.split('\n')[0]).toBe(`Visitor #${v.session.visitor.id} · ${ref}`);
+    expect(info.answer.text.split('\n')[0]).toBe(`Visitor #${visitorId} · ${ref}`);
     emu.userEdits({ chatId: STAFF_CHAT_ID, messageId: message.message_id, text: 'Hi! Webhook reply, edited' });
     expect((await v.waitFor('message:update')).text).toBe('Hi! Webhook reply, edited');
     await emu.webhookIdle();

@@ -6,6 +6,7 @@ import type { Clock } from '../../src/domain/ports';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { repoRoot } from '../../src/repo-root';
+import { hashToken } from '../../src/domain/tokens';
 import type { TestDatabase } from './test-database';
 import type { TelegramEmulator } from '../../src/emulator';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/web/protocol';
@@ -114,6 +115,8 @@ export async function connectVisitor(
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
+    // Another loopback address (127.0.0.2, …) stands for another person: the server sees it as the client address.
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   });
   const received: VisitorClient['received'] = [];
   const waiters = new Set<() => void>();
@@ -168,6 +171,14 @@ export async function connectVisitor(
     waitFor,
     close: () => socket.disconnect(),
   };
+}
+
+/**
+ * The database id of a visitor client's stored visitor (the protocol shows a public id, and a
+ * visitor is stored on its first write: docs/protocol.md); null while it has not written.
+ */
+export async function storedVisitorId(app: Application, client: Pick<VisitorClient, 'session'>): Promise<number | null> {
+  return (await app.store.visitors.findByTokenHash(hashToken(client.session.token)))?.id ?? null;
 }
 
 /** Polls until `probe` returns a truthy value. */

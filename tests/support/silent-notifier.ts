@@ -7,5 +7,6 @@ export const silentNotifier: VisitorNotifier = {
   messageUpdated: () => undefined,
   threadStatus: () => undefined,
   threadCreated: () => undefined,
+  visitorStored: () => undefined,
   supportStatus: () => undefined,
 };

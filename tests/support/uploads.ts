@@ -42,6 +42,8 @@ export function upload(
     parts: UploadPart[];
     authorization?: string;
     agent?: http.Agent;
+    /** Send from this loopback address (127.0.0.2, …): another person, as the server sees it. */
+    localAddress?: string;
     /** No Content-Length: the body goes out in chunks (Transfer-Encoding: chunked). */ chunked?: boolean;
   },
 ): Promise<UploadResponse> {
@@ -51,7 +53,8 @@ export function upload(
     const headers: http.OutgoingHttpHeaders = { 'content-type': contentType, ...(o.chunked ? {} : { 'content-length': body.length }) };
     const auth = o.authorization ?? (o.token ? `Bearer ${o.token}` : undefined);
     if (auth) headers.authorization = auth;
-    const req = http.request(url, { method: 'POST', headers, agent: o.agent ?? false }, (res) => {
+    const from = o.localAddress ? { localAddress: o.localAddress } : {};
+    const req = http.request(url, { method: 'POST', headers, agent: o.agent ?? false, ...from }, (res) => {
       const data: Buffer[] = [];
       res.on('data', (c: Buffer) => data.push(c));
       res.on('end', () => {

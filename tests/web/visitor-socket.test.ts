@@ -1,3 +1,4 @@
+import { hashToken } from '../../src/domain/tokens';
 import { connectVisitor, eventually, roundTrip, startTopicdesk, type RunningTopicdesk } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
@@ -17,10 +18,12 @@ describeEachDatabase('visitor protocol v1 without Telegram, on %s', (kind) => {
 
   const count = async (table: string) => Number((await td.app.db(table).count({ n: '*' }))[0].n);
 
-  it('issues a random token and the same visitor comes back with it', async () => {
+  it('issues a random token and the same visitor comes back with it; nothing is stored until it writes', async () => {
+    const visitorsBefore = await count('visitors');
     const first = await connectVisitor(td.url);
-    expect(first.session.token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 256 bits, base64url
+    expect(first.session.token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 128 random bits and a 128-bit MAC, base64url
     expect(first.session.visitor).toEqual({ id: expect.any(Number), name: null, verified: false });
+    expect(Number.isSafeInteger(first.session.visitor.id) && first.session.visitor.id > 0).toBe(true);
     expect(first.session.thread).toBeNull();
     // No bot token: nobody can answer, and the visitor is told so (tests/web/support-status.test.ts).
     expect(await first.waitFor('support:status')).toEqual({ status: 'offline', message: null });
@@ -29,16 +32,31 @@ describeEachDatabase('visitor protocol v1 without Telegram, on %s', (kind) => {
     const again = await connectVisitor(td.url, first.session.token);
     expect(again.session.token).toBe(first.session.token);
     expect(again.session.visitor.id).toBe(first.session.visitor.id);
-    again.close();
+    expect(await count('visitors')).toBe(visitorsBefore);
 
-    const stranger = await connectVisitor(td.url, 'made-up-token');
-    expect(stranger.session.visitor.id).not.toBe(first.session.visitor.id);
-    expect(stranger.session.token).not.toBe('made-up-token');
-    stranger.close();
+    // A token this server did not issue (or a forged one of the right shape) is not a visitor: a fresh token comes back.
+    for (const made of [
+      'made-up-token',
+      'A'.repeat(43),
+      again.session.token.slice(0, 42) + (again.session.token.endsWith('A') ? 'B' : 'A'),
+    ]) {
+      const stranger = await connectVisitor(td.url, made);
+      expect(stranger.session.visitor.id).not.toBe(first.session.visitor.id);
+      expect(stranger.session.token).not.toBe(made);
+      stranger.close();
+    }
 
-    // Tokens are stored hashed, never as issued.
+    // The first write stores the visitor, under its token's hash only, with the id it was shown.
+    expect((await again.send('hello')).ok).toBe(true);
+    expect(await count('visitors')).toBe(visitorsBefore + 1);
     const rows = await td.app.db('visitors').select('token_hash');
+    expect(rows.map((r) => r.token_hash)).toContain(hashToken(first.session.token));
     expect(rows.map((r) => r.token_hash)).not.toContain(first.session.token);
+    again.close();
+    const back = await connectVisitor(td.url, first.session.token);
+    expect(back.session.visitor.id).toBe(first.session.visitor.id);
+    expect(back.session.thread).not.toBeNull();
+    back.close();
   });
 
   it('stores a message, creates the thread, and is idempotent on clientId', async () => {
