@@ -39,6 +39,8 @@ export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToCl
       io.in(owners).socketsJoin(rooms.thread(thread.id));
     },
     visitorStored(visitor) {
+      // As for threadCreated: this instance's sockets at once (before the thread's join below them), the others' through Redis.
+      io.local.in(rooms.token(visitor.publicId)).socketsJoin(rooms.visitor(visitor.id));
       io.in(rooms.token(visitor.publicId)).socketsJoin(rooms.visitor(visitor.id));
     },
     // Each instance tells its own sockets: the instances agree through SupportPeers (src/scale/support-peers.ts),

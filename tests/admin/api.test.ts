@@ -127,7 +127,7 @@ describeEachDatabase('the staff API on %s', (kind) => {
       id: thread!.id,
       ref: thread!.ref,
       status: 'open',
-      visitor: { id: v.session.visitor.id, name: null, verified: false },
+      visitor: { id: thread!.visitorId, name: null, verified: false }, // staff see the database id (`Visitor #<n>`)
       telegramUrl: `https://t.me/c/${String(STAFF_CHAT_ID).slice(4)}/${thread!.topicId}`,
       messageCount: 2,
       lastMessage: { sender: 'staff', text: 'Checking it now', threadId: thread!.id },

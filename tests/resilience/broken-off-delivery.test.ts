@@ -2,6 +2,7 @@ import { createCache } from '../../src/db/cache';
 import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
 import { createStore } from '../../src/db/store';
 import { createChatService } from '../../src/domain/chat-service';
+import { createVisitorTokens } from '../../src/domain/tokens';
 import { systemClock } from '../../src/domain/ports';
 import { createOutboxQueue } from '../../src/outbox/outbox-queue';
 import { describeEachDatabase } from '../support/services';
@@ -31,10 +32,16 @@ describeEachDatabase('a broken-off delivery on %s', (kind) => {
 
   it('is not kept leased by the heartbeat of the threads still being delivered', async () => {
     const store = createStore({ db, cache: createCache(0) });
-    const chat = createChatService({ store, notifier: silentNotifier, delivery: { wake: () => undefined }, clock: systemClock });
+    const chat = createChatService({
+      store,
+      notifier: silentNotifier,
+      delivery: { wake: () => undefined },
+      clock: systemClock,
+      tokens: createVisitorTokens('a test secret of at least 32 characters'),
+    });
     for (const name of ['busy', 'broken']) {
-      const { visitor } = await chat.openSession(undefined);
-      await chat.postVisitorMessage(visitor.id, { text: `${name} thread`, clientId: name });
+      const { writer } = await chat.openSession(undefined);
+      await chat.postVisitorMessage(writer, { text: `${name} thread`, clientId: name });
     }
     const alive = createOutboxQueue(db, { workerId: 'alive', leaseMs: LEASE_MS });
     const other = createOutboxQueue(db, { workerId: 'other', leaseMs: LEASE_MS });
