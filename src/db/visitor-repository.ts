@@ -58,7 +58,7 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
   return {
     async create({ tokenHash, now, page }) {
       // Two tabs (or instances) storing one new visitor at once: the token's unique hash lets one row in, both get it.
-      await db('visitors')
+      const inserted: unknown[] = await db('visitors')
         .insert({
           token_hash: tokenHash,
           blocked: false,
@@ -67,10 +67,11 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
           ...(page ? { last_page: page.slice(0, 512) } : {}),
         })
         .onConflict('token_hash')
-        .ignore();
+        .ignore()
+        .returning('id');
       const row = (await select().where('visitors.token_hash', tokenHash).first()) as VisitorRow | undefined;
       if (!row) throw new Error('a stored visitor vanished');
-      return toVisitor(row);
+      return { visitor: toVisitor(row), created: inserted.length > 0 };
     },
     async findByTokenHash(tokenHash) {
       const row = (await select().where('visitors.token_hash', tokenHash).first()) as VisitorRow | undefined;

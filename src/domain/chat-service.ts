@@ -117,15 +117,16 @@ export function createChatService({ store, notifier, delivery, clock, tokens, su
     return { visitor: null, writer: { tokenHash }, publicId: publicVisitorId(tokenHash) };
   }
 
-  async function requireVisitor(visitorId: number): Promise<Visitor> {
-    const visitor = await store.visitors.findById(visitorId);
+  async function requireVisitor(visitorId: number, repos: Pick<Store, 'visitors'> = store): Promise<Visitor> {
+    const visitor = await repos.visitors.findById(visitorId);
     if (!visitor) throw new DomainError('unauthorized', 'Unknown visitor.');
     return visitor;
   }
 
   /** The writer's stored visitor, or null when it has not written yet. */
   async function storedVisitor(writer: Writer, repos: Pick<Store, 'visitors'> = store): Promise<Visitor | null> {
-    return 'visitorId' in writer ? requireVisitor(writer.visitorId) : repos.visitors.findByTokenHash(writer.tokenHash);
+    // Inside a transaction, through its repositories: SQLite has one connection, held by the transaction.
+    return 'visitorId' in writer ? requireVisitor(writer.visitorId, repos) : repos.visitors.findByTokenHash(writer.tokenHash);
   }
 
   /** The writer's visitor, stored now if it was not yet (asking `admission` first). */
@@ -137,14 +138,15 @@ export function createChatService({ store, notifier, delivery, clock, tokens, su
     const known = await storedVisitor(writer, repos);
     if (known) return { visitor: known, stored: false };
     if ('visitorId' in writer) throw new DomainError('unauthorized', 'Unknown visitor.');
-    await admission?.newVisitor();
-    const visitor = await repos.visitors.create({ tokenHash: writer.tokenHash, now: clock.now(), page: writer.page });
-    return { visitor, stored: true };
+    const { visitor, created } = await repos.visitors.create({ tokenHash: writer.tokenHash, now: clock.now(), page: writer.page });
+    // Asked only once the row is really new (another tab may have stored it meanwhile); a refusal rolls the row back.
+    if (created) await admission?.newVisitor();
+    return { visitor, stored: created };
   }
 
   /** Makes sure the writer's visitor is stored (a write other than a message: otp:start). */
   async function ensureVisitor(writer: Writer, admission?: Admission): Promise<Visitor> {
-    const { visitor, stored } = await storeVisitor(writer, admission, store);
+    const { visitor, stored } = await store.transaction((repos) => storeVisitor(writer, admission, repos));
     if (stored) notifier.visitorStored(visitor);
     return visitor;
   }

@@ -45,8 +45,8 @@ export interface HistoryQuery {
 }
 
 export interface VisitorRepository {
-  /** Stores the visitor of a token; idempotent (the visitor already stored under the token is returned). */
-  create(input: { tokenHash: string; now: Date; page?: string | null }): Promise<Visitor>;
+  /** Stores the visitor of a token; idempotent (the visitor already stored under the token is returned, `created` false). */
+  create(input: { tokenHash: string; now: Date; page?: string | null }): Promise<{ visitor: Visitor; created: boolean }>;
   findByTokenHash(tokenHash: string): Promise<Visitor | null>;
   findById(id: VisitorId): Promise<Visitor | null>;
   updateName(id: VisitorId, name: string): Promise<Visitor>;

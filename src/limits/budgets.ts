@@ -16,6 +16,8 @@ export interface Budget {
   spend(key: string, points?: number): Promise<Spend>;
   /** Gives points back (the thing they paid for did not happen after all). */
   refund(key: string, points?: number): Promise<void>;
+  /** Whether `points` would be accepted now, spending nothing (to refuse early, before costly work). */
+  check(key: string, points?: number): Promise<Spend>;
 }
 
 export interface Budgets {
@@ -103,6 +105,15 @@ export function createBudgets({ redis, logger }: BudgetsOptions): Budgets {
         await Promise.all(limiters.map((l) => l.reward(key, points)));
       }
       return {
+        async check(key, points = 1) {
+          const states = await Promise.all(limiters.map((l) => l.get(key)));
+          let retryAfterMs = 0;
+          states.forEach((state, i) => {
+            if (state && state.consumedPoints + points > windows[i].points) retryAfterMs = Math.max(retryAfterMs, state.msBeforeNext, 1);
+          });
+          if (retryAfterMs > 0) return { ok: false, retryAfterMs };
+          return { ok: true, used: states[0]?.consumedPoints ?? 0 };
+        },
         async spend(key, points = 1) {
           const uses = insuranceUses;
           const results = await Promise.allSettled(limiters.map((l) => l.consume(key, points)));

@@ -6,6 +6,8 @@ import type { ClientToServerEvents, ServerToClientEvents } from './protocol';
 export const rooms = {
   thread: (id: number) => `thread:${id}`,
   visitor: (id: number) => `visitor:${id}`,
+  /** The visitor id a `visitor:<id>` room names, or null for any other room. */
+  visitorOf: (room: string) => (/^visitor:(\d+)$/.exec(room) ? Number(room.slice(8)) : null),
   /** Every socket of one token, stored or not (by the public id: domain/tokens.ts), so all tabs follow its first write. */
   token: (publicId: number) => `token:${publicId}`,
   /** Every socket of a verified user (all its visitors, i.e. devices): docs/identity.md. */

@@ -111,6 +111,8 @@ export function createUploadsRouter({
     let spent: UploadSpend | null = null;
     try {
       uploader = await authorize(req);
+      // A first upload stores the visitor and opens its thread: refused before the body is read when it could not.
+      if (uploader.visitorId === null) await addressBudgets.admission(uploader.address).expectNewVisitor();
       const n = inFlight.get(uploader.publicId) ?? 0;
       if (n >= MAX_IN_FLIGHT) throw new UploadError(429, 'rate_limited', 'Too many uploads at once. Wait for one to finish.', 1000);
       inFlight.set(uploader.publicId, n + 1);

@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
-import type { Admission, ChatService, VisitorSession, Writer } from '../domain/chat-service';
+import type { ChatService, VisitorSession, Writer } from '../domain/chat-service';
 import type { SupportStatus } from '../domain/ports';
 import { messageView, visitorView } from '../domain/types';
 import type { Logger } from '../logger';
@@ -11,7 +11,7 @@ import { burstWindow, type Budget, type Budgets } from '../limits/budgets';
 import { createConnectionCounter, type ConnectionCounter } from '../limits/connections';
 import { rooms } from './socket-notifier';
 import type { OtpSocketHandlers } from './otp-socket';
-import { admitted, type AddressBudgets } from './address-budgets';
+import { admitted, type AddressBudgets, type WriteAdmission } from './address-budgets';
 
 export interface SocketData {
   /** The stored visitor; null until the first write of this token's visitor (docs/protocol.md). */
@@ -130,9 +130,11 @@ export function registerVisitorSocket({
         [addressBudgets.messages, addressBudgets.key(socket.data.address)],
       ] as const;
     register(socket, 'message:send', schemas['message:send'], writes, async (input) => {
-      const { message } = await write(socket, (admission) =>
-        chat.postVisitorMessage(writerOf(socket.data), { ...input, originSocketId: socket.id }, admission),
-      );
+      const { message } = await write(socket, async (admission) => {
+        // The first message of a visitor not stored yet stores it and opens its thread: refused early when it could not.
+        if (socket.data.visitorId === null) await admission.expectNewVisitor();
+        return chat.postVisitorMessage(writerOf(socket.data), { ...input, originSocketId: socket.id }, admission);
+      });
       return { message: messageView(message) };
     });
     register(
@@ -141,6 +143,8 @@ export function registerVisitorSocket({
       schemas.history,
       (socket) => [[readBudget, `v${socket.data.publicId}`]],
       async (input) => {
+        // A visitor not stored yet (by this tab or any other: see learnStoredVisitor) has no messages: no query.
+        if (socket.data.visitorId === null) return { messages: [] };
         const messages = await chat.history(writerOf(socket.data), input);
         return { messages: messages.map(messageView) };
       },
@@ -170,7 +174,7 @@ export function registerVisitorSocket({
   /** A write from this socket, admitted by its address's budgets; afterwards the socket knows its stored visitor. */
   async function write<T extends { visitorId: number } | { id: number }>(
     socket: VisitorSocket,
-    run: (admission: Admission) => Promise<T>,
+    run: (admission: WriteAdmission) => Promise<T>,
   ): Promise<T> {
     const result = await admitted(addressBudgets.admission(socket.data.address), run);
     socket.data.visitorId = 'visitorId' in result ? result.visitorId : result.id;
@@ -184,7 +188,22 @@ export function registerVisitorSocket({
     spends: (socket: VisitorSocket) => ReadonlyArray<readonly [Budget, string]>,
     handle: (input: z.output<S>) => Promise<R>,
   ) {
-    onAckedEvent(socket, event, { schema, log, limit: () => spendOrRefuse(spends(socket)) }, handle);
+    onAckedEvent(socket, event, { schema, log, limit: () => spendOrRefuse(spends(socket)) }, (input) => {
+      learnStoredVisitor(socket);
+      return handle(input);
+    });
+  }
+
+  /**
+   * A socket whose visitor was not stored yet learns when another tab (on any instance) stores it:
+   * notifier.visitorStored brings every socket of the token into the visitor's room.
+   */
+  function learnStoredVisitor(socket: VisitorSocket): void {
+    if (socket.data.visitorId !== null) return;
+    for (const room of socket.rooms) {
+      const id = rooms.visitorOf(room);
+      if (id !== null) socket.data.visitorId = id;
+    }
   }
 
   return {
