@@ -117,11 +117,12 @@ describeWith([services.postgres], 'PostgreSQL lost mid-run, then back', () => {
       message: 'The chat cannot store messages right now. Nothing was stored; please try again in a moment.',
     });
     expect(fs.readdirSync(path.join(testDb.dataDir, 'media')).filter((f) => !f.startsWith('.'))).toEqual([]);
-    // A new visitor cannot open a session meanwhile, and is told why.
-    await expect(connectVisitor(s.url)).rejects.toMatchObject({
-      message: 'The chat is temporarily unavailable.',
-      data: { code: 'unavailable' },
-    });
+    // A new visitor still gets a session (nothing is stored for a connection: docs/protocol.md), and its
+    // first message is told the same; the refused write stores nothing, not even the visitor.
+    const newcomer = await connectVisitor(s.url);
+    expect(newcomer.session.thread).toBeNull();
+    expect((await newcomer.send('hello?', 'newcomer-1')).error).toMatchObject({ code: 'unavailable' });
+    newcomer.close();
     // The send Telegram did not answer gives up meanwhile, and its outcome cannot be written: the
     // delivery breaks off with the row still leased.
     await eventually(() => s.output().includes('delivering a thread failed'), {
