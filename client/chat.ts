@@ -333,8 +333,17 @@ const connection =
           },
           refused(item, code) {
             // Why, on the message itself and in the notice; it stays on screen and is never sent again.
-            const reason = code === 'too_large' ? t.tooLong : code === 'bad_request' ? t.notAllowed : t.failed;
+            const reason =
+              code === 'too_large'
+                ? t.tooLong
+                : code === 'bad_request'
+                  ? t.notAllowed
+                  : code === 'verification_required'
+                    ? t.verifyFirst
+                    : t.failed;
             messages.setPending(item.clientId, 'failed', reason);
+            // Staff's /lockdown: only verified visitors may open a conversation now. Offer the way in.
+            if (code === 'verification_required' && support?.status !== 'offline') verify.open();
             if (code === 'blocked') blocked = true;
             refreshNotice();
             if (code !== 'blocked') {

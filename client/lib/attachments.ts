@@ -21,6 +21,7 @@ export function uploadErrorText(code: string, t: Strings): string {
   if (code === 'unsupported_type') return t.wrongType;
   if (code === 'rate_limited') return t.uploadRateLimited;
   if (code === 'blocked') return t.blocked;
+  if (code === 'verification_required') return t.verifyFirst;
   return t.uploadFailed;
 }
 

@@ -33,6 +33,8 @@ const en = {
   failed: 'A message could not be sent.',
   tooLong: 'Not sent: the message is too long (up to 4000 characters).',
   notAllowed: 'Not sent: the message is empty or has characters that cannot be sent.',
+  verifyFirst:
+    'Not sent: support is taking new conversations only from visitors verified with Telegram right now. Verify, then write again.',
   namePrompt: 'What should we call you?',
   nameOptional: 'optional',
   nameLabel: 'Your name',
@@ -134,6 +136,8 @@ const tr: Strings = {
   failed: 'Bir mesaj gönderilemedi.',
   tooLong: 'Gönderilemedi: mesaj çok uzun (en fazla 4000 karakter).',
   notAllowed: 'Gönderilemedi: mesaj boş ya da gönderilemeyen karakterler içeriyor.',
+  verifyFirst:
+    'Gönderilemedi: destek şu anda yalnızca Telegram ile doğrulanmış ziyaretçilerden yeni görüşme kabul ediyor. Doğrulayın, sonra yeniden yazın.',
   namePrompt: 'Size nasıl hitap edelim?',
   nameOptional: 'isteğe bağlı',
   nameLabel: 'Adınız',

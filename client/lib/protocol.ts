@@ -17,7 +17,15 @@ export interface SupportStatus {
 
 /** The codes the server sends today; any other string may come from a newer server (`string & {}` keeps the known ones suggested). */
 export type ErrorCode =
-  'bad_request' | 'unauthorized' | 'not_found' | 'blocked' | 'rate_limited' | 'unavailable' | 'internal' | (string & {});
+  | 'bad_request'
+  | 'unauthorized'
+  | 'not_found'
+  | 'blocked'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'verification_required'
+  | 'internal'
+  | (string & {});
 
 export type Ack<T> =
   ({ ok: true } & T) | { ok: false; error: { code: ErrorCode; message: string; retryAfterMs?: number; attemptsLeft?: number } };

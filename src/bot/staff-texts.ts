@@ -22,6 +22,7 @@ const en = {
     '/web — a one-time login link to the read-only staff page (sent to you privately)',
     '/away [message] — tell visitors support is away',
     '/back — support is online again',
+    '/lockdown on|off — under spam: only visitors verified with Telegram may open new conversations',
     '/help — this list',
   ].join('\n'),
   topicOnly: 'Use this command inside a visitor’s topic.',
@@ -79,6 +80,11 @@ const en = {
   away: (message: string | null) => (message ? `🌙 Support is now away. Visitors see: “${message}”` : '🌙 Support is now away.'),
   back: '☀️ Support is online again.',
   awayTooLong: 'The away message can be at most 500 characters.',
+  lockdownOn:
+    '🔒 Lockdown on: only visitors verified with Telegram can open new conversations. Others are told to verify first; conversations already open go on. /lockdown off ends it.',
+  lockdownOff: '🔓 Lockdown off: every visitor can open a conversation again.',
+  lockdownUsage: (on: boolean) =>
+    `Lockdown is ${on ? 'on' : 'off'}. /lockdown on — only visitors verified with Telegram may open new conversations (for use under spam); /lockdown off — everyone may again.`,
   webSent: '🔐 I sent you a one-time login link in our private chat.',
   webAnonymous:
     'You are posting anonymously, so I can’t tell who you are. Turn off “Remain anonymous” in your admin rights, then send /web again.',
@@ -121,6 +127,7 @@ const tr: Texts = {
     '/web — salt okunur personel sayfası için tek kullanımlık giriş bağlantısı (size özelden gönderilir)',
     '/away [mesaj] — ziyaretçilere desteğin uzakta olduğunu bildir',
     '/back — destek yeniden çevrimiçi',
+    '/lockdown on|off — spam altında: yalnızca Telegram ile doğrulanmış ziyaretçiler yeni görüşme açabilir',
     '/help — bu liste',
   ].join('\n'),
   topicOnly: 'Bu komutu bir ziyaretçinin konusunda kullanın.',
@@ -177,6 +184,11 @@ const tr: Texts = {
   away: (message) => (message ? `🌙 Destek artık uzakta. Ziyaretçiler şunu görür: “${message}”` : '🌙 Destek artık uzakta.'),
   back: '☀️ Destek yeniden çevrimiçi.',
   awayTooLong: 'Uzakta mesajı en fazla 500 karakter olabilir.',
+  lockdownOn:
+    '🔒 Kilit açık: yalnızca Telegram ile doğrulanmış ziyaretçiler yeni görüşme açabilir. Diğerlerine önce doğrulamaları söylenir; açık görüşmeler sürer. /lockdown off kilidi kaldırır.',
+  lockdownOff: '🔓 Kilit kaldırıldı: her ziyaretçi yeniden görüşme açabilir.',
+  lockdownUsage: (on) =>
+    `Kilit ${on ? 'açık' : 'kapalı'}. /lockdown on — yalnızca Telegram ile doğrulanmış ziyaretçiler yeni görüşme açabilir (spam altında); /lockdown off — herkes yeniden açabilir.`,
   webSent: '🔐 Özel sohbetimize tek kullanımlık bir giriş bağlantısı gönderdim.',
   webAnonymous:
     'Anonim olarak yazıyorsunuz, bu yüzden kim olduğunuzu bilemiyorum. Yönetici yetkilerinizde “Anonim kal” seçeneğini kapatıp yeniden /web gönderin.',
@@ -218,6 +230,7 @@ export const COMMANDS = {
     { command: 'web', description: 'Login link to the staff page' },
     { command: 'away', description: 'Support is away [message]' },
     { command: 'back', description: 'Support is online again' },
+    { command: 'lockdown', description: 'New conversations only from verified visitors: on|off' },
     { command: 'help', description: 'What I can do' },
   ],
   tr: [
@@ -232,6 +245,7 @@ export const COMMANDS = {
     { command: 'web', description: 'Personel sayfası giriş bağlantısı' },
     { command: 'away', description: 'Destek uzakta [mesaj]' },
     { command: 'back', description: 'Destek yeniden çevrimiçi' },
+    { command: 'lockdown', description: 'Yeni görüşme yalnızca doğrulanmışlardan: on|off' },
     { command: 'help', description: 'Neler yapabilirim' },
   ],
 };

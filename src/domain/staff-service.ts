@@ -1,4 +1,5 @@
 import { DomainError } from './errors';
+import { isLockdownOn, setLockdown } from './lockdown';
 import { notice as noticeOf } from './notices';
 import type { Clock, Store, SupportStats, VisitorNotifier } from './ports';
 import type { StaffChoice } from './support-status';
@@ -109,6 +110,12 @@ export function createStaffService({ store, notifier, support, clock, delivery }
       if (ids.length) delivery?.wake();
       return ids.length;
     },
+
+    /** /lockdown: while on, only verified visitors may open new threads (domain/lockdown.ts); kept in the database. */
+    async setLockdown(on: boolean): Promise<void> {
+      await setLockdown(store.settings, on);
+    },
+    lockdownOn: (): Promise<boolean> => isLockdownOn(store.settings),
 
     /** Away with a message, or back online; what visitors see follows at once (offline wins over both: domain/support-status.ts). */
     async setSupportStatus(status: 'online' | 'away', message: string | null): Promise<void> {

@@ -15,6 +15,8 @@ export interface ChatPacer {
   waitMs(chatId: number, now: number): number;
   /** True when the chat's budget is half spent or a 429 was seen lately: waiting messages should be merged. */
   underPressure(chatId: number, now: number): boolean;
+  /** True when half the chat's budget is spent in the window (pacing on): what is left is the reserve. */
+  onReserve(chatId: number, now: number): boolean;
   /**
    * How many sends may start now: up to the pressure mark when not under
    * pressure (so a burst cannot spend the reserve in one go), else what is left.
@@ -68,15 +70,20 @@ function createBudgets(sendsPerMinute: number) {
     return Math.max(paused, times[times.length - sendsPerMinute] + PACING_WINDOW_MS - now);
   }
 
+  function onReserve(chatId: number, now: number): boolean {
+    return sendsPerMinute > 0 && budget(chatId, now).sends.size >= sendsPerMinute / 2;
+  }
+
   function underPressure(chatId: number, now: number): boolean {
     const b = budget(chatId, now);
     if (now - b.throttledAt < PACING_WINDOW_MS) return true;
-    return sendsPerMinute > 0 && b.sends.size >= sendsPerMinute / 2;
+    return onReserve(chatId, now);
   }
 
   return {
     waitMs,
     underPressure,
+    onReserve,
     freeSlots(chatId: number, now: number): number {
       if (sendsPerMinute <= 0) return waitMs(chatId, now) > 0 ? 0 : Number.MAX_SAFE_INTEGER;
       if (waitMs(chatId, now) > 0) return 0;
@@ -107,6 +114,7 @@ function pacerOver(budgets: Budgets, newId: () => string): ChatPacer {
   return {
     waitMs: budgets.waitMs,
     underPressure: budgets.underPressure,
+    onReserve: budgets.onReserve,
     freeSlots: (chatId, now) => budgets.freeSlots(chatId, now),
     async tryReserve(chatId, now) {
       if (budgets.waitMs(chatId, now) > 0) return false;

@@ -10,6 +10,8 @@ export interface OutboxRow {
   messageId: number;
   attempts: number;
   createdAt: number;
+  /** Claimed by claimHeads as the first message of a thread still without its topic: it will cost two sends. */
+  needsTopic?: boolean;
 }
 
 interface RawRow {
@@ -111,17 +113,33 @@ export function createOutboxQueue(
       return db('outbox').where({ status: 'pending' }).whereNotNull('locked_by').update({ locked_by: null, locked_until: null });
     },
     /**
-     * Claims up to `limit` due thread heads, oldest first, skipping threads
-     * already being worked on here; with `hold`, only threads that went quiet or waited long enough.
+     * Claims up to `limit` due thread heads, skipping threads already being worked on here;
+     * with `hold`, only threads that went quiet or waited long enough. Within `sends`, the
+     * Telegram sends the chat's budget lets start now (default: `limit`), a head whose thread
+     * has no topic yet counts twice (the topic, then the message).
+     *
+     * Order: first the threads that already have a topic (existing conversations) and topic
+     * actions, oldest first; then the threads still waiting for their topic, those of an
+     * address opening few threads before those of an address opening many (`opening_rank`),
+     * then oldest first. With `crowdedAbove` (when half the chat's budget is spent), threads still
+     * waiting for their topic whose address had opened more than that many are not claimed at
+     * all: they wait until the budget has room again, which keeps its reserve for existing
+     * conversations and ordinary newcomers. So under the group limit new threads — a
+     * flood of them from one address above all — never keep others waiting (docs/delivery.md).
      */
     async claimHeads(
       now: number,
       limit: number,
       excludeThreadIds: number[],
       hold?: { maxMs: number; quietMs: number },
+      sends = limit,
+      crowdedAbove?: number,
     ): Promise<OutboxRow[]> {
-      if (limit <= 0) return [];
-      const q = db('outbox as o').select(columns);
+      if (limit <= 0 || sends <= 0) return [];
+      const needsTopic = "(o.kind = 'message' and t.topic_id is null)";
+      const q = db('outbox as o')
+        .leftJoin('threads as t', 't.id', 'o.thread_id')
+        .select([...columns, db.raw(`case when ${needsTopic} then 1 else 0 end as needs_topic`)]);
       claimable(q, now);
       isHead(q);
       if (excludeThreadIds.length) q.whereNotIn('o.thread_id', excludeThreadIds);
@@ -134,7 +152,25 @@ export function createOutboxQueue(
           );
         });
       }
-      return lease((await q.orderBy('o.id', 'asc').limit(limit)) as RawRow[], now);
+      if (crowdedAbove !== undefined) q.andWhereRaw(`(not ${needsTopic} or coalesce(t.opening_rank, 1) <= ?)`, [crowdedAbove]);
+      const candidates = (await q
+        .orderByRaw(`case when ${needsTopic} then 1 else 0 end asc`)
+        .orderByRaw(`case when ${needsTopic} then coalesce(t.opening_rank, 1) else 0 end asc`)
+        .orderBy('o.id', 'asc')
+        .limit(Math.min(limit, sends))) as Array<RawRow & { needs_topic: number | string }>;
+      const chosen: RawRow[] = [];
+      const twice = new Set<number>();
+      let cost = 0;
+      for (const c of candidates) {
+        const cs = num(c.needs_topic) === 1 ? 2 : 1;
+        // A topic may start on the last free send (its message then takes the next one): else a single free
+        // send below the pressure mark would hold every new thread until the window moves on.
+        if (cost >= sends) break;
+        cost += cs;
+        chosen.push(c);
+        if (cs === 2) twice.add(num(c.id));
+      }
+      return (await lease(chosen, now)).map((r) => (twice.has(r.id) ? { ...r, needsTopic: true } : r));
     },
     /** Claims the head of one thread, if it is due. */
     async claimThreadHead(threadId: number, now: number): Promise<OutboxRow | null> {

@@ -53,6 +53,12 @@ const BACKOFF_MAX_MS = 5 * 60 * 1000;
 const MAX_MERGED = 50;
 /** Under pressure, a thread whose visitor paused this long is sent (merged) without waiting for the full hold. */
 const QUIET_MS = 2000;
+/**
+ * Once half the chat's budget is spent in the window, new threads of an address that had opened
+ * more than this many in the hour (threads.opening_rank) wait for their topic until it is not:
+ * the budget's reserve goes to existing conversations and ordinary newcomers first.
+ */
+const CROWDED_RANK = 5;
 /** Rows one thread may send in a row before others get their turn. */
 const DRAIN_LIMIT = 100;
 
@@ -113,6 +119,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   let wakeUp: (() => void) | null = null;
   let woken = false;
   const active = new Map<number, Promise<void>>();
+  /** Threads in flight that were claimed without a topic (claimHeads counts them twice). */
+  const creatingTopics = new Set<number>();
   const forumByChat = new Map<number, boolean>();
 
   function wake() {
@@ -392,17 +400,23 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     const t = now();
     if (pacer.waitMs(chatId, t) > 0) return 0;
     const hold = pacer.underPressure(chatId, t) ? { maxMs: holdMs, quietMs: Math.min(QUIET_MS, holdMs) } : undefined;
-    // Never claim more threads than the chat's budget lets start now: a burst must not spend the reserve at once.
-    const slots = Math.min(concurrency - active.size, pacer.freeSlots(chatId, t) - active.size);
-    const rows = await queue.claimHeads(t, slots, [...active.keys()], hold);
+    // Never claim more than the chat's budget lets start now: a burst must not spend the reserve at once. A thread
+    // still without its topic costs two sends; existing conversations come first (outbox-queue.ts claimHeads).
+    // Each thread in flight will spend at least one send, two while it still creates its topic.
+    const sends = pacer.freeSlots(chatId, t) - active.size - creatingTopics.size;
+    // On the budget's reserve, an address opening many threads gets no more topics until the reserve is not needed.
+    const crowdedAbove = pacer.onReserve(chatId, t) ? CROWDED_RANK : undefined;
+    const rows = await queue.claimHeads(t, Math.min(concurrency - active.size, sends), [...active.keys()], hold, sends, crowdedAbove);
     if (rows.length) log.debug('claimed thread heads', { rows: rows.map((r) => r.id), active: active.size });
     for (const row of rows) {
+      if (row.needsTopic) creatingTopics.add(row.threadId);
       const work = drain(row, chatId)
         .catch((error: unknown) => {
           log.error('delivering a thread failed', { threadId: row.threadId, error: describe(error) });
         })
         .finally(() => {
           active.delete(row.threadId);
+          creatingTopics.delete(row.threadId);
           wake();
         });
       active.set(row.threadId, work);

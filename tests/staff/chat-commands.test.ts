@@ -50,7 +50,7 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
       [{ type: 'chat', chat_id: STAFF_CHAT_ID }, undefined],
       [{ type: 'chat', chat_id: STAFF_CHAT_ID }, 'tr'],
     ]);
-    const names = ['close', 'reopen', 'block', 'unblock', 'info', 'retry', 'threads', 'stats', 'web', 'away', 'back', 'help'];
+    const names = ['close', 'reopen', 'block', 'unblock', 'info', 'retry', 'threads', 'stats', 'web', 'away', 'back', 'lockdown', 'help'];
     for (const call of calls) expect((call.params.commands as Array<{ command: string }>).map((c) => c.command)).toEqual(names);
     expect((calls[1].params.commands as Array<{ description: string }>)[0].description).toBe('Bu görüşmeyi kapat');
   });
@@ -242,6 +242,7 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
       '/web',
       '/away [message]',
       '/back',
+      '/lockdown on|off',
       '/help',
     ])
       expect(en.answer.text).toContain(`\n${c} — `);
@@ -249,6 +250,9 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
     const inTopic = await staffSays(emu, { chatId: STAFF_CHAT_ID, from: ayse, text: '/help', threadId: topicId! });
     expect(inTopic.answer.params.message_thread_id).toBe(topicId);
     expect(inTopic.answer.text).toContain('/close — görüşmeyi kapat (ziyaretçiye bildirilir)');
+    expect(inTopic.answer.text).toContain(
+      '/lockdown on|off — spam altında: yalnızca Telegram ile doğrulanmış ziyaretçiler yeni görüşme açabilir',
+    );
   });
 });
 

@@ -255,6 +255,14 @@ export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
     await ctx.reply(t(ctx).back);
   });
 
+  group.command('lockdown', async (ctx) => {
+    const texts = t(ctx);
+    const arg = ctx.match.trim().toLowerCase();
+    if (arg !== 'on' && arg !== 'off') return ctx.reply(texts.lockdownUsage(await staff.lockdownOn()));
+    await staff.setLockdown(arg === 'on');
+    await ctx.reply(arg === 'on' ? texts.lockdownOn : texts.lockdownOff);
+  });
+
   group.command(['help', 'start'], async (ctx) => {
     await ctx.reply(t(ctx).help, { parse_mode: 'HTML' });
   });
