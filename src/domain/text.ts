@@ -90,3 +90,26 @@ export function cleanText(text: string): string {
 export function cleanName(name: string): string {
   return cleanText(name).replace(/\s+/g, ' ').trim();
 }
+
+/** Longest page address remembered for a visitor (the page it chats from). */
+export const MAX_PAGE_LENGTH = 512;
+
+/**
+ * The page a visitor says it chats from, as staff's /info shows it: an http(s) address in the
+ * URL parser's own spelling, so anything that is not plain ASCII — direction controls, invisible
+ * characters, look-alike letters in a path — is percent-encoded (or, in a host name, refused) and
+ * cannot reorder or hide what staff read. Anything else, or longer than MAX_PAGE_LENGTH, is null.
+ */
+export function pageAddress(given: unknown): string | null {
+  if (typeof given !== 'string' || given.length > MAX_PAGE_LENGTH) return null;
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  if (url.username || url.password) return null;
+  const href = url.href;
+  return href.length <= MAX_PAGE_LENGTH && /^[\x21-\x7e]+$/.test(href) ? href : null;
+}

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { ChatService, VisitorSession, Writer } from '../domain/chat-service';
 import type { SupportStatus } from '../domain/ports';
 import { messageView, visitorView } from '../domain/types';
+import { pageAddress } from '../domain/text';
 import type { Logger } from '../logger';
 import { clientAddress } from './client-address';
 import { schemas, type ClientToServerEvents, type ServerToClientEvents } from './protocol';
@@ -93,8 +94,7 @@ export function registerVisitorSocket({
       // Nothing is stored for a connection: a visitor is stored on its first write (docs/protocol.md).
       const session = await chat.openSession(token);
       // The page the visitor chats from (the widget passes its host page), for staff's /info.
-      const givenPage: unknown = socket.handshake.auth?.page;
-      const page = typeof givenPage === 'string' && givenPage.length <= 512 && /^https?:\/\/\S+$/.test(givenPage) ? givenPage : null;
+      const page = pageAddress(socket.handshake.auth?.page);
       socket.data = { visitorId: session.visitor?.id ?? null, publicId: session.shown.publicId, address, session, page };
       if (session.visitor && page) await chat.notePage(session.visitor.id, page);
       next();

@@ -1,4 +1,4 @@
-import { cleanName, cleanText } from '../../src/domain/text';
+import { cleanName, cleanText, pageAddress } from '../../src/domain/text';
 import { connectVisitor, eventually, STAFF_CHAT_ID, storedVisitorId } from '../support/harness';
 import { makePng } from '../support/media-samples';
 import { describeEachDatabase } from '../support/services';
@@ -39,6 +39,27 @@ describe('cleanText', () => {
   it('collapses and trims names', () => {
     expect(cleanName(`  ${RLO}Ada \u200B  Lovelace\u2069 `)).toBe('Ada Lovelace');
     expect(cleanName('\u200B\u200D\u2060')).toBe('');
+  });
+});
+
+describe('pageAddress', () => {
+  it.each([
+    ['a direction override in the path', 'https://shop.example/\u202Eorder', 'https://shop.example/%E2%80%AEorder'],
+    ['zero-width characters in the query', 'https://shop.example/?q=a\u200Bb', 'https://shop.example/?q=a%E2%80%8Bb'],
+    ['a plain address', 'http://127.0.0.1:3000/help?x=1', 'http://127.0.0.1:3000/help?x=1'],
+  ])('keeps %s only in the URL spelling', (_what, given, shown) => {
+    expect(pageAddress(given)).toBe(shown);
+  });
+
+  it.each([
+    ['a direction override in the host', 'https://\u202Eelpmaxe.shop/'],
+    ['another scheme', 'javascript:alert(1)'],
+    ['credentials', 'https://user:pass@shop.example/'],
+    ['not a string', 42],
+    ['too long', `https://shop.example/${'a'.repeat(600)}`],
+    ['not an address', 'shop page'],
+  ])('refuses %s', (_what, given) => {
+    expect(pageAddress(given)).toBeNull();
   });
 });
 
@@ -116,6 +137,16 @@ describeEachDatabase('every door cleans what visitors write, on %s', (kind) => {
     expect(emu.callsTo('createForumTopic').find((c) => String(c.params.name).endsWith(thread!.ref))!.params.name).toBe(
       `Mallory · ${thread!.ref}`,
     );
+    v.close();
+  });
+
+  it('remembers the page a visitor chats from without direction controls, as staff read it', async () => {
+    const { td } = setup;
+    const v = await connectVisitor(td.url, undefined, { page: 'https://shop.example/\u202Egnp.exe' });
+    const sent = await v.send('from the shop');
+    expect(sent.ok).toBe(true);
+    const thread = await td.app.store.threads.findById(sent.message.threadId);
+    expect(await td.app.store.visitors.lastPage(thread!.visitorId)).toBe('https://shop.example/%E2%80%AEgnp.exe');
     v.close();
   });
 });
