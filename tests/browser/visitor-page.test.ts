@@ -383,14 +383,14 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     const { threadId } = await sendAndWait(page, 'Tell me everything');
     for (let i = 1; i <= 55; i++)
       emu.userSends({ chatId: STAFF_CHAT_ID, from: staffMember, text: `Detail ${i}`, threadId: await topicOf(threadId) });
-    await page.locator('#messages .msg--staff', { hasText: 'Detail 55' }).waitFor();
+    await page.locator('#messages .msg--staff .msg__text', { hasText: /^Detail 55$/ }).waitFor();
     const scroller = page.locator('#scroller');
     const distanceFromBottom = () => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
     expect(await distanceFromBottom()).toBeLessThan(48);
 
     await scroller.evaluate((el) => (el.scrollTop = 0));
     await staffSays(threadId, 'Detail 56');
-    await page.locator('#messages .msg--staff', { hasText: 'Detail 56' }).waitFor();
+    await page.locator('#messages .msg--staff .msg__text', { hasText: /^Detail 56$/ }).waitFor();
     await page.locator('#new-messages').waitFor();
     expect(await scroller.evaluate((el) => el.scrollTop)).toBe(0);
     await page.locator('#new-messages').click();
@@ -398,14 +398,14 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     expect(await distanceFromBottom()).toBeLessThan(48);
 
     await staffSays(threadId, 'Detail 57');
-    await page.locator('#messages .msg--staff', { hasText: 'Detail 57' }).waitFor();
+    await page.locator('#messages .msg--staff .msg__text', { hasText: /^Detail 57$/ }).waitFor();
     expect(await distanceFromBottom()).toBeLessThan(48);
     expect(await page.locator('#new-messages').isHidden()).toBe(true);
 
     // A reload shows the newest 50; the rest comes on request, each message once.
     await page.reload();
     await page.waitForSelector('html[data-connection="online"]');
-    await page.locator('#messages .msg--staff', { hasText: 'Detail 57' }).waitFor();
+    await page.locator('#messages .msg--staff .msg__text', { hasText: /^Detail 57$/ }).waitFor();
     expect(await page.locator('#messages > li').count()).toBe(50);
     await page.getByRole('button', { name: 'Load earlier messages' }).click();
     await page.locator('#messages .msg--visitor', { hasText: 'Tell me everything' }).waitFor();
