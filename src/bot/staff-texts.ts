@@ -1,30 +1,13 @@
 import { inLanguage } from '../domain/language';
+import { HELP } from './staff-command-list';
+
 /**
  * What the bot says to staff, in English and Turkish (by the staff member's
  * Telegram language_code). Functions take already-escaped HTML where they say so;
  * every user-provided value is escaped by the caller with escapeHtml.
  */
 const en = {
-  help: [
-    '<b>topicdesk</b> — every visitor conversation is a topic here. Write in a topic to answer.',
-    '',
-    '<b>In a visitor’s topic</b>',
-    '/close — close the conversation (the visitor is told)',
-    '/reopen — reopen it',
-    '/block — refuse the visitor’s further messages',
-    '/unblock — accept them again',
-    '/info — who the visitor is',
-    '/retry — send the conversation’s failed messages again',
-    '',
-    '<b>Anywhere in this group</b>',
-    '/threads — open conversations, newest activity first',
-    '/stats — numbers at a glance',
-    '/web — a one-time login link to the read-only staff page (sent to you privately)',
-    '/away [message] — tell visitors support is away',
-    '/back — support is online again',
-    '/lockdown on|off — under spam: only visitors verified with Telegram may open new conversations',
-    '/help — this list',
-  ].join('\n'),
+  help: HELP.en,
   topicOnly: 'Use this command inside a visitor’s topic.',
   replyOnly: 'Send this command as a reply to one of the visitor’s messages (the ones starting with #).',
   notAThread: 'This topic is not a visitor conversation.',
@@ -110,26 +93,7 @@ const en = {
 type Texts = typeof en;
 
 const tr: Texts = {
-  help: [
-    '<b>topicdesk</b> — her ziyaretçi görüşmesi burada ayrı bir konu. Yanıtlamak için konuya yazın.',
-    '',
-    '<b>Ziyaretçinin konusunda</b>',
-    '/close — görüşmeyi kapat (ziyaretçiye bildirilir)',
-    '/reopen — yeniden aç',
-    '/block — ziyaretçinin yeni mesajlarını reddet',
-    '/unblock — yeniden kabul et',
-    '/info — ziyaretçi kim',
-    '/retry — görüşmenin iletilemeyen mesajlarını yeniden gönder',
-    '',
-    '<b>Grubun her yerinde</b>',
-    '/threads — açık görüşmeler, en son etkinlik önce',
-    '/stats — özet rakamlar',
-    '/web — salt okunur personel sayfası için tek kullanımlık giriş bağlantısı (size özelden gönderilir)',
-    '/away [mesaj] — ziyaretçilere desteğin uzakta olduğunu bildir',
-    '/back — destek yeniden çevrimiçi',
-    '/lockdown on|off — spam altında: yalnızca Telegram ile doğrulanmış ziyaretçiler yeni görüşme açabilir',
-    '/help — bu liste',
-  ].join('\n'),
+  help: HELP.tr,
   topicOnly: 'Bu komutu bir ziyaretçinin konusunda kullanın.',
   replyOnly: 'Bu komutu ziyaretçinin mesajlarından birine (# ile başlayanlar) yanıt olarak gönderin.',
   notAThread: 'Bu konu bir ziyaretçi görüşmesi değil.',
@@ -216,36 +180,3 @@ export type StaffTexts = Texts;
 export function staffTexts(languageCode: string | undefined): StaffTexts {
   return inLanguage(languageCode, { en, tr });
 }
-
-export const COMMANDS = {
-  en: [
-    { command: 'close', description: 'Close this conversation' },
-    { command: 'reopen', description: 'Reopen this conversation' },
-    { command: 'block', description: 'Block this visitor' },
-    { command: 'unblock', description: 'Unblock this visitor' },
-    { command: 'info', description: 'Who the visitor is' },
-    { command: 'retry', description: 'Send failed messages again' },
-    { command: 'threads', description: 'Open conversations' },
-    { command: 'stats', description: 'Support at a glance' },
-    { command: 'web', description: 'Login link to the staff page' },
-    { command: 'away', description: 'Support is away [message]' },
-    { command: 'back', description: 'Support is online again' },
-    { command: 'lockdown', description: 'New conversations only from verified visitors: on|off' },
-    { command: 'help', description: 'What I can do' },
-  ],
-  tr: [
-    { command: 'close', description: 'Bu görüşmeyi kapat' },
-    { command: 'reopen', description: 'Bu görüşmeyi yeniden aç' },
-    { command: 'block', description: 'Bu ziyaretçiyi engelle' },
-    { command: 'unblock', description: 'Engeli kaldır' },
-    { command: 'info', description: 'Ziyaretçi kim' },
-    { command: 'retry', description: 'İletilemeyenleri yeniden gönder' },
-    { command: 'threads', description: 'Açık görüşmeler' },
-    { command: 'stats', description: 'Destek özeti' },
-    { command: 'web', description: 'Personel sayfası giriş bağlantısı' },
-    { command: 'away', description: 'Destek uzakta [mesaj]' },
-    { command: 'back', description: 'Destek yeniden çevrimiçi' },
-    { command: 'lockdown', description: 'Yeni görüşme yalnızca doğrulanmışlardan: on|off' },
-    { command: 'help', description: 'Neler yapabilirim' },
-  ],
-};

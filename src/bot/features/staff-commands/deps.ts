@@ -1,0 +1,25 @@
+import type { Composer } from 'grammy';
+import type { Store } from '../../../domain/ports';
+import type { StaffService } from '../../../domain/staff-service';
+import type { StaffChat } from '../../../staff-chat';
+import type { BotContext } from '../../context';
+import { staffTexts, type StaffTexts } from '../../staff-texts';
+
+/** What the staff commands need; each command group takes the whole of it. */
+export interface StaffCommandsDeps {
+  staff: StaffService;
+  store: Store;
+  staffChat: StaffChat;
+  publicUrl: string;
+  /** One-time login tokens for /web (src/domain/admin-auth.ts). */
+  loginTokens: { issue(telegramUserId: number): Promise<string> };
+}
+
+/**
+ * One group of related staff commands: a Composer that src/bot/features/staff-commands.ts
+ * installs behind its staff-chat, humans-only filter (so a group never checks who is asking).
+ */
+export type StaffCommandGroup = (deps: StaffCommandsDeps) => Composer<BotContext>;
+
+/** The staff texts in the language of the person who sent the update. */
+export const textsFor = (ctx: BotContext): StaffTexts => staffTexts(ctx.from?.language_code);
