@@ -6,11 +6,12 @@ import { uploadsBench } from './uploads';
 import { searchBench } from './search';
 import { scaleBench } from './scale';
 import { eventBudgetBench } from './event-budget';
+import { relayBench } from './relay';
 
 /**
  * `npm run bench`. Set BENCH_DATABASE_URL (default: the local test PostgreSQL,
  * skipped when unreachable) for the PostgreSQL rows; BENCH_VISITORS / BENCH_MESSAGES to scale
- * the baseline (and the scale scenario); BENCH_ONLY=baseline|group-limit|page|search|uploads|scale|event-budget
+ * the baseline (and the scale scenario); BENCH_ONLY=baseline|relay|group-limit|page|search|uploads|scale|event-budget
  * runs one scenario (search: BENCH_SEARCH_MESSAGES, default 100000; scale: PostgreSQL and
  * BENCH_REDIS_URL, default redis://127.0.0.1:6379, and nginx, installed with apt-get when missing,
  * or BENCH_NGINX).
@@ -21,10 +22,12 @@ async function main() {
   const messagesPerVisitor = Number(process.env.BENCH_MESSAGES ?? 20);
   const pgUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const databases: Array<'sqlite' | 'postgres'> = ['sqlite'];
-  if (process.env.BENCH_DATABASES !== 'sqlite' && (await reachable(pgUrl))) databases.push('postgres');
+  if (process.env.BENCH_DATABASES === 'sqlite') process.stderr.write('BENCH_DATABASES=sqlite: PostgreSQL rows skipped\n');
+  else if (await reachable(pgUrl)) databases.push('postgres');
   else process.stderr.write(`PostgreSQL at ${pgUrl} is not reachable; PostgreSQL rows skipped\n`);
 
   if (!only || only === 'baseline') await baseline(databases, pgUrl, visitors, messagesPerVisitor);
+  if (!only || only === 'relay') await relayBench(databases, pgUrl);
   if (!only || only === 'group-limit') await groupLimit(databases, pgUrl);
   if (!only || only === 'page') await pageBench();
   if (!only || only === 'uploads') await uploadsBench(databases, pgUrl);

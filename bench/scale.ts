@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import { startBenchInstallation } from './installation';
 import { connectVisitors, measureVisitorTraffic, VISITOR_SCENARIO_ENV, type VisitorTraffic } from './baseline';
 import { ensureNginx, startNginx, type RunningNginx } from './nginx';
 import { printTable } from './stats';
+import { cpuSeconds, processesMatching } from './process-stats';
 import type { VisitorClient } from '../tests/support/harness';
 
 export interface ScaleRow extends VisitorTraffic {
@@ -208,33 +208,6 @@ async function runScaleRow(o: {
     await proxy?.stop();
     await installation.close();
   }
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (0 when unreadable). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ": state, ppid, …; utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** Process ids whose command line (arguments joined by spaces) passes `test`. */
-function processesMatching(test: (commandLine: string) => boolean): number[] {
-  const pids: number[] = [];
-  if (!fs.existsSync('/proc')) return pids;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (test(fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim())) pids.push(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return pids;
 }
 
 /** One sample of an instance's /metrics (0 when absent). */

@@ -1,9 +1,9 @@
 import { startBenchInstallation } from './installation';
-import fs from 'node:fs';
 import { connectVisitor, type VisitorClient } from '../tests/support/harness';
 import { makePng } from '../tests/support/media-samples';
 import { upload } from '../tests/support/uploads';
 import { percentile, printTable } from './stats';
+import { memoryOf } from './process-stats';
 import { VISITOR_SCENARIO_ENV } from './baseline';
 
 export interface UploadsBenchOptions {
@@ -26,13 +26,6 @@ export interface UploadsBenchResult {
   inTelegramSeconds: number;
   rssBeforeMb: number;
   peakRssMb: number;
-}
-
-/** KiB figures of /proc/<pid>/status (Linux): VmRSS now, VmHWM the peak so far. */
-function memoryOf(pid: number): { rssKb: number; peakKb: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssKb: field('VmRSS'), peakKb: field('VmHWM') };
 }
 
 /**

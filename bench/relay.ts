@@ -1,0 +1,215 @@
+import { io as connectClient } from 'socket.io-client';
+import { STAFF_CHAT_ID, startBenchInstallation, type BenchInstallation } from './installation';
+import { connectVisitors, VISITOR_SCENARIO_ENV } from './baseline';
+import { percentile, printTable } from './stats';
+import { cpuSeconds, memoryOf } from './process-stats';
+
+/**
+ * `BENCH_ONLY=relay`: the figures of the message path, with the server in its own process as
+ * `npm start` runs it (abuse limits raised out of the way, TELEGRAM_CHAT_SENDS_PER_MINUTE=0, the
+ * outbox's own polling interval), the emulator answering at once:
+ * - paced relay: visitors sending on a clock without waiting for acks; emit → "Telegram" p50/p99,
+ *   refusals, and the server's CPU from the first send until the last message is in Telegram;
+ * - staff → visitor: one staff message at a time into a topic, to the visitor's `message` event;
+ * - closed loop: each visitor sends its next message when the last is acknowledged: acked msg/s;
+ * - idle sockets: the server's resident memory per connected visitor socket that does nothing.
+ */
+
+const PACED_ENV: Record<string, string> = { ...VISITOR_SCENARIO_ENV };
+delete PACED_ENV.OUTBOX_POLL_MS; // the product's own interval: its cost over time is part of the figures
+
+interface PacedRow {
+  scenario: string;
+  messages: number;
+  refused: number;
+  p50: number;
+  p99: number;
+  /** Messages in Telegram per second, first send to last arrival. */
+  inTelegramPerSecond: number;
+  cpuSeconds: number;
+  lost: number;
+}
+
+let run = 0;
+
+/** `visitors` new visitors each send `perVisitor` messages, one every `intervalMs`, starts spread over one interval. */
+async function paced(b: BenchInstallation, visitors: number, perVisitor: number, intervalMs: number): Promise<PacedRow> {
+  const { server } = b;
+  const clients = await connectVisitors(server.url, visitors);
+  const tag = `r${++run}`;
+  const sentAt = new Map<string, number>();
+  let refused = 0;
+  const pid = server.child.pid!;
+  const cpu0 = cpuSeconds(pid);
+  const start = Date.now();
+  const acks: Array<Promise<void>> = [];
+  try {
+    await Promise.all(
+      clients.map(async (v, vi) => {
+        for (let n = 0; n < perVisitor; n++) {
+          const due = start + (vi * intervalMs) / visitors + n * intervalMs;
+          await sleep(due - Date.now());
+          const text = `${tag} ${vi}:${n}`;
+          sentAt.set(text, Date.now());
+          acks.push(
+            v.send(text).then(
+              (res) => void (res.ok || refused++),
+              () => void refused++,
+            ),
+          );
+        }
+      }),
+    );
+    await Promise.all(acks);
+    const arrivals = await arrivalsOf(b, tag, sentAt.size - refused);
+    const cpu = cpuSeconds(pid) - cpu0;
+    const latencies = [...arrivals].map(([text, at]) => at - sentAt.get(text)!);
+    const last = Math.max(start + 1, ...arrivals.values());
+    return {
+      scenario: `${visitors} × ${perVisitor} at 1 / ${intervalMs} ms`,
+      messages: sentAt.size,
+      refused,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      inTelegramPerSecond: (arrivals.size * 1000) / (last - start),
+      cpuSeconds: cpu,
+      lost: sentAt.size - refused - arrivals.size,
+    };
+  } finally {
+    for (const v of clients) v.close();
+  }
+}
+
+/** When each message tagged `tag` first reached Telegram (sendMessage; merged messages carry several lines). */
+async function arrivalsOf(b: BenchInstallation, tag: string, expected: number, timeoutMs = 120_000): Promise<Map<string, number>> {
+  const at = new Map<string, number>();
+  let seen = 0;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const calls = b.emu.calls;
+    for (; seen < calls.length; seen++) {
+      const c = calls[seen];
+      if (!c.ok || c.method !== 'sendMessage') continue;
+      for (const line of String(c.params.text).split('\n')) {
+        const text = line.replace(/^\[\d\d:\d\d:\d\d\] /, '');
+        if (text.startsWith(`${tag} `) && !at.has(text)) at.set(text, c.at);
+      }
+    }
+    if (at.size >= expected || Date.now() > deadline) return at;
+    await sleep(20);
+  }
+}
+
+/** One staff message at a time into each visitor's topic, `rounds` times: inject → the visitor's `message` event. */
+async function staffToVisitor(b: BenchInstallation, visitors: number, rounds: number): Promise<{ p50: number; p99: number }> {
+  const { emu, server } = b;
+  const clients = await connectVisitors(server.url, visitors);
+  const staff = emu.addUser({ id: 9101, first_name: 'Staff', is_bot: false });
+  try {
+    const tag = `s${++run}`;
+    await Promise.all(clients.map((v, vi) => v.send(`${tag} ${vi}:open`)));
+    const arrivals = await arrivalsOf(b, tag, visitors);
+    const topicOf = new Map<number, number>();
+    for (const c of emu.calls)
+      if (c.ok && c.method === 'sendMessage' && typeof c.params.message_thread_id === 'number') {
+        const m = new RegExp(`^${tag} (\\d+):open`).exec(String(c.params.text));
+        if (m) topicOf.set(Number(m[1]), c.params.message_thread_id);
+      }
+    if (arrivals.size < visitors) throw new Error('not every bench thread reached Telegram');
+    const latencies: number[] = [];
+    for (let r = 0; r < rounds; r++)
+      for (const [vi, v] of clients.entries()) {
+        const text = `${tag} staff ${vi}:${r}`;
+        const arrived = v.waitFor('message', (m) => m.text === text, 30_000);
+        const t0 = performance.now();
+        emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text, threadId: topicOf.get(vi)! });
+        await arrived;
+        latencies.push(performance.now() - t0);
+      }
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  } finally {
+    for (const v of clients) v.close();
+  }
+}
+
+/** Each visitor sends its next message as soon as the last is acknowledged, `perVisitor` times: acknowledged msg/s. */
+async function closedLoop(
+  b: BenchInstallation,
+  visitors: number,
+  perVisitor: number,
+): Promise<{ perSecond: number; cpuMsPerMessage: number }> {
+  const clients = await connectVisitors(b.server.url, visitors);
+  const tag = `c${++run}`;
+  const pid = b.server.child.pid!;
+  try {
+    const cpu0 = cpuSeconds(pid);
+    const start = performance.now();
+    await Promise.all(
+      clients.map(async (v, vi) => {
+        for (let n = 0; n < perVisitor; n++) {
+          const res = await v.send(`${tag} ${vi}:${n}`);
+          if (!res.ok) throw new Error(`refused in the closed loop: ${JSON.stringify(res)}`);
+        }
+      }),
+    );
+    const elapsed = performance.now() - start;
+    await arrivalsOf(b, tag, visitors * perVisitor);
+    const cpu = cpuSeconds(pid) - cpu0;
+    return { perSecond: (visitors * perVisitor * 1000) / elapsed, cpuMsPerMessage: (cpu * 1000) / (visitors * perVisitor) };
+  } finally {
+    for (const v of clients) v.close();
+  }
+}
+
+/** The server's resident memory per visitor socket that connects and then does nothing (KiB). */
+async function idleSocketKb(b: BenchInstallation, count: number): Promise<number> {
+  const pid = b.server.child.pid!;
+  await sleep(1000);
+  const before = memoryOf(pid).rssKb;
+  const sockets = [];
+  for (let i = 0; i < count; i++) {
+    const s = connectClient(b.server.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    await new Promise<void>((resolve, reject) => {
+      s.once('session', () => resolve());
+      s.once('connect_error', reject);
+    });
+    sockets.push(s);
+  }
+  await sleep(2000);
+  const after = memoryOf(pid).rssKb;
+  for (const s of sockets) s.close();
+  return (after - before) / count;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl: string): Promise<void> {
+  const rows: Array<Array<string | number>> = [];
+  const summary: Array<Array<string | number>> = [];
+  for (const database of databases) {
+    process.stderr.write(`relay: ${database}…\n`);
+    const b = await startBenchInstallation({ database, databaseUrl: pgUrl, env: PACED_ENV });
+    try {
+      // Idle sockets first, on a fresh process (later scenarios leave garbage that a collection would free mid-count).
+      const idle = await idleSocketKb(b, 2000);
+      // Each scenario with visitors of its own; the server stays up between them, as in production.
+      const fast = await paced(b, 50, 10, 250);
+      const light = await paced(b, 50, 10, 2600);
+      const heavy = await paced(b, 200, 20, 250);
+      for (const r of [fast, light, heavy])
+        rows.push([database, r.scenario, r.messages, r.refused, r.lost, r.p50, r.p99, r.inTelegramPerSecond, r.cpuSeconds]);
+      const staff = await staffToVisitor(b, 10, 10);
+      const loop = await closedLoop(b, 50, 40);
+      summary.push([database, staff.p50, staff.p99, loop.perSecond, loop.cpuMsPerMessage, idle]);
+    } finally {
+      await b.close();
+    }
+  }
+  process.stdout.write(
+    `\nRelay: visitors sending on a clock without waiting (emit → in Telegram, ms; server CPU s from the first send to the last arrival)\n\n` +
+      printTable(['database', 'scenario', 'messages', 'refused', 'lost', 'p50', 'p99', 'in Telegram msg/s', 'server CPU s'], rows) +
+      `\n\nStaff → visitor one at a time (ms), closed loop of 50 visitors × 40 (acked msg/s, server CPU ms per message), idle visitor socket (server RSS KiB each, 2000 sockets)\n\n` +
+      printTable(['database', 'staff→visitor p50', 'p99', 'closed loop msg/s', 'CPU ms/msg', 'idle socket KiB'], summary) +
+      '\n',
+  );
+}
