@@ -7,6 +7,14 @@ import { createBenchDatabase } from './bench-database';
 
 export const STAFF_CHAT_ID = -1001234567890;
 
+/** With BENCH_PROFILE_DIR, every server the bench starts writes a CPU profile there when it stops (bench/cpu-profile.ts). */
+function profiling(): Record<string, string> {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return {};
+  fs.mkdirSync(dir, { recursive: true });
+  return { BENCH_PROFILE_DIR: path.resolve(dir), NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile.js')}` };
+}
+
 export interface BenchInstallation {
   emu: TelegramEmulator;
   /** The first (or only) instance. */
@@ -46,6 +54,7 @@ export async function startBenchInstallation(o: {
           BOT_TOKEN: emu.token,
           TELEGRAM_API_ROOT: emu.apiRoot,
           STAFF_CHAT_ID: String(STAFF_CHAT_ID),
+          ...profiling(),
           ...o.env,
         }),
       );
