@@ -1,6 +1,6 @@
 import { createLogger } from '../../src/logger';
 import { createDatabase } from '../../src/db/database';
-import { createPollingLock } from '../../src/scale/polling-lock';
+import { createPollingLock } from '../../src/db/polling-lock';
 import { connectVisitor, eventually, STAFF_CHAT_ID } from '../support/harness';
 import { testInstallation, type TestInstallation } from '../support/installation';
 import type { ServerProcess } from '../support/server-process';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { acquireConnection, isPostgres, releaseConnection as giveBack, type PgRows } from '../db/database';
+import { acquireConnection, isPostgres, releaseConnection as giveBack, type PgRows } from './database';
 import type { Logger } from '../logger';
 
 /** Any fixed 64-bit number, the same for every instance of one installation. */
