@@ -1,27 +1,21 @@
-import fs from 'node:fs';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { IncomingMessage } from 'node:http';
-import busboy from 'busboy';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { ChatService, Writer } from '../domain/chat-service';
-import { isDomainError, type ErrorCode } from '../domain/errors';
-import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../db/unavailable';
+import { isDomainError } from '../domain/errors';
 import { messageView } from '../domain/types';
 import type { Logger } from '../logger';
 import type { IncomingFiles } from '../media/incoming';
 import { inspectUpload } from '../media/inspect';
 import { prepareUpload } from '../media/prepare';
-import { createMarkupScanner } from '../media/markup-scan';
-import { MAX_UPLOAD_BYTES, visitorMediaType } from '../media/media-types';
-import { detectFromHead } from '../media/sniff';
+import { MAX_UPLOAD_BYTES } from '../media/media-types';
 import type { MediaStorage } from '../media/storage';
 import { describeIssues, isTooLarge, schemas } from './protocol';
 import { cleanText } from '../domain/text';
 import { burstWindow, spendAll, type Budgets, type Receipt } from '../limits/budgets';
 import { admitted, type AddressBudgets } from './address-budgets';
 import { requestAddress } from './client-address';
+import { receiveUpload } from './uploads/receive';
+import { notAllowed, refuse, tooLarge, UploadError } from './uploads/refusal';
 
 export interface UploadsDeps {
   chat: ChatService;
@@ -39,24 +33,8 @@ export interface UploadsDeps {
   maxBytes?: number;
 }
 
-/** A refusal with its HTTP status; the message is safe to show. */
-class UploadError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
-
 /** Uploads in flight per visitor; more at once are refused with 429. */
 const MAX_IN_FLIGHT = 4;
-/** file-type needs at most this many bytes for the types topicdesk accepts. */
-const HEAD_BYTES = 4100;
-/** After a refusal, this much of the rest of the body is read and discarded so the client can read the answer; beyond it the connection is dropped. */
-const DRAIN_BYTES = 16 * 1024 * 1024;
 /** Multipart overhead allowed on top of the file in Content-Length. */
 const ENVELOPE_BYTES = 64 * 1024;
 
@@ -73,11 +51,6 @@ const fieldsSchema = z.strictObject({
 /** What an upload spent: the bytes reserved shrink to the file's size once it is received. */
 interface UploadSpend extends Receipt {
   received(size: number): Promise<void>;
-}
-
-interface Received {
-  file: { path: string; size: number } | null;
-  fields: Record<string, string>;
 }
 
 /**
@@ -128,7 +101,7 @@ export function createUploadsRouter({
       // Refused by a limit met further on (a new visitor or thread, /lockdown): this upload spent nothing.
       if (spent && isDomainError(error) && (error.code === 'rate_limited' || error.code === 'verification_required'))
         await spent.refund().catch((e: unknown) => log.warn('giving back an upload budget failed', { error: e }));
-      refuse(req, res, error, uploader);
+      refuse(req, res, error, log, uploader?.visitorId);
     }
   });
 
@@ -147,7 +120,7 @@ export function createUploadsRouter({
     if (!found) throw new UploadError(401, 'unauthorized', 'Unknown visitor token.');
     if (found.visitor?.blocked) throw new UploadError(403, 'blocked', 'Support is not accepting messages from you.');
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes + ENVELOPE_BYTES) throw tooLarge();
+    if (Number.isFinite(declared) && declared > maxBytes + ENVELOPE_BYTES) throw tooLarge(maxBytes);
     return {
       writer: found.writer,
       publicId: found.publicId,
@@ -196,16 +169,8 @@ export function createUploadsRouter({
     };
   }
 
-  const tooLarge = () => new UploadError(413, 'too_large', `The file is larger than ${Math.round(maxBytes / (1024 * 1024))} MB.`);
-  const notAllowed = (why: string) =>
-    new UploadError(
-      415,
-      'unsupported_type',
-      `This file type is not accepted (${why}). Send an image (JPEG, PNG, GIF, WebP) or audio (Ogg/Opus, MP3, M4A, WebM, WAV).`,
-    );
-
   async function handle(req: Request, res: Response, uploader: Uploader, spent: UploadSpend): Promise<void> {
-    const received = await receive(req);
+    const received = await receiveUpload(req, incoming, maxBytes);
     const file = received.file;
     await spent.received(file?.size ?? 0);
     const readyPath = incoming.newPath();
@@ -247,133 +212,6 @@ export function createUploadsRouter({
       if (file) await incoming.discard(file.path);
       await incoming.discard(readyPath);
     }
-  }
-
-  /** Streams the multipart body: the file to the incoming folder (checked on the way), fields into memory (small, bounded). */
-  function receive(req: IncomingMessage): Promise<Received> {
-    return new Promise((resolve, reject) => {
-      let parser: busboy.Busboy;
-      try {
-        parser = busboy({
-          headers: req.headers,
-          // busboy reports `parts` when the count is reached (files/fields when exceeded): 4 means a 4th part came.
-          limits: { fileSize: maxBytes, files: 1, fields: 2, parts: 4, fieldSize: 16 * 1024, fieldNameSize: 32, headerPairs: 8 },
-          defParamCharset: 'utf8',
-        });
-      } catch {
-        reject(new UploadError(400, 'bad_request', 'Expected a multipart/form-data body.'));
-        return;
-      }
-      const fields: Record<string, string> = {};
-      let file: Received['file'] = null;
-      let writing: Promise<void> = Promise.resolve();
-      let guard: Transform | null = null;
-      let settled = false;
-
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        req.unpipe(parser);
-        guard?.destroy();
-        const path = file?.path;
-        // The file is removed once its writer has closed (removing earlier could race the file's creation).
-        void writing.finally(() => (path ? incoming.discard(path) : undefined));
-        reject(error instanceof Error ? error : new Error('the upload failed', { cause: error }));
-      };
-
-      parser.on('field', (name, value, info) => {
-        if (info.nameTruncated || info.valueTruncated) return fail(new UploadError(413, 'too_large', `The field "${name}" is too long.`));
-        if (name in fields) return fail(new UploadError(400, 'bad_request', `The field "${name}" was sent twice.`));
-        fields[name] = value;
-      });
-      parser.on('file', (name, stream) => {
-        if (name !== 'file' || file) {
-          stream.resume();
-          return fail(new UploadError(400, 'bad_request', 'Send one file, in a part named "file".'));
-        }
-        const path = incoming.newPath();
-        const current = { path, size: 0 };
-        file = current;
-        const scanner = createMarkupScanner();
-        let head: Buffer | null = Buffer.alloc(0);
-        guard = new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            current.size += chunk.length;
-            if (current.size > maxBytes) return done(tooLarge());
-            const marker = scanner.push(chunk);
-            if (marker) return done(notAllowed('it contains web markup'));
-            if (head === null) return done(null, chunk);
-            head = Buffer.concat([head, chunk]);
-            if (head.length < HEAD_BYTES) return done(null, chunk);
-            // Refuse early, before the rest is received, when the first bytes already say what it is.
-            const sample = head;
-            head = null;
-            detectFromHead(sample).then(
-              (detected) =>
-                done(detected && !visitorMediaType(detected.ext) ? notAllowed(`type not allowed: ${detected.mime}`) : null, chunk),
-              done,
-            );
-          },
-        });
-        stream.on('limit', () => fail(tooLarge()));
-        writing = pipeline(stream, guard, fs.createWriteStream(path, { flags: 'wx' })).catch((error: unknown) => {
-          fail(error instanceof UploadError ? error : new UploadError(400, 'bad_request', 'The upload was interrupted.'));
-        });
-      });
-      for (const event of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) {
-        parser.on(event, () =>
-          fail(new UploadError(413, 'too_large', 'Too many parts: send one file and at most a caption and a clientId.')),
-        );
-      }
-      parser.on('error', () => fail(new UploadError(400, 'bad_request', 'Malformed multipart body.')));
-      parser.on('close', () => {
-        void writing.then(() => {
-          if (settled) return;
-          settled = true;
-          resolve({ file, fields });
-        });
-      });
-      req.on('close', () => {
-        if (!req.complete) fail(new UploadError(400, 'bad_request', 'The upload was interrupted.'));
-      });
-      req.pipe(parser);
-    });
-  }
-
-  /** Answers a refusal as JSON, then reads (a bounded amount of) the rest of the body so the client gets the answer. */
-  function refuse(req: Request, res: Response, error: unknown, uploader: { visitorId: number | null } | null) {
-    let status = 500;
-    let body: { code: ErrorCode; message: string; retryAfterMs?: number } = {
-      code: 'internal',
-      message: 'Something went wrong. Please try again.',
-    };
-    if (error instanceof UploadError) {
-      status = error.status;
-      body = { code: error.code, message: error.message, ...(error.retryAfterMs ? { retryAfterMs: error.retryAfterMs } : {}) };
-      if (error.retryAfterMs) res.setHeader('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
-    } else if (isDomainError(error)) {
-      const forbidden = error.code === 'blocked' || error.code === 'verification_required';
-      status = forbidden ? 403 : error.code === 'rate_limited' ? 429 : error.code === 'unauthorized' ? 401 : 400;
-      const retryAfterMs = error.details?.retryAfterMs;
-      body = { code: error.code, message: error.message, ...(retryAfterMs ? { retryAfterMs } : {}) };
-      if (retryAfterMs) res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
-    } else if (isDatabaseUnavailable(error)) {
-      status = 503;
-      body = { code: 'unavailable', message: DATABASE_UNAVAILABLE_MESSAGE };
-    } else {
-      log.error('upload failed', { error, visitorId: uploader?.visitorId });
-    }
-    if (status !== 500) log.info('upload refused', { status, errorCode: body.code, reason: body.message, visitorId: uploader?.visitorId });
-    if (!req.complete && !req.destroyed) {
-      let drained = 0;
-      req.unpipe();
-      req.on('data', (chunk: Buffer) => {
-        drained += chunk.length;
-        if (drained > DRAIN_BYTES) req.socket.destroy();
-      });
-      req.resume();
-    }
-    if (!res.headersSent && !res.destroyed) res.status(status).json({ error: body });
   }
 
   return { router };
