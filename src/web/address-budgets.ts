@@ -1,5 +1,5 @@
 import type { AddressLimits } from '../config';
-import type { Admission } from '../domain/chat-service';
+import type { Admission } from '../domain/visitor-identity';
 import { hourAndDay, type Budget, type Budgets } from '../limits/budgets';
 import { rateLimited } from './acked-event';
 

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { ChatService, Writer } from '../domain/chat-service';
+import type { ChatService } from '../domain/chat-service';
+import type { Writer } from '../domain/visitor-identity';
 import { isDomainError } from '../domain/errors';
 import { messageView } from '../domain/types';
 import type { Logger } from '../logger';

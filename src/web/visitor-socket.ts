@@ -1,6 +1,7 @@
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
-import type { ChatService, VisitorSession, Writer } from '../domain/chat-service';
+import type { ChatService } from '../domain/chat-service';
+import type { VisitorSession, Writer } from '../domain/visitor-identity';
 import type { SupportStatus } from '../domain/ports';
 import { messageView, visitorView } from '../domain/types';
 import { pageAddress } from '../domain/text';

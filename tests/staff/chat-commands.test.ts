@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AWAY_REPLY_AFTER_MS } from '../../src/domain/chat-service';
+import { AWAY_REPLY_AFTER_MS } from '../../src/domain/visitor-messages';
 import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk, type VisitorClient } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { type TestDatabase } from '../support/test-database';

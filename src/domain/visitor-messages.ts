@@ -1,0 +1,140 @@
+import { DomainError } from './errors';
+import { isLockdownOn } from './lockdown';
+import { notice } from './notices';
+import type { Clock, DeliveryQueue, NewAttachment, Store, VisitorNotifier } from './ports';
+import type { StaffChoice } from './support-status';
+import { newThreadRef } from './tokens';
+import type { Message, Thread, Visitor, VisitorId } from './types';
+import type { Admission, VisitorIdentity, Writer } from './visitor-identity';
+
+/** While support is away, a visitor's first message after this much silence gets the away message. */
+export const AWAY_REPLY_AFTER_MS = 30 * 60 * 1000;
+
+export interface PostVisitorMessageInput {
+  /** The text, or a file's caption (null: a file without one). */
+  text: string | null;
+  /** Makes the send idempotent; uploads may leave it out. */
+  clientId: string | null;
+  /** A stored file (POST /api/uploads), queued for Telegram like text. */
+  attachment?: NewAttachment;
+  /** The socket that sent it: it gets an ack, not a broadcast copy. */
+  originSocketId?: string;
+}
+
+export interface VisitorMessagesDeps {
+  store: Store;
+  notifier: VisitorNotifier;
+  delivery: DeliveryQueue;
+  clock: Clock;
+  visitors: VisitorIdentity;
+  /** Staff's /away and /back; while away, a visitor writing after a silence gets the away message. */
+  support?: { staffChoice(): StaffChoice };
+}
+
+const blocked = () => new DomainError('blocked', 'Support is not accepting messages from you.');
+
+/** What a visitor writes: stored with its thread (opened or reopened as needed), queued for Telegram, then told. */
+export function createVisitorMessages({ store, notifier, delivery, clock, visitors, support }: VisitorMessagesDeps) {
+  /**
+   * Stores a visitor's message and queues it for Telegram in one transaction —
+   * with the visitor itself and its thread when this is its first message. While
+   * staff's /lockdown is on, only a verified visitor may open a new thread.
+   * Idempotent on (visitor, clientId): a repeated clientId returns the stored message.
+   */
+  async function postVisitorMessage(
+    writer: Writer,
+    input: PostVisitorMessageInput,
+    admission?: Admission,
+  ): Promise<{ message: Message; created: boolean; visitorId: VisitorId }> {
+    const known = 'visitorId' in writer ? await visitors.requireVisitor(writer.visitorId) : null;
+    if (known?.blocked) throw blocked();
+
+    const result = await store
+      .transaction(async (repos) => {
+        const { visitor, stored } = known ? { visitor: known, stored: false } : await visitors.storeVisitor(writer, admission, repos);
+        const visitorId = visitor.id;
+        if (visitor.blocked) throw blocked();
+        const existing = input.clientId === null || stored ? null : await repos.messages.findByClientId(visitorId, input.clientId);
+        if (existing)
+          return {
+            message: existing,
+            created: false,
+            visitor,
+            storedVisitor: null as Visitor | null,
+            newThread: null as Thread | null,
+            reopened: null as Thread | null,
+            awayReply: null as Message | null,
+          };
+
+        // One at a time per visitor (and user), across connections and instances: see lockIdentity.
+        await repos.visitors.lockIdentity(visitorId);
+        const now = clock.now();
+        let thread = await repos.threads.findLatestForVisitor(visitorId);
+        let newThread: Thread | null = null;
+        let reopened: Thread | null = null;
+        if (!thread) {
+          if (!visitor.verified && (await isLockdownOn(repos.settings))) {
+            throw new DomainError(
+              'verification_required',
+              'Support takes new conversations only from visitors verified with Telegram right now. Verify, then write again.',
+            );
+          }
+          const { rank } = (await admission?.newThread()) ?? { rank: 1 };
+          thread = await repos.threads.create({ visitorId, ref: newThreadRef(), now, openingRank: rank });
+          newThread = thread;
+        } else if (thread.status === 'closed') {
+          await repos.threads.setStatus(thread.id, 'open', now);
+          reopened = { ...thread, status: 'open' };
+          // Staff closed the topic with the thread: the outbox reopens it (if it has one) before posting this message.
+          await repos.outbox.enqueueTopicReopen({ threadId: thread.id, now });
+        }
+        const message = await repos.messages.insert({
+          threadId: thread.id,
+          sender: 'visitor',
+          text: input.text,
+          attachment: input.attachment ?? null,
+          clientId: input.clientId,
+          visitorId,
+          status: 'stored',
+          createdAt: now,
+        });
+        await repos.outbox.enqueue({ threadId: thread.id, messageId: message.id, now });
+        let awayReply: Message | null = null;
+        const status = support?.staffChoice();
+        if (status?.status === 'away' && (newThread || now.getTime() - thread.lastActivityAt.getTime() >= AWAY_REPLY_AFTER_MS)) {
+          awayReply = await repos.messages.insert({
+            threadId: thread.id,
+            sender: 'system',
+            ...notice('away', status.message ? { message: status.message } : {}),
+            clientId: null,
+            visitorId: null,
+            status: 'delivered',
+            createdAt: now,
+          });
+        }
+        await repos.threads.touch(thread.id, now);
+        return { message, created: true, visitor, storedVisitor: stored ? visitor : null, newThread, reopened, awayReply };
+      })
+      .catch(async (error: unknown) => {
+        // Two sends with one clientId raced: the unique index let one through; answer with it.
+        const visitor = input.clientId === null ? null : (known ?? (await visitors.storedVisitor(writer).catch(() => null)));
+        const winner =
+          visitor && input.clientId !== null ? await store.messages.findByClientId(visitor.id, input.clientId).catch(() => null) : null;
+        if (visitor && winner)
+          return { message: winner, created: false, visitor, storedVisitor: null, newThread: null, reopened: null, awayReply: null };
+        throw error;
+      });
+
+    if (result.storedVisitor) notifier.visitorStored(result.storedVisitor);
+    if (result.created) {
+      if (result.newThread) notifier.threadCreated(result.newThread);
+      if (result.reopened) notifier.threadStatus(result.reopened);
+      notifier.messageCreated(result.message, { exceptSocketId: input.originSocketId });
+      if (result.awayReply) notifier.messageCreated(result.awayReply);
+      delivery.wake();
+    }
+    return { message: result.message, created: result.created, visitorId: result.visitor.id };
+  }
+
+  return { postVisitorMessage };
+}
