@@ -1,11 +1,10 @@
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { hashToken } from './tokens';
-import { notice } from './notices';
 import { DomainError } from './errors';
 import type { OtpRequest } from './identity-ports';
 import type { Clock, DeliveryQueue, Store, VisitorNotifier } from './ports';
-import type { Message, Thread, User, Visitor, VisitorId } from './types';
-import { cleanName } from './text';
+import type { User, Visitor, VisitorId } from './types';
+import { createIdentityLink, type IdentityRooms } from './identity-link';
 
 /** The numbers behind docs/identity.md ("Why brute force does not work"). */
 export const OTP_LIMITS = {
@@ -28,11 +27,6 @@ export type OtpLimits = typeof OTP_LIMITS;
 
 /** Payloads are 43 characters of base64url (256 random bits); Telegram allows up to 64 of A-Za-z0-9_-. */
 const PAYLOAD_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** Socket.IO rooms at the edge: after verification, the user's devices share the user's thread rooms. */
-export interface IdentityRooms {
-  visitorVerified(input: { visitorId: VisitorId; userId: number; threadIds: number[] }): void;
-}
 
 export interface OtpServiceDeps {
   store: Store;
@@ -70,17 +64,6 @@ export function normalizePhone(raw: string): string {
   return digits.startsWith('+') ? digits : `+${digits}`;
 }
 
-/** The line staff see in the topic when a visitor verifies. */
-export function verificationNote(user: Pick<User, 'username' | 'displayName' | 'phone'>, otherThreadRefs: string[]) {
-  const who = user.username
-    ? `@${user.username}${user.displayName ? ` (${user.displayName})` : ''}`
-    : (user.displayName ?? 'Telegram user');
-  const params: Record<string, string> = { who };
-  if (user.phone) params.phone = user.phone;
-  if (otherThreadRefs.length) params.earlier = otherThreadRefs.map((r) => `#${r}`).join(', ');
-  return notice('verified', params);
-}
-
 /**
  * Identity over Telegram (docs/identity.md): a visitor asks for a
  * one-time deep link, the bot collects the Telegram user's own phone number and
@@ -88,6 +71,7 @@ export function verificationNote(user: Pick<User, 'username' | 'displayName' | '
  * user. A verified visitor's threads are those of its user, on every device.
  */
 export function createOtpService({ store, notifier, rooms, delivery, clock, secret, limits: overrides }: OtpServiceDeps) {
+  const link = createIdentityLink({ store, notifier, rooms, delivery });
   const limits: OtpLimits = { ...OTP_LIMITS, ...overrides };
   const codeHash = (requestId: number, code: string) =>
     createHmac('sha256', secret).update(`otp:${requestId}:${code}`, 'utf8').digest('hex');
@@ -226,51 +210,6 @@ export function createOtpService({ store, notifier, rooms, delivery, clock, secr
     return new DomainError('too_many_attempts', 'Too many wrong tries: this code no longer works. Send /code to the bot for a new one.', {
       attemptsLeft: 0,
     });
-  }
-
-  /** The merge (docs/identity.md): one transaction, then rooms and the staff note. */
-  async function link(visitorId: VisitorId, request: OtpRequest, hash: string, now: Date): Promise<{ visitor: Visitor; user: User }> {
-    const result = await store.transaction(async (repos) => {
-      // Not while a first message of this visitor creates its thread (see lockIdentity).
-      await repos.visitors.lockIdentity(visitorId);
-      if (!(await repos.otp.markVerified(request.id, hash, now))) throw new DomainError('invalid_code', 'This code was already used.');
-      // A Telegram name may carry direction overrides or be made of invisible characters (domain/text.ts).
-      const displayName = cleanName(request.displayName ?? '') || request.username || 'Telegram user';
-      const user = await repos.users.upsert({
-        telegramId: request.telegramUserId!,
-        username: request.username,
-        phone: request.phone ?? '',
-        displayName,
-        now,
-      });
-      await repos.users.linkVisitor(visitorId, user.id, displayName);
-      const threads = await repos.threads.listForVisitor(visitorId);
-      const current: Thread | undefined = threads[threads.length - 1];
-      let note: Message | null = null;
-      if (current) {
-        // The topic takes the Telegram name; the note tells staff who this is. Both through the outbox.
-        await repos.outbox.enqueueTopicRename({ threadId: current.id, now });
-        if (current.status === 'open') {
-          const others = threads.filter((t) => t.id !== current.id).map((t) => t.ref);
-          note = await repos.messages.insert({
-            threadId: current.id,
-            sender: 'system',
-            ...verificationNote(user, others),
-            clientId: null,
-            visitorId: null,
-            status: 'stored',
-            createdAt: now,
-          });
-          await repos.outbox.enqueue({ threadId: current.id, messageId: note.id, now });
-        }
-      }
-      const visitor = await repos.visitors.findById(visitorId);
-      return { visitor: visitor!, user, threadIds: threads.map((t) => t.id), note, hasThread: Boolean(current) };
-    });
-    rooms.visitorVerified({ visitorId, userId: result.user.id, threadIds: result.threadIds });
-    if (result.note) notifier.messageCreated(result.note);
-    if (result.hasThread) delivery.wake();
-    return { visitor: result.visitor, user: result.user };
   }
 
   return { start, open, requestState, issueCode, cancel, verify, limits };

@@ -1,5 +1,5 @@
 import type { Server } from 'socket.io';
-import type { IdentityRooms } from '../domain/otp-service';
+import type { IdentityRooms } from '../domain/identity-link';
 import { rooms } from './socket-notifier';
 
 /**
