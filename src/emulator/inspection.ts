@@ -91,6 +91,11 @@ export abstract class EmulatorInspection {
     return this.parts.updates.snapshot();
   }
 
+  /** Resolves once the bot's getUpdates long poll is held here (at once if it is): updates injected now reach it. */
+  longPollHeld(): Promise<void> {
+    return this.parts.updates.pollHeld();
+  }
+
   /** Resolves when no webhook delivery is in progress. */
   webhookIdle(): Promise<void> {
     return this.parts.updates.idle();

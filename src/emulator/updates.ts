@@ -30,6 +30,8 @@ export class UpdateQueue {
   private pending: Update[] = [];
   private nextUpdateId = 1;
   private poller: Poller | undefined;
+  /** Waiting for a long poll to be held (pollHeld). */
+  private pollWaiters: Array<() => void> = [];
   private flushScheduled = false;
   private allowed: string[] | undefined;
   private webhook: WebhookConfig | undefined;
@@ -135,6 +137,7 @@ export class UpdateQueue {
         }, timeout * 1000),
       };
       this.poller = poller;
+      for (const wake of this.pollWaiters.splice(0)) wake();
       onClientGone(() => {
         if (this.poller !== poller) return;
         this.poller = undefined;
@@ -142,6 +145,12 @@ export class UpdateQueue {
         resolve([]);
       });
     });
+  }
+
+  /** Resolves once a getUpdates long poll is held: at once if one is, else when the next one starts waiting. */
+  pollHeld(): Promise<void> {
+    if (this.poller !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.pollWaiters.push(resolve));
   }
 
   /** A held long poll, if any, is answered with a 409 Conflict. */

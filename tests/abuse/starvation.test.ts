@@ -24,19 +24,8 @@ describeEachDatabase('a spam wave of new threads under the group limit, on %s', 
   });
 
   /** When the emulator's staff chat got a message with this text (ms since epoch), once it has. */
-  const arrival = (text: string) => {
-    const call = setup.emu.calls.find((c) => c.ok && c.method === 'sendMessage' && c.params.text === text);
-    return call ? call.at : null;
-  };
-  const waitForArrival = async (text: string, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const at = arrival(text);
-      if (at !== null) return at;
-      if (Date.now() > deadline) throw new Error(`"${text}" did not reach the staff chat within ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const waitForArrival = async (text: string, timeoutMs: number) =>
+    (await setup.emu.waitFor((c) => c.method === 'sendMessage' && c.params.text === text, { timeoutMs })).at;
 
   it('a real visitor’s message and a newcomer’s first one reach staff within a minute, ahead of the spam’s topics, while the spam beyond the budget is refused', async () => {
     const { td, emu } = setup;

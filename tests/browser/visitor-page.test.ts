@@ -175,9 +175,12 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     expect(await queued.count()).toBe(2);
     expect(await queued.first().locator('.msg__state').textContent()).toBe('Waiting for connection');
 
+    // The server let go of the page's connection: the answer below can reach the page only by its catching up.
+    await eventually(async () => (await td.app.io.in(`thread:${threadId}`).fetchSockets()).length === 0, {
+      what: 'the server to see the page go',
+    });
     await staffSays(threadId, 'Answer while you were offline');
     await staffStored(threadId, 'Answer while you were offline');
-    await new Promise((r) => setTimeout(r, 300));
     expect(await page.locator('#messages .msg--staff').count()).toBe(0); // really offline: nothing arrived live
 
     await context.setOffline(false);
@@ -235,7 +238,8 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     await page.locator('#messages .msg--visitor[data-id]', { hasText: 'Ack is lost' }).waitFor({ timeout: 15_000 });
     expect(cuts).toBe(1);
     await page.waitForSelector('html[data-connection="online"]');
-    await new Promise((r) => setTimeout(r, 300));
+    // The page's outgoing queue (client/lib/outgoing-queue.ts) is empty: the message sent again after the cut was acknowledged.
+    await page.waitForFunction(`localStorage.getItem('topicdesk.queue') === null`);
     expect(await texts(page)).toEqual(['Ack arrives', 'Ack is lost']);
     expect(await td.app.db('messages').where({ thread_id: threadId, content_text: 'Ack is lost' })).toHaveLength(1);
   });
@@ -263,16 +267,16 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
       await staffSays(threadId, p);
       await page.locator('#messages .msg--staff .msg__text', { hasText: p.slice(0, 20) }).waitFor();
     }
-    await new Promise((r) => setTimeout(r, 300));
 
     expect(await texts(page)).toEqual([...visitorPayloads, ...staffPayloads]);
-    expect(await page.evaluate('window.__xss')).toBeUndefined();
-    expect(dialogs).toBe(0);
+    // No element that could run anything was made (so nothing can run later either), and nothing ran.
     expect(
       await page
         .locator('#messages .msg__body img, #messages .msg__body script, #messages .msg__body svg, #messages .msg__body iframe')
         .count(),
     ).toBe(0);
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+    expect(dialogs).toBe(0);
     // Only real http(s) URLs become links, opened in a new tab without opener or referrer.
     const links = page.locator('#messages a');
     expect(await links.count()).toBe(1);
@@ -372,8 +376,7 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
       { what: 'a new token' },
     );
     await page.reload();
-    await page.waitForSelector('html[data-connection="online"]');
-    await new Promise((r) => setTimeout(r, 200));
+    await page.waitForSelector('html[data-connection="online"]'); // set once the history is loaded and shown
     expect(await texts(page)).toEqual([]);
     expect(await page.locator('#empty').isVisible()).toBe(true);
   });

@@ -182,7 +182,13 @@ describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS un
 
     // The forging frame and the host page itself post "9 unread" all along: ignored.
     await page.evaluate(`window.postMessage({ source: 'topicdesk', type: 'unread', count: 9 }, '*')`);
-    await new Promise((r) => setTimeout(r, 200));
+    // Messages posted to one window are handled in order: once a later one arrives, the widget has seen the forged one.
+    await page.evaluate(`new Promise((resolve) => {
+      addEventListener('message', function done(e) {
+        if (e.data === 'test: after the forgery') removeEventListener('message', done), resolve();
+      });
+      postMessage('test: after the forgery', '*');
+    })`);
     expect(await badge.textContent()).toBe('2');
 
     await bubble(page).click(); // open: read
@@ -238,8 +244,15 @@ describeWith([services.chromium], 'the widget on another site (WIDGET_ORIGINS un
     await page.evaluate(
       `document.getElementById('chat').contentWindow.postMessage({ source: 'topicdesk', type: 'visibility', open: false }, '*')`,
     );
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await page.evaluate('window.__got')).toEqual([]);
+    // A message there and back, each after the one above in its direction: the chat page has handled the
+    // claim, and anything it posted to this page in answer has arrived.
+    const chatFrame = page.frames().find((f) => f !== page.mainFrame())!;
+    await chatFrame.evaluate(`addEventListener('message', (e) => e.data === 'test: there' && parent.postMessage('test: back', '*'))`);
+    await page.evaluate(`new Promise((resolve) => {
+      addEventListener('message', (e) => e.data === 'test: back' && resolve());
+      document.getElementById('chat').contentWindow.postMessage('test: there', '*');
+    })`);
+    expect(await page.evaluate(`window.__got.filter((d) => d !== 'test: back')`)).toEqual([]);
     expect(await liar.locator('#close-embed').isHidden()).toBe(true);
 
     await page.goto(`${other.origin}/honest`);

@@ -4,6 +4,7 @@ import { run } from '@grammyjs/runner';
 import { Bot, GrammyError, HttpError, InputFile } from 'grammy';
 import type { Message, Update } from 'grammy/types';
 import { type EmulatorEvent, isUploadedFileParam, parseTelegramHtml, TelegramEmulator } from '../../src/emulator';
+import { eventually as eventuallyTrue } from '../support/harness';
 
 const FORUM_ID = -1001234567890;
 const GROUP_ID = -1009876543210;
@@ -22,19 +23,15 @@ afterEach(async () => {
   await emu.stop();
 });
 
-/** Retries an assertion for up to `ms`. */
-async function eventually(assertion: () => void, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
+/** Retries an assertion for up to `ms` (tests/support/harness.ts eventually). */
+const eventually = (assertion: () => void, ms = 2000) =>
+  eventuallyTrue(
+    () => {
       assertion();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-}
+      return true;
+    },
+    { timeoutMs: ms, intervalMs: 10, what: 'the assertion' },
+  );
 
 /** Runs `fn`, expects a GrammyError and returns it. */
 async function grammyError(fn: () => Promise<unknown>): Promise<GrammyError> {
@@ -469,6 +466,7 @@ describe('fault injection', () => {
     await bot.api.sendMessage(GROUP_ID, 'a');
     const err = await grammyError(() => bot.api.sendMessage(GROUP_ID, 'b'));
     expect(err.parameters.retry_after).toBe(1);
+    // The window's length is what is tested: waiting it out is the point.
     await new Promise((r) => setTimeout(r, 350));
     await bot.api.sendMessage(GROUP_ID, 'c');
   });
@@ -532,8 +530,9 @@ describe('updates', () => {
   test('getUpdates long-polls, honours offset and times out with []', async () => {
     const ayse = emu.addUser({ id: 1001, first_name: 'Ayşe', username: 'ayse', language_code: 'tr' });
     const poll = bot.api.getUpdates({ timeout: 2 });
-    setTimeout(() => emu.userSends({ chatId: ayse.id, from: ayse, text: '/start hello' }), 100);
+    await emu.longPollHeld();
     const started = Date.now();
+    emu.userSends({ chatId: ayse.id, from: ayse, text: '/start hello' });
     const updates = await poll;
     expect(Date.now() - started).toBeLessThan(1500);
     expect(updates).toHaveLength(1);
@@ -583,7 +582,7 @@ describe('updates', () => {
 
   test('a second getUpdates terminates the first with 409', async () => {
     const first = bot.api.getUpdates({ timeout: 5 });
-    await new Promise((r) => setTimeout(r, 50));
+    await emu.longPollHeld();
     const second = bot.api.getUpdates({ timeout: 0 });
     const err = await grammyError(() => first);
     expect(err.error_code).toBe(409);
@@ -596,7 +595,7 @@ describe('updates', () => {
       () => 'answered',
       () => 'failed',
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await emu.longPollHeld();
     const started = Date.now();
     await emu.stop();
     await expect(poll).resolves.toMatch(/answered|failed/);
@@ -765,7 +764,7 @@ describe('plain grammY polling', () => {
     const polling = bot.start();
     emu.userSends({ chatId: ayse.id, from: ayse, text: 'ping' });
     await emu.waitFor((c) => c.method === 'sendMessage' && c.params.text === 'got ping');
-    await new Promise((r) => setTimeout(r, 50)); // let the next long poll start
+    await emu.longPollHeld(); // the next long poll started
     await bot.stop();
     await polling;
     await eventually(() => expect(emu.callsTo('getUpdates').some((c) => c.clientGone === true)).toBe(true));

@@ -111,6 +111,7 @@ describeWith([services.postgres, services.redis], 'two instances under the group
         for (let n = 0; n < 10; n++) {
           const text = `v${v} says ${n}`;
           ids.set(text, (await c.send(text)).message.id);
+          // The visitors' pace is part of the scenario (a steady writer), not a wait for anything.
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
       }),
