@@ -9,6 +9,7 @@ import * as threadClosedAt from './20261202100000_thread_closed_at';
 import * as messageSearchText from './20261206000000_message_search_text';
 import * as messageNotices from './20261206010000_message_notices';
 import * as threadOpeningRank from './20261206100000_thread_opening_rank';
+import * as messageHtml from './20261207000000_message_html';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -27,6 +28,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261206000000_message_search_text', messageSearchText],
   ['20261206010000_message_notices', messageNotices],
   ['20261206100000_thread_opening_rank', threadOpeningRank],
+  ['20261207000000_message_html', messageHtml],
 ];
 
 /**

@@ -2,6 +2,7 @@ import { readableText } from '../../src/domain/notices';
 import { languageOf } from '../../src/domain/language';
 import { format, type Lang, type Strings } from './i18n';
 import { appendLinkified } from './linkify';
+import { appendStaffHtml } from './staff-html';
 import { renderAttachment as renderAttachmentView } from './attachment-view';
 import type { Outgoing } from './outgoing-queue';
 import type { DeliveryStatus, MessageView } from './protocol';
@@ -90,17 +91,24 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
     return li;
   }
 
-  function fillBody(li: HTMLLIElement, text: string | null, attachment: MessageView['attachment']) {
+  /** `html`: a staff message's formatting (cleaned by the server); any other text is shown as text. */
+  function fillBody(li: HTMLLIElement, text: string | null, attachment: MessageView['attachment'], html: string | null = null) {
     const body = li.querySelector('.msg__body')!;
     body.textContent = '';
     if (attachment) body.appendChild(renderAttachment(attachment));
-    if (text) {
+    if (html) {
+      const div = document.createElement('div');
+      div.className = 'msg__text msg__text--formatted';
+      appendStaffHtml(div, html, t.revealSpoiler);
+      body.appendChild(div);
+    } else if (text) {
       const p = document.createElement('p');
       p.className = 'msg__text';
       appendLinkified(p, text);
       body.appendChild(p);
     }
   }
+  const htmlOf = (m: MessageView) => (m.sender === 'staff' ? m.html : null);
 
   function renderAttachment(a: NonNullable<MessageView['attachment']>): HTMLElement {
     return renderAttachmentView(a, t, { onImageLoad: () => followIfNear(), openImage, enlargeLabel: t.enlargeImage });
@@ -157,7 +165,7 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
     if (known) {
       // Seen before (ack, live event and catch-up may all bring it): refresh text and ticks; delivered never goes back.
       const status: DeliveryStatus = known.message.status === 'delivered' ? 'delivered' : m.status;
-      if (m.text !== known.message.text) fillBody(known.el, textOf(m), m.attachment);
+      if (m.text !== known.message.text || m.html !== known.message.html) fillBody(known.el, textOf(m), m.attachment, htmlOf(m));
       if (status !== known.message.status) setTicks(known.el, status);
       known.message = { ...m, status };
       return false;
@@ -168,7 +176,7 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
     }
     const li = build(m.sender, m.createdAt);
     li.dataset.id = String(m.id);
-    fillBody(li, textOf(m), m.attachment);
+    fillBody(li, textOf(m), m.attachment, htmlOf(m));
     const status = earlyStatus.get(m.id) ?? m.status;
     earlyStatus.delete(m.id);
     setTicks(li, status);
@@ -282,7 +290,7 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
       const known = byId.get(m.id);
       if (!known) return;
       known.message = { ...m, status: known.message.status === 'delivered' ? 'delivered' : m.status };
-      fillBody(known.el, textOf(m), m.attachment);
+      fillBody(known.el, textOf(m), m.attachment, htmlOf(m));
     },
     clear() {
       list.textContent = '';

@@ -24,6 +24,7 @@ export interface MessageRow {
   created_at: number | string;
   notice_code?: string | null;
   notice_params?: string | null;
+  content_html?: string | null;
 }
 
 /** A stored notice; null when the code is unknown (a newer version wrote it) or the parameters unreadable. */
@@ -54,6 +55,8 @@ export function toMessage(row: MessageRow): Message {
     threadId: num(row.thread_id),
     sender: row.sender_type as Sender,
     text: row.content_text,
+    // Only staff write formatting; nothing else ever shows as HTML.
+    html: row.sender_type === 'staff' ? (row.content_html ?? null) : null,
     attachment,
     notice: toNotice(row),
     clientId: row.client_id,
@@ -121,6 +124,7 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
           thread_id: input.threadId,
           sender_type: input.sender,
           content_text: input.text,
+          content_html: input.sender === 'staff' ? (input.html ?? null) : null,
           search_text: searchText(input.text),
           notice_code: input.notice?.code ?? null,
           notice_params: input.notice ? JSON.stringify(input.notice.params) : null,
@@ -157,14 +161,15 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
       }
       return fromDatabase(threadIds, q);
     },
-    async updateText(id, text) {
+    async updateText(id, text, html) {
       const before = await findById(id);
       if (!before) throw new Error(`message ${id} not found`);
+      const storedHtml = before.sender === 'staff' ? html : null;
       await db('messages')
         .where({ id })
-        .update({ content_text: text, search_text: searchText(text) });
+        .update({ content_text: text, content_html: storedHtml, search_text: searchText(text) });
       invalidate([cacheKeys.recentMessages(before.threadId)]);
-      return { ...before, text };
+      return { ...before, text, html: storedHtml };
     },
     async countsBySender(threadId) {
       const rows: Array<{ sender_type: string; n: number | string }> = await db('messages')

@@ -20,6 +20,8 @@ export interface ChatServiceDeps {
 export interface StaffMessageInput {
   threadId: ThreadId;
   text: string | null;
+  /** The text's Telegram formatting as cleaned HTML (src/bot/formatting); null or absent: none. */
+  html?: string | null;
   /** A staff file, downloaded from Telegram and stored (src/bot/features/staff-media.ts). */
   attachment?: NewAttachment;
   /** A note about the staff message instead of it (e.g. a file too large to forward): stored as a system message. */
@@ -49,6 +51,7 @@ export function createChatService({ store, notifier, delivery, clock, tokens, su
         threadId: thread.id,
         sender: input.notice ? 'system' : 'staff',
         text: input.notice ? noticeText(input.notice, 'en') : input.text,
+        html: input.notice ? null : (input.html ?? null),
         notice: input.notice ?? null,
         attachment: input.attachment ?? null,
         clientId: null,

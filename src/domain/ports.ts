@@ -27,6 +27,8 @@ export interface NewMessage {
   threadId: ThreadId;
   sender: Sender;
   text: string | null;
+  /** Staff messages only: the text's formatting as cleaned HTML (src/bot/formatting/clean-html.ts). */
+  html?: string | null;
   /** System messages: the notice (its English rendering is `text`). */
   notice?: Notice | null;
   /** A stored file carried by the message (content_type becomes its kind). */
@@ -101,7 +103,8 @@ export interface MessageRepository {
   markDelivered(threadId: ThreadId, ids: MessageId[]): Promise<void>;
   /** Sets the delivery status of some of the thread's messages (failed, or stored again for /retry). */
   setDeliveryStatus(threadId: ThreadId, ids: MessageId[], status: DeliveryStatus): Promise<void>;
-  updateText(id: MessageId, text: string): Promise<Message>;
+  /** A staff edit: the new text and its formatting (null: none). */
+  updateText(id: MessageId, text: string, html: string | null): Promise<Message>;
   countsBySender(threadId: ThreadId): Promise<Record<Sender, number>>;
 }
 

@@ -122,11 +122,11 @@ export function createStaffService({ store, notifier, support, clock, delivery }
       await support.setStaffChoice({ status, message: status === 'away' ? message : null });
     },
 
-    /** A staff member edited their message in Telegram: the stored text follows and the visitor sees it. */
-    async editStaffMessage(chatId: number, telegramMessageId: number, text: string): Promise<Message | null> {
+    /** A staff member edited their message in Telegram: the stored text (and its formatting) follow and the visitor sees it. */
+    async editStaffMessage(chatId: number, telegramMessageId: number, text: string, html: string | null = null): Promise<Message | null> {
       const link = await store.telegramLinks.findByTelegramMessage(chatId, telegramMessageId);
       if (!link || link.direction !== 'from_telegram' || link.messageId === null) return null;
-      const updated = await store.messages.updateText(link.messageId, text);
+      const updated = await store.messages.updateText(link.messageId, text, html);
       notifier.messageUpdated(updated);
       return updated;
     },

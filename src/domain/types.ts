@@ -54,6 +54,8 @@ export interface Message {
   sender: Sender;
   /** As written; for a system message, its notice in English. */
   text: string | null;
+  /** Staff messages with Telegram formatting: the same text as cleaned HTML (src/bot/formatting); null otherwise. */
+  html: string | null;
   attachment: Attachment | null;
   /** System messages: what to say, in any language (domain/notices.ts); null otherwise. */
   notice: Notice | null;

@@ -13,6 +13,7 @@ const ALL = [
   '20261206000000_message_search_text',
   '20261206010000_message_notices',
   '20261206100000_thread_opening_rank',
+  '20261207000000_message_html',
 ];
 const TABLES = [
   'otp_requests',

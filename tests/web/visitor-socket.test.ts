@@ -69,6 +69,7 @@ describeEachDatabase('visitor protocol v1 without Telegram, on %s', (kind) => {
         threadId: expect.any(Number),
         sender: 'visitor',
         text: 'Hello, I need help',
+        html: null,
         attachment: null,
         notice: null,
         clientId: 'same-id',

@@ -12,6 +12,7 @@ import type { MediaStorage } from '../../media/storage';
 import type { StaffChat } from '../../staff-chat';
 import type { BotContext } from '../context';
 import { threadOfStaffMessage } from './staff-replies';
+import { staffHtml } from '../formatting/entities-html';
 
 export interface StaffMediaDeps {
   chat: ChatService;
@@ -127,6 +128,7 @@ export function createStaffMediaFeature({ chat, staff: staffService, store, staf
         message = await chat.postStaffMessage({
           threadId: target.thread.id,
           text: caption,
+          html: staffHtml(ctx.msg.caption, ctx.msg.caption_entities),
           attachment: { kind: type.kind, url: stored.url, mime: type.mime, size, path: stored.path },
           telegram,
         });
@@ -142,7 +144,8 @@ export function createStaffMediaFeature({ chat, staff: staffService, store, staf
   // An edited caption reaches the visitor as message:update, like an edited text.
   staff.on('edited_message:caption', async (ctx, next) => {
     if (ctx.from?.is_bot) return next();
-    const updated = await staffService.editStaffMessage(ctx.chat.id, ctx.editedMessage.message_id, ctx.editedMessage.caption);
+    const { message_id, caption, caption_entities } = ctx.editedMessage;
+    const updated = await staffService.editStaffMessage(ctx.chat.id, message_id, caption, staffHtml(caption, caption_entities));
     if (!updated) return next();
   });
 

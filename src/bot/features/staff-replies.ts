@@ -7,6 +7,7 @@ import type { StaffChat } from '../../staff-chat';
 import type { BotContext } from '../context';
 import { staffTexts } from '../staff-texts';
 import { isHumanSender } from '../filters/staff-sender';
+import { staffHtml } from '../formatting/entities-html';
 
 export interface StaffRepliesDeps {
   chat: ChatService;
@@ -62,6 +63,7 @@ export function createStaffRepliesFeature({ chat, staff: staffService, store, st
     await chat.postStaffMessage({
       threadId: target.thread.id,
       text: ctx.msg.text,
+      html: staffHtml(ctx.msg.text, ctx.msg.entities),
       telegram: { chatId: ctx.chat.id, topicId: target.topicId, messageId: ctx.msg.message_id },
     });
   });
@@ -69,7 +71,8 @@ export function createStaffRepliesFeature({ chat, staff: staffService, store, st
   // An edit in Telegram reaches the visitor as message:update.
   staff.on('edited_message:text', async (ctx, next) => {
     if (!isHumanSender(ctx)) return next();
-    const updated = await staffService.editStaffMessage(ctx.chat.id, ctx.editedMessage.message_id, ctx.editedMessage.text);
+    const { message_id, text, entities } = ctx.editedMessage;
+    const updated = await staffService.editStaffMessage(ctx.chat.id, message_id, text, staffHtml(text, entities));
     if (!updated) return next();
   });
 
