@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { expectLikeCommitted, launchChromium, useBrowser } from '../support/browser';
 import { startDemoProcess, type DemoProcess } from '../support/demo-process';
 import { connectVisitor, type VisitorClient } from '../support/harness';
 import { makePng } from '../support/media-samples';
@@ -20,40 +20,24 @@ const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
 
 describeWith([services.chromium], 'npm run demo in Chromium: one person plays both sides', () => {
   let demo: DemoProcess;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
   const sockets: VisitorClient[] = [];
   let counter = 0;
+  // Neither page logs anything on purpose: a console error fails the test too.
+  const web = useBrowser(launchChromium, { failOnConsoleErrors: true });
 
   beforeAll(async () => {
     demo = await startDemoProcess();
-    browser = await launchChromium();
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-    expect(problems.splice(0)).toEqual([]);
   });
   afterAll(async () => {
     for (const s of sockets) s.close();
-    await browser?.close();
     expect(await demo?.stop()).toBe(0);
   });
 
-  function watch(page: Page): Page {
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || /Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    return page;
-  }
-
   /** One browser profile, two tabs: the visitor page and the staff view, both connected. */
   async function bothSides(): Promise<{ context: BrowserContext; visitor: Page; staff: Page }> {
-    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 760 } });
-    contexts.push(context);
-    const visitor = watch(await context.newPage());
-    const staff = watch(await context.newPage());
+    const context = await web.newContext({ viewport: { width: 1100, height: 760 } });
+    const visitor = web.watch(await context.newPage());
+    const staff = web.watch(await context.newPage());
     await staff.goto(demo.staffViewUrl);
     await staff.waitForSelector('#app[data-connection="live"]');
     await visitor.goto(demo.visitorUrl);
@@ -210,7 +194,7 @@ describeWith([services.chromium], 'npm run demo in Chromium: one person plays bo
     await link.waitFor();
     expect(await link.getAttribute('href')).toMatch(new RegExp(`^${demo.origin}/admin/login\\?token=[A-Za-z0-9_-]{20,}$`));
     const [admin] = await Promise.all([context.waitForEvent('page'), link.click()]);
-    watch(admin);
+    web.watch(admin);
     await admin.waitForSelector('.app[data-list-ready="true"]');
     expect(new URL(admin.url()).pathname).toBe('/admin');
     await admin.locator('#staff-name', { hasText: 'Alex' }).waitFor();
@@ -241,15 +225,8 @@ describeWith([services.chromium], 'npm run demo in Chromium: one person plays bo
   });
 
   it('works on a phone in the dark: the list, then a topic with a back button', async () => {
-    const context = await browser.newContext({
-      locale: 'en-US',
-      viewport: { width: 360, height: 720 },
-      isMobile: true,
-      hasTouch: true,
-      colorScheme: 'dark',
-    });
-    contexts.push(context);
-    const staff = watch(await context.newPage());
+    const context = await web.newContext({ viewport: { width: 360, height: 720 }, isMobile: true, hasTouch: true, colorScheme: 'dark' });
+    const staff = web.watch(await context.newPage());
     await staff.goto(demo.staffViewUrl);
     await staff.waitForSelector('#app[data-connection="live"][data-view="list"]');
     expect(await staff.isVisible('#chat-list')).toBe(true);
@@ -266,14 +243,15 @@ describeWith([services.chromium], 'npm run demo in Chromium: one person plays bo
 });
 
 describeWith([services.chromium], 'the README picture of the demo', () => {
-  it('both sides side by side', async () => {
+  const web = useBrowser(launchChromium, { failOnConsoleErrors: true });
+
+  it('both sides side by side, like the committed picture', async () => {
     const out = UPDATE
       ? path.resolve(__dirname, '..', '..', 'docs', 'screenshots')
       : fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-demo-shot-'));
     const demo = await startDemoProcess();
-    const browser = await launchChromium();
     try {
-      const context = await browser.newContext({ locale: 'en-US', colorScheme: 'light', deviceScaleFactor: 1 });
+      const context = await web.newContext({ colorScheme: 'light', deviceScaleFactor: 1 });
       const visitor = await context.newPage();
       await visitor.setViewportSize({ width: 400, height: 680 });
       const staff = await context.newPage();
@@ -324,9 +302,8 @@ describeWith([services.chromium], 'the README picture of the demo', () => {
         .toFile(file);
       const meta = await sharp(file).metadata();
       expect([meta.width, meta.height]).toEqual([1428, 712]);
-      await context.close();
+      if (!UPDATE) await expectLikeCommitted(web.browser, file);
     } finally {
-      await browser.close();
       await demo.stop();
       if (!UPDATE) fs.rmSync(out, { recursive: true, force: true });
     }

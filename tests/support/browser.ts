@@ -133,7 +133,13 @@ export interface BrowserFixture {
  * them; every context a test opened closed after it; and the test fails when one of its watched
  * pages threw or had something refused by the Content Security Policy.
  */
-export function useBrowser(launch: () => Promise<Browser> = launchChromium): BrowserFixture {
+export function useBrowser(
+  launch: () => Promise<Browser> = launchChromium,
+  options: {
+    /** Console errors on a watched page fail the test too (for pages that log nothing on purpose). */
+    failOnConsoleErrors?: boolean;
+  } = {},
+): BrowserFixture {
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   const problems: string[] = [];
@@ -160,7 +166,8 @@ export function useBrowser(launch: () => Promise<Browser> = launchChromium): Bro
     watch(page) {
       page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
       page.on('console', (m) => {
-        if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
+        if ((options.failOnConsoleErrors && m.type() === 'error') || /Content Security Policy|Refused to/i.test(m.text()))
+          problems.push(`console: ${m.text()}`);
       });
       return page;
     },
