@@ -145,3 +145,5 @@ export function createMediaSender({ store, telegram, source, clock, albumWindowM
     },
   };
 }
+
+export type MediaSender = ReturnType<typeof createMediaSender>;

@@ -1,7 +1,7 @@
 import { connectVisitor, outboxIdle, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { describeEachDatabase } from '../support/services';
-import { backoffMs } from '../../src/outbox/worker';
+import { backoffMs } from '../../src/outbox/verdicts';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 describe('backoffMs', () => {

@@ -1,0 +1,131 @@
+import type { Clock, Store } from '../domain/ports';
+import type { Message, Thread } from '../domain/types';
+import type { Logger } from '../logger';
+import type { ChatPacer } from './chat-pacer';
+import type { DeliveryMetrics } from './delivery-metrics';
+import type { MediaSender } from './media-sender';
+import type { Merging } from './merging';
+import type { OutboxQueue, OutboxRow } from './outbox-queue';
+import type { Settlement } from './settle';
+import { splitForTelegram, type TelegramGateway } from './telegram-gateway';
+import type { Topics } from './topics';
+import { backoffMs, describe, isTopicError, judge } from './verdicts';
+
+export interface GroupSenderDeps {
+  store: Store;
+  queue: OutboxQueue;
+  telegram: TelegramGateway;
+  pacer: ChatPacer;
+  topics: Topics;
+  merging: Merging;
+  media: MediaSender;
+  settle: Settlement;
+  metrics: DeliveryMetrics;
+  clock: Clock;
+  log: Logger;
+  maxAttempts: number;
+}
+
+/**
+ * Sends one claimed thread head — with the rows merged into it — to the staff chat, and
+ * decides what a failed send means for its rows (src/outbox/verdicts.ts): wait as Telegram
+ * asks, fix the topic and retry at once, back off, or fail for good.
+ */
+export function createGroupSender(deps: GroupSenderDeps) {
+  const { store, queue, telegram, pacer, topics, merging, media, settle, metrics, clock, log } = deps;
+  const now = () => clock.now().getTime();
+
+  /** Sends one group (one message, or several merged) and settles its rows. */
+  async function deliver(rows: OutboxRow[], messages: Message[], thread: Thread, chatId: number): Promise<void> {
+    const { topicId, header } = await topics.ensure(thread, chatId);
+    if (messages[0].attachment) {
+      // Files are never merged with text: one file, or one album of photos (docs/media.md).
+      await media.send(messages, thread, chatId, topicId, header);
+    } else {
+      const chunks = splitForTelegram(merging.render(messages, thread, header));
+      // Chunks recorded by an earlier, interrupted attempt are not sent again (a merged group never has any: see merging.ts).
+      const done = (await store.telegramLinks.listForMessage(messages[0].id)).filter((l) => l.direction === 'to_telegram').length;
+      for (let i = done; i < chunks.length; i++) {
+        const telegramMessageId = await telegram.sendText(chatId, topicId, chunks[i]);
+        for (const m of messages) {
+          await store.telegramLinks.insert(
+            { threadId: thread.id, messageId: m.id, chatId, topicId, telegramMessageId, direction: 'to_telegram' },
+            clock.now(),
+          );
+        }
+      }
+    }
+    await settle.delivered(rows, messages, thread);
+  }
+
+  /** Delivers the group headed by `head`. True when it reached Telegram. */
+  async function process(head: OutboxRow, chatId: number): Promise<boolean> {
+    if (!(await pacer.tryReserve(chatId, now()))) {
+      await queue.release(head.id);
+      return false;
+    }
+    const thread = await store.threads.findById(head.threadId);
+    const message = head.kind === 'message' ? await store.messages.findById(head.messageId) : null;
+    if (!thread || (head.kind === 'message' && !message)) {
+      await queue.fail(head.id, 'message or thread no longer exists');
+      return true;
+    }
+    const group = message ? await merging.gather(head, message, chatId) : { rows: [head], messages: [] };
+    try {
+      if (message) await deliver(group.rows, group.messages, thread, chatId);
+      else {
+        await (head.kind === 'topic_reopen' ? topics.reopen(thread, chatId) : topics.rename(thread, chatId));
+        await settle.done(head);
+      }
+      return true;
+    } catch (err) {
+      const verdict = judge(err);
+      const t = now();
+      const followers = group.rows.slice(1);
+      switch (verdict.kind) {
+        case 'throttled':
+          await pacer.pause(chatId, t + verdict.retryAfterMs, t);
+          metrics.throttled();
+          log.warn('telegram asked to slow down', { chatId, retryAfterMs: verdict.retryAfterMs });
+          for (const r of group.rows) await queue.retryLater(r.id, t + verdict.retryAfterMs, describe(err), false);
+          return false;
+        case 'retry_now':
+          for (const r of followers) await queue.release(r.id);
+          if (head.kind !== 'message') {
+            // The topic is gone or closed: the next message recreates/reopens it (with the current name).
+            await settle.done(head);
+            return true;
+          }
+          if (head.attempts + 1 >= deps.maxAttempts) {
+            log.error('outbox row failed for good', { rowId: head.id, threadId: head.threadId, reason: verdict.reason });
+            await settle.fail(head, chatId, `gave up after ${head.attempts + 1} attempts: ${verdict.reason}`, true);
+            return true;
+          }
+          await topics.recover(head.threadId, chatId, verdict.reason);
+          await queue.retryLater(head.id, t, verdict.reason, true);
+          return true; // try again at once (with a new or reopened topic)
+        case 'backoff': {
+          for (const r of followers) await queue.release(r.id);
+          if (head.attempts + 1 >= deps.maxAttempts) {
+            log.error('outbox row failed for good', { rowId: head.id, threadId: head.threadId, reason: verdict.reason });
+            await settle.fail(head, chatId, `gave up after ${head.attempts + 1} attempts: ${verdict.reason}`, isTopicError(err));
+            return true;
+          }
+          log.warn('send failed; will retry', { rowId: head.id, attempts: head.attempts + 1, reason: verdict.reason });
+          await queue.retryLater(head.id, t + backoffMs(head.attempts), verdict.reason, true);
+          return false;
+        }
+        case 'permanent':
+          // A merged send that Telegram refuses is retried message by message, so only the bad one fails.
+          for (const r of followers) await queue.release(r.id);
+          log.error('telegram refused the message; not retrying', { rowId: head.id, threadId: head.threadId, reason: verdict.reason });
+          await settle.fail(head, chatId, verdict.reason, isTopicError(err));
+          return true;
+      }
+    }
+  }
+
+  return { process };
+}
+
+export type GroupSender = ReturnType<typeof createGroupSender>;
