@@ -3,6 +3,7 @@ import type { User } from 'grammy/types';
 import jsQR from 'jsqr';
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import { useBrowser } from '../support/browser';
+import { contrastOf } from '../support/contrast';
 import { describeWith, services } from '../support/services';
 import { eventually, startTopicdesk, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
@@ -339,20 +340,7 @@ function decodeQrSvg(d: string | null, viewBox: string | null): string | undefin
   return jsQR(data, width, width)?.data;
 }
 
-/** Runs in the page: WCAG 2 contrast of each text in the card and the header's verified line against its background. */
-const CONTRAST = `(() => {
-  const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
-  const lum = ({ r, g, b }) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
-    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
-  const background = (el) => {
-    for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c.a > 0.99) return c; }
-    return parse(getComputedStyle(document.body).backgroundColor);
-  };
-  const ratio = (fg, bg) => { const a = lum(fg), b = lum(bg); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
-  const out = [];
-  for (const el of document.querySelectorAll('#verify h2, #verify p, #verify label, #verify a, #verify input, #verify button, #verify figcaption, #identity')) {
-    if (!el.getClientRects().length) continue;
-    out.push({ what: el.id || el.tagName + '.' + el.className, ratio: Math.round(ratio(parse(getComputedStyle(el).color), background(el)) * 100) / 100 });
-  }
-  return out;
-})()`;
+/** WCAG 2 contrast of each text in the card and the header's verified line against its background. */
+const CONTRAST = contrastOf(
+  '#verify h2, #verify p, #verify label, #verify a, #verify input, #verify button, #verify figcaption, #identity',
+);

@@ -31,6 +31,19 @@ export const CONTRAST_REPORT = `(() => {${HELPERS}
 })()`;
 
 /**
+ * Runs in the page: the contrast ratio of the text of each visible element matching `selector`
+ * against the first opaque background behind it, named by its id or tag and classes.
+ */
+export const contrastOf = (selector: string) => `(() => {${HELPERS}
+  const out = [];
+  for (const el of document.querySelectorAll(${JSON.stringify(selector)})) {
+    if (!el.getClientRects().length) continue;
+    out.push({ what: el.id || el.tagName + '.' + el.className, ratio: round(ratio(parse(getComputedStyle(el).color), background(el))) });
+  }
+  return out;
+})()`;
+
+/**
  * Runs in the page: the support status's dot (#support-status::before) — its fill, or its ring
  * when it has no fill — as a colour and its contrast ratio against the background behind it.
  */
