@@ -286,7 +286,11 @@ input.addEventListener('keydown', (e) => {
     submit();
   }
 });
-input.addEventListener('input', grow);
+input.addEventListener('input', () => {
+  grow();
+  // Staff see "typing…" in the topic while there is something being written (docs/protocol.md `typing`).
+  if (input.value.trim()) connection?.typing();
+});
 
 // --- Wiring to the server -------------------------------------------------------------------
 const connection =

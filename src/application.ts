@@ -22,6 +22,8 @@ import { loadStaffChat } from './staff-chat';
 import type { BotContext } from './bot/context';
 import { createSocketNotifier } from './web/socket-notifier';
 import { registerVisitorSocket } from './web/visitor-socket';
+import { createTypingRelay } from './domain/typing-relay';
+import { createTypingSender } from './bot/typing-sender';
 import { createHttpApp, isLoopbackHost } from './web/http-app';
 import { createOtpService } from './domain/otp-service';
 import { createIdentityRooms } from './web/identity-rooms';
@@ -195,6 +197,13 @@ export async function createApplication({ config, logger, clock = systemClock, b
     addressBudgets,
     connections,
     supportStatus: () => support.current(),
+    typing: createTypingRelay({
+      store,
+      clock,
+      send: tg.enabled ? createTypingSender(tg) : null,
+      reachable: () => support.canVerify(),
+      onError: (error) => log.debug('typing not shown in Telegram', { error: String(error) }),
+    }),
     otp: createOtpSocketHandlers({
       otp,
       botUsername: () => (bot?.isInited() ? bot.botInfo.username : null),

@@ -36,6 +36,8 @@ export interface ConnectionDeps {
 const PAGE = 50;
 const CATCH_UP_PAGE = 200;
 const ACK_TIMEOUT_MS = 15_000;
+/** How often the page says the visitor is typing, while they type (staff see "typing…" for about 5 s; the server passes one per 4 s). */
+const TYPING_EVERY_MS = 2_000;
 
 /**
  * The page's side of protocol v1: one Socket.IO connection that reconnects by
@@ -103,6 +105,8 @@ export function createConnection({ io, storage, queue, handlers, catchUpAfter }:
   socket.on('message:status', (s: { id: number; status: DeliveryStatus }) => handlers.status(s.id, s.status));
   socket.on('message:update', (m: MessageView) => handlers.update(m));
   socket.on('thread:status', (s: { id: number; status: ThreadStatus }) => handlers.threadStatus(s.status));
+
+  let lastTyping = 0;
 
   function ask<T>(event: string, payload: unknown): Promise<Ack<T>> {
     return socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
@@ -186,10 +190,18 @@ export function createConnection({ io, storage, queue, handlers, catchUpAfter }:
     /** Queues a message and sends it now if connected; returns it so the page can show it at once. */
     send(text: string): Outgoing {
       const item = queue.add(text);
+      lastTyping = 0; // the next message's first key press says so at once
       void flush();
       return item;
     },
     isReady: () => ready,
+    /** The visitor is typing: tells the server (no ack), at most once every TYPING_EVERY_MS; the server throttles too. */
+    typing() {
+      const now = Date.now();
+      if (!ready || now - lastTyping < TYPING_EVERY_MS) return;
+      lastTyping = now;
+      socket.emit('typing', {});
+    },
     async loadEarlier(before: number): Promise<MessageView[] | null> {
       if (!ready) return null;
       try {

@@ -26,6 +26,8 @@ export interface ClientToServerEvents {
   /** Identity over Telegram (docs/identity.md); handled in otp-socket.ts. */
   'otp:start': (payload: unknown, ack: Ack<{ link: string; expiresAt: string }>) => void;
   'otp:verify': (payload: unknown, ack: Ack<{ visitor: VisitorView }>) => void;
+  /** The visitor is typing (typing-socket.ts): the ack may be left out; given, it is answered `{ ok: true }` once handled. */
+  typing: (payload: unknown, ack: Ack<object>) => void;
 }
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -57,6 +59,11 @@ export const schemas = {
       limit: z.number().int().min(1).max(200).optional(),
     })
     .optional()
+    .transform((v) => v ?? {}),
+  // `{}`; a client may leave it out (null on the wire).
+  typing: z
+    .strictObject({})
+    .nullish()
     .transform((v) => v ?? {}),
   'profile:update': z.strictObject({
     name: z

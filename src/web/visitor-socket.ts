@@ -13,6 +13,8 @@ import { burstWindow, type Budget, type Budgets } from '../limits/budgets';
 import { createConnectionCounter, type ConnectionCounter } from '../limits/connections';
 import { rooms } from './socket-notifier';
 import type { OtpSocketHandlers } from './otp-socket';
+import type { TypingRelay } from '../domain/typing-relay';
+import { registerTyping } from './typing-socket';
 import { admitted, type AddressBudgets, type WriteAdmission } from './address-budgets';
 
 export interface SocketData {
@@ -51,6 +53,8 @@ export interface VisitorSocketDeps {
   supportStatus: () => SupportStatus;
   /** otp:start / otp:verify (otp-socket.ts); without it those events go unanswered. */
   otp?: OtpSocketHandlers;
+  /** `typing`: "typing…" in the thread's topic (domain/typing-relay.ts); without it the event is ignored. */
+  typing?: TypingRelay;
 }
 
 /**
@@ -69,6 +73,7 @@ export function registerVisitorSocket({
   connections = createConnectionCounter(limits.connectionsPerIp),
   supportStatus,
   otp,
+  typing,
 }: VisitorSocketDeps): { close(): void } {
   const log = logger.child({ unit: 'socket' });
   const messageBudget = budgets.budget('message', [burstWindow({ burst: limits.messageBurst, perMinute: limits.messagesPerMinute })]);
@@ -123,6 +128,17 @@ export function registerVisitorSocket({
       stored: async () => socket.data.visitorId ?? (await chat.storedVisitor(writerOf(socket.data)))?.id ?? null,
       ensure: () => write(socket, (admission) => chat.ensureVisitor(writerOf(socket.data), admission)),
     });
+
+    if (typing) {
+      registerTyping(socket, {
+        relay: typing,
+        visitorId: () => {
+          learnStoredVisitor(socket);
+          return socket.data.visitorId;
+        },
+        logger: log,
+      });
+    }
 
     // Messages and profile updates spend from the visitor's budget and its address's.
     const writes = (socket: VisitorSocket) =>
