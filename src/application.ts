@@ -117,7 +117,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const tg = config.telegram;
   if (tg.enabled) {
     telegram = await createTelegram({
-      ...{ config, botInfo, instanceId, db, storage, redis, staffChat, support, notifier, metrics, chat, staff, otp, clock, logger },
+      ...{ config, botInfo, instanceId, storage, redis, staffChat, support, notifier, metrics, chat, staff, otp, clock, logger },
       media: { dir: mediaDir, storage: mediaStorage, incoming },
       // The staff page is built below; updates arrive only after start().
       staffPage: {

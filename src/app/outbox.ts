@@ -6,11 +6,9 @@ import type { Metrics } from '../scale/metrics';
 import type { RedisConnections } from '../scale/redis';
 import type { StaffChat } from '../staff-chat';
 import type { MediaSource } from '../outbox/media-sender';
-import { createOutboxQueue } from '../outbox/outbox-queue';
 import { createTelegramGateway } from '../outbox/telegram-gateway';
 import { createOutboxWorker } from '../outbox/worker';
 import { createChatPacer, sharePacing } from '../outbox/chat-pacer';
-import type { Knex } from 'knex';
 
 export interface OutboxDeps {
   config: Pick<Config, 'outbox' | 'database' | 'redisKeyPrefix'>;
@@ -18,7 +16,6 @@ export interface OutboxDeps {
   apiRoot: string;
   /** This instance's name: the outbox leases it takes carry it. */
   instanceId: string;
-  db: Knex;
   store: Store;
   redis: RedisConnections | null;
   staffChat: StaffChat;
@@ -37,7 +34,6 @@ export async function createOutbox({
   token,
   apiRoot,
   instanceId,
-  db,
   store,
   redis,
   staffChat,
@@ -55,7 +51,7 @@ export async function createOutbox({
     metrics,
     store,
     // One process owns a SQLite file: leases left in it at start are a dead process's, taken back at once.
-    queue: createOutboxQueue(db, {
+    queue: store.outbox.queue({
       workerId: instanceId,
       leaseMs: config.outbox.leaseSeconds * 1000,
       soleUser: config.database.client === 'sqlite',

@@ -1,5 +1,4 @@
 import type { BotConfig } from 'grammy';
-import type { Knex } from 'knex';
 import type { Config } from '../config';
 import type { Clock, Store, VisitorNotifier } from '../domain/ports';
 import type { ChatService } from '../domain/chat-service';
@@ -26,8 +25,6 @@ export interface TelegramDeps {
   /** Known bot identity, skipping getMe (tests). */
   botInfo?: BotConfig<BotContext>['botInfo'];
   instanceId: string;
-  /** The outbox queue's connection (until the queue is reached through the Store). */
-  db: Knex;
   storage: Storage;
   redis: RedisConnections | null;
   staffChat: StaffChat;
@@ -56,7 +53,7 @@ export async function createTelegram(deps: TelegramDeps) {
   const store: Store = storage.store;
   const watchCalls = watchTelegramCalls(support);
   const worker = await createOutbox({
-    ...{ config, token: tg.token, apiRoot: tg.apiRoot, instanceId: deps.instanceId, db: deps.db, store, redis: deps.redis, staffChat },
+    ...{ config, token: tg.token, apiRoot: tg.apiRoot, instanceId: deps.instanceId, store, redis: deps.redis, staffChat },
     ...{ notifier: deps.notifier, metrics: deps.metrics, watchCalls, clock, logger },
     media: { source: (url) => mediaSource(url, media.dir) },
   });

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
+import type { OutboxQueue, OutboxQueueOptions } from '../domain/outbox-ports';
 import type { OutboxBacklog, OutboxRepository } from '../domain/ports';
 import type { RepoContext } from './context';
-import { num } from './database';
+import { num, numOrNull } from './database';
+import { createOutboxClaims } from './outbox-claims';
 
 /** Pending and failed outbox rows, and the oldest pending one's age: one grouped query. */
 export async function outboxBacklog(db: Knex): Promise<OutboxBacklog> {
@@ -16,6 +18,50 @@ export async function outboxBacklog(db: Knex): Promise<OutboxBacklog> {
     pending: num(pending?.n ?? 0),
     failed: num(rows.find((r) => r.status === 'failed')?.n ?? 0),
     oldestPendingAt: pending?.oldest == null ? null : new Date(num(pending.oldest)),
+  };
+}
+
+/**
+ * A worker's OutboxQueue: the claims (src/db/outbox-claims.ts), and settling what it claimed
+ * short of sending it (a sent row is completed by OutboxRepository.complete).
+ */
+function createOutboxQueue(db: Knex | Knex.Transaction, options: OutboxQueueOptions): OutboxQueue {
+  const { workerId } = options;
+  return {
+    workerId,
+    leaseMs: options.leaseMs,
+    ...createOutboxClaims(db, options),
+    async retryLater(id, availableAt, error, countAttempt) {
+      await db('outbox')
+        .where({ id, status: 'pending', locked_by: workerId })
+        .update({
+          available_at: availableAt,
+          locked_by: null,
+          locked_until: null,
+          ...(error !== null ? { last_error: error.slice(0, 1000) } : {}),
+          attempts: countAttempt ? db.raw('attempts + 1') : db.raw('attempts'),
+        });
+    },
+    async fail(id, error) {
+      const updated = await db('outbox')
+        .where({ id, status: 'pending', locked_by: workerId })
+        .update({
+          status: 'failed',
+          locked_by: null,
+          locked_until: null,
+          last_error: error.slice(0, 1000),
+          attempts: db.raw('attempts + 1'),
+        });
+      return updated === 1;
+    },
+    async failedInThread(threadId) {
+      const [row] = await db('outbox').where({ thread_id: threadId, status: 'failed', kind: 'message' }).count({ n: '*' });
+      return num(row?.n ?? 0);
+    },
+    async nextDueAt() {
+      const row = await db('outbox').where({ status: 'pending' }).min({ at: 'available_at' }).first();
+      return numOrNull(row?.at);
+    },
   };
 }
 
@@ -71,5 +117,6 @@ export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
         .update({ status: 'pending', attempts: 0, available_at: now.getTime(), locked_by: null, locked_until: null, last_error: null });
       return rows.map((r) => num(r.message_id));
     },
+    queue: (options) => createOutboxQueue(db, options),
   };
 }

@@ -1,3 +1,4 @@
+import type { OutboxQueue, OutboxQueueOptions } from './outbox-ports';
 import type { Notice } from './notices';
 import type {
   AttachmentKind,
@@ -148,6 +149,8 @@ export interface OutboxRepository {
   pendingCount(): Promise<number>;
   /** Puts the thread's failed message rows back in the queue, attempts reset; returns their message ids, oldest first. */
   requeueFailed(threadId: ThreadId, now: Date): Promise<MessageId[]>;
+  /** A worker's claims and leases on the queue (src/domain/outbox-ports.ts). */
+  queue(options: OutboxQueueOptions): OutboxQueue;
 }
 
 export interface SettingsRepository {

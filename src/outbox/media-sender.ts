@@ -2,7 +2,7 @@ import { GrammyError } from 'grammy';
 import type { Clock, Store } from '../domain/ports';
 import type { Message, Thread } from '../domain/types';
 import { telegramFileName, telegramMethodFor } from '../media/media-types';
-import type { OutboxQueue, OutboxRow } from './outbox-queue';
+import type { OutboxQueue, OutboxRow } from '../domain/outbox-ports';
 import {
   MediaUnavailableError,
   splitForTelegram,

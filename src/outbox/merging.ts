@@ -2,7 +2,7 @@ import type { Store } from '../domain/ports';
 import type { Message, Thread } from '../domain/types';
 import type { ChatPacer } from './chat-pacer';
 import type { MediaSender } from './media-sender';
-import type { OutboxQueue, OutboxRow } from './outbox-queue';
+import type { OutboxQueue, OutboxRow } from '../domain/outbox-ports';
 import { TELEGRAM_TEXT_LIMIT } from './telegram-gateway';
 
 const MAX_MERGED = 50;

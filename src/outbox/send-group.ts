@@ -5,7 +5,7 @@ import type { ChatPacer } from './chat-pacer';
 import type { DeliveryMetrics } from './delivery-metrics';
 import type { MediaSender } from './media-sender';
 import type { Merging } from './merging';
-import type { OutboxQueue, OutboxRow } from './outbox-queue';
+import type { OutboxQueue, OutboxRow } from '../domain/outbox-ports';
 import type { Settlement } from './settle';
 import { splitForTelegram, type TelegramGateway } from './telegram-gateway';
 import type { Topics } from './topics';

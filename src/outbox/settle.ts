@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import { staffTexts } from '../bot/staff-texts';
 import type { ChatPacer } from './chat-pacer';
 import type { DeliveryMetrics } from './delivery-metrics';
-import type { OutboxQueue, OutboxRow } from './outbox-queue';
+import type { OutboxQueue, OutboxRow } from '../domain/outbox-ports';
 import type { TelegramGateway } from './telegram-gateway';
 import type { Topics } from './topics';
 import { describe } from './verdicts';

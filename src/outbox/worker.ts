@@ -2,7 +2,7 @@ import type { Clock, Store, VisitorNotifier } from '../domain/ports';
 import type { Logger } from '../logger';
 import type { StaffChat } from '../staff-chat';
 import type { ChatPacer } from './chat-pacer';
-import type { OutboxQueue, OutboxRow } from './outbox-queue';
+import type { OutboxQueue, OutboxRow } from '../domain/outbox-ports';
 import type { TelegramGateway } from './telegram-gateway';
 import { createMediaSender, type MediaSource } from './media-sender';
 import { deliveryMetrics, type OutboxMetrics } from './delivery-metrics';
@@ -126,7 +126,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     if (pacer.waitMs(chatId, t) > 0) return 0;
     const hold = pacer.underPressure(chatId, t) ? { maxMs: holdMs, quietMs: Math.min(QUIET_MS, holdMs) } : undefined;
     // Never claim more than the chat's budget lets start now: a burst must not spend the reserve at once. A thread
-    // still without its topic costs two sends; existing conversations come first (outbox-queue.ts claimHeads).
+    // still without its topic costs two sends; existing conversations come first (src/db/outbox-claims.ts claimHeads).
     // Each thread in flight will spend at least one send, two while it still creates its topic.
     const sends = pacer.freeSlots(chatId, t) - active.size - creatingTopics.size;
     // On the budget's reserve, an address opening many threads gets no more topics until the reserve is not needed.

@@ -8,7 +8,6 @@ import { createVisitorTokens } from '../../src/domain/tokens';
 import { systemClock } from '../../src/domain/ports';
 import { silentNotifier } from '../support/silent-notifier';
 import { createChatPacer } from '../../src/outbox/chat-pacer';
-import { createOutboxQueue } from '../../src/outbox/outbox-queue';
 import { createTelegramGateway } from '../../src/outbox/telegram-gateway';
 import { createOutboxWorker } from '../../src/outbox/worker';
 import { eventually, STAFF_CHAT_ID } from '../support/harness';
@@ -74,7 +73,7 @@ describeEachDatabase('resuming after an interrupted send, on %s', (kind) => {
 
     const worker = createOutboxWorker({
       store,
-      queue: createOutboxQueue(db, { workerId: 'after-restart', leaseMs: 30_000 }),
+      queue: store.outbox.queue({ workerId: 'after-restart', leaseMs: 30_000 }),
       telegram: createTelegramGateway(new Api(emu.token, { apiRoot: emu.apiRoot })),
       staffChat: { id: () => STAFF_CHAT_ID, set: async () => undefined },
       notifier: silentNotifier,

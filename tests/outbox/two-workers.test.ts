@@ -8,7 +8,6 @@ import { createVisitorTokens } from '../../src/domain/tokens';
 import { systemClock } from '../../src/domain/ports';
 import { silentNotifier } from '../support/silent-notifier';
 import { createChatPacer } from '../../src/outbox/chat-pacer';
-import { createOutboxQueue } from '../../src/outbox/outbox-queue';
 import { createTelegramGateway, type TelegramGateway } from '../../src/outbox/telegram-gateway';
 import { createOutboxWorker } from '../../src/outbox/worker';
 import { eventually, STAFF_CHAT_ID } from '../support/harness';
@@ -48,7 +47,7 @@ describeEachDatabase('two outbox workers on one %s database', (kind) => {
     };
     const w = createOutboxWorker({
       store,
-      queue: createOutboxQueue(db, { workerId: name, leaseMs: 30_000 }),
+      queue: store.outbox.queue({ workerId: name, leaseMs: 30_000 }),
       telegram,
       staffChat: { id: () => STAFF_CHAT_ID, set: async () => undefined },
       notifier: silentNotifier,

@@ -4,7 +4,6 @@ import { createStore } from '../../src/db/store';
 import { createChatService } from '../../src/domain/chat-service';
 import { createVisitorTokens } from '../../src/domain/tokens';
 import { systemClock } from '../../src/domain/ports';
-import { createOutboxQueue } from '../../src/outbox/outbox-queue';
 import { describeEachDatabase } from '../support/services';
 import { silentNotifier } from '../support/silent-notifier';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -43,8 +42,8 @@ describeEachDatabase('a broken-off delivery on %s', (kind) => {
       const { writer } = await chat.openSession(undefined);
       await chat.postVisitorMessage(writer, { text: `${name} thread`, clientId: name });
     }
-    const alive = createOutboxQueue(db, { workerId: 'alive', leaseMs: LEASE_MS });
-    const other = createOutboxQueue(db, { workerId: 'other', leaseMs: LEASE_MS });
+    const alive = store.outbox.queue({ workerId: 'alive', leaseMs: LEASE_MS });
+    const other = store.outbox.queue({ workerId: 'other', leaseMs: LEASE_MS });
 
     const t0 = Date.now();
     const [busy, broken] = await alive.claimHeads(t0, 10, []);

@@ -1,18 +1,6 @@
 import type { Knex } from 'knex';
-import { num, numOrNull } from '../db/database';
-
-export interface OutboxRow {
-  id: number;
-  /** 'message' (a stored message to post), 'topic_rename' or 'topic_reopen'. */
-  kind: string;
-  threadId: number;
-  /** 0 for rows that carry no message. */
-  messageId: number;
-  attempts: number;
-  createdAt: number;
-  /** Claimed by claimHeads as the first message of a thread still without its topic: it will cost two sends. */
-  needsTopic?: boolean;
-}
+import type { OutboxHold, OutboxQueue, OutboxQueueOptions, OutboxRow } from '../domain/outbox-ports';
+import { num } from './database';
 
 interface RawRow {
   id: number;
@@ -32,9 +20,14 @@ const toRow = (r: RawRow): OutboxRow => ({
   createdAt: num(r.created_at),
 });
 
+export type OutboxClaims = Pick<
+  OutboxQueue,
+  'claimHeads' | 'claimThreadHead' | 'claimFollowers' | 'renew' | 'reclaimAbandoned' | 'release'
+>;
+
 /**
- * Claims and settles outbox rows. A claim is a lease (locked_by + locked_until)
- * taken with a compare-and-set UPDATE, so any number of workers on one database
+ * The claiming half of a worker's OutboxQueue (src/domain/outbox-ports.ts): claims, leases,
+ * releases. A claim is a lease (locked_by + locked_until) taken with a compare-and-set UPDATE, so any number of workers on one database
  * never hold the same row at once; a worker that dies loses its lease when it
  * expires and the row is claimed again. Only the oldest pending row of each
  * thread (its head) is claimable, which keeps every thread in order.
@@ -43,15 +36,7 @@ const toRow = (r: RawRow): OutboxRow => ({
  * sends are in flight, so a dead worker's rows are free again within one lease,
  * however long a send may take. See docs/delivery.md.
  */
-export function createOutboxQueue(
-  db: Knex,
-  options: {
-    workerId: string;
-    leaseMs: number;
-    /** This process is the only one using the database (a SQLite file): leases found at start are a dead process's. */
-    soleUser?: boolean;
-  },
-) {
+export function createOutboxClaims(db: Knex | Knex.Transaction, options: OutboxQueueOptions): OutboxClaims {
   const { workerId, leaseMs } = options;
   const columns = ['o.id', 'o.kind', 'o.thread_id', 'o.message_id', 'o.attempts', 'o.created_at'];
 
@@ -86,9 +71,11 @@ export function createOutboxQueue(
     return claimed;
   }
 
+  async function release(id: number): Promise<void> {
+    await db('outbox').where({ id, status: 'pending', locked_by: workerId }).update({ locked_by: null, locked_until: null });
+  }
+
   return {
-    workerId,
-    leaseMs,
     /**
      * Extends this worker's leases on the threads it is delivering now (the heartbeat): rows in
      * flight stay ours however long the send takes. A row left leased by a delivery that broke
@@ -131,7 +118,7 @@ export function createOutboxQueue(
       now: number,
       limit: number,
       excludeThreadIds: number[],
-      hold?: { maxMs: number; quietMs: number },
+      hold?: OutboxHold,
       sends = limit,
       crowdedAbove?: number,
     ): Promise<OutboxRow[]> {
@@ -200,49 +187,10 @@ export function createOutboxQueue(
       // Keep only the unbroken prefix: order within the thread must hold.
       const out: OutboxRow[] = [];
       for (let i = 0; i < claimed.length && claimed[i].id === num(run[i].id); i++) out.push(claimed[i]);
-      for (const extra of claimed.slice(out.length)) await this.release(extra.id);
+      for (const extra of claimed.slice(out.length)) await release(extra.id);
       return out;
     },
     /** Gives a claimed row back untouched (e.g. it did not fit into a merged message). */
-    async release(id: number): Promise<void> {
-      await db('outbox').where({ id, status: 'pending', locked_by: workerId }).update({ locked_by: null, locked_until: null });
-    },
-    /** Gives the row back to be tried at `availableAt`; `countAttempt` false for throttling. */
-    async retryLater(id: number, availableAt: number, error: string | null, countAttempt: boolean): Promise<void> {
-      await db('outbox')
-        .where({ id, status: 'pending', locked_by: workerId })
-        .update({
-          available_at: availableAt,
-          locked_by: null,
-          locked_until: null,
-          ...(error !== null ? { last_error: error.slice(0, 1000) } : {}),
-          attempts: countAttempt ? db.raw('attempts + 1') : db.raw('attempts'),
-        });
-    },
-    /** Marks a claimed row failed for good (until /retry); false when the lease was lost meanwhile. */
-    async fail(id: number, error: string): Promise<boolean> {
-      const updated = await db('outbox')
-        .where({ id, status: 'pending', locked_by: workerId })
-        .update({
-          status: 'failed',
-          locked_by: null,
-          locked_until: null,
-          last_error: error.slice(0, 1000),
-          attempts: db.raw('attempts + 1'),
-        });
-      return updated === 1;
-    },
-    /** How many of the thread's message rows are failed (waiting for /retry). */
-    async failedInThread(threadId: number): Promise<number> {
-      const [row] = await db('outbox').where({ thread_id: threadId, status: 'failed', kind: 'message' }).count({ n: '*' });
-      return num(row?.n ?? 0);
-    },
-    /** Soonest time any pending row becomes due, or null. */
-    async nextDueAt(): Promise<number | null> {
-      const row = await db('outbox').where({ status: 'pending' }).min({ at: 'available_at' }).first();
-      return numOrNull(row?.at);
-    },
+    release,
   };
 }
-
-export type OutboxQueue = ReturnType<typeof createOutboxQueue>;
