@@ -8,7 +8,8 @@ import type { StaffChat } from '../staff-chat';
 import type { MediaSource } from '../outbox/media-sender';
 import { createTelegramGateway } from '../outbox/telegram-gateway';
 import { createOutboxWorker } from '../outbox/worker';
-import { createChatPacer, sharePacing } from '../outbox/chat-pacer';
+import { createChatPacer } from '../outbox/chat-pacer';
+import { sharePacing } from '../outbox/shared-pacing';
 
 export interface OutboxDeps {
   config: Pick<Config, 'outbox' | 'database' | 'redisKeyPrefix'>;

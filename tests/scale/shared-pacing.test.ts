@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { createLogger } from '../../src/logger';
-import { PACING_WINDOW_MS, sharePacing, type ChatPacer } from '../../src/outbox/chat-pacer';
+import { PACING_WINDOW_MS, type ChatPacer } from '../../src/outbox/chat-pacer';
+import { sharePacing } from '../../src/outbox/shared-pacing';
 import { connectRedis } from '../../src/scale/redis';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type VisitorClient } from '../support/harness';
 import { testInstallation, TEST_REDIS_URL as REDIS_URL, type TestInstallation } from '../support/installation';
