@@ -10,6 +10,7 @@ import * as messageSearchText from './20261206000000_message_search_text';
 import * as messageNotices from './20261206010000_message_notices';
 import * as threadOpeningRank from './20261206100000_thread_opening_rank';
 import * as messageHtml from './20261207000000_message_html';
+import * as snippets from './20261207010000_snippets';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -29,6 +30,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261206010000_message_notices', messageNotices],
   ['20261206100000_thread_opening_rank', threadOpeningRank],
   ['20261207000000_message_html', messageHtml],
+  ['20261207010000_snippets', snippets],
 ];
 
 /**

@@ -14,6 +14,7 @@ export const HELP = {
     '/unblock — accept them again',
     '/info — who the visitor is',
     '/retry — send the conversation’s failed messages again',
+    '/s &lt;name&gt; — send a saved answer (snippet) to the visitor',
     '',
     '<b>Anywhere in this group</b>',
     '/threads — open conversations, newest activity first',
@@ -22,6 +23,7 @@ export const HELP = {
     '/away [message] — tell visitors support is away',
     '/back — support is online again',
     '/lockdown on|off — under spam: only visitors verified with Telegram may open new conversations',
+    '/snippets — saved answers; /snippet add|remove &lt;name&gt; [text] to keep them (add: as a reply, or with the text)',
     '/help — this list',
   ].join('\n'),
   tr: [
@@ -34,6 +36,7 @@ export const HELP = {
     '/unblock — yeniden kabul et',
     '/info — ziyaretçi kim',
     '/retry — görüşmenin iletilemeyen mesajlarını yeniden gönder',
+    '/s &lt;ad&gt; — kayıtlı bir yanıtı (hazır yanıt) ziyaretçiye gönder',
     '',
     '<b>Grubun her yerinde</b>',
     '/threads — açık görüşmeler, en son etkinlik önce',
@@ -42,6 +45,7 @@ export const HELP = {
     '/away [mesaj] — ziyaretçilere desteğin uzakta olduğunu bildir',
     '/back — destek yeniden çevrimiçi',
     '/lockdown on|off — spam altında: yalnızca Telegram ile doğrulanmış ziyaretçiler yeni görüşme açabilir',
+    '/snippets — hazır yanıtlar; /snippet add|remove &lt;ad&gt; [metin] ile yönetin (add: bir mesaja yanıt olarak ya da metinle)',
     '/help — bu liste',
   ].join('\n'),
 };
@@ -60,6 +64,9 @@ export const COMMANDS = {
     { command: 'away', description: 'Support is away [message]' },
     { command: 'back', description: 'Support is online again' },
     { command: 'lockdown', description: 'New conversations only from verified visitors: on|off' },
+    { command: 's', description: 'Send a snippet to the visitor: <name>' },
+    { command: 'snippets', description: 'Saved answers' },
+    { command: 'snippet', description: 'Save or delete a snippet: add|remove <name>' },
     { command: 'help', description: 'What I can do' },
   ],
   tr: [
@@ -75,6 +82,9 @@ export const COMMANDS = {
     { command: 'away', description: 'Destek uzakta [mesaj]' },
     { command: 'back', description: 'Destek yeniden çevrimiçi' },
     { command: 'lockdown', description: 'Yeni görüşme yalnızca doğrulanmışlardan: on|off' },
+    { command: 's', description: 'Ziyaretçiye hazır yanıt gönder: <ad>' },
+    { command: 'snippets', description: 'Hazır yanıtlar' },
+    { command: 'snippet', description: 'Hazır yanıt kaydet ya da sil: add|remove <ad>' },
     { command: 'help', description: 'Neler yapabilirim' },
   ],
 };

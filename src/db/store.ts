@@ -13,6 +13,7 @@ import { createOtpRepository } from './otp-repository';
 import { createUserRepository } from './user-repository';
 import { createStaffSessionRepository } from './admin-session-repository';
 import { createAdminReadRepository } from './admin-read-repository';
+import { createSnippetRepository } from './snippet-repository';
 
 function createRepositories(ctx: RepoContext): Repositories {
   return {
@@ -27,6 +28,7 @@ function createRepositories(ctx: RepoContext): Repositories {
     otp: createOtpRepository(ctx),
     staffSessions: createStaffSessionRepository(ctx.db),
     adminReads: createAdminReadRepository(ctx.db),
+    snippets: createSnippetRepository(ctx),
   };
 }
 

@@ -14,6 +14,7 @@ import type {
 } from './types';
 import type { OtpRepository, UserRepository } from './identity-ports';
 import type { AdminReadRepository, StaffSessionRepository } from './admin-ports';
+import type { SnippetRepository } from './snippets';
 
 /** A stored file to attach to a new message (see src/media). `path` is where storage keeps it. */
 export interface NewAttachment {
@@ -188,6 +189,8 @@ export interface Repositories {
   staffSessions: StaffSessionRepository;
   /** The staff page's reads: thread list, search, one thread, stats. */
   adminReads: AdminReadRepository;
+  /** Staff's saved answers (domain/snippets.ts). */
+  snippets: SnippetRepository;
 }
 
 /** Repositories plus transactions: `transaction` gives repositories bound to one transaction. */

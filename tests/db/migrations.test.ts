@@ -14,6 +14,7 @@ const ALL = [
   '20261206010000_message_notices',
   '20261206100000_thread_opening_rank',
   '20261207000000_message_html',
+  '20261207010000_snippets',
 ];
 const TABLES = [
   'otp_requests',
@@ -28,6 +29,7 @@ const TABLES = [
   'processed_updates',
   'settings',
   'staff_sessions',
+  'snippets',
 ];
 
 describeEachDatabase('migrations on %s', (kind) => {

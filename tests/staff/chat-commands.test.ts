@@ -50,7 +50,24 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
       [{ type: 'chat', chat_id: STAFF_CHAT_ID }, undefined],
       [{ type: 'chat', chat_id: STAFF_CHAT_ID }, 'tr'],
     ]);
-    const names = ['close', 'reopen', 'block', 'unblock', 'info', 'retry', 'threads', 'stats', 'web', 'away', 'back', 'lockdown', 'help'];
+    const names = [
+      'close',
+      'reopen',
+      'block',
+      'unblock',
+      'info',
+      'retry',
+      'threads',
+      'stats',
+      'web',
+      'away',
+      'back',
+      'lockdown',
+      's',
+      'snippets',
+      'snippet',
+      'help',
+    ];
     for (const call of calls) expect((call.params.commands as Array<{ command: string }>).map((c) => c.command)).toEqual(names);
     expect((calls[1].params.commands as Array<{ description: string }>)[0].description).toBe('Bu görüşmeyi kapat');
   });
@@ -243,6 +260,8 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
       '/away [message]',
       '/back',
       '/lockdown on|off',
+      '/s <name>',
+      '/snippets',
       '/help',
     ])
       expect(en.answer.text).toContain(`\n${c} — `);

@@ -7,6 +7,7 @@ import { deskCommands } from './staff-commands/desk-commands';
 import { supportStatusCommands } from './staff-commands/support-status';
 import { threadCommands } from './staff-commands/thread-commands';
 import { threadsListCommands } from './staff-commands/threads-list';
+import { snippetCommands } from './staff-commands/snippets';
 
 export type { StaffCommandsDeps } from './staff-commands/deps';
 
@@ -15,7 +16,7 @@ export type { StaffCommandsDeps } from './staff-commands/deps';
  * group is a new module exporting a StaffCommandGroup, listed here (and its
  * commands in ../staff-command-list.ts: the help text and the menu).
  */
-const GROUPS: readonly StaffCommandGroup[] = [threadCommands, threadsListCommands, deskCommands, supportStatusCommands];
+const GROUPS: readonly StaffCommandGroup[] = [threadCommands, threadsListCommands, deskCommands, supportStatusCommands, snippetCommands];
 
 /** Registers the command menu for the staff chat only (English, and Turkish for Turkish clients). */
 export async function registerStaffCommands(api: Api, chatId: number): Promise<void> {

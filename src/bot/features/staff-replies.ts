@@ -70,7 +70,8 @@ export function createStaffRepliesFeature({ chat, staff: staffService, store, st
 
   // An edit in Telegram reaches the visitor as message:update.
   staff.on('edited_message:text', async (ctx, next) => {
-    if (!isHumanSender(ctx)) return next();
+    // A command edited (e.g. the /s that sent a snippet) never changes what the visitor got.
+    if (!isHumanSender(ctx) || ctx.editedMessage.text.startsWith('/')) return next();
     const { message_id, text, entities } = ctx.editedMessage;
     const updated = await staffService.editStaffMessage(ctx.chat.id, message_id, text, staffHtml(text, entities));
     if (!updated) return next();

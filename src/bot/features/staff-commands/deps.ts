@@ -1,5 +1,6 @@
 import type { Composer } from 'grammy';
-import type { Store } from '../../../domain/ports';
+import type { Clock, Store } from '../../../domain/ports';
+import type { ChatService } from '../../../domain/chat-service';
 import type { StaffService } from '../../../domain/staff-service';
 import type { StaffChat } from '../../../staff-chat';
 import type { BotContext } from '../../context';
@@ -8,6 +9,9 @@ import { staffTexts, type StaffTexts } from '../../staff-texts';
 /** What the staff commands need; each command group takes the whole of it. */
 export interface StaffCommandsDeps {
   staff: StaffService;
+  /** Staff messages sent by a command (/s: snippets). */
+  chat: ChatService;
+  clock: Clock;
   store: Store;
   staffChat: StaffChat;
   publicUrl: string;
