@@ -9,10 +9,7 @@ import { upMessage } from './site-url';
 import { createCache, shareInvalidations } from './db/cache';
 import { createStorage, openMigratedDatabase } from './db/storage';
 import { connectRedis } from './scale/redis';
-import { createBudgets } from './limits/budgets';
-import { createAddressBudgets } from './web/address-budgets';
 import { createVisitorTokens } from './domain/tokens';
-import { createConnectionCounter, createSharedConnectionCounter } from './limits/connections';
 import { countMessages } from './scale/metrics';
 import { createPruner } from './maintenance/pruner';
 import { createChatService } from './domain/chat-service';
@@ -37,6 +34,7 @@ import { loadSessionSecret } from './domain/session-secret';
 import { withAdminFeed } from './web/admin/admin-socket';
 import { createStaffPage } from './web/admin/staff-page';
 import { createServers } from './app/servers';
+import { createLimits } from './app/limits';
 import { createSupport } from './app/support';
 import { createTelegram } from './app/telegram';
 import { createAppMetrics, createHealth } from './app/probes';
@@ -65,17 +63,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   // Several instances share Socket.IO rooms and cache invalidations through Redis (docs/deploy.md).
   const instanceId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
-  // Abuse limits (src/limits): one budget for all instances when Redis is there, falling back per instance if it blips.
-  const budgets = createBudgets({ redis: redis ? { client: redis.pub, prefix: config.redisKeyPrefix } : undefined, logger });
-  const connections = redis
-    ? createSharedConnectionCounter('connections', config.limits.connectionsPerIp, {
-        client: redis.pub,
-        prefix: config.redisKeyPrefix,
-        instanceId,
-        logger,
-      })
-    : createConnectionCounter(config.limits.connectionsPerIp);
-  const addressBudgets = createAddressBudgets(budgets, config.limits.address);
+  const { budgets, connections, addressBudgets } = createLimits({ config, redis, instanceId, logger });
   const localCache = createCache(config.cacheTtlSeconds);
   const cache = redis ? await shareInvalidations(localCache, redis, instanceId, `${config.redisKeyPrefix}:cache-invalidate`) : localCache;
   const storage = createStorage({ db, cache, clock, logger });
