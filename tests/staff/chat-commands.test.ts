@@ -64,6 +64,7 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
       'back',
       'lockdown',
       's',
+      'transcript',
       'snippets',
       'snippet',
       'help',
@@ -261,6 +262,7 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
       '/back',
       '/lockdown on|off',
       '/s <name>',
+      '/transcript',
       '/snippets',
       '/help',
     ])

@@ -8,6 +8,7 @@ import { supportStatusCommands } from './staff-commands/support-status';
 import { threadCommands } from './staff-commands/thread-commands';
 import { threadsListCommands } from './staff-commands/threads-list';
 import { snippetCommands } from './staff-commands/snippets';
+import { transcriptCommands } from './staff-commands/transcript';
 
 export type { StaffCommandsDeps } from './staff-commands/deps';
 
@@ -16,7 +17,14 @@ export type { StaffCommandsDeps } from './staff-commands/deps';
  * group is a new module exporting a StaffCommandGroup, listed here (and its
  * commands in ../staff-command-list.ts: the help text and the menu).
  */
-const GROUPS: readonly StaffCommandGroup[] = [threadCommands, threadsListCommands, deskCommands, supportStatusCommands, snippetCommands];
+const GROUPS: readonly StaffCommandGroup[] = [
+  threadCommands,
+  threadsListCommands,
+  deskCommands,
+  supportStatusCommands,
+  snippetCommands,
+  transcriptCommands,
+];
 
 /** Registers the command menu for the staff chat only (English, and Turkish for Turkish clients). */
 export async function registerStaffCommands(api: Api, chatId: number): Promise<void> {
