@@ -3,6 +3,7 @@
  * wrote is put on screen with textContent (lib/message-list, lib/linkify), never as HTML.
  */
 import { io } from 'socket.io-client';
+import { downloadTranscript } from './lib/transcript-download';
 import { createConnection, type ConnectionState } from './lib/connection';
 import { connectEmbed } from './lib/embed';
 import { MIRRORED_KEYS, type MirroredKey } from './lib/embed-protocol';
@@ -368,6 +369,15 @@ async function loadEarlier() {
   if (!older) return;
   messages.prepend(older);
   messages.showLoadEarlier(older.length === 50);
+}
+
+for (const format of ['txt', 'html'] as const) {
+  byId(`menu-transcript-${format}`).addEventListener('click', () => {
+    setMenu(false);
+    void downloadTranscript({ token: storage.get(keys.token), format, lang }).then((ok) => {
+      if (!ok) byId('announcer').textContent = t.transcriptNone;
+    });
+  });
 }
 
 byId('menu-end').addEventListener('click', () => {

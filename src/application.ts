@@ -20,6 +20,7 @@ import type { BotContext } from './bot/context';
 import { createSocketNotifier } from './web/socket-notifier';
 import { registerVisitorSocket } from './web/visitor-socket';
 import { createTypingRelay } from './domain/typing-relay';
+import { createTranscriptRouter } from './web/transcript-route';
 import { createTypingSender } from './bot/typing-sender';
 import { createHttpApp, isLoopbackHost } from './web/http-app';
 import { createOtpService } from './domain/otp-service';
@@ -153,6 +154,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   servers.serve(
     createHttpApp({
       media: { uploads: uploads.router, files: createMediaRouter({ mediaDir }) },
+      transcript: createTranscriptRouter({ chat, store, publicUrl: config.publicUrl, logger }),
       publicDir: publicDir ?? path.resolve(__dirname, '..', '..', 'public'),
       logger,
       httpsOnly: config.publicUrl.startsWith('https://'),

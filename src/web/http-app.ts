@@ -46,6 +46,8 @@ export interface HttpAppDeps {
   metrics?: { contentType: string; render(): Promise<string>; token: string | null; local: boolean };
   /** POST /api/uploads and GET /media/<name> (src/web/uploads.ts, src/web/media-route.ts). */
   media?: { uploads: RequestHandler; files: RequestHandler };
+  /** GET /api/transcript: the visitor's conversation as a file (src/web/transcript-route.ts). */
+  transcript?: RequestHandler;
 }
 
 /** The Express side: static pages, /health, the Telegram webhook; JSON errors everywhere else. */
@@ -62,6 +64,7 @@ export function createHttpApp({
   demo,
   metrics,
   media,
+  transcript,
 }: HttpAppDeps) {
   const log = logger.child({ unit: 'http' });
   const app = express();
@@ -138,6 +141,7 @@ export function createHttpApp({
 
   // Media is already compressed, and range requests (audio seeking) must reach the file as is.
   if (media) app.use(media.uploads, media.files);
+  if (transcript) app.use(transcript);
   app.use(compression());
   if (admin) app.use(admin);
   app.use(createVisitorPageRouter({ publicDir }));

@@ -466,6 +466,10 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement.id')).toBe('menu-verify');
     await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.id')).toBe('menu-transcript-txt');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.id')).toBe('menu-transcript-html');
+    await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement.id')).toBe('menu-end');
     await page.keyboard.press('Escape');
     expect(await page.locator('#menu').isHidden()).toBe(true);

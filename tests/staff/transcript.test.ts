@@ -53,18 +53,18 @@ describeEachDatabase('/transcript, on %s', (kind) => {
     expect(doc.file.filename).toBe(`transcript-${ref}.txt`);
     const text = doc.file.bytes.toString('utf8');
     const lines = text.split('\n');
-    expect(lines[0]).toBe(`Conversation ${ref} with Visitor #${visitorId}`);
-    expect(lines[1]).toMatch(/^Started \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    expect(lines[0]).toBe(`Visitor #${visitorId} ile ${ref} görüşmesi`);
+    expect(lines[1]).toMatch(/^Başlangıç \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
     const body = lines.slice(3).map((l) => l.replace(/^\[[^\]]+\] /, '[t] '));
     expect(body).toEqual([
-      '[t] Visitor:',
+      '[t] Ziyaretçi:',
       '  Hello <b>there</b>',
       '',
-      '[t] Visitor:',
+      '[t] Ziyaretçi:',
       '  Line one',
       '  line two',
       '',
-      '[t] Staff:',
+      '[t] Destek:',
       '  Hi, how can I help?',
       '',
     ]);

@@ -1,5 +1,5 @@
 import { Composer, GrammyError, InputFile } from 'grammy';
-import { inLanguage } from '../../../domain/language';
+import { inLanguage, languageOf } from '../../../domain/language';
 import type { Store } from '../../../domain/ports';
 import { transcriptText } from '../../../domain/transcript';
 import type { Message, Thread } from '../../../domain/types';
@@ -35,7 +35,10 @@ export const transcriptCommands: StaffCommandGroup = ({ store, publicUrl }) => {
     'transcript',
     inThread(store, async (ctx, thread) => {
       const messages = await allMessages(store, thread.id);
-      const text = transcriptText({ thread, visitor: await visitorLabel(store, thread), publicUrl }, messages);
+      const text = transcriptText(
+        { thread, visitor: await visitorLabel(store, thread), publicUrl, language: languageOf(ctx.from?.language_code) },
+        messages,
+      );
       const caption = inLanguage(ctx.from?.language_code, texts).caption(thread.ref, messages.length);
       const file = () => new InputFile(Buffer.from(text, 'utf8'), `transcript-${thread.ref}.txt`);
       try {
