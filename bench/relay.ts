@@ -183,13 +183,20 @@ async function idleSocketKb(b: BenchInstallation, count: number): Promise<number
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
+/** `BENCH_RELAY=loop`: only the closed loop (a quick before/after of the acknowledge path). */
 export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl: string): Promise<void> {
+  const loopOnly = process.env.BENCH_RELAY === 'loop';
   const rows: Array<Array<string | number>> = [];
   const summary: Array<Array<string | number>> = [];
   for (const database of databases) {
     process.stderr.write(`relay: ${database}…\n`);
     const b = await startBenchInstallation({ database, databaseUrl: pgUrl, env: PACED_ENV });
     try {
+      if (loopOnly) {
+        const loop = await closedLoop(b, 50, 40);
+        summary.push([database, '-', '-', loop.perSecond, loop.cpuMsPerMessage, '-']);
+        continue;
+      }
       // Idle sockets first, on a fresh process (later scenarios leave garbage that a collection would free mid-count).
       const idle = await idleSocketKb(b, 2000);
       // Each scenario with visitors of its own; the server stays up between them, as in production.

@@ -12,7 +12,7 @@ import { relayBench } from './relay';
  * `npm run bench`. Set BENCH_DATABASE_URL (default: the local test PostgreSQL,
  * skipped when unreachable) for the PostgreSQL rows; BENCH_VISITORS / BENCH_MESSAGES to scale
  * the baseline (and the scale scenario); BENCH_ONLY=baseline|relay|group-limit|page|search|uploads|scale|event-budget
- * runs one scenario (search: BENCH_SEARCH_MESSAGES, default 100000; scale: PostgreSQL and
+ * runs one scenario (relay: BENCH_RELAY=loop for the closed loop alone; search: BENCH_SEARCH_MESSAGES, default 100000; scale: PostgreSQL and
  * BENCH_REDIS_URL, default redis://127.0.0.1:6379, and nginx, installed with apt-get when missing,
  * or BENCH_NGINX).
  */

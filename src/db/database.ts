@@ -42,11 +42,16 @@ export function createDatabase(database: Config['database'], { logger, connectTi
         max: 1,
         afterCreate(conn: { run(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
           // WAL lets readers in other processes proceed during a write; FK checks are off by default in SQLite.
+          // synchronous = FULL: every commit is on disk before it is acknowledged, even across a power loss
+          // (docs/delivery.md, "Durability"); concurrent visitors share commits (src/db/group-commit.ts).
           conn.run('PRAGMA foreign_keys = ON', (e1) => {
             if (e1) return done(e1, conn);
             conn.run('PRAGMA journal_mode = WAL', (e2) => {
               if (e2) return done(e2, conn);
-              conn.run('PRAGMA busy_timeout = 5000', (e3) => done(e3, conn));
+              conn.run('PRAGMA synchronous = FULL', (e3) => {
+                if (e3) return done(e3, conn);
+                conn.run('PRAGMA busy_timeout = 5000', (e4) => done(e4, conn));
+              });
             });
           });
         },

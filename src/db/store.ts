@@ -8,6 +8,7 @@ import { createSettingsRepository } from './settings-repository';
 import { createTelegramLinkRepository } from './telegram-link-repository';
 import { createThreadRepository } from './thread-repository';
 import { createVisitorRepository } from './visitor-repository';
+import { createVisitorAppend } from './visitor-append';
 import { createStatsRepository } from './stats-repository';
 import { createOtpRepository } from './otp-repository';
 import { createUserRepository } from './user-repository';
@@ -35,8 +36,10 @@ function createRepositories(ctx: RepoContext): Repositories {
 /** The knex-backed Store: repositories on the pool, or bound to one transaction. */
 export function createStore({ db, cache }: { db: Knex; cache: Cache }): Store {
   const base = createRepositories({ db, cache, invalidate: (keys) => cache.del(keys) });
+  const visitorAppend = createVisitorAppend({ db, cache });
   return {
     ...base,
+    appendToOpenThread: visitorAppend.append,
     async transaction(work) {
       const pending = new Set<string>();
       try {

@@ -193,9 +193,25 @@ export interface Repositories {
   snippets: SnippetRepository;
 }
 
+/** A stored visitor's text message for its open thread (Store.appendToOpenThread). */
+export interface VisitorAppend {
+  visitorId: VisitorId;
+  text: string;
+  clientId: string | null;
+  now: Date;
+}
+
 /** Repositories plus transactions: `transaction` gives repositories bound to one transaction. */
 export interface Store extends Repositories {
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * The acknowledge path's common case in a few statements, committed together with
+   * concurrent ones (src/db/visitor-append.ts): the message stored in the visitor's
+   * latest thread and queued for Telegram, that thread's last activity moved. Resolves
+   * once committed; null when nothing was stored because the case is not the common one
+   * (the thread is closed or missing, the visitor blocked or unknown, the clientId used).
+   */
+  appendToOpenThread(input: VisitorAppend): Promise<Message | null>;
 }
 
 /** Pushes events to connected visitors (Socket.IO rooms at the edge). */

@@ -46,6 +46,17 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
     input: PostVisitorMessageInput,
     admission?: Admission,
   ): Promise<{ message: Message; created: boolean; visitorId: VisitorId }> {
+    // The common case first: a stored visitor writing text into its open thread while support is not away
+    // (no away reply due). The store answers null for anything else (blocked, closed, repeated clientId…).
+    if ('visitorId' in writer && input.text !== null && !input.attachment && support?.staffChoice().status !== 'away') {
+      const now = clock.now();
+      const message = await store.appendToOpenThread({ visitorId: writer.visitorId, text: input.text, clientId: input.clientId, now });
+      if (message) {
+        notifier.messageCreated(message, { exceptSocketId: input.originSocketId });
+        delivery.wake();
+        return { message, created: true, visitorId: writer.visitorId };
+      }
+    }
     const known = 'visitorId' in writer ? await visitors.requireVisitor(writer.visitorId) : null;
     if (known?.blocked) throw blocked();
 

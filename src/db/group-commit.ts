@@ -1,0 +1,46 @@
+/**
+ * Group commit: work items that arrive while a transaction is in flight wait and are
+ * written together in the next one, so many writers share one commit (one fsync).
+ * Nothing waits for a timer: an item arriving when nothing is in flight starts at once.
+ *
+ * `write(items)` stores a batch in one transaction and answers each item in order.
+ * Each caller's promise settles only after the transaction holding its item committed.
+ * When a batch fails, every item of it is written again on its own, so one failing
+ * item fails only its own caller.
+ */
+export function createGroupCommit<I, O>(write: (items: I[]) => Promise<O[]>, { maxBatch = 100 }: { maxBatch?: number } = {}) {
+  interface Waiting {
+    item: I;
+    resolve: (out: O) => void;
+    reject: (error: unknown) => void;
+  }
+  const queue: Waiting[] = [];
+  let running = false;
+
+  async function drain(): Promise<void> {
+    running = true;
+    try {
+      while (queue.length) {
+        const batch = queue.splice(0, maxBatch);
+        try {
+          const out = await write(batch.map((w) => w.item));
+          batch.forEach((w, i) => w.resolve(out[i]));
+        } catch (error) {
+          if (batch.length === 1) batch[0].reject(error);
+          else for (const w of batch) await write([w.item]).then(([out]) => w.resolve(out), w.reject);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  return {
+    submit(item: I): Promise<O> {
+      return new Promise<O>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        if (!running) void drain();
+      });
+    },
+  };
+}
