@@ -8,65 +8,101 @@ import { createGroupCommit } from './group-commit';
 import { toMessage, type MessageRow } from './message-repository';
 
 /**
- * The message lands only in the writer's latest thread (its own or, once verified, its
- * user's: as threads.findLatestForVisitor), only while that thread is open and no visitor
- * of the writer (or of its user) is blocked; a clientId the visitor already used inserts
- * nothing (the unique index on (visitor_id, client_id)). No row back: the full path decides.
+ * The messages of a batch (`input`: visitor_id, content_text, search_text, client_id,
+ * created_at, ord), each stored only in its writer's latest thread (its own or, once
+ * verified, its user's: as threads.findLatestForVisitor), only while that thread is open
+ * and no visitor of the writer (or of its user) is blocked; a clientId the visitor already
+ * used inserts nothing (the unique index on (visitor_id, client_id)). In the batch's order.
  */
-const INSERT = `insert into messages (thread_id, sender_type, content_text, search_text, content_type, visitor_id, client_id, status, created_at)
-select t.id, 'visitor', ?, ?, 'text', ?, ?, 'stored', ?
-from threads t
-where t.id = (select max(l.id) from threads l where l.visitor_id = ? or l.user_id = (select u.user_id from visitors u where u.id = ?))
-  and t.status = 'open'
-  and not exists (select 1 from visitors b where b.blocked = ? and (b.id = ? or b.user_id = (select u.user_id from visitors u where u.id = ?)))
+const INSERT_FROM_INPUT = `insert into messages (thread_id, sender_type, content_text, search_text, content_type, visitor_id, client_id, status, created_at)
+select t.id, 'visitor', i.content_text, i.search_text, 'text', i.visitor_id, i.client_id, 'stored', i.created_at
+from input i
+join threads t on t.id = (select max(l.id) from threads l where l.visitor_id = i.visitor_id or l.user_id = (select u.user_id from visitors u where u.id = i.visitor_id))
+where t.status = 'open'
+  and not exists (select 1 from visitors b where b.blocked = ? and (b.id = i.visitor_id or b.user_id = (select u.user_id from visitors u where u.id = i.visitor_id)))
+order by i.ord
 on conflict (visitor_id, client_id) do nothing
 returning *`;
 
+/** PostgreSQL: the batch as arrays, and its outbox rows and the threads' last activity in the same statement. */
+const PG_APPEND = `with input as (
+  select * from unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[]) with ordinality as i(visitor_id, content_text, search_text, client_id, created_at, ord)
+),
+m as (${INSERT_FROM_INPUT}),
+o as (
+  insert into outbox (thread_id, message_id, kind, status, attempts, available_at, created_at)
+  select thread_id, id, 'message', 'pending', 0, created_at, created_at from m order by id
+),
+u as (
+  update threads t set last_activity = x.at from (select thread_id, max(created_at) as at from m group by thread_id) x where t.id = x.thread_id
+)
+select * from m`;
+
+const columns = (items: VisitorAppend[]) => ({
+  visitorIds: items.map((a) => a.visitorId),
+  texts: items.map((a) => a.text),
+  // searchText is null only for a null text.
+  searchTexts: items.map((a) => searchText(a.text) ?? ''),
+  clientIds: items.map((a) => a.clientId),
+  times: items.map((a) => a.now.getTime()),
+});
+
 /**
  * A visitor's text message appended to its open thread with its outbox row, in as few
- * statements as the databases allow, concurrent writers sharing one transaction
- * (group-commit.ts): per message one insert, per batch one outbox insert and one
- * update of the threads' last activity. Resolves after the commit: null when nothing
- * was stored (see INSERT) and the caller must take the full path.
+ * statements as the databases allow, concurrent writers sharing one commit (group-commit.ts):
+ * on PostgreSQL one statement per batch; on SQLite one transaction of three (the messages,
+ * their outbox rows, the threads' last activity). Resolves after the commit: null when
+ * nothing was stored (see INSERT_FROM_INPUT) and the caller must take the full path.
  */
 export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
   const pg = isPostgres(db);
 
-  async function insertOne(trx: Knex.Transaction, a: VisitorAppend): Promise<Message | null> {
-    const at = a.now.getTime();
-    const bindings = [a.text, searchText(a.text), a.visitorId, a.clientId, at, a.visitorId, a.visitorId, true, a.visitorId, a.visitorId];
-    const result: unknown = await trx.raw(INSERT, bindings);
-    const rows = pg ? (result as PgRows<MessageRow>).rows : (result as MessageRow[]);
-    return rows.length ? toMessage(rows[0]) : null;
+  async function appendPostgres(items: VisitorAppend[]): Promise<MessageRow[]> {
+    const c = columns(items);
+    const result = await db.raw<PgRows<MessageRow>>(PG_APPEND, [c.visitorIds, c.texts, c.searchTexts, c.clientIds, c.times, true]);
+    return result.rows;
+  }
+
+  async function appendSqlite(items: VisitorAppend[], keys: Set<string>): Promise<MessageRow[]> {
+    return db.transaction(async (trx) => {
+      const input = `with input (ord, visitor_id, content_text, search_text, client_id, created_at) as (values ${items.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) `;
+      const c = columns(items);
+      const bindings = items.flatMap((_, n) => [n, c.visitorIds[n], c.texts[n], c.searchTexts[n], c.clientIds[n], c.times[n]]);
+      const rows = await trx.raw<MessageRow[]>(input + INSERT_FROM_INPUT, [...bindings, true]);
+      if (rows.length === 0) return rows;
+      rows.sort((a, b) => Number(a.id) - Number(b.id));
+      await trx.raw(
+        `insert into outbox (thread_id, message_id, kind, status, attempts, available_at, created_at) values ${rows.map(() => "(?, ?, 'message', 'pending', 0, ?, ?)").join(', ')}`,
+        rows.flatMap((r) => [r.thread_id, r.id, r.created_at, r.created_at]),
+      );
+      const touched = new Map<number, number>();
+      for (const r of rows) touched.set(Number(r.thread_id), Math.max(Number(r.created_at), touched.get(Number(r.thread_id)) ?? 0));
+      await trx.raw(
+        `update threads set last_activity = case id ${[...touched].map(() => 'when ? then ?').join(' ')} end where id in (${[...touched].map(() => '?').join(', ')})`,
+        [...[...touched].flat(), ...touched.keys()],
+      );
+      // Readers may refill these from the state before the commit: dropped now and once more after it.
+      for (const id of touched.keys()) keys.add(cacheKeys.thread(id)).add(cacheKeys.recentMessages(id));
+      cache.del([...keys]);
+      return rows;
+    });
   }
 
   async function write(items: VisitorAppend[]): Promise<Array<Message | null>> {
     const keys = new Set<string>();
-    const out = await db.transaction(async (trx) => {
-      const messages: Array<Message | null> = [];
-      for (const a of items) messages.push(await insertOne(trx, a));
-      const stored = messages.flatMap((m, i) => (m ? [{ m, at: items[i].now.getTime() }] : []));
-      if (stored.length === 0) return messages;
-      await trx.raw(
-        `insert into outbox (thread_id, message_id, kind, status, attempts, available_at, created_at) values ${stored.map(() => "(?, ?, 'message', 'pending', 0, ?, ?)").join(', ')}`,
-        stored.flatMap(({ m, at }) => [m.threadId, m.id, at, at]),
-      );
-      const threads = new Map<number, number>();
-      for (const { m, at } of stored) threads.set(m.threadId, Math.max(at, threads.get(m.threadId) ?? 0));
-      const touched = [...threads];
-      await trx.raw(
-        `update threads set last_activity = case id ${touched.map(() => 'when ? then cast(? as bigint)').join(' ')} end where id in (${touched.map(() => '?').join(', ')})`,
-        [...touched.flat(), ...touched.map(([id]) => id)],
-      );
-      for (const [threadId] of touched) keys.add(cacheKeys.thread(threadId)).add(cacheKeys.recentMessages(threadId));
-      // Readers may refill these from the state before the commit: dropped now and once more after it.
-      cache.del([...keys]);
-      return messages;
-    });
+    const rows = pg ? await appendPostgres(items) : await appendSqlite(items, keys);
+    for (const r of rows) keys.add(cacheKeys.thread(Number(r.thread_id))).add(cacheKeys.recentMessages(Number(r.thread_id)));
     if (keys.size) cache.del([...keys]);
-    return out;
+    // Each row answers the first item of its (visitor, clientId); a repeat within the batch gets null (the full path).
+    const byKey = new Map(rows.map((r) => [`${Number(r.visitor_id)}:${r.client_id}`, toMessage(r)]));
+    return items.map((a) => {
+      const key = `${a.visitorId}:${a.clientId}`;
+      const message = byKey.get(key) ?? null;
+      byKey.delete(key);
+      return message;
+    });
   }
 
-  const group = createGroupCommit(write, { maxBatch: 100 });
+  const group = createGroupCommit(write);
   return { append: (input: VisitorAppend) => group.submit(input) };
 }

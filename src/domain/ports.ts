@@ -197,7 +197,8 @@ export interface Repositories {
 export interface VisitorAppend {
   visitorId: VisitorId;
   text: string;
-  clientId: string | null;
+  /** Required here: it is how a repeated send is told apart (and answered by the full path). */
+  clientId: string;
   now: Date;
 }
 

@@ -48,9 +48,10 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
   ): Promise<{ message: Message; created: boolean; visitorId: VisitorId }> {
     // The common case first: a stored visitor writing text into its open thread while support is not away
     // (no away reply due). The store answers null for anything else (blocked, closed, repeated clientId…).
-    if ('visitorId' in writer && input.text !== null && !input.attachment && support?.staffChoice().status !== 'away') {
+    const { text, clientId } = input;
+    if ('visitorId' in writer && text !== null && clientId !== null && !input.attachment && support?.staffChoice().status !== 'away') {
       const now = clock.now();
-      const message = await store.appendToOpenThread({ visitorId: writer.visitorId, text: input.text, clientId: input.clientId, now });
+      const message = await store.appendToOpenThread({ visitorId: writer.visitorId, text, clientId, now });
       if (message) {
         notifier.messageCreated(message, { exceptSocketId: input.originSocketId });
         delivery.wake();

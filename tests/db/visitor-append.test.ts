@@ -1,0 +1,75 @@
+import { createCache } from '../../src/db/cache';
+import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
+import { createGroupCommit } from '../../src/db/group-commit';
+import { createStore } from '../../src/db/store';
+import type { Store } from '../../src/domain/ports';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { describeEachDatabase } from '../support/services';
+
+describe('group commit', () => {
+  it('writes what arrives meanwhile together, and one failing item fails only its caller', async () => {
+    const batches: string[][] = [];
+    const group = createGroupCommit(async (items: string[]) => {
+      batches.push(items);
+      if (items.includes('bad')) throw new Error('bad item');
+      return items.map((i) => i.toUpperCase());
+    });
+    const first = group.submit('a');
+    const rest = ['b', 'bad', 'c'].map((i) => group.submit(i).catch((e: Error) => e.message));
+    expect(await first).toBe('A');
+    expect(await Promise.all(rest)).toEqual(['B', 'bad item', 'C']);
+    // 'a' alone (nothing was in flight), then b, bad, c together; that batch failed and each went on its own.
+    expect(batches).toEqual([['a'], ['b', 'bad', 'c'], ['b'], ['bad'], ['c']]);
+  });
+});
+
+describeEachDatabase('appending to an open thread on %s', (kind) => {
+  let testDb: TestDatabase;
+  let db: Database;
+  let store: Store;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(kind);
+    db = createDatabase(testDb.config);
+    await migrateToLatest(db);
+    store = createStore({ db, cache: createCache(180) });
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await testDb.drop();
+  });
+
+  async function visitorWithThread(tag: string) {
+    const now = new Date();
+    const { visitor } = await store.visitors.create({ tokenHash: `hash-${tag}`, now });
+    const thread = await store.threads.create({ visitorId: visitor.id, ref: `ref-${tag}`, now });
+    return { visitor, thread };
+  }
+
+  it('stores concurrent messages in order with their outbox rows; a repeated clientId, a block or a closed thread store nothing', async () => {
+    const { visitor, thread } = await visitorWithThread('one');
+    const append = (text: string, clientId: string) => store.appendToOpenThread({ visitorId: visitor.id, text, clientId, now: new Date() });
+    const results = await Promise.all([append('m1', 'c1'), append('m2', 'c2'), append('m2 again', 'c2'), append('m3', 'c3')]);
+    expect(results.map((m) => m?.text ?? null)).toEqual(['m1', 'm2', null, 'm3']);
+    const stored = results.filter((m) => m !== null);
+    expect(stored.every((m) => m.threadId === thread.id && m.status === 'stored')).toBe(true);
+    expect(stored.map((m) => m.id)).toEqual([...stored.map((m) => m.id)].sort((a, b) => a - b));
+    const outbox = await db('outbox').where({ thread_id: thread.id }).orderBy('id');
+    expect(outbox.map((r: { message_id: number | string }) => Number(r.message_id))).toEqual(stored.map((m) => m.id));
+    expect(await append('m1 again', 'c1')).toBeNull();
+
+    await store.visitors.setBlocked(visitor.id, true);
+    expect(await append('blocked', 'c4')).toBeNull();
+    await store.visitors.setBlocked(visitor.id, false);
+    await store.threads.setStatus(thread.id, 'closed', new Date());
+    expect(await append('closed', 'c5')).toBeNull();
+    const texts = (await store.messages.history([thread.id], { limit: 50 })).map((m) => m.text);
+    expect(texts).toEqual(['m1', 'm2', 'm3']);
+  });
+
+  it('stores nothing for a visitor without a thread', async () => {
+    const now = new Date();
+    const { visitor } = await store.visitors.create({ tokenHash: 'hash-none', now });
+    expect(await store.appendToOpenThread({ visitorId: visitor.id, text: 'hello', clientId: 'x1', now })).toBeNull();
+  });
+});
