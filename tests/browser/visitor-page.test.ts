@@ -176,7 +176,10 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     expect(await queued.first().locator('.msg__state').textContent()).toBe('Waiting for connection');
 
     // The server let go of the page's connection: the answer below can reach the page only by its catching up.
+    // Chromium may drop the connection without a word: then the server notices at its ping timeout (20 s + 20 s).
     await eventually(async () => (await td.app.io.in(`thread:${threadId}`).fetchSockets()).length === 0, {
+      timeoutMs: 45_000,
+      intervalMs: 100,
       what: 'the server to see the page go',
     });
     await staffSays(threadId, 'Answer while you were offline');
@@ -205,7 +208,7 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
       'Typed offline, second',
     ]);
     expect(await page.evaluate('localStorage.getItem("topicdesk.queue")')).toBeNull();
-  });
+  }, 120_000);
 
   it('a send whose ack is lost with the connection is retried with its clientId and shown once', async () => {
     const context = await newContext();
