@@ -9,6 +9,9 @@ interface RawRow {
   message_id: number | null;
   attempts: number;
   created_at: number | string;
+  /** 1 when a Telegram message is already recorded for the row's message (an interrupted earlier attempt). */
+  sent_before: number | string | boolean;
+  behind?: number | string;
 }
 
 const toRow = (r: RawRow): OutboxRow => ({
@@ -18,6 +21,8 @@ const toRow = (r: RawRow): OutboxRow => ({
   messageId: num(r.message_id ?? 0),
   attempts: num(r.attempts),
   createdAt: num(r.created_at),
+  fresh: !Number(r.sent_before),
+  ...(r.behind === undefined ? {} : { behind: num(r.behind) }),
 });
 
 export type OutboxClaims = Pick<
@@ -38,7 +43,15 @@ export type OutboxClaims = Pick<
  */
 export function createOutboxClaims(db: Knex | Knex.Transaction, options: OutboxQueueOptions): OutboxClaims {
   const { workerId, leaseMs } = options;
-  const columns = ['o.id', 'o.kind', 'o.thread_id', 'o.message_id', 'o.attempts', 'o.created_at'];
+  // Whether any part of the row's message already reached Telegram, read with the claim instead of one look-up per message.
+  const sentBefore = db.raw(
+    "(case when o.message_id is not null and exists (select 1 from telegram_links l where l.message_id = o.message_id and l.direction = 'to_telegram') then 1 else 0 end) as sent_before",
+  );
+  const columns = ['o.id', 'o.kind', 'o.thread_id', 'o.message_id', 'o.attempts', 'o.created_at', sentBefore];
+  // How many of the thread's rows wait behind a head: whether followers or a next head need be looked for at all.
+  const behind = db.raw(
+    "(select count(*) from outbox b where b.thread_id = o.thread_id and b.status = 'pending' and b.id > o.id) as behind",
+  );
 
   const claimable = (q: Knex.QueryBuilder, now: number) =>
     q
@@ -57,18 +70,25 @@ export function createOutboxClaims(db: Knex | Knex.Transaction, options: OutboxQ
         .andWhereRaw('p.id < o.id'),
     );
 
+  /**
+   * Leases the candidates read a moment ago, all in one compare-and-set UPDATE: a row is taken
+   * only if it is still pending and its lease free (never taken, or run out).
+   */
   async function lease(rows: RawRow[], now: number): Promise<OutboxRow[]> {
-    const claimed: OutboxRow[] = [];
-    for (const c of rows) {
-      const updated = await db('outbox')
-        .where({ id: c.id, status: 'pending' })
-        .andWhere((q) => {
-          q.whereNull('locked_until').orWhere('locked_until', '<', now);
-        })
-        .update({ locked_by: workerId, locked_until: now + leaseMs });
-      if (updated === 1) claimed.push(toRow(c));
-    }
-    return claimed;
+    if (rows.length === 0) return [];
+    const taken = await db('outbox')
+      .whereIn(
+        'id',
+        rows.map((r) => num(r.id)),
+      )
+      .andWhere('status', 'pending')
+      .andWhere((q) => {
+        q.whereNull('locked_until').orWhere('locked_until', '<', now);
+      })
+      .update({ locked_by: workerId, locked_until: now + leaseMs })
+      .returning<Array<{ id: number | string }>>('id');
+    const ids = new Set(taken.map((t) => num(t.id)));
+    return rows.filter((r) => ids.has(num(r.id))).map(toRow);
   }
 
   async function release(id: number): Promise<void> {
@@ -126,7 +146,7 @@ export function createOutboxClaims(db: Knex | Knex.Transaction, options: OutboxQ
       const needsTopic = "(o.kind = 'message' and t.topic_id is null)";
       const q = db('outbox as o')
         .leftJoin('threads as t', 't.id', 'o.thread_id')
-        .select([...columns, db.raw(`case when ${needsTopic} then 1 else 0 end as needs_topic`)]);
+        .select([...columns, behind, db.raw(`case when ${needsTopic} then 1 else 0 end as needs_topic`)]);
       claimable(q, now);
       isHead(q);
       if (excludeThreadIds.length) q.whereNotIn('o.thread_id', excludeThreadIds);
@@ -161,14 +181,26 @@ export function createOutboxClaims(db: Knex | Knex.Transaction, options: OutboxQ
     },
     /** Claims the head of one thread, if it is due. */
     async claimThreadHead(threadId: number, now: number): Promise<OutboxRow | null> {
-      const q = db('outbox as o').select(columns).where('o.thread_id', threadId);
+      const q = db('outbox as o')
+        .select([...columns, behind])
+        .where('o.thread_id', threadId);
       claimable(q, now);
       isHead(q);
       const [row] = await lease((await q.orderBy('o.id', 'asc').limit(1)) as RawRow[], now);
       return row ?? null;
     },
-    /** Claims the thread's next waiting rows of `contentType` (text, or image for an album) right after `afterId`, in order, stopping at the first gap. */
-    async claimFollowers(threadId: number, afterId: number, now: number, max: number, contentType = 'text'): Promise<OutboxRow[]> {
+    /**
+     * Claims the thread's next waiting rows of `contentType` (text, or image for an album) right after `afterId`, in order,
+     * stopping at the first gap; none when fewer than `atLeast` are waiting.
+     */
+    async claimFollowers(
+      threadId: number,
+      afterId: number,
+      now: number,
+      max: number,
+      contentType = 'text',
+      atLeast = 1,
+    ): Promise<OutboxRow[]> {
       const candidates = (await db('outbox as o')
         .leftJoin('messages as m', 'm.id', 'o.message_id')
         .select([...columns, 'o.available_at', 'm.content_type'])
@@ -183,6 +215,8 @@ export function createOutboxClaims(db: Knex | Knex.Transaction, options: OutboxQ
         if (c.kind !== 'message' || c.content_type !== contentType || num(c.available_at) > now) break;
         run.push(c);
       }
+      // Fewer than wanted: nothing is leased (and nothing given back).
+      if (run.length < atLeast) return [];
       const claimed = await lease(run, now);
       // Keep only the unbroken prefix: order within the thread must hold.
       const out: OutboxRow[] = [];

@@ -98,6 +98,15 @@ export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
         .update({ status: 'sent', sent_at: now.getTime(), locked_by: null, locked_until: null, last_error: null });
       return n === 1;
     },
+    async completeMany(rowIds, workerId, now) {
+      if (rowIds.length === 0) return new Set();
+      const done = await db('outbox')
+        .whereIn('id', rowIds)
+        .andWhere({ status: 'pending', locked_by: workerId })
+        .update({ status: 'sent', sent_at: now.getTime(), locked_by: null, locked_until: null, last_error: null })
+        .returning<Array<{ id: number | string }>>('id');
+      return new Set(done.map((d) => num(d.id)));
+    },
     backlog: () => outboxBacklog(db),
     async pendingCount() {
       return (await outboxBacklog(db)).pending;

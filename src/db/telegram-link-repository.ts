@@ -20,19 +20,28 @@ const toLink = (r: LinkRow): TelegramLink => ({
   direction: r.direction as TelegramLink['direction'],
 });
 
+const toRow = (link: TelegramLink, now: Date) => ({
+  thread_id: link.threadId,
+  message_id: link.messageId,
+  chat_id: link.chatId,
+  topic_id: link.topicId,
+  telegram_message_id: link.telegramMessageId,
+  direction: link.direction,
+  created_at: now.getTime(),
+});
+
 export function createTelegramLinkRepository({ db }: RepoContext): TelegramLinkRepository {
   return {
+    async insertMany(links, now) {
+      if (links.length === 0) return;
+      await db('telegram_links')
+        .insert(links.map((l) => toRow(l, now)))
+        .onConflict(['chat_id', 'telegram_message_id', 'message_id'])
+        .ignore();
+    },
     async insert(link, now) {
       const inserted = await db('telegram_links')
-        .insert({
-          thread_id: link.threadId,
-          message_id: link.messageId,
-          chat_id: link.chatId,
-          topic_id: link.topicId,
-          telegram_message_id: link.telegramMessageId,
-          direction: link.direction,
-          created_at: now.getTime(),
-        })
+        .insert(toRow(link, now))
         .onConflict(['chat_id', 'telegram_message_id', 'message_id'])
         .ignore()
         .returning('id');

@@ -8,6 +8,13 @@ export interface OutboxRow {
   messageId: number;
   attempts: number;
   createdAt: number;
+  /**
+   * When claimed, no Telegram message was recorded for the row's message (telegram_links): no part
+   * of it reached Telegram in an earlier, interrupted attempt, so nothing need be looked up again.
+   */
+  fresh?: boolean;
+  /** Claimed as a thread's head (claimHeads, claimThreadHead): how many of the thread's rows were pending behind it. */
+  behind?: number;
   /** Claimed by claimHeads as the first message of a thread still without its topic: it will cost two sends. */
   needsTopic?: boolean;
 }
@@ -56,8 +63,11 @@ export interface OutboxQueue {
   ): Promise<OutboxRow[]>;
   /** Claims the head of one thread, if it is due. */
   claimThreadHead(threadId: number, now: number): Promise<OutboxRow | null>;
-  /** Claims the thread's next waiting rows of `contentType` (text, or image for an album) right after `afterId`, in order, stopping at the first gap. */
-  claimFollowers(threadId: number, afterId: number, now: number, max: number, contentType?: string): Promise<OutboxRow[]>;
+  /**
+   * Claims the thread's next waiting rows of `contentType` (text, or image for an album) right after `afterId`, in order,
+   * stopping at the first gap; none (nothing leased) when fewer than `atLeast` (default 1) are waiting.
+   */
+  claimFollowers(threadId: number, afterId: number, now: number, max: number, contentType?: string, atLeast?: number): Promise<OutboxRow[]>;
 
   // Leases
   /** Extends this worker's leases on the threads it is delivering now (the heartbeat). */

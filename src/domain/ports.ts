@@ -122,6 +122,8 @@ export interface TelegramLink {
 export interface TelegramLinkRepository {
   /** Returns false when this (chat, Telegram message, stored message) link is already recorded. */
   insert(link: TelegramLink, now: Date): Promise<boolean>;
+  /** Records several links in one statement (those already recorded are skipped). */
+  insertMany(links: TelegramLink[], now: Date): Promise<void>;
   findByTelegramMessage(chatId: number, telegramMessageId: number): Promise<TelegramLink | null>;
   /** Which of these messages already have a Telegram message posted for them. */
   sentMessageIds(messageIds: MessageId[]): Promise<Set<MessageId>>;
@@ -144,6 +146,8 @@ export interface OutboxRepository {
   enqueueTopicReopen(input: { threadId: ThreadId; now: Date }): Promise<void>;
   /** Marks a claimed row sent; false when the claim's lease was lost to another worker. */
   complete(rowId: number, workerId: string, now: Date): Promise<boolean>;
+  /** complete for several rows in one statement; returns the ids of the rows this worker still held (now sent). */
+  completeMany(rowIds: number[], workerId: string, now: Date): Promise<Set<number>>;
   /** What waits for Telegram and what failed for good: one query for /health, /metrics and /stats. */
   backlog(): Promise<OutboxBacklog>;
   /** Rows waiting for Telegram (backlog().pending). */

@@ -50,18 +50,28 @@ export function createMerging({ store, queue, pacer, media, mergeBacklog, now }:
     /** Picks the rows to send with `head`: followers are merged when the chat is under pressure or the backlog has grown. */
     async gather(head: OutboxRow, headMessage: Message, chatId: number): Promise<Group> {
       const group = { rows: [head], messages: [headMessage] };
-      if (headMessage.attachment !== null) return media.gatherAlbum(head, headMessage, queue, alreadySent, now);
+      // A row never leased before (fresh) cannot have reached Telegram: no look-up.
+      const sentBefore = (messageId: number) =>
+        messageId === headMessage.id && head.fresh ? Promise.resolve(false) : alreadySent(messageId);
+      if (headMessage.attachment !== null) return media.gatherAlbum(head, headMessage, queue, sentBefore, now);
       if (headMessage.text === null) return group;
       // A message that already reached Telegram (an interrupted earlier attempt) is settled alone, never re-merged.
-      if (await alreadySent(headMessage.id)) return group;
-      const followers = await queue.claimFollowers(head.threadId, head.id, now(), MAX_MERGED - 1);
+      if (await sentBefore(headMessage.id)) return group;
+      // Followers are claimed only when enough wait to be merged (any under pressure).
+      const atLeast = pacer.underPressure(chatId, now()) ? 1 : Math.max(1, mergeBacklog - 1);
+      // Fewer waited behind the head when it was claimed: rows stored since then go with the next claim.
+      if (head.behind !== undefined && head.behind < atLeast) return group;
+      const followers = await queue.claimFollowers(head.threadId, head.id, now(), MAX_MERGED - 1, 'text', atLeast);
       const merge = followers.length > 0 && (pacer.underPressure(chatId, now()) || followers.length + 1 >= mergeBacklog);
       let size = mergedLine(headMessage, timeFormat).length + 16; // room for a fallback-mode header
       let i = 0;
       if (merge) {
         // Two queries for the whole run of followers, not two per message.
         const ids = followers.map((f) => f.messageId);
-        const [found, sent] = await Promise.all([store.messages.findManyByIds(ids), store.telegramLinks.sentMessageIds(ids)]);
+        const [found, sent] = await Promise.all([
+          store.messages.findManyByIds(ids),
+          followers.every((f) => f.fresh) ? new Set<number>() : store.telegramLinks.sentMessageIds(ids),
+        ]);
         const byId = new Map(found.map((m) => [m.id, m]));
         for (; i < followers.length; i++) {
           const m = byId.get(followers[i].messageId);

@@ -1,4 +1,4 @@
-import type { Clock, Store, VisitorNotifier } from '../domain/ports';
+import type { Clock, Store, TelegramLink, VisitorNotifier } from '../domain/ports';
 import type { Message, Thread } from '../domain/types';
 import type { Logger } from '../logger';
 import { staffTexts } from '../bot/staff-texts';
@@ -51,12 +51,20 @@ export function createSettlement({ store, queue, telegram, notifier, pacer, topi
   }
 
   return {
-    /** The group reached Telegram: its rows are marked sent and its messages delivered, in one transaction. */
-    async delivered(rows: OutboxRow[], messages: Message[], thread: Thread): Promise<void> {
+    /**
+     * The group reached Telegram: its last send's `links` are recorded, its rows marked sent and its
+     * messages delivered, in one transaction (a few statements, one commit, whatever the group's size).
+     */
+    async delivered(rows: OutboxRow[], messages: Message[], thread: Thread, links: TelegramLink[] = []): Promise<void> {
       const completed = await store.transaction(async (repos) => {
-        const ids: number[] = [];
-        for (let i = 0; i < rows.length; i++)
-          if (await repos.outbox.complete(rows[i].id, queue.workerId, clock.now())) ids.push(messages[i].id);
+        const t = clock.now();
+        await repos.telegramLinks.insertMany(links, t);
+        const sent = await repos.outbox.completeMany(
+          rows.map((r) => r.id),
+          queue.workerId,
+          t,
+        );
+        const ids = messages.filter((_, i) => sent.has(rows[i].id)).map((m) => m.id);
         await repos.messages.markDelivered(thread.id, ids);
         return ids;
       });

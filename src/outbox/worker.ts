@@ -89,7 +89,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   /** Threads in flight that were claimed without a topic (claimHeads counts them twice). */
   const creatingTopics = new Set<number>();
 
+  let passes = 0;
+  const idleWaiters: Array<{ after: number; resolve: () => void }> = [];
+  /** Wakes since start: a drain that saw one arrive while it ran passes the turn on (see fill). */
+  let wakes = 0;
+  /** The last pass claimed as many heads as it asked for, or was bounded by the chat's budget: more may be claimable. */
+  let lastFillFull = false;
+
   function wake() {
+    wakes++;
     woken = true;
     wakeUp?.();
   }
@@ -106,16 +114,27 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     wakeUp = null;
   }
 
-  /** Sends a thread's rows one group after another while nothing holds it back. */
-  async function drain(first: OutboxRow, chatId: number): Promise<void> {
+  /**
+   * Sends a thread's rows one group after another while nothing holds it back. True when it
+   * stopped because the thread had nothing more it could send, and no wake (an insert) came
+   * meanwhile: then nothing new became claimable through it, and no pass needs to follow.
+   */
+  async function drain(first: OutboxRow, chatId: number, claimedAt: number): Promise<boolean> {
     let row: OutboxRow | null = first;
+    let seen = claimedAt;
     for (let i = 0; row && running && i < DRAIN_LIMIT; i++) {
-      if (!(await sender.process(row, chatId))) return;
+      const outcome = await sender.process(row, chatId);
+      if (outcome === 'stop') return false;
+      // Settled, nothing waited behind it when it was claimed, and no wake (an insert) since: the thread is done.
+      if (outcome === 'done' && row.behind === 0 && wakes === seen) return true;
       const t = now();
       // Under pressure the next rows go through claimHeads, which holds them back to be merged.
-      if (pacer.waitMs(chatId, t) > 0 || pacer.underPressure(chatId, t)) return;
+      if (pacer.waitMs(chatId, t) > 0 || pacer.underPressure(chatId, t)) return false;
+      seen = wakes;
       row = await queue.claimThreadHead(row.threadId, t);
+      if (!row) return wakes === seen;
     }
+    return false;
   }
 
   /** Claims due thread heads up to the concurrency limit and starts draining them. */
@@ -125,24 +144,29 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     const t = now();
     if (pacer.waitMs(chatId, t) > 0) return 0;
     const hold = pacer.underPressure(chatId, t) ? { maxMs: holdMs, quietMs: Math.min(QUIET_MS, holdMs) } : undefined;
-    // Never claim more than the chat's budget lets start now: a burst must not spend the reserve at once. A thread
-    // still without its topic costs two sends; existing conversations come first (src/db/outbox-claims.ts claimHeads).
-    // Each thread in flight will spend at least one send, two while it still creates its topic.
+    // Never claim more than the chat's budget lets start now (a burst must not spend the reserve at once); a thread in
+    // flight will spend one send, two while it creates its topic (src/db/outbox-claims.ts claimHeads).
     const sends = pacer.freeSlots(chatId, t) - active.size - creatingTopics.size;
     // On the budget's reserve, an address opening many threads gets no more topics until the reserve is not needed.
     const crowdedAbove = pacer.onReserve(chatId, t) ? CROWDED_RANK : undefined;
-    const rows = await queue.claimHeads(t, Math.min(concurrency - active.size, sends), [...active.keys()], hold, sends, crowdedAbove);
+    const limit = Math.min(concurrency - active.size, sends);
+    const claimedAt = wakes;
+    const rows = await queue.claimHeads(t, limit, [...active.keys()], hold, sends, crowdedAbove);
+    // More may be claimable when the pass took all it asked for, or when the chat's budget (not the concurrency) bounded it.
+    lastFillFull = rows.length >= limit || sends <= concurrency - active.size || rows.some((r) => r.needsTopic === true);
     if (rows.length) log.debug('claimed thread heads', { rows: rows.map((r) => r.id), active: active.size });
     for (const row of rows) {
       if (row.needsTopic) creatingTopics.add(row.threadId);
-      const work = drain(row, chatId)
+      const work = drain(row, chatId, claimedAt)
         .catch((error: unknown) => {
           log.error('delivering a thread failed', { threadId: row.threadId, error: describe(error) });
+          return false;
         })
-        .finally(() => {
+        .then((settled) => {
           active.delete(row.threadId);
           creatingTopics.delete(row.threadId);
-          wake();
+          // A pass follows unless this thread ran dry with nothing else waiting for its place (the last pass took all it could).
+          if (!settled || lastFillFull || idleWaiters.length > 0) wake();
         });
       active.set(row.threadId, work);
     }
@@ -162,9 +186,6 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     );
     heartbeat.unref();
   }
-
-  let passes = 0;
-  const idleWaiters: Array<{ after: number; resolve: () => void }> = [];
 
   async function run() {
     try {
@@ -196,7 +217,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
           }
       }
       if (!running) break;
-      if (claimed > 0 && active.size < concurrency) continue;
+      if (claimed > 0 && lastFillFull && active.size < concurrency) continue;
       const chatId = staffChat.id();
       const wait = chatId === null ? 0 : pacer.waitMs(chatId, now());
       await sleep(wait > 0 ? Math.min(wait, 60_000) : deps.options.pollMs);
