@@ -11,6 +11,7 @@ import * as messageNotices from './20261206010000_message_notices';
 import * as threadOpeningRank from './20261206100000_thread_opening_rank';
 import * as messageHtml from './20261207000000_message_html';
 import * as snippets from './20261207010000_snippets';
+import * as departments from './20261208020000_departments';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -31,6 +32,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261206100000_thread_opening_rank', threadOpeningRank],
   ['20261207000000_message_html', messageHtml],
   ['20261207010000_snippets', snippets],
+  ['20261208020000_departments', departments],
 ];
 
 /**

@@ -16,6 +16,7 @@ import { createChatService } from './domain/chat-service';
 import { createStaffService } from './domain/staff-service';
 import { systemClock, type Clock } from './domain/ports';
 import { loadStaffChat } from './staff-chat';
+import { createDepartmentDirectory } from './domain/department-directory';
 import type { BotContext } from './bot/context';
 import { createSocketNotifier } from './web/socket-notifier';
 import { registerVisitorSocket } from './web/visitor-socket';
@@ -70,6 +71,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const storage = createStorage({ db, cache, clock, logger });
   const store = storage.store;
   const staffChat = await loadStaffChat(config.telegram.enabled ? config.telegram.staffChatId : null, store.settings);
+  const departments = createDepartmentDirectory({ store, defaultChatId: () => staffChat.id(), clock });
+  await departments.refresh();
   const sessionSecret = await loadSessionSecret(config.sessionSecret, store.settings);
 
   const servers = createServers({ config, redis, logger });
@@ -106,7 +109,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const tg = config.telegram;
   if (tg.enabled) {
     telegram = await createTelegram({
-      ...{ config, botInfo, instanceId, storage, redis, staffChat, support, notifier, metrics, chat, staff, otp, clock, logger },
+      ...{ config, botInfo, instanceId, storage, redis, staffChat, departments, support, notifier, metrics, chat, staff, otp, clock, logger },
       media: { dir: mediaDir, storage: mediaStorage, incoming },
       // The staff page is built below; updates arrive only after start().
       staffPage: {

@@ -4,7 +4,7 @@ import type { Clock, Store, VisitorNotifier } from '../domain/ports';
 import type { Logger } from '../logger';
 import type { Metrics } from '../scale/metrics';
 import type { RedisConnections } from '../scale/redis';
-import type { StaffChat } from '../staff-chat';
+import type { DepartmentDirectory } from '../domain/department-directory';
 import type { MediaSource } from '../outbox/media-sender';
 import { createTelegramGateway } from '../outbox/telegram-gateway';
 import { createOutboxWorker } from '../outbox/worker';
@@ -19,7 +19,7 @@ export interface OutboxDeps {
   instanceId: string;
   store: Store;
   redis: RedisConnections | null;
-  staffChat: StaffChat;
+  departments: DepartmentDirectory;
   notifier: VisitorNotifier;
   metrics: Metrics;
   /** Watches Telegram calls to tell whether Telegram is reachable (src/bot/telegram-reachability.ts). */
@@ -37,7 +37,7 @@ export async function createOutbox({
   instanceId,
   store,
   redis,
-  staffChat,
+  departments,
   notifier,
   metrics,
   watchCalls,
@@ -58,7 +58,7 @@ export async function createOutbox({
       soleUser: config.database.client === 'sqlite',
     }),
     telegram: createTelegramGateway(api),
-    staffChat,
+    departments,
     notifier,
     // Several instances share each chat's budget through Redis, so N instances do not multiply 429s.
     pacer: redis

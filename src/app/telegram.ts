@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../scale/metrics';
 import type { RedisConnections } from '../scale/redis';
 import type { StaffChat } from '../staff-chat';
+import type { DepartmentDirectory } from '../domain/department-directory';
 import type { Storage } from '../db/storage';
 import type { MediaStorage } from '../media/storage';
 import type { IncomingFiles } from '../media/incoming';
@@ -28,6 +29,7 @@ export interface TelegramDeps {
   storage: Storage;
   redis: RedisConnections | null;
   staffChat: StaffChat;
+  departments: DepartmentDirectory;
   support: SupportStatusService;
   notifier: VisitorNotifier;
   metrics: Metrics;
@@ -53,7 +55,8 @@ export async function createTelegram(deps: TelegramDeps) {
   const store: Store = storage.store;
   const watchCalls = watchTelegramCalls(support);
   const worker = await createOutbox({
-    ...{ config, token: tg.token, apiRoot: tg.apiRoot, instanceId: deps.instanceId, store, redis: deps.redis, staffChat },
+    ...{ config, token: tg.token, apiRoot: tg.apiRoot, instanceId: deps.instanceId, store, redis: deps.redis },
+    departments: deps.departments,
     ...{ notifier: deps.notifier, metrics: deps.metrics, watchCalls, clock, logger },
     media: { source: (url) => mediaSource(url, media.dir) },
   });
@@ -65,6 +68,7 @@ export async function createTelegram(deps: TelegramDeps) {
     staff: deps.staff,
     store,
     staffChat,
+    departments: deps.departments,
     processedUpdates: storage.processedUpdates,
     clock,
     metrics: deps.metrics,
@@ -88,6 +92,8 @@ export async function createTelegram(deps: TelegramDeps) {
       support.staffChatClaimed(chatId);
       worker.wake();
     },
+    onDepartmentClaimed: () => worker.wake(),
+    wakeOutbox: () => worker.wake(),
   });
   const intake = createTelegramIntake({
     ...{ bot, config, support, staffChat, settings: store.settings, pollingLock: storage.pollingLock, watchCalls, logger },

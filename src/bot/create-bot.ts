@@ -6,6 +6,7 @@ import type { Clock, Store } from '../domain/ports';
 import type { ProcessedUpdates } from '../db/processed-updates';
 import type { Logger } from '../logger';
 import type { StaffChat } from '../staff-chat';
+import type { DepartmentDirectory } from '../domain/department-directory';
 import type { BotContext } from './context';
 import { textsFor } from './texts';
 import { createStaffRepliesFeature } from './features/staff-replies';
@@ -29,6 +30,12 @@ export interface BotDeps {
   chat: ChatService;
   store: Store;
   staffChat: StaffChat;
+  /** Every staff chat: the default one and the departments' (docs/departments.md). */
+  departments: DepartmentDirectory;
+  /** Wakes the outbox (a moved thread's waiting messages go to its new topic). */
+  wakeOutbox?: () => void;
+  /** A department's supergroup was claimed. */
+  onDepartmentClaimed: (chatId: number) => void;
   processedUpdates: ProcessedUpdates;
   /** Prometheus: how long a staff update takes to reach the visitor. */
   metrics?: Pick<Metrics, 'updateToVisitor'>;
@@ -91,7 +98,7 @@ export function createBot(deps: BotDeps) {
           return;
         }
         await next();
-        if (deps.metrics && ctx.chat?.id === deps.staffChat.id() && ctx.message)
+        if (deps.metrics && ctx.chat && deps.departments.isStaffChatNow(ctx.chat.id) && ctx.message)
           deps.metrics.updateToVisitor.observe((performance.now() - startedAt) / 1000);
         break;
       } catch (error) {
@@ -111,8 +118,13 @@ export function createBot(deps: BotDeps) {
     await processedUpdates.record(updateId, clock.now());
   });
 
-  bot.use(createClaimFeature({ staffChat: deps.staffChat, settings: deps.store.settings, onClaimed: deps.onClaimed, logger }));
-  if (deps.onStaffLeft) bot.use(createStaffDeparturesFeature({ staffChat: deps.staffChat, onStaffLeft: deps.onStaffLeft, logger }));
+  bot.use(
+    createClaimFeature({
+      ...{ staffChat: deps.staffChat, settings: deps.store.settings, departments: deps.departments, store: deps.store, clock },
+      ...{ onClaimed: deps.onClaimed, onDepartmentClaimed: deps.onDepartmentClaimed, logger },
+    }),
+  );
+  if (deps.onStaffLeft) bot.use(createStaffDeparturesFeature({ departments: deps.departments, onStaffLeft: deps.onStaffLeft, logger }));
   bot.use(createStaffCommandsFeature(deps));
   bot.use(createStaffRepliesFeature(deps));
   if (deps.media) bot.use(createStaffMediaFeature({ ...deps, files: deps.media.files, storage: deps.media.storage }));

@@ -76,7 +76,8 @@ const en = {
   replyHint: 'To answer a visitor, reply to one of their messages (the ones starting with #).',
   claimNoCode: 'Send /claim followed by the code from the server log.',
   claimWrong: 'That claim code is not right.',
-  claimTaken: 'topicdesk already has a staff chat.',
+  claimTaken:
+    'topicdesk already has a staff chat. To make this group a department, send /department add <name> in the staff chat, then the /claim <code> it answers here.',
   claimNotGroup: 'Claim the staff chat in a supergroup: add me to your support group and send /claim there.',
   claimBasicGroup:
     'This is a basic group. Turn on Topics in the group settings (Telegram then makes it a supergroup), make me an administrator with the “Manage topics” right, then send /claim again.',
@@ -161,7 +162,8 @@ const tr: Texts = {
   replyHint: 'Bir ziyaretçiye yanıt vermek için onun mesajlarından birine (# ile başlayanlar) yanıt verin.',
   claimNoCode: '/claim komutunu sunucu günlüğündeki kodla birlikte gönderin.',
   claimWrong: 'Bu talep kodu doğru değil.',
-  claimTaken: 'topicdesk’in zaten bir personel sohbeti var.',
+  claimTaken:
+    'topicdesk’in zaten bir personel sohbeti var. Bu grubu bir departman yapmak için personel sohbetinde /department add <ad> gönderin, verdiği /claim <kod> komutunu burada gönderin.',
   claimNotGroup: 'Personel sohbetini bir süper grupta talep edin: beni destek grubunuza ekleyip orada /claim gönderin.',
   claimBasicGroup:
     'Bu basit bir grup. Grup ayarlarında Konular’ı açın (Telegram grubu böylece süper gruba dönüştürür), beni “Konuları yönet” yetkisiyle yönetici yapın, sonra yeniden /claim gönderin.',

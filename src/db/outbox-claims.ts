@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { OutboxHold, OutboxQueue, OutboxQueueOptions, OutboxRow } from '../domain/outbox-ports';
+import type { OutboxDepartment, OutboxHold, OutboxQueue, OutboxQueueOptions, OutboxRow } from '../domain/outbox-ports';
 import { num } from './database';
 
 interface RawRow {
@@ -141,15 +141,21 @@ export function createOutboxClaims(db: Knex | Knex.Transaction, options: OutboxQ
       hold?: OutboxHold,
       sends = limit,
       crowdedAbove?: number,
+      department?: OutboxDepartment,
     ): Promise<OutboxRow[]> {
       if (limit <= 0 || sends <= 0) return [];
-      const needsTopic = "(o.kind = 'message' and t.topic_id is null)";
+      // A thread moved to another department gets its topic there (src/outbox/topics.ts): it costs two sends as well.
+      const needsTopic = department
+        ? `(o.kind = 'message' and (t.topic_id is null or t.topic_chat_id <> ${Number(department.chatId)}))`
+        : "(o.kind = 'message' and t.topic_id is null)";
       const q = db('outbox as o')
         .leftJoin('threads as t', 't.id', 'o.thread_id')
         .select([...columns, behind, db.raw(`case when ${needsTopic} then 1 else 0 end as needs_topic`)]);
       claimable(q, now);
       isHead(q);
       if (excludeThreadIds.length) q.whereNotIn('o.thread_id', excludeThreadIds);
+      if (department?.id === null) q.whereNull('t.department_id');
+      else if (department) q.where('t.department_id', department.id);
       if (hold && hold.maxMs > 0) {
         // Held back to be merged: until the thread has been quiet for a moment, or its oldest message has waited long enough.
         q.andWhere((w) => {

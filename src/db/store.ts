@@ -15,6 +15,7 @@ import { createUserRepository } from './user-repository';
 import { createStaffSessionRepository } from './admin-session-repository';
 import { createAdminReadRepository } from './admin-read-repository';
 import { createSnippetRepository } from './snippet-repository';
+import { createDepartmentRepository } from './department-repository';
 
 function createRepositories(ctx: RepoContext): Repositories {
   return {
@@ -30,6 +31,7 @@ function createRepositories(ctx: RepoContext): Repositories {
     staffSessions: createStaffSessionRepository(ctx.db),
     adminReads: createAdminReadRepository(ctx.db),
     snippets: createSnippetRepository(ctx),
+    departments: createDepartmentRepository(ctx),
   };
 }
 

@@ -16,6 +16,7 @@ interface ThreadRow {
   last_activity: number | string;
   created_at: number | string;
   opening_rank?: number | string;
+  department_id?: number | string | null;
 }
 
 function toThread(row: ThreadRow): Thread {
@@ -30,6 +31,7 @@ function toThread(row: ThreadRow): Thread {
     lastActivityAt: new Date(num(row.last_activity)),
     createdAt: new Date(num(row.created_at)),
     openingRank: num(row.opening_rank ?? 1),
+    departmentId: numOrNull(row.department_id),
   };
 }
 
@@ -59,7 +61,7 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
       .orWhereIn('user_id', db('visitors').select('user_id').where('id', visitorId).whereNotNull('user_id'));
 
   return {
-    async create({ visitorId, ref, now, openingRank = 1 }) {
+    async create({ visitorId, ref, now, openingRank = 1, departmentId = null }) {
       const rows: unknown = await db('threads')
         .insert({
           visitor_id: visitorId,
@@ -70,6 +72,7 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
           last_activity: now.getTime(),
           created_at: now.getTime(),
           opening_rank: openingRank,
+          department_id: departmentId,
         })
         .returning('id');
       return (await loadById(insertedId(rows)))!;
@@ -90,7 +93,12 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
         const thread = await findById(cachedId);
         if (thread && thread.topicChatId === chatId && thread.topicId === topicId) return thread;
       }
-      const row = await threads().where({ topic_chat_id: chatId, topic_id: topicId }).orderBy('id', 'desc').first();
+      const row =
+        (await threads().where({ topic_chat_id: chatId, topic_id: topicId }).orderBy('id', 'desc').first()) ??
+        // A topic the thread left by /move: replies there still belong to it.
+        (await threads()
+          .whereIn('id', db('moved_topics').select('thread_id').where({ chat_id: chatId, topic_id: topicId }))
+          .first());
       if (!row) return null;
       const thread = toThread(row);
       cache.set(key, thread.id);
@@ -111,20 +119,33 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
       await db('threads').where({ id }).update({ status, closed_at: closedAt });
       invalidate([cacheKeys.thread(id)]);
     },
+    async move(id, { departmentId, chatId, topicId }) {
+      const before = await loadById(id);
+      if (before?.topicChatId != null && before.topicId != null)
+        await db('moved_topics')
+          .insert({ chat_id: before.topicChatId, topic_id: before.topicId, thread_id: id })
+          .onConflict(['chat_id', 'topic_id'])
+          .ignore();
+      await db('threads').where({ id }).update({ department_id: departmentId, topic_chat_id: chatId, topic_id: topicId });
+      invalidate([cacheKeys.thread(id)]);
+    },
     async touch(id, now) {
       await db('threads').where({ id }).update({ last_activity: now.getTime() });
       invalidate([cacheKeys.thread(id)]);
     },
-    async listOpen({ limit, offset }) {
+    async listOpen({ limit, offset, departmentId }) {
+      const inDepartment = (q: Knex.QueryBuilder) =>
+        void (departmentId === undefined ? q : departmentId === null ? q.whereNull('department_id') : q.where({ department_id: departmentId }));
       const rows = await threads()
         .where({ status: 'open' })
+        .where(inDepartment)
         .orderBy([
           { column: 'last_activity', order: 'desc' },
           { column: 'id', order: 'desc' },
         ])
         .limit(limit)
         .offset(offset);
-      const [count] = await db('threads').where({ status: 'open' }).count({ n: '*' });
+      const [count] = await db('threads').where({ status: 'open' }).where(inDepartment).count({ n: '*' });
       return { threads: rows.map(toThread), total: num(count?.n ?? 0) };
     },
   };

@@ -27,6 +27,12 @@ export interface OutboxQueueOptions {
   soleUser?: boolean;
 }
 
+/** The department a claim is for: its id (null: the default one) and the staff chat its threads go to. */
+export interface OutboxDepartment {
+  id: number | null;
+  chatId: number;
+}
+
 /** Under Telegram's group limit, claimed heads wait to be merged: until the thread went quiet, or its oldest row waited long enough. */
 export interface OutboxHold {
   maxMs: number;
@@ -51,7 +57,8 @@ export interface OutboxQueue {
    * `hold`, only threads that went quiet or waited long enough. Within `sends` (default `limit`),
    * a head whose thread has no topic yet counts twice. Existing conversations and topic actions
    * come first; with `crowdedAbove`, new threads of an address that opened more than that many
-   * this hour are not claimed at all.
+   * this hour are not claimed at all. With `department`, only that department's threads (null id:
+   * the default one), a thread whose topic is in another chat counting as one without a topic.
    */
   claimHeads(
     now: number,
@@ -60,6 +67,7 @@ export interface OutboxQueue {
     hold?: OutboxHold,
     sends?: number,
     crowdedAbove?: number,
+    department?: OutboxDepartment,
   ): Promise<OutboxRow[]>;
   /** Claims the head of one thread, if it is due. */
   claimThreadHead(threadId: number, now: number): Promise<OutboxRow | null>;

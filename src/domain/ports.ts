@@ -15,6 +15,7 @@ import type {
 import type { OtpRepository, UserRepository } from './identity-ports';
 import type { AdminReadRepository, StaffSessionRepository } from './admin-ports';
 import type { SnippetRepository } from './snippets';
+import type { DepartmentRepository } from './departments';
 
 /** A stored file to attach to a new message (see src/media). `path` is where storage keeps it. */
 export interface NewAttachment {
@@ -74,8 +75,11 @@ export interface VisitorRepository {
 }
 
 export interface ThreadRepository {
-  /** `openingRank`: how many threads the visitor's address had opened lately, this one included (outbox priority). */
-  create(input: { visitorId: VisitorId; ref: string; now: Date; openingRank?: number }): Promise<Thread>;
+  /**
+   * `openingRank`: how many threads the visitor's address had opened lately, this one included (outbox priority);
+   * `departmentId`: its department (null or left out: the default one).
+   */
+  create(input: { visitorId: VisitorId; ref: string; now: Date; openingRank?: number; departmentId?: number | null }): Promise<Thread>;
   findById(id: ThreadId): Promise<Thread | null>;
   /**
    * The visitor's most recent thread (open or closed), if any. A verified visitor's
@@ -90,8 +94,13 @@ export interface ThreadRepository {
   /** `now` is when it happened (the closing time RETENTION_DAYS counts from); the system time when left out. */
   setStatus(id: ThreadId, status: ThreadStatus, now?: Date): Promise<void>;
   touch(id: ThreadId, now: Date): Promise<void>;
-  /** Open threads, most recent activity first. */
-  listOpen(page: { limit: number; offset: number }): Promise<{ threads: Thread[]; total: number }>;
+  /**
+   * Hands the thread to a department (null: the default one) and its new topic there (null: the outbox
+   * makes one with the next message). The topic it leaves keeps leading to it (findByTopic).
+   */
+  move(id: ThreadId, to: { departmentId: number | null; chatId: number | null; topicId: number | null }): Promise<void>;
+  /** Open threads, most recent activity first; with `departmentId`, only that department's (null: the default one). */
+  listOpen(page: { limit: number; offset: number; departmentId?: number | null }): Promise<{ threads: Thread[]; total: number }>;
 }
 
 export interface MessageRepository {
@@ -195,6 +204,8 @@ export interface Repositories {
   adminReads: AdminReadRepository;
   /** Staff's saved answers (domain/snippets.ts). */
   snippets: SnippetRepository;
+  /** The departments beside the default one (domain/departments.ts). */
+  departments: DepartmentRepository;
 }
 
 /** A stored visitor's text message for its open thread (Store.appendToOpenThread). */

@@ -37,6 +37,8 @@ export interface Thread {
   createdAt: Date;
   /** How many threads the visitor's address had opened lately when this one was opened, this one included. */
   openingRank: number;
+  /** Its department (src/domain/departments.ts); null: the default one. */
+  departmentId: number | null;
 }
 
 export type AttachmentKind = 'image' | 'audio' | 'voice' | 'file';

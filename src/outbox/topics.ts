@@ -1,6 +1,6 @@
 import type { Store } from '../domain/ports';
 import type { Thread } from '../domain/types';
-import { cleanName } from '../domain/text';
+import { topicTitle } from '../domain/topic-link';
 import type { Logger } from '../logger';
 import type { ChatPacer } from './chat-pacer';
 import type { TelegramGateway } from './telegram-gateway';
@@ -31,10 +31,8 @@ export function createTopics({ store, telegram, pacer, now, log }: TopicsDeps) {
   }
 
   async function topicName(thread: Thread): Promise<string> {
-    const visitor = await store.visitors.findById(thread.visitorId);
     // Names are cleaned where they come in; a name stored before that (or any other) is cleaned here too.
-    const who = cleanName(visitor?.name ?? '') || `Visitor #${thread.visitorId}`;
-    return `${who} · ${thread.ref}`.slice(0, 128);
+    return topicTitle((await store.visitors.findById(thread.visitorId))?.name, thread);
   }
 
   const hasTopicIn = async (thread: Thread, chatId: number) =>

@@ -1,6 +1,6 @@
 import type { Clock, Store, VisitorNotifier } from '../domain/ports';
 import type { Logger } from '../logger';
-import type { StaffChat } from '../staff-chat';
+import type { Department } from '../domain/departments';
 import type { ChatPacer } from './chat-pacer';
 import type { OutboxQueue, OutboxRow } from '../domain/outbox-ports';
 import type { TelegramGateway } from './telegram-gateway';
@@ -30,7 +30,8 @@ export interface OutboxWorkerDeps {
   store: Store;
   queue: OutboxQueue;
   telegram: TelegramGateway;
-  staffChat: StaffChat;
+  /** Where threads go: each department with a staff chat, the default one first (src/domain/department-directory.ts). */
+  departments: { claimed(): Department[] };
   notifier: VisitorNotifier;
   pacer: ChatPacer;
   clock: Clock;
@@ -65,7 +66,7 @@ const DRAIN_LIMIT = 100;
  * topics are topics.ts, merging merging.ts, settling rows settle.ts.
  */
 export function createOutboxWorker(deps: OutboxWorkerDeps) {
-  const { store, queue, telegram, staffChat, notifier, pacer, clock, logger } = deps;
+  const { store, queue, telegram, departments, notifier, pacer, clock, logger } = deps;
   const concurrency = deps.options.concurrency ?? 16;
   const holdMs = deps.options.holdMs ?? 10_000;
   const log = logger.child({ unit: 'outbox' });
@@ -137,26 +138,48 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     return false;
   }
 
-  /** Claims due thread heads up to the concurrency limit and starts draining them. */
+  /** Each department with a staff chat: where its threads go (the pacing is per chat). */
+  const targets = () => departments.claimed().filter((d): d is Department & { chatId: number } => d.chatId !== null);
+  /** Threads in flight, by staff chat. */
+  const inFlight = new Map<number, number>();
+  const count = (set: Iterable<number>, chatId: number) => [...set].filter((id) => inFlight.get(id) === chatId).length;
+
+  /** Claims due thread heads of every department, each within its chat's budget, up to the concurrency limit. */
   async function fill(): Promise<number> {
-    const chatId = staffChat.id();
-    if (chatId === null) return 0;
+    let claimed = 0;
+    let full = false;
+    for (const target of targets()) {
+      const got = await fillChat(target);
+      claimed += got.claimed;
+      full ||= got.full;
+    }
+    lastFillFull = full;
+    return claimed;
+  }
+
+  /** Claims the department's due thread heads and starts draining them. */
+  async function fillChat(department: Department & { chatId: number }): Promise<{ claimed: number; full: boolean }> {
+    const { chatId } = department;
     const t = now();
-    if (pacer.waitMs(chatId, t) > 0) return 0;
+    if (pacer.waitMs(chatId, t) > 0) return { claimed: 0, full: false };
+    // Every place taken: whatever waits is claimed when a thread in flight finishes.
+    if (active.size >= concurrency) return { claimed: 0, full: true };
     const hold = pacer.underPressure(chatId, t) ? { maxMs: holdMs, quietMs: Math.min(QUIET_MS, holdMs) } : undefined;
     // Never claim more than the chat's budget lets start now (a burst must not spend the reserve at once); a thread in
     // flight will spend one send, two while it creates its topic (src/db/outbox-claims.ts claimHeads).
-    const sends = pacer.freeSlots(chatId, t) - active.size - creatingTopics.size;
+    const sends = pacer.freeSlots(chatId, t) - count(active.keys(), chatId) - count(creatingTopics, chatId);
     // On the budget's reserve, an address opening many threads gets no more topics until the reserve is not needed.
     const crowdedAbove = pacer.onReserve(chatId, t) ? CROWDED_RANK : undefined;
     const limit = Math.min(concurrency - active.size, sends);
     const claimedAt = wakes;
-    const rows = await queue.claimHeads(t, limit, [...active.keys()], hold, sends, crowdedAbove);
+    const where = { id: department.id, chatId };
+    const rows = await queue.claimHeads(t, limit, [...active.keys()], hold, sends, crowdedAbove, where);
     // More may be claimable when the pass took all it asked for, or when the chat's budget (not the concurrency) bounded it.
-    lastFillFull = rows.length >= limit || sends <= concurrency - active.size || rows.some((r) => r.needsTopic === true);
-    if (rows.length) log.debug('claimed thread heads', { rows: rows.map((r) => r.id), active: active.size });
+    const full = rows.length >= limit || sends <= concurrency - active.size || rows.some((r) => r.needsTopic === true);
+    if (rows.length) log.debug('claimed thread heads', { rows: rows.map((r) => r.id), active: active.size, chatId });
     for (const row of rows) {
       if (row.needsTopic) creatingTopics.add(row.threadId);
+      inFlight.set(row.threadId, chatId);
       const work = drain(row, chatId, claimedAt)
         .catch((error: unknown) => {
           log.error('delivering a thread failed', { threadId: row.threadId, error: describe(error) });
@@ -165,12 +188,13 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
         .then((settled) => {
           active.delete(row.threadId);
           creatingTopics.delete(row.threadId);
+          inFlight.delete(row.threadId);
           // A pass follows unless this thread ran dry with nothing else waiting for its place (the last pass took all it could).
           if (!settled || lastFillFull || idleWaiters.length > 0) wake();
         });
       active.set(row.threadId, work);
     }
-    return rows.length;
+    return { claimed: rows.length, full };
   }
 
   /** Renews the leases of the rows in flight, three times per lease, so they never expire while this process lives. */
@@ -218,9 +242,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       }
       if (!running) break;
       if (claimed > 0 && lastFillFull && active.size < concurrency) continue;
-      const chatId = staffChat.id();
-      const wait = chatId === null ? 0 : pacer.waitMs(chatId, now());
-      await sleep(wait > 0 ? Math.min(wait, 60_000) : deps.options.pollMs);
+      // Paced in every chat: until the first has room again; else the usual poll.
+      const t = now();
+      const wait = Math.min(...targets().map((d) => pacer.waitMs(d.chatId, t)));
+      await sleep(wait > 0 && wait !== Infinity ? Math.min(wait, 60_000) : deps.options.pollMs);
     }
   }
 

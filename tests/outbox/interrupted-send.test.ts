@@ -75,7 +75,7 @@ describeEachDatabase('resuming after an interrupted send, on %s', (kind) => {
       store,
       queue: store.outbox.queue({ workerId: 'after-restart', leaseMs: 30_000 }),
       telegram: createTelegramGateway(new Api(emu.token, { apiRoot: emu.apiRoot })),
-      staffChat: { id: () => STAFF_CHAT_ID, set: async () => undefined },
+      departments: { claimed: () => [{ id: null, key: 'general', name: 'General', chatId: STAFF_CHAT_ID }] },
       notifier: silentNotifier,
       pacer: createChatPacer(0),
       clock: systemClock,

@@ -49,7 +49,7 @@ describeEachDatabase('two outbox workers on one %s database', (kind) => {
       store,
       queue: store.outbox.queue({ workerId: name, leaseMs: 30_000 }),
       telegram,
-      staffChat: { id: () => STAFF_CHAT_ID, set: async () => undefined },
+      departments: { claimed: () => [{ id: null, key: 'general', name: 'General', chatId: STAFF_CHAT_ID }] },
       notifier: silentNotifier,
       pacer: createChatPacer(0),
       clock: systemClock,

@@ -1,6 +1,7 @@
 import { Composer, type Api } from 'grammy';
 import type { BotContext } from '../context';
 import { isHumanSender } from '../filters/staff-sender';
+import { fromStaffChat } from '../filters/staff-chat';
 import { COMMANDS } from '../staff-command-list';
 import type { StaffCommandGroup, StaffCommandsDeps } from './staff-commands/deps';
 import { deskCommands } from './staff-commands/desk-commands';
@@ -9,6 +10,8 @@ import { threadCommands } from './staff-commands/thread-commands';
 import { threadsListCommands } from './staff-commands/threads-list';
 import { snippetCommands } from './staff-commands/snippets';
 import { transcriptCommands } from './staff-commands/transcript';
+import { departmentCommands } from './staff-commands/departments';
+import { moveCommands } from './staff-commands/move';
 
 export type { StaffCommandsDeps } from './staff-commands/deps';
 
@@ -24,6 +27,8 @@ const GROUPS: readonly StaffCommandGroup[] = [
   supportStatusCommands,
   snippetCommands,
   transcriptCommands,
+  departmentCommands,
+  moveCommands,
 ];
 
 /** Registers the command menu for the staff chat only (English, and Turkish for Turkish clients). */
@@ -39,7 +44,8 @@ export async function registerStaffCommands(api: Api, chatId: number): Promise<v
  */
 export function createStaffCommandsFeature(deps: StaffCommandsDeps) {
   const feature = new Composer<BotContext>();
-  const staffOnly = feature.filter((ctx) => ctx.chat !== undefined && ctx.chat.id === deps.staffChat.id() && isHumanSender(ctx));
+  const inStaffChat = fromStaffChat(deps.departments);
+  const staffOnly = feature.filter(async (ctx) => isHumanSender(ctx) && (await inStaffChat(ctx)));
   for (const group of GROUPS) staffOnly.use(group(deps));
   return feature;
 }

@@ -1,11 +1,12 @@
 import { Composer } from 'grammy';
 import type { ChatMember } from 'grammy/types';
 import type { Logger } from '../../logger';
-import type { StaffChat } from '../../staff-chat';
+import type { DepartmentDirectory } from '../../domain/department-directory';
 import type { BotContext } from '../context';
 
 export interface StaffDeparturesDeps {
-  staffChat: StaffChat;
+  /** Every staff chat counts: the default one and each department's. */
+  departments: Pick<DepartmentDirectory, 'ofChat'>;
   /** Someone left or was removed from the staff chat: their staff page sessions end now. */
   onStaffLeft: (telegramUserId: number) => Promise<void>;
   logger: Logger;
@@ -19,11 +20,11 @@ const gone = (m: ChatMember) => m.status === 'left' || m.status === 'kicked' || 
  * message — so their staff page is closed at once, on every instance, instead of at
  * the next membership check (up to a minute later). docs/admin.md.
  */
-export function createStaffDeparturesFeature({ staffChat, onStaffLeft, logger }: StaffDeparturesDeps) {
+export function createStaffDeparturesFeature({ departments, onStaffLeft, logger }: StaffDeparturesDeps) {
   const log = logger.child({ unit: 'staff-departures' });
   const feature = new Composer<BotContext>();
   const left = async (chatId: number, userId: number) => {
-    if (chatId !== staffChat.id()) return;
+    if ((await departments.ofChat(chatId)) === null) return;
     log.info('a staff member left the staff chat; their sessions end', { telegramUserId: userId });
     await onStaffLeft(userId);
   };

@@ -9,7 +9,8 @@ import type { Logger } from '../../logger';
 import { TooLargeForBotApi, type TelegramFiles } from '../../media/telegram-files';
 import { TELEGRAM_DOWNLOAD_LIMIT } from '../../media/media-types';
 import type { MediaStorage } from '../../media/storage';
-import type { StaffChat } from '../../staff-chat';
+import type { DepartmentDirectory } from '../../domain/department-directory';
+import { fromStaffChat } from '../filters/staff-chat';
 import type { BotContext } from '../context';
 import { threadOfStaffMessage } from './staff-replies';
 import { staffHtml } from '../formatting/entities-html';
@@ -18,7 +19,7 @@ export interface StaffMediaDeps {
   chat: ChatService;
   staff: StaffService;
   store: Store;
-  staffChat: StaffChat;
+  departments: DepartmentDirectory;
   files: TelegramFiles;
   storage: MediaStorage;
   logger: Logger;
@@ -73,10 +74,10 @@ const texts = {
  * caption becomes the message text. Files over the Bot API's 20 MB download
  * limit become a system message saying so, and staff are told in the topic.
  */
-export function createStaffMediaFeature({ chat, staff: staffService, store, staffChat, files, storage, logger }: StaffMediaDeps) {
+export function createStaffMediaFeature({ chat, staff: staffService, store, departments, files, storage, logger }: StaffMediaDeps) {
   const log = logger.child({ unit: 'staff-media' });
   const feature = new Composer<BotContext>();
-  const staff = feature.filter((ctx) => ctx.chat !== undefined && ctx.chat.id === staffChat.id());
+  const staff = feature.filter(fromStaffChat(departments));
 
   staff.on(
     [

@@ -3,7 +3,8 @@ import type { ChatService } from '../../domain/chat-service';
 import type { StaffService } from '../../domain/staff-service';
 import type { Store } from '../../domain/ports';
 import type { Thread } from '../../domain/types';
-import type { StaffChat } from '../../staff-chat';
+import type { DepartmentDirectory } from '../../domain/department-directory';
+import { fromStaffChat } from '../filters/staff-chat';
 import type { BotContext } from '../context';
 import { staffTexts } from '../staff-texts';
 import { isHumanSender } from '../filters/staff-sender';
@@ -13,7 +14,7 @@ export interface StaffRepliesDeps {
   chat: ChatService;
   staff: StaffService;
   store: Store;
-  staffChat: StaffChat;
+  departments: DepartmentDirectory;
 }
 
 /**
@@ -42,9 +43,9 @@ export async function threadOfStaffMessage(store: Store, ctx: BotContext): Promi
  * A human's message in a thread's topic (or, without forum topics, a reply to a
  * thread's message) becomes a staff message delivered to the visitor.
  */
-export function createStaffRepliesFeature({ chat, staff: staffService, store, staffChat }: StaffRepliesDeps) {
+export function createStaffRepliesFeature({ chat, staff: staffService, store, departments }: StaffRepliesDeps) {
   const feature = new Composer<BotContext>();
-  const staff = feature.filter((ctx) => ctx.chat !== undefined && ctx.chat.id === staffChat.id());
+  const staff = feature.filter(fromStaffChat(departments));
 
   const threadOf = (ctx: BotContext) => threadOfStaffMessage(store, ctx);
 

@@ -3,7 +3,9 @@ import type { Clock, Store } from '../../../domain/ports';
 import type { ChatService } from '../../../domain/chat-service';
 import type { StaffService } from '../../../domain/staff-service';
 import type { StaffChat } from '../../../staff-chat';
+import type { DepartmentDirectory } from '../../../domain/department-directory';
 import type { BotContext } from '../../context';
+import type { Logger } from '../../../logger';
 import { staffTexts, type StaffTexts } from '../../staff-texts';
 
 /** What the staff commands need; each command group takes the whole of it. */
@@ -13,7 +15,12 @@ export interface StaffCommandsDeps {
   chat: ChatService;
   clock: Clock;
   store: Store;
+  /** The default department's chat: departments are managed there. */
   staffChat: StaffChat;
+  departments: DepartmentDirectory;
+  /** Wakes the outbox (a thread moved to another department has messages waiting for its new topic). */
+  wakeOutbox?: () => void;
+  logger?: Logger;
   publicUrl: string;
   /** One-time login tokens for /web (src/domain/admin-auth.ts). */
   loginTokens: { issue(telegramUserId: number): Promise<string> };
