@@ -15,6 +15,7 @@ const ALL = [
   '20261206100000_thread_opening_rank',
   '20261207000000_message_html',
   '20261207010000_snippets',
+  '20261208020000_departments',
 ];
 const TABLES = [
   'otp_requests',
@@ -30,6 +31,8 @@ const TABLES = [
   'settings',
   'staff_sessions',
   'snippets',
+  'departments',
+  'moved_topics',
 ];
 
 describeEachDatabase('migrations on %s', (kind) => {
