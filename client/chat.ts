@@ -11,6 +11,7 @@ import { format, pickLanguage, strings, translate } from './lib/i18n';
 import { createMessageList } from './lib/message-list';
 import { createLightbox } from './lib/lightbox';
 import { createMediaComposer } from './lib/media-composer';
+import { createDepartmentChoice } from './lib/department-choice';
 import { createOutgoingQueue } from './lib/outgoing-queue';
 import type { SupportStatus } from './lib/protocol';
 import { createStorage, keys } from './lib/storage';
@@ -247,6 +248,11 @@ function grow() {
 }
 function submit() {
   const text = input.value.trim();
+  // The first message opens the conversation with a department: with several, the visitor picks one first.
+  if ((text || media.hasFiles()) && !departmentChoice.ready()) {
+    byId('announcer').textContent = t.departmentRequired;
+    return;
+  }
   if (media.hasFiles()) {
     media.sendFiles(text || null);
     input.value = '';
@@ -268,11 +274,13 @@ const media = createMediaComposer({
   messages,
   input,
   token: () => storage.get(keys.token),
+  department: () => departmentChoice.department(),
   notice(text) {
     notice.textContent = text;
     notice.hidden = false;
   },
   sent(message) {
+    departmentChoice.settled();
     messages.add([message], { live: false, own: true });
     maybeAskName();
   },
@@ -293,6 +301,13 @@ input.addEventListener('input', () => {
   if (input.value.trim()) connection?.typing();
 });
 
+// Who the visitor talks to, when there are several departments (lib/department-choice).
+const departmentChoice = createDepartmentChoice({
+  card: byId('department-choice'),
+  list: byId('department-list'),
+  fromPage: new URLSearchParams(location.search).get('department'),
+});
+
 // --- Wiring to the server -------------------------------------------------------------------
 const connection =
   typeof WebSocket === 'function' || typeof XMLHttpRequest === 'function'
@@ -301,6 +316,7 @@ const connection =
         storage,
         queue,
         catchUpAfter: () => messages.catchUpAfter(),
+        department: () => departmentChoice.department(),
         handlers: {
           state: onState,
           session(session, fresh) {
@@ -308,6 +324,7 @@ const connection =
             visitorName = session.visitor.name;
             verify.setVisitor(session.visitor);
             threadClosed = session.thread?.status === 'closed';
+            departmentChoice.setSession(session);
             refreshNotice();
           },
           messages(list, how) {
@@ -330,6 +347,7 @@ const connection =
           sending: (item) => messages.setPending(item.clientId, 'sending'),
           sent(item, message) {
             messages.add([message], { live: false, own: true });
+            departmentChoice.settled();
             if (threadClosed) {
               threadClosed = false; // writing reopens the thread
               refreshNotice();

@@ -16,11 +16,13 @@ const script =
   (document.currentScript as HTMLScriptElement | null) ?? document.querySelector<HTMLScriptElement>('script[src*="/widget.js"]');
 if (script && !document.querySelector('topicdesk-widget')) {
   const chatOrigin = new URL(script.src, location.href).origin;
-  if (document.body) mount(chatOrigin);
-  else document.addEventListener('DOMContentLoaded', () => mount(chatOrigin), { once: true });
+  // `data-department="<key>"` on the script tag: conversations opened here go to that department (docs/departments.md).
+  const department = script.dataset.department ?? null;
+  if (document.body) mount(chatOrigin, department);
+  else document.addEventListener('DOMContentLoaded', () => mount(chatOrigin, department), { once: true });
 }
 
-function mount(chatOrigin: string) {
+function mount(chatOrigin: string, department: string | null) {
   const t = strings[pickLanguage(navigator.languages?.length ? navigator.languages : [navigator.language])];
   const host = document.createElement('topicdesk-widget');
   // Inline !important beats any rule of the host page that could reach the element itself.
@@ -92,7 +94,8 @@ function mount(chatOrigin: string) {
     // The page's saved state rides in the fragment: never sent to a server, and the page removes it at once.
     const state = new URLSearchParams(loadState()).toString();
     const page = encodeURIComponent(location.origin + location.pathname);
-    iframe.src = `${chatOrigin}/?embed=1&host=${encodeURIComponent(location.origin)}&page=${page}${state ? `#${state}` : ''}`;
+    const routed = department ? `&department=${encodeURIComponent(department)}` : '';
+    iframe.src = `${chatOrigin}/?embed=1&host=${encodeURIComponent(location.origin)}&page=${page}${routed}${state ? `#${state}` : ''}`;
     panel.appendChild(iframe);
   }
 

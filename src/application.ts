@@ -17,6 +17,7 @@ import { createStaffService } from './domain/staff-service';
 import { systemClock, type Clock } from './domain/ports';
 import { loadStaffChat } from './staff-chat';
 import { createDepartmentDirectory } from './domain/department-directory';
+import { departmentView } from './domain/departments';
 import type { BotContext } from './bot/context';
 import { createSocketNotifier } from './web/socket-notifier';
 import { registerVisitorSocket } from './web/visitor-socket';
@@ -99,7 +100,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   let telegram: Awaited<ReturnType<typeof createTelegram>> | null = null;
   const delivery = { wake: () => telegram?.worker.wake() };
   const support = await createSupport({ config, redis, instanceId, settings: store.settings, staffChat, notifier, io, clock, logger });
-  const chat = createChatService({ store, notifier, delivery, clock, support, tokens: createVisitorTokens(sessionSecret) });
+  const chat = createChatService({ store, notifier, delivery, clock, support, departments, tokens: createVisitorTokens(sessionSecret) });
   const staff = createStaffService({ store, notifier, support, clock, delivery });
   // Identity over Telegram (docs/identity.md) needs the bot, so it exists only with a token.
   const otp = config.telegram.enabled
@@ -109,7 +110,23 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const tg = config.telegram;
   if (tg.enabled) {
     telegram = await createTelegram({
-      ...{ config, botInfo, instanceId, storage, redis, staffChat, departments, support, notifier, metrics, chat, staff, otp, clock, logger },
+      ...{
+        config,
+        botInfo,
+        instanceId,
+        storage,
+        redis,
+        staffChat,
+        departments,
+        support,
+        notifier,
+        metrics,
+        chat,
+        staff,
+        otp,
+        clock,
+        logger,
+      },
       media: { dir: mediaDir, storage: mediaStorage, incoming },
       // The staff page is built below; updates arrive only after start().
       staffPage: {
@@ -190,6 +207,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     addressBudgets,
     connections,
     supportStatus: () => support.current(),
+    departments: () => departments.claimed().map(departmentView),
     typing: createTypingRelay({
       store,
       clock,

@@ -119,12 +119,15 @@ export function uploadFile(o: {
   filename: string;
   caption: string | null;
   clientId: string;
+  /** Where a conversation this file opens goes (docs/departments.md). */
+  department?: string;
   onProgress(fraction: number): void;
 }): Promise<UploadResult> {
   return new Promise((resolve) => {
     const form = new FormData();
     form.append('clientId', o.clientId);
     if (o.caption) form.append('caption', o.caption);
+    if (o.department) form.append('department', o.department);
     form.append('file', o.file, o.filename);
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/uploads');

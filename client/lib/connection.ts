@@ -31,6 +31,8 @@ export interface ConnectionDeps {
   handlers: ConnectionHandlers;
   /** The id to catch up after on reconnect (the last one seen, or just before the oldest undelivered), null when nothing is shown. */
   catchUpAfter: () => number | null;
+  /** The department a message opening the conversation goes to (docs/departments.md); none: the server's default. */
+  department?: () => string | undefined;
 }
 
 const PAGE = 50;
@@ -54,7 +56,7 @@ function visitorPage(): string | undefined {
   return /^https?:\/\/\S+$/.test(page) && page.length <= 512 ? page : undefined;
 }
 
-export function createConnection({ io, storage, queue, handlers, catchUpAfter }: ConnectionDeps) {
+export function createConnection({ io, storage, queue, handlers, catchUpAfter, department }: ConnectionDeps) {
   let visitorId: number | null = null;
   let ready = false; // session received and caught up: sending may start
   let flushing = false;
@@ -161,7 +163,8 @@ export function createConnection({ io, storage, queue, handlers, catchUpAfter }:
         handlers.sending(item);
         let res: Ack<{ message: MessageView }>;
         try {
-          res = await ask('message:send', { text: item.text, clientId: item.clientId });
+          const key = department?.();
+          res = await ask('message:send', { text: item.text, clientId: item.clientId, ...(key ? { department: key } : {}) });
         } catch {
           // No ack (timeout or disconnect): the message may or may not be stored; its clientId makes the retry safe.
           if (!ready) break;

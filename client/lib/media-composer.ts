@@ -14,6 +14,8 @@ export interface MediaComposerDeps {
   /** The server stored the file's message. */
   sent: (message: MessageView) => void;
   input: HTMLTextAreaElement;
+  /** The department a file opening the conversation goes to (lib/department-choice). */
+  department?: () => string | undefined;
 }
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -28,7 +30,7 @@ const HOLD_MS = 350;
  * records a voice note (hold to talk, or tap to start and tap Send), with its
  * duration and a cancel button. Every refusal is said in the page's language.
  */
-export function createMediaComposer({ t, messages, token, notice, sent, input }: MediaComposerDeps) {
+export function createMediaComposer({ t, messages, token, notice, sent, input, department }: MediaComposerDeps) {
   const attach = byId<HTMLButtonElement>('attach');
   const picker = byId<HTMLInputElement>('file-input');
   const record = byId<HTMLButtonElement>('record');
@@ -90,6 +92,7 @@ export function createMediaComposer({ t, messages, token, notice, sent, input }:
         filename: name,
         caption,
         clientId,
+        department: department?.(),
         onProgress: (f) => messages.setUploadProgress(clientId, f),
       });
       if (result.ok || result.status !== 0) break;

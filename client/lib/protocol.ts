@@ -7,6 +7,8 @@ export interface SessionPayload {
   token: string;
   visitor: VisitorView;
   thread: { id: number; status: ThreadStatus } | null;
+  /** The departments a visitor may pick (docs/departments.md); more than one: the page asks before the first message. */
+  departments: Array<{ key: string; name: string }>;
 }
 
 /** `offline`: nobody can answer right now (no bot, no staff chat yet, or Telegram unreachable); messages are kept. */

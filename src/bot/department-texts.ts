@@ -71,8 +71,7 @@ const tr: DepartmentTexts = {
   notFound: (given) => `“${given}” adlı bir departman yok. /department list hepsini gösterir.`,
   cannotRemoveDefault: 'İlk personel sohbeti varsayılan departmandır: kaldırılamaz (adı değiştirilebilir).',
   renamed: (name) => `Yeni adı: “${name}”.`,
-  removed: (name, open) =>
-    `“${name}” departmanı kaldırıldı.${open > 0 ? ` ${open} açık görüşmesi artık varsayılan departmanda.` : ''}`,
+  removed: (name, open) => `“${name}” departmanı kaldırıldı.${open > 0 ? ` ${open} açık görüşmesi artık varsayılan departmanda.` : ''}`,
   listTitle: 'Departmanlar (anahtar · ad · yer):',
   defaultMark: 'bu sohbet, varsayılan',
   waiting: '/claim bekleniyor',

@@ -16,6 +16,7 @@ export const HELP = {
     '/retry — send the conversation’s failed messages again',
     '/s &lt;name&gt; — send a saved answer (snippet) to the visitor',
     '/transcript — the conversation as a text file, posted here',
+    '/move &lt;department&gt; — hand the conversation to another department',
     '',
     '<b>Anywhere in this group</b>',
     '/threads — open conversations, newest activity first',
@@ -25,6 +26,7 @@ export const HELP = {
     '/back — support is online again',
     '/lockdown on|off — under spam: only visitors verified with Telegram may open new conversations',
     '/snippets — saved answers; /snippet add|remove &lt;name&gt; [text] to keep them (add: as a reply, or with the text)',
+    '/department add|list|rename|remove — departments: other staff chats (in the first staff chat)',
     '/help — this list',
   ].join('\n'),
   tr: [
@@ -39,6 +41,7 @@ export const HELP = {
     '/retry — görüşmenin iletilemeyen mesajlarını yeniden gönder',
     '/s &lt;ad&gt; — kayıtlı bir yanıtı (hazır yanıt) ziyaretçiye gönder',
     '/transcript — görüşmenin dökümü, metin dosyası olarak buraya',
+    '/move &lt;departman&gt; — görüşmeyi başka bir departmana devret',
     '',
     '<b>Grubun her yerinde</b>',
     '/threads — açık görüşmeler, en son etkinlik önce',
@@ -48,6 +51,7 @@ export const HELP = {
     '/back — destek yeniden çevrimiçi',
     '/lockdown on|off — spam altında: yalnızca Telegram ile doğrulanmış ziyaretçiler yeni görüşme açabilir',
     '/snippets — hazır yanıtlar; /snippet add|remove &lt;ad&gt; [metin] ile yönetin (add: bir mesaja yanıt olarak ya da metinle)',
+    '/department add|list|rename|remove — departmanlar: diğer personel sohbetleri (ilk personel sohbetinde)',
     '/help — bu liste',
   ].join('\n'),
 };
@@ -68,8 +72,10 @@ export const COMMANDS = {
     { command: 'lockdown', description: 'New conversations only from verified visitors: on|off' },
     { command: 's', description: 'Send a snippet to the visitor: <name>' },
     { command: 'transcript', description: 'This conversation as a file' },
+    { command: 'move', description: 'Hand to another department: <department>' },
     { command: 'snippets', description: 'Saved answers' },
     { command: 'snippet', description: 'Save or delete a snippet: add|remove <name>' },
+    { command: 'department', description: 'Departments: add|list|rename|remove' },
     { command: 'help', description: 'What I can do' },
   ],
   tr: [
@@ -87,8 +93,10 @@ export const COMMANDS = {
     { command: 'lockdown', description: 'Yeni görüşme yalnızca doğrulanmışlardan: on|off' },
     { command: 's', description: 'Ziyaretçiye hazır yanıt gönder: <ad>' },
     { command: 'transcript', description: 'Bu görüşmenin dökümü' },
+    { command: 'move', description: 'Başka departmana devret: <departman>' },
     { command: 'snippets', description: 'Hazır yanıtlar' },
     { command: 'snippet', description: 'Hazır yanıt kaydet ya da sil: add|remove <ad>' },
+    { command: 'department', description: 'Departmanlar: add|list|rename|remove' },
     { command: 'help', description: 'Neler yapabilirim' },
   ],
 };

@@ -57,12 +57,12 @@ export function createDepartmentRepository({ db, invalidate }: RepoContext): Dep
     },
     async claim(codeHash, chatId, now) {
       // The code is spent by the statement that gives the chat: two claims with one code, one wins.
-      const rows = (await db('departments')
+      const rows = await db('departments')
         .where({ claim_code_hash: codeHash })
         .whereNull('chat_id')
         .andWhere('claim_expires_at', '>=', now.getTime())
         .update({ chat_id: chatId, claim_code_hash: null, claim_expires_at: null })
-        .returning(COLUMNS)) as DepartmentRow[];
+        .returning<DepartmentRow[]>(COLUMNS);
       return rows[0] ? toDepartment(rows[0]) : null;
     },
     async rename(id, name) {
@@ -70,7 +70,7 @@ export function createDepartmentRepository({ db, invalidate }: RepoContext): Dep
     },
     async remove(id) {
       const moved = await db('threads').where({ department_id: id, status: 'open' }).count<{ n: number | string }[]>({ n: '*' });
-      const ids = (await db('threads').where({ department_id: id }).select('id')) as Array<{ id: number | string }>;
+      const ids = await db('threads').where({ department_id: id }).select<Array<{ id: number | string }>>('id');
       await db('threads').where({ department_id: id }).update({ department_id: null });
       await db('departments').where({ id }).delete();
       invalidate(ids.map((r) => cacheKeys.thread(num(r.id))));

@@ -135,7 +135,11 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
     },
     async listOpen({ limit, offset, departmentId }) {
       const inDepartment = (q: Knex.QueryBuilder) =>
-        void (departmentId === undefined ? q : departmentId === null ? q.whereNull('department_id') : q.where({ department_id: departmentId }));
+        void (departmentId === undefined
+          ? q
+          : departmentId === null
+            ? q.whereNull('department_id')
+            : q.where({ department_id: departmentId }));
       const rows = await threads()
         .where({ status: 'open' })
         .where(inDepartment)

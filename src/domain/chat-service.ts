@@ -15,6 +15,8 @@ export interface ChatServiceDeps {
   tokens: VisitorTokens;
   /** Staff's /away and /back (src/domain/visitor-messages.ts). */
   support?: VisitorMessagesDeps['support'];
+  /** The departments a visitor's new thread may be routed to (`message:send`'s `department`). */
+  departments?: VisitorMessagesDeps['departments'];
 }
 
 export interface StaffMessageInput {
@@ -35,9 +37,9 @@ export type ChatService = ReturnType<typeof createChatService>;
  * The conversation rules of topicdesk, free of any framework: visitors write into
  * their thread, staff answer, and everything is persisted before anyone is told.
  */
-export function createChatService({ store, notifier, delivery, clock, tokens, support }: ChatServiceDeps) {
+export function createChatService({ store, notifier, delivery, clock, tokens, support, departments }: ChatServiceDeps) {
   const visitors = createVisitorIdentity({ store, notifier, clock, tokens });
-  const { postVisitorMessage } = createVisitorMessages({ store, notifier, delivery, clock, visitors, support });
+  const { postVisitorMessage } = createVisitorMessages({ store, notifier, delivery, clock, visitors, support, departments });
 
   /** Stores a staff member's message from Telegram and pushes it to the visitor. Idempotent per Telegram message. */
   async function postStaffMessage(input: StaffMessageInput): Promise<Message | null> {

@@ -3,6 +3,7 @@ import { isLockdownOn } from './lockdown';
 import { notice } from './notices';
 import type { Clock, DeliveryQueue, NewAttachment, Store, VisitorNotifier } from './ports';
 import type { StaffChoice } from './support-status';
+import type { Department } from './departments';
 import { newThreadRef } from './tokens';
 import type { Message, Thread, Visitor, VisitorId } from './types';
 import type { Admission, VisitorIdentity, Writer } from './visitor-identity';
@@ -19,6 +20,8 @@ export interface PostVisitorMessageInput {
   attachment?: NewAttachment;
   /** The socket that sent it: it gets an ack, not a broadcast copy. */
   originSocketId?: string;
+  /** The department's key (SPEC §8): where a thread this message opens goes. Unknown: bad_request. */
+  department?: string;
 }
 
 export interface VisitorMessagesDeps {
@@ -29,12 +32,14 @@ export interface VisitorMessagesDeps {
   visitors: VisitorIdentity;
   /** Staff's /away and /back; while away, a visitor writing after a silence gets the away message. */
   support?: { staffChoice(): StaffChoice };
+  /** The claimed departments by key (src/domain/department-directory.ts); without it every thread is the default's. */
+  departments?: { byKey(key: string): Promise<Department | null> };
 }
 
 const blocked = () => new DomainError('blocked', 'Support is not accepting messages from you.');
 
 /** What a visitor writes: stored with its thread (opened or reopened as needed), queued for Telegram, then told. */
-export function createVisitorMessages({ store, notifier, delivery, clock, visitors, support }: VisitorMessagesDeps) {
+export function createVisitorMessages({ store, notifier, delivery, clock, visitors, support, departments }: VisitorMessagesDeps) {
   /**
    * Stores a visitor's message and queues it for Telegram in one transaction —
    * with the visitor itself and its thread when this is its first message. While
@@ -49,6 +54,10 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
     // The common case first: a stored visitor writing text into its open thread while support is not away
     // (no away reply due). The store answers null for anything else (blocked, closed, repeated clientId…).
     const { text, clientId } = input;
+    // Checked on every message (from memory), so that a wrong key is told at once, not only on a thread's first.
+    const department = input.department === undefined ? null : await departments?.byKey(input.department);
+    if (input.department !== undefined && !department)
+      throw new DomainError('bad_request', `There is no department "${input.department}".`);
     if ('visitorId' in writer && text !== null && clientId !== null && !input.attachment && support?.staffChoice().status !== 'away') {
       const now = clock.now();
       const message = await store.appendToOpenThread({ visitorId: writer.visitorId, text, clientId, now });
@@ -92,7 +101,13 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
             );
           }
           const { rank } = (await admission?.newThread()) ?? { rank: 1 };
-          thread = await repos.threads.create({ visitorId, ref: newThreadRef(), now, openingRank: rank });
+          thread = await repos.threads.create({
+            visitorId,
+            ref: newThreadRef(),
+            now,
+            openingRank: rank,
+            departmentId: department?.id ?? null,
+          });
           newThread = thread;
         } else if (thread.status === 'closed') {
           await repos.threads.setStatus(thread.id, 'open', now);

@@ -11,7 +11,12 @@ export type Ack<T> = (
 ) => void;
 
 export interface ServerToClientEvents {
-  session: (payload: { token: string; visitor: VisitorView; thread: { id: number; status: ThreadStatus } | null }) => void;
+  session: (payload: {
+    token: string;
+    visitor: VisitorView;
+    thread: { id: number; status: ThreadStatus } | null;
+    departments: Array<{ key: string; name: string }>;
+  }) => void;
   message: (message: MessageView) => void;
   'message:status': (payload: { id: number; status: DeliveryStatus }) => void;
   'message:update': (message: MessageView) => void;
@@ -51,6 +56,10 @@ export const schemas = {
   'message:send': z.strictObject({
     text: messageText,
     clientId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'clientId must be 1-64 characters of A-Z, a-z, 0-9, _ . : -'),
+    department: z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/, 'department must be a department key: 1-32 characters of a-z, 0-9 and -')
+      .optional(),
   }),
   history: z
     .strictObject({

@@ -47,6 +47,8 @@ const fieldsSchema = z.strictObject({
     .transform((s) => (s === undefined || cleanText(s).trim() === '' ? null : s))
     .pipe(z.union([z.null(), schemas['message:send'].shape.text])),
   clientId: schemas['message:send'].shape.clientId.optional(),
+  // As message:send's: where a conversation this file opens goes (docs/departments.md).
+  department: schemas['message:send'].shape.department,
 });
 
 /** What an upload spent: the bytes reserved shrink to the file's size once it is received. */
@@ -186,7 +188,7 @@ export function createUploadsRouter({
       if (!inspection.ok) throw notAllowed(inspection.reason);
       // Photos lose what they say beyond their pixels; recordings become voice notes.
       const ready = await prepareUpload(file.path, inspection.type, readyPath, file.size);
-      const { caption, clientId } = parsed.data;
+      const { caption, clientId, department } = parsed.data;
       const stored = await storage.save(ready.path, ready.type);
       let result;
       try {
@@ -196,6 +198,7 @@ export function createUploadsRouter({
             {
               text: caption,
               clientId: clientId ?? null,
+              ...(department ? { department } : {}),
               attachment: { kind: ready.type.kind, url: stored.url, mime: ready.type.mime, size: ready.size, path: stored.path },
             },
             admission,

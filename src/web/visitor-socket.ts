@@ -55,6 +55,8 @@ export interface VisitorSocketDeps {
   otp?: OtpSocketHandlers;
   /** `typing`: "typing…" in the thread's topic (domain/typing-relay.ts); without it the event is ignored. */
   typing?: TypingRelay;
+  /** The departments a visitor may pick (`session.departments`): the claimed ones, the default first. */
+  departments?: () => Array<{ key: string; name: string }>;
 }
 
 /**
@@ -74,6 +76,7 @@ export function registerVisitorSocket({
   supportStatus,
   otp,
   typing,
+  departments,
 }: VisitorSocketDeps): { close(): void } {
   const log = logger.child({ unit: 'socket' });
   const messageBudget = budgets.budget('message', [burstWindow({ burst: limits.messageBurst, perMinute: limits.messagesPerMinute })]);
@@ -184,6 +187,7 @@ export function registerVisitorSocket({
       token: session.token,
       visitor: visitorView(session.shown),
       thread: thread ? { id: thread.id, status: thread.status } : null,
+      departments: departments?.() ?? [],
     });
     socket.emit('support:status', supportStatus());
   }

@@ -300,7 +300,13 @@ describeEachDatabase('visitor uploads, on %s', (kind) => {
         () =>
           upload(td.url, {
             token,
-            parts: [file(makePng(4, 4)), { name: 'caption', value: 'a' }, { name: 'clientId', value: 'b' }, { name: 'extra', value: 'c' }],
+            parts: [
+              file(makePng(4, 4)),
+              { name: 'caption', value: 'a' },
+              { name: 'clientId', value: 'b' },
+              { name: 'department', value: 'general' },
+              { name: 'extra', value: 'c' },
+            ],
           }),
         413,
         'too_large',

@@ -65,8 +65,10 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
       'lockdown',
       's',
       'transcript',
+      'move',
       'snippets',
       'snippet',
+      'department',
       'help',
     ];
     for (const call of calls) expect((call.params.commands as Array<{ command: string }>).map((c) => c.command)).toEqual(names);

@@ -29,8 +29,8 @@ export function receiveUpload(req: IncomingMessage, incoming: IncomingFiles, max
     try {
       parser = busboy({
         headers: req.headers,
-        // busboy reports `parts` when the count is reached (files/fields when exceeded): 4 means a 4th part came.
-        limits: { fileSize: maxBytes, files: 1, fields: 2, parts: 4, fieldSize: 16 * 1024, fieldNameSize: 32, headerPairs: 8 },
+        // busboy reports `parts` when the count is reached (files/fields when exceeded): 5 means a 5th part came.
+        limits: { fileSize: maxBytes, files: 1, fields: 3, parts: 5, fieldSize: 16 * 1024, fieldNameSize: 32, headerPairs: 8 },
         defParamCharset: 'utf8',
       });
     } catch {
@@ -95,7 +95,7 @@ export function receiveUpload(req: IncomingMessage, incoming: IncomingFiles, max
     });
     for (const event of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) {
       parser.on(event, () =>
-        fail(new UploadError(413, 'too_large', 'Too many parts: send one file and at most a caption and a clientId.')),
+        fail(new UploadError(413, 'too_large', 'Too many parts: send one file and at most a caption, a clientId and a department.')),
       );
     }
     parser.on('error', () => fail(new UploadError(400, 'bad_request', 'Malformed multipart body.')));
