@@ -8,9 +8,12 @@ import { createBenchDatabase } from './bench-database';
 import { ADDRESS_BUDGETS_RAISED } from './baseline';
 
 const STAFF_CHAT_ID = -1001234567890;
+/** The supergroups of the departments beside the default one (docs/departments.md). */
+const DEPARTMENT_CHATS = [-1001234567891, -1001234567892];
 
 export interface GroupLimitResult {
   database: string;
+  departments: number;
   messages: number;
   lastInTelegramSeconds: number;
   telegramSends: number;
@@ -19,14 +22,36 @@ export interface GroupLimitResult {
   duplicates: number;
 }
 
+/** A staff member sends `text` into `chatId` and gets the bot's next message there. */
+async function staffCommand(emu: TelegramEmulator, chatId: number, text: string): Promise<string> {
+  const before = emu.sentMessages(chatId).length;
+  emu.userSends({ chatId, from: { id: 7001, is_bot: false, first_name: 'Bench' }, text });
+  const deadline = Date.now() + 10_000;
+  while (emu.sentMessages(chatId).length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return emu.sentMessages(chatId)[before]?.text ?? '';
+}
+
 /**
- * Telegram's group limit, enforced by the emulator (20 sends per 60 s into the
+ * Telegram's group limit, enforced by the emulator (20 sends per 60 s into each
  * staff chat): 30 visitors whose threads already have topics each send 10
- * messages within 10 s. topicdesk runs with its production defaults.
+ * messages within 10 s. topicdesk runs with its production defaults. With
+ * `departments: 3`, two departments are added and claimed and the visitors are
+ * spread over the three chats, ten each: each chat has its own budget.
  */
-export async function runGroupLimit(o: { database: 'sqlite' | 'postgres'; databaseUrl?: string }): Promise<GroupLimitResult> {
+export async function runGroupLimit(o: {
+  database: 'sqlite' | 'postgres';
+  databaseUrl?: string;
+  departments?: 1 | 3;
+}): Promise<GroupLimitResult> {
+  const departments = o.departments ?? 1;
+  const chats = [STAFF_CHAT_ID, ...DEPARTMENT_CHATS.slice(0, departments - 1)];
   const emu = await TelegramEmulator.start();
   emu.addChat({ id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true });
+  emu.addUser({ id: 7001, is_bot: false, first_name: 'Bench' });
+  for (const chatId of chats.slice(1)) {
+    emu.addChat({ id: chatId, type: 'supergroup', title: `Department ${chatId}`, is_forum: true });
+    emu.setChatMember(chatId, emu.bot.id, { status: 'administrator', can_manage_topics: true });
+  }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'topicdesk-bench-'));
   const database = await createBenchDatabase(o.database, o.databaseUrl);
   const env = {
@@ -42,10 +67,24 @@ export async function runGroupLimit(o: { database: 'sqlite' | 'postgres'; databa
   try {
     // Set-up, unthrottled: 30 threads with their topics.
     const setup = await startServerProcess({ ...env, TELEGRAM_CHAT_SENDS_PER_MINUTE: '0' });
+    const keys: Array<string | undefined> = [undefined];
+    for (const [i, chatId] of chats.slice(1).entries()) {
+      const added = await staffCommand(emu, STAFF_CHAT_ID, `/department add Team ${i + 1}`);
+      const code = /\/claim ([A-Z0-9]{10})/.exec(added)?.[1];
+      if (!code || !(await staffCommand(emu, chatId, `/claim ${code}`)).startsWith('✅'))
+        throw new Error(`claiming a department failed: ${added}`);
+      keys.push(`team-${i + 1}`);
+    }
     const tokens: string[] = [];
     for (let v = 0; v < 30; v++) {
       const c = await connectVisitor(setup.url);
-      const first = await c.send(`visitor ${v} says hello`);
+      const department = keys[v % keys.length];
+      const first = await c.emit('message:send', {
+        text: `visitor ${v} says hello`,
+        clientId: `hello-${v}`,
+        ...(department ? { department } : {}),
+      });
+      if (!first.ok) throw new Error(`send refused: ${JSON.stringify(first)}`);
       await c.waitFor('message:status', (s) => s.id === first.message.id, 30000);
       tokens.push(c.session.token);
       c.close();
@@ -53,7 +92,7 @@ export async function runGroupLimit(o: { database: 'sqlite' | 'postgres'; databa
     await setup.stop();
 
     emu.reset();
-    emu.setChatRateLimit(STAFF_CHAT_ID, { limit: 20, windowMs: 60_000 });
+    for (const chatId of chats) emu.setChatRateLimit(chatId, { limit: 20, windowMs: 60_000 });
     const server = await startServerProcess(env); // production defaults
     for (const token of tokens) visitors.push(await connectVisitor(server.url, token));
 
@@ -71,10 +110,12 @@ export async function runGroupLimit(o: { database: 'sqlite' | 'postgres'; databa
       }),
     );
     const lines = () =>
-      emu.sentMessages(STAFF_CHAT_ID).flatMap((m) => {
-        const parts = (m.text ?? '').split('\n');
-        return parts.length > 1 ? parts.map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, '')) : parts;
-      });
+      chats
+        .flatMap((chatId) => emu.sentMessages(chatId))
+        .flatMap((m) => {
+          const parts = (m.text ?? '').split('\n');
+          return parts.length > 1 ? parts.map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, '')) : parts;
+        });
     const deadline = Date.now() + 600_000;
     while (!expected.every((t) => lines().includes(t)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const lastAt = Math.max(...emu.calls.filter((c) => c.ok && c.method === 'sendMessage').map((c) => c.at));
@@ -91,6 +132,7 @@ export async function runGroupLimit(o: { database: 'sqlite' | 'postgres'; databa
     }
     return {
       database: o.database,
+      departments,
       messages: expected.length,
       lastInTelegramSeconds: (lastAt - start) / 1000,
       telegramSends: emu.calls.filter((c) => c.ok && c.method === 'sendMessage').length,
