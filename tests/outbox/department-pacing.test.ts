@@ -1,5 +1,6 @@
 import { connectVisitor, STAFF_CHAT_ID, eventually, outboxIdle } from '../support/harness';
-import { describeEachDatabase } from '../support/services';
+import { describeEachDatabase, describeWith, services } from '../support/services';
+import type { DatabaseKind } from '../support/test-database';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 import { botMessages, sendParams, staffSays, type Staff } from '../staff/staff-helpers';
 
@@ -8,16 +9,23 @@ const SALES = -1002100000001;
 /**
  * Each department's staff chat has its own share of Telegram's group limit (docs/departments.md):
  * while the default chat's budget is spent and its burst waits, a thread of another department
- * is delivered at once. Through the real outbox, pacer and emulator, on both databases.
+ * is delivered at once. Through the real outbox, pacer and emulator, on both databases, and with
+ * the pacer's budgets kept in Redis (where several instances share them).
  */
-describeEachDatabase('pacing per department, on %s', (kind) => {
+describeEachDatabase('pacing per department, on %s', (kind) => pacingPerDepartment(kind, {}));
+
+describeWith([services.postgres, services.redis], 'pacing per department, budgets in Redis', () =>
+  pacingPerDepartment('postgres', { REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX: `dept-pacing-${process.pid}-${Date.now()}` }),
+);
+
+function pacingPerDepartment(kind: DatabaseKind, env: Record<string, string>) {
   let h: TopicdeskWithTelegram;
   let deniz: Staff;
 
   beforeAll(async () => {
     h = await startWithTelegram(kind, {
       // Six sends a minute per chat: five new threads (a topic and a message each) are more than the default chat may take now.
-      env: { TELEGRAM_CHAT_SENDS_PER_MINUTE: '6' },
+      env: { TELEGRAM_CHAT_SENDS_PER_MINUTE: '6', ...env },
       prepare: (emu) => {
         deniz = emu.addUser({ id: 5201, first_name: 'Deniz', language_code: 'en', is_bot: false }) as Staff;
         emu.addChat({ id: SALES, type: 'supergroup', title: 'Sales', is_forum: true });
@@ -63,4 +71,4 @@ describeEachDatabase('pacing per department, on %s', (kind) => {
     expect(h.emu.calls.filter((c) => c.error?.error_code === 429)).toEqual([]);
     for (const v of [...burst, buyer]) v.close();
   });
-});
+}
