@@ -4,11 +4,16 @@ import type { OutboxBacklog, OutboxRepository } from '../domain/ports';
 import type { RepoContext } from './context';
 import { num, numOrNull } from './database';
 import { createOutboxClaims } from './outbox-claims';
+import { inDepartments } from './department-scope';
 
-/** Pending and failed outbox rows, and the oldest pending one's age: one grouped query. */
-export async function outboxBacklog(db: Knex): Promise<OutboxBacklog> {
-  const rows: Array<{ status: string; n: number | string; oldest: number | string | null }> = await db('outbox')
-    .whereIn('status', ['pending', 'failed'])
+/**
+ * Pending and failed outbox rows, and the oldest pending one's age: one grouped query. With
+ * `departments`, only rows of those departments' threads (null: the default department).
+ */
+export async function outboxBacklog(db: Knex, departments?: ReadonlyArray<number | null>): Promise<OutboxBacklog> {
+  const q = db('outbox').whereIn('status', ['pending', 'failed']);
+  if (departments) q.whereIn('thread_id', inDepartments(db('threads').select('id'), 'department_id', departments));
+  const rows: Array<{ status: string; n: number | string; oldest: number | string | null }> = await q
     .groupBy('status')
     .select('status')
     .count({ n: '*' })

@@ -184,8 +184,20 @@ export interface SupportStats {
   outboxFailed: number;
 }
 
+/** One department's figures (null: the default department), as `/stats` and the staff page break them down. */
+export interface DepartmentFigures {
+  departmentId: number | null;
+  openThreads: number;
+  closedThreads: number;
+  /** Over the stats' period; null when no thread started in it was answered. */
+  medianFirstResponseMs: number | null;
+}
+
 export interface StatsRepository {
-  stats(now: Date): Promise<SupportStats>;
+  /** With `departmentId`, only that department's threads (null: the default one); left out, every thread. */
+  stats(now: Date, departmentId?: number | null): Promise<SupportStats>;
+  /** Each department that has threads, over the last 30 UTC days (as stats). */
+  byDepartment(now: Date): Promise<DepartmentFigures[]>;
 }
 
 export interface Repositories {

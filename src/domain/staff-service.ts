@@ -1,7 +1,7 @@
 import { DomainError } from './errors';
 import { isLockdownOn, setLockdown } from './lockdown';
 import { notice as noticeOf } from './notices';
-import type { Clock, Store, SupportStats, VisitorNotifier } from './ports';
+import type { Clock, DepartmentFigures, Store, SupportStats, VisitorNotifier } from './ports';
 import type { StaffChoice } from './support-status';
 import type { Message, Thread, ThreadId, Visitor } from './types';
 
@@ -85,18 +85,23 @@ export function createStaffService({ store, notifier, support, clock, delivery }
       return { thread, visitor, counts, lastPage };
     },
 
+    /** A page of open threads; with `departmentId`, only that department's (null: the default one). */
     async openThreads(
       page: number,
       pageSize: number,
+      departmentId?: number | null,
     ): Promise<{ items: Array<{ thread: Thread; visitor: Visitor | null }>; total: number }> {
-      const { threads, total } = await store.threads.listOpen({ limit: pageSize, offset: page * pageSize });
+      const { threads, total } = await store.threads.listOpen({ limit: pageSize, offset: page * pageSize, departmentId });
       const items = await Promise.all(
         threads.map(async (thread) => ({ thread, visitor: await store.visitors.findById(thread.visitorId) })),
       );
       return { items, total };
     },
 
-    stats: (): Promise<SupportStats> => store.stats.stats(clock.now()),
+    /** /stats: with `departmentId`, that department's figures (null: the default one's). */
+    stats: (departmentId?: number | null): Promise<SupportStats> => store.stats.stats(clock.now(), departmentId),
+    /** Each department's open and closed threads and median first response (30 days). */
+    statsByDepartment: (): Promise<DepartmentFigures[]> => store.stats.byDepartment(clock.now()),
 
     /** /retry: the thread's failed messages go back in the queue, stored again for the visitor. Returns how many. */
     async retryFailed(threadId: ThreadId): Promise<number> {

@@ -2,16 +2,25 @@ import { Composer, GrammyError } from 'grammy';
 import type { BotContext } from '../../context';
 import { isAnonymousAdmin } from '../../filters/staff-sender';
 import { textsFor, type StaffCommandGroup } from './deps';
+import { departmentViewTexts } from '../../department-view-texts';
 import { formatDuration } from './format';
 
-/** The desk as a whole: /stats, /web (a login link to the staff page), /help. */
-export const deskCommands: StaffCommandGroup = ({ staff, publicUrl, loginTokens }) => {
+/**
+ * The desk as a whole: /stats (the figures of the chat's department; in the default chat, with
+ * several departments, a line for each), /web (a login link to the staff page), /help.
+ */
+export const deskCommands: StaffCommandGroup = ({ staff, departments, publicUrl, loginTokens }) => {
   const commands = new Composer<BotContext>();
 
   commands.command('stats', async (ctx) => {
     const texts = textsFor(ctx);
-    const s = await staff.stats();
-    await ctx.reply(
+    const views = departmentViewTexts(ctx.from?.language_code);
+    const all = departments.claimed();
+    const here = await departments.ofChat(ctx.chat.id);
+    const s = await staff.stats(here?.id ?? null);
+    const lines: string[] = [];
+    if (all.length > 1 && here) lines.push(views.heading(here.name));
+    lines.push(
       texts.statsText({
         open: s.openThreads,
         closed: s.closedThreads,
@@ -20,8 +29,23 @@ export const deskCommands: StaffCommandGroup = ({ staff, publicUrl, loginTokens 
         pending: s.outboxPending,
         failed: s.outboxFailed,
       }),
-      { parse_mode: 'HTML' },
     );
+    if (all.length > 1 && here?.id === null) {
+      const figures = await staff.statsByDepartment();
+      lines.push('', views.breakdownTitle);
+      for (const d of all) {
+        const f = figures.find((x) => x.departmentId === d.id);
+        lines.push(
+          views.breakdownLine({
+            name: d.name,
+            open: f?.openThreads ?? 0,
+            closed: f?.closedThreads ?? 0,
+            median: formatDuration(f?.medianFirstResponseMs ?? null, texts.none),
+          }),
+        );
+      }
+    }
+    await ctx.reply(lines.join('\n'), { parse_mode: 'HTML' });
   });
 
   commands.command('web', async (ctx) => {
