@@ -9,8 +9,8 @@ import type { Clock, Store } from './ports';
 
 /** How stale another instance's view of the departments may be (a rename, an added one) before it reads them again. */
 export const DEPARTMENTS_REFRESH_MS = 10_000;
-/** A chat or key nobody knows makes this instance read the departments again at most this often. */
-const MISS_REFRESH_MS = 1_000;
+/** A chat or key this instance does not know makes it read the departments again, at most this often. */
+const MISS_REFRESH_MS = 250;
 
 export interface DepartmentDirectoryDeps {
   store: Pick<Store, 'departments' | 'settings'>;
@@ -30,6 +30,7 @@ export function createDepartmentDirectory({ store, defaultChatId, clock }: Depar
   let defaultName = DEFAULT_DEPARTMENT_NAME;
   let readAt = -Infinity;
   let reading: Promise<void> | null = null;
+  let missedAt = -Infinity;
   const now = () => clock.now().getTime();
 
   async function read(): Promise<void> {
@@ -57,6 +58,13 @@ export function createDepartmentDirectory({ store, defaultChatId, clock }: Depar
 
   const byChat = (chatId: number) => claimed().find((d) => d.chatId === chatId) ?? null;
 
+  /** After a miss: reads again unless another miss did so a moment ago (a stream of unknown keys costs one read per 250 ms). */
+  async function afterMiss(): Promise<void> {
+    if (now() - missedAt < MISS_REFRESH_MS) return reading ?? undefined;
+    missedAt = now();
+    await refresh();
+  }
+
   return {
     refresh,
     /** Departments a visitor may pick and the outbox delivers to, the default one first. */
@@ -70,7 +78,7 @@ export function createDepartmentDirectory({ store, defaultChatId, clock }: Depar
     async ofChat(chatId: number): Promise<Department | null> {
       const known = byChat(chatId);
       if (known) return known;
-      await refresh(MISS_REFRESH_MS);
+      await afterMiss();
       return byChat(chatId);
     },
     /** Whether the chat is a department's staff chat, from memory (see ofChat for one that also reads). */
@@ -80,7 +88,7 @@ export function createDepartmentDirectory({ store, defaultChatId, clock }: Depar
       const find = () => claimed().find((d) => d.key === key) ?? null;
       const known = find();
       if (known) return known;
-      await refresh(MISS_REFRESH_MS);
+      await afterMiss();
       return find();
     },
     /** The staff chat a thread of that department is delivered to (null id: the default); null when it has none now. */
@@ -89,7 +97,7 @@ export function createDepartmentDirectory({ store, defaultChatId, clock }: Depar
       const find = () => added.find((d) => d.id === departmentId)?.chatId ?? null;
       const known = find();
       if (known !== null) return known;
-      await refresh(MISS_REFRESH_MS);
+      await afterMiss();
       return find();
     },
   };

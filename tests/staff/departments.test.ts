@@ -1,4 +1,4 @@
-import { connectVisitor, STAFF_CHAT_ID, eventually } from '../support/harness';
+import { connectVisitor, STAFF_CHAT_ID, eventually, startTopicdesk } from '../support/harness';
 import { describeEachDatabase } from '../support/services';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 import { botMessages, sendParams, staffSays, type Staff } from './staff-helpers';
@@ -201,5 +201,34 @@ describeEachDatabase('departments, on %s', (kind) => {
     expect(refused).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect((await say('/department remove general')).answer.text).toMatch(/^The first staff chat is the default department/);
     v.close();
+  });
+
+  it('kept across a restart; another instance routes to a department claimed through this one at once', async () => {
+    await h.td.stop();
+    h.td = await startTopicdesk({ db: h.db, emulator: h.emu });
+    await eventually(async () => (await h.td.app.health()).telegram === 'ok', { what: 'telegram ok' });
+    const v = await connectVisitor(h.td.url);
+    expect(v.session.departments).toEqual([
+      { key: 'general', name: 'Support' },
+      { key: 'sales-renewals', name: 'Sales' },
+    ]);
+    v.close();
+    const { thread } = await visitorIn('sales-renewals', 'After the restart');
+    expect(thread.topicChatId).toBe(SALES);
+
+    // A second instance (web only) on the same database has read the departments at its start…
+    const other = await startTopicdesk({ db: h.db });
+    try {
+      // …and a department claimed afterwards through the first one routes there at once (an unknown key reads them again).
+      const code = codeIn((await say('/department add Shop Two')).answer.text);
+      expect((await say(`/claim ${code}`, { chatId: SHOP })).answer.text).toMatch(/^✅/);
+      const there = await connectVisitor(other.url);
+      const sent = await there.emit('message:send', { text: 'Via the other instance', clientId: 'other-1', department: 'shop-two' });
+      expect(sent).toEqual({ ok: true, message: expect.anything() });
+      await eventually(() => h.emu.sentMessages(SHOP).some((m) => m.text === 'Via the other instance'), { what: 'in the Shop Two chat' });
+      there.close();
+    } finally {
+      await other.stop();
+    }
   });
 });
