@@ -42,6 +42,8 @@ const en = {
   moved: (name: string) => `➡️ Conversation handed to “${name}”. This topic is closed; the conversation goes on there.`,
   movedHere: (from: string, ref: string) => `⬅️ Handed over from “${from}” (${ref}). Last messages:`,
   moveNoChat: (name: string) => `“${name}” has no staff chat yet: claim it first.`,
+  moveFailed: (name: string, reason: string) =>
+    `Could not open a topic in “${name}” (Telegram said: ${reason}). Nothing was moved; check that I am an administrator there with “Manage topics”.`,
   summaryVerified: 'verified with Telegram',
   summaryUnverified: 'not verified',
   summaryNoMessages: '(no messages yet)',
@@ -85,6 +87,8 @@ const tr: DepartmentTexts = {
   moved: (name) => `➡️ Görüşme “${name}” departmanına devredildi. Bu konu kapatıldı; görüşme orada sürüyor.`,
   movedHere: (from, ref) => `⬅️ “${from}” departmanından devredildi (${ref}). Son mesajlar:`,
   moveNoChat: (name) => `“${name}” departmanının henüz personel sohbeti yok: önce talep edin.`,
+  moveFailed: (name, reason) =>
+    `“${name}” içinde konu açılamadı (Telegram: ${reason}). Hiçbir şey taşınmadı; orada “Konuları yönet” yetkisiyle yönetici olduğumu kontrol edin.`,
   summaryVerified: 'Telegram ile doğrulandı',
   summaryUnverified: 'doğrulanmadı',
   summaryNoMessages: '(henüz mesaj yok)',

@@ -177,6 +177,12 @@ describeEachDatabase('departments, on %s', (kind) => {
     expect((await say('/move shop', { chatId: SHOP, threadId: again.topicId! })).answer.text).toBe(
       'This conversation already belongs to “Shop”.',
     );
+    // Telegram refuses the new topic: staff are told why, and nothing moves.
+    h.emu.failNext('createForumTopic', { error_code: 400, description: 'Bad Request: not enough rights to create a topic' });
+    expect((await say('/move sales', { chatId: SHOP, threadId: again.topicId! })).answer.text).toBe(
+      'Could not open a topic in “Sales” (Telegram said: Bad Request: not enough rights to create a topic). Nothing was moved; check that I am an administrator there with “Manage topics”.',
+    );
+    expect(await h.td.app.store.threads.findById(thread.id)).toMatchObject({ topicChatId: SHOP, topicId: again.topicId });
     expect((await say('/move nowhere', { chatId: SHOP, threadId: again.topicId! })).answer.text).toMatch(
       /^There is no department “nowhere”/,
     );

@@ -19,6 +19,13 @@ const excerpt = (m: Message) => {
   return text.length > SUMMARY_CHARS ? `${text.slice(0, SUMMARY_CHARS - 1)}…` : text;
 };
 
+/** Telegram would not open the thread's topic in the target chat: the move did not happen. */
+export class MoveRefused extends Error {
+  constructor(readonly reason: string) {
+    super(`the new topic was refused: ${reason}`);
+  }
+}
+
 export type MoveDeps = Pick<StaffCommandsDeps, 'store' | 'departments' | 'wakeOutbox'> & { logger?: Logger };
 
 /**
@@ -38,7 +45,9 @@ export async function moveThread(
 ): Promise<void> {
   const { store } = deps;
   const visitor = await store.visitors.findById(thread.visitorId);
-  const topic = await api.createForumTopic(to.chatId, topicTitle(visitor?.name, thread));
+  const topic = await api.createForumTopic(to.chatId, topicTitle(visitor?.name, thread)).catch((error: unknown) => {
+    throw error instanceof GrammyError ? new MoveRefused(error.description) : error;
+  });
   await store.transaction((repos) =>
     repos.threads.move(thread.id, { departmentId: to.id, chatId: to.chatId, topicId: topic.message_thread_id }),
   );
@@ -80,7 +89,13 @@ export const moveCommands: StaffCommandGroup = (deps) => {
       const from = all.find((d) => d.id === thread.departmentId) ?? first;
       if (to.key === from.key) return ctx.reply(t.moveSame(to.name));
       if (to.chatId === null) return ctx.reply(t.moveNoChat(to.name));
-      await moveThread(ctx.api, deps, thread, from, { ...to, chatId: to.chatId }, t);
+      try {
+        await moveThread(ctx.api, deps, thread, from, { ...to, chatId: to.chatId }, t);
+      } catch (error) {
+        // Telegram refused the new topic (rights taken away, the group gone): nothing was stored, staff are told why.
+        if (!(error instanceof MoveRefused)) throw error;
+        await ctx.reply(t.moveFailed(to.name, error.reason));
+      }
     }),
   );
   return commands;
