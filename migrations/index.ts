@@ -12,6 +12,7 @@ import * as threadOpeningRank from './20261206100000_thread_opening_rank';
 import * as messageHtml from './20261207000000_message_html';
 import * as snippets from './20261207010000_snippets';
 import * as departments from './20261208020000_departments';
+import * as threadRatings from './20261208000000_thread_ratings';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -33,6 +34,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261207000000_message_html', messageHtml],
   ['20261207010000_snippets', snippets],
   ['20261208020000_departments', departments],
+  ['20261208000000_thread_ratings', threadRatings],
 ];
 
 /**

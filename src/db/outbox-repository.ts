@@ -72,7 +72,7 @@ function createOutboxQueue(db: Knex | Knex.Transaction, options: OutboxQueueOpti
 
 export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
   /** A row that carries no message: an action on the thread's topic, kept in order with its messages. */
-  async function enqueueTopicAction(kind: 'topic_rename' | 'topic_reopen', threadId: number, now: Date): Promise<void> {
+  async function enqueueTopicAction(kind: 'topic_rename' | 'topic_reopen' | 'topic_close', threadId: number, now: Date): Promise<void> {
     await db('outbox').insert({
       thread_id: threadId,
       message_id: null,
@@ -97,6 +97,7 @@ export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
     },
     enqueueTopicRename: ({ threadId, now }) => enqueueTopicAction('topic_rename', threadId, now),
     enqueueTopicReopen: ({ threadId, now }) => enqueueTopicAction('topic_reopen', threadId, now),
+    enqueueTopicClose: ({ threadId, now }) => enqueueTopicAction('topic_close', threadId, now),
     async complete(rowId, workerId, now) {
       const n = await db('outbox')
         .where({ id: rowId, status: 'pending', locked_by: workerId })

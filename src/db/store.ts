@@ -16,6 +16,7 @@ import { createStaffSessionRepository } from './admin-session-repository';
 import { createAdminReadRepository } from './admin-read-repository';
 import { createSnippetRepository } from './snippet-repository';
 import { createDepartmentRepository } from './department-repository';
+import { createRatingRepository } from './rating-repository';
 
 function createRepositories(ctx: RepoContext): Repositories {
   return {
@@ -32,6 +33,7 @@ function createRepositories(ctx: RepoContext): Repositories {
     adminReads: createAdminReadRepository(ctx.db),
     snippets: createSnippetRepository(ctx),
     departments: createDepartmentRepository(ctx),
+    ratings: createRatingRepository(ctx),
   };
 }
 

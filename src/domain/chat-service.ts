@@ -5,6 +5,7 @@ import type { Message, MessageId, Thread, ThreadId, Visitor } from './types';
 import type { VisitorTokens } from './tokens';
 import { createVisitorIdentity, type Admission, type Writer } from './visitor-identity';
 import { createVisitorMessages, type VisitorMessagesDeps } from './visitor-messages';
+import { createThreadRatings } from './ratings';
 
 export interface ChatServiceDeps {
   store: Store;
@@ -40,6 +41,7 @@ export type ChatService = ReturnType<typeof createChatService>;
 export function createChatService({ store, notifier, delivery, clock, tokens, support, departments }: ChatServiceDeps) {
   const visitors = createVisitorIdentity({ store, notifier, clock, tokens });
   const { postVisitorMessage } = createVisitorMessages({ store, notifier, delivery, clock, visitors, support, departments });
+  const ratings = createThreadRatings({ store, notifier, delivery, clock });
 
   /** Stores a staff member's message from Telegram and pushes it to the visitor. Idempotent per Telegram message. */
   async function postStaffMessage(input: StaffMessageInput): Promise<Message | null> {
@@ -126,5 +128,8 @@ export function createChatService({ store, notifier, delivery, clock, tokens, su
     updateProfile,
     notePage,
     threadsOf,
+    /** thread:rate and whether a thread's closing can still be rated (domain/ratings.ts). */
+    rateThread: ratings.rate.bind(ratings),
+    rateable: ratings.rateable.bind(ratings),
   };
 }

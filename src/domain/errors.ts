@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'already_verified'
   // /lockdown is on and the visitor is not verified: a new thread needs verification first.
   | 'verification_required'
+  // thread:rate for a closing that already has its rating (docs/protocol.md).
+  | 'already_rated'
   | 'internal';
 
 export class DomainError extends Error {

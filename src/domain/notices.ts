@@ -6,7 +6,7 @@ import type { Language } from './language';
  * code (this file is bundled into both), and `text` holds the English rendering for clients
  * that do not know a code (docs/protocol.md, system messages).
  */
-export type NoticeCode = 'thread_closed' | 'thread_reopened' | 'away' | 'verified' | 'file_too_large';
+export type NoticeCode = 'thread_closed' | 'thread_reopened' | 'away' | 'verified' | 'file_too_large' | 'rating';
 
 export interface Notice {
   code: NoticeCode;
@@ -15,6 +15,12 @@ export interface Notice {
 }
 
 type Render = (p: Record<string, string>) => string;
+
+/** A rating's stars, score and comment: ★★★★☆ 4/5 — “comment”. */
+function ratingLine(p: Record<string, string>): string {
+  const score = Math.min(5, Math.max(1, Math.trunc(Number(p.score)) || 1));
+  return `${'★'.repeat(score)}${'☆'.repeat(5 - score)} ${score}/5` + (p.comment ? ` — “${p.comment}”` : '');
+}
 
 const TEXTS: Record<Language, Record<NoticeCode, Render>> = {
   en: {
@@ -28,6 +34,8 @@ const TEXTS: Record<Language, Record<NoticeCode, Render>> = {
     file_too_large: (p) =>
       `Support sent a file that is too large to show here (${p.mb} MB). Please ask them to share it another way.` +
       (p.caption ? `\n\n${p.caption}` : ''),
+    // The visitor's comment is plain text: the outbox posts it without a parse mode.
+    rating: (p) => `Rating: ${ratingLine(p)}`,
   },
   tr: {
     thread_closed: () => 'Destek bu görüşmeyi kapattı. Yeniden açmak için istediğiniz zaman yazabilirsiniz.',
@@ -39,6 +47,7 @@ const TEXTS: Record<Language, Record<NoticeCode, Render>> = {
     file_too_large: (p) =>
       `Destek burada gösterilemeyecek kadar büyük bir dosya gönderdi (${p.mb} MB). Lütfen başka bir yolla paylaşmalarını isteyin.` +
       (p.caption ? `\n\n${p.caption}` : ''),
+    rating: (p) => `Değerlendirme: ${ratingLine(p)}`,
   },
 };
 

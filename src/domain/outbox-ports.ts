@@ -1,7 +1,7 @@
 /** One row of the outbox as a worker holds it (docs/delivery.md). */
 export interface OutboxRow {
   id: number;
-  /** 'message' (a stored message to post), 'topic_rename' or 'topic_reopen'. */
+  /** 'message' (a stored message to post), 'topic_rename', 'topic_reopen' or 'topic_close'. */
   kind: string;
   threadId: number;
   /** 0 for rows that carry no message. */

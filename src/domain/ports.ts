@@ -16,6 +16,7 @@ import type { OtpRepository, UserRepository } from './identity-ports';
 import type { AdminReadRepository, StaffSessionRepository } from './admin-ports';
 import type { SnippetRepository } from './snippets';
 import type { DepartmentRepository } from './departments';
+import type { RatingRepository } from './ratings';
 
 /** A stored file to attach to a new message (see src/media). `path` is where storage keeps it. */
 export interface NewAttachment {
@@ -153,6 +154,8 @@ export interface OutboxRepository {
   enqueueTopicRename(input: { threadId: ThreadId; now: Date }): Promise<void>;
   /** Queues reopening the thread's (closed) topic, ahead of the message that reopened the thread. */
   enqueueTopicReopen(input: { threadId: ThreadId; now: Date }): Promise<void>;
+  /** Queues closing the thread's topic again, after a note posted into the closed thread (a rating); skipped if the thread reopened meanwhile. */
+  enqueueTopicClose(input: { threadId: ThreadId; now: Date }): Promise<void>;
   /** Marks a claimed row sent; false when the claim's lease was lost to another worker. */
   complete(rowId: number, workerId: string, now: Date): Promise<boolean>;
   /** complete for several rows in one statement; returns the ids of the rows this worker still held (now sent). */
@@ -218,6 +221,8 @@ export interface Repositories {
   snippets: SnippetRepository;
   /** The departments beside the default one (domain/departments.ts). */
   departments: DepartmentRepository;
+  /** Visitors' ratings of closed threads (domain/ratings.ts). */
+  ratings: RatingRepository;
 }
 
 /** A stored visitor's text message for its open thread (Store.appendToOpenThread). */
@@ -247,7 +252,11 @@ export interface VisitorNotifier {
   messageCreated(message: Message, options?: { exceptSocketId?: string }): void;
   messageStatus(threadId: ThreadId, messageId: MessageId, status: DeliveryStatus): void;
   messageUpdated(message: Message): void;
-  threadStatus(thread: Thread): void;
+  /**
+   * The thread was closed or reopened, or (`rateable: false`) its closing was rated. `rateable`
+   * defaults to whether it is closed: a thread closed just now has no rating for that closing yet.
+   */
+  threadStatus(thread: Thread, options?: { rateable?: boolean }): void;
   /** A new thread exists: the visitor's connected sockets must receive its events. */
   threadCreated(thread: Thread): void;
   /** A visitor was stored on its first write: the sockets of its token (every tab) now follow its rooms. */

@@ -92,7 +92,9 @@ export function createGroupSender(deps: GroupSenderDeps) {
     try {
       if (message) await deliver(group.rows, group.messages, thread, chatId);
       else {
-        await (head.kind === 'topic_reopen' ? topics.reopen(thread, chatId) : topics.rename(thread, chatId));
+        if (head.kind === 'topic_reopen') await topics.reopen(thread, chatId);
+        else if (head.kind === 'topic_close') await topics.close(thread, chatId);
+        else await topics.rename(thread, chatId);
         await settle.done(head);
       }
       return 'done';

@@ -20,6 +20,8 @@ export interface TelegramGateway {
   createTopic(chatId: number, name: string): Promise<number>;
   /** Reopens a closed topic; one already open is not an error. */
   reopenTopic(chatId: number, topicId: number): Promise<void>;
+  /** Closes an open topic; one already closed is not an error. */
+  closeTopic(chatId: number, topicId: number): Promise<void>;
   renameTopic(chatId: number, topicId: number, name: string): Promise<void>;
   /** Plain text (no parse mode): visitor text can never become Telegram markup. */
   sendText(chatId: number, topicId: number | null, text: string): Promise<number>;
@@ -73,6 +75,15 @@ export function createTelegramGateway(api: Api): TelegramGateway {
         await api.reopenForumTopic(chatId, topicId);
       } catch (err) {
         // Already open (staff reopened it by hand): nothing to do.
+        if (err instanceof GrammyError && /TOPIC_NOT_MODIFIED/i.test(err.description)) return;
+        throw err;
+      }
+    },
+    async closeTopic(chatId, topicId) {
+      try {
+        await api.closeForumTopic(chatId, topicId);
+      } catch (err) {
+        // Still closed: the note went into the closed topic (Telegram lets the bot, an admin who may manage topics).
         if (err instanceof GrammyError && /TOPIC_NOT_MODIFIED/i.test(err.description)) return;
         throw err;
       }

@@ -72,6 +72,14 @@ export function createTopics({ store, telegram, pacer, now, log }: TopicsDeps) {
         log.info('topic reopened', { threadId: thread.id, topicId: thread.topicId });
       }
     },
+    /**
+     * Closes the thread's topic again after a note was posted into the closed thread (a rating):
+     * if Telegram refused to post into the closed topic, the outbox reopened it to deliver the note.
+     * Nothing to do when the thread was reopened meanwhile.
+     */
+    async close(thread: Thread, chatId: number): Promise<void> {
+      if (thread.status === 'closed' && (await hasTopicIn(thread, chatId))) await telegram.closeTopic(chatId, thread.topicId!);
+    },
     /** After Telegram said the topic is gone or closed, or the chat has no topics: makes the next try work. */
     async recover(threadId: number, chatId: number, reason: Extract<Verdict, { kind: 'retry_now' }>['reason']): Promise<void> {
       const thread = await store.threads.findById(threadId);

@@ -3,6 +3,7 @@ import type { ErrorCode } from '../domain/errors';
 import type { SupportStatus } from '../domain/ports';
 import type { DeliveryStatus, MessageView, ThreadStatus, VisitorView } from '../domain/types';
 import { cleanName, cleanText, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '../domain/text';
+import { MAX_RATING_COMMENT } from '../domain/ratings';
 
 /** Visitor protocol v1 (docs/protocol.md): the events and their payload schemas. */
 
@@ -10,17 +11,24 @@ export type Ack<T> = (
   response: ({ ok: true } & T) | { ok: false; error: { code: ErrorCode; message: string; retryAfterMs?: number; attemptsLeft?: number } },
 ) => void;
 
+/** A thread as `session` and `thread:status` show it; `rateable`: closed and its closing not rated yet (thread:rate). */
+export interface ThreadView {
+  id: number;
+  status: ThreadStatus;
+  rateable: boolean;
+}
+
 export interface ServerToClientEvents {
   session: (payload: {
     token: string;
     visitor: VisitorView;
-    thread: { id: number; status: ThreadStatus } | null;
+    thread: ThreadView | null;
     departments: Array<{ key: string; name: string }>;
   }) => void;
   message: (message: MessageView) => void;
   'message:status': (payload: { id: number; status: DeliveryStatus }) => void;
   'message:update': (message: MessageView) => void;
-  'thread:status': (payload: { id: number; status: ThreadStatus }) => void;
+  'thread:status': (payload: ThreadView) => void;
   'support:status': (payload: SupportStatus) => void;
 }
 
@@ -33,6 +41,8 @@ export interface ClientToServerEvents {
   'otp:verify': (payload: unknown, ack: Ack<{ visitor: VisitorView }>) => void;
   /** The visitor is typing (typing-socket.ts): the ack may be left out; given, it is answered `{ ok: true }` once handled. */
   typing: (payload: unknown, ack: Ack<object>) => void;
+  /** A rating of a closed thread, once per closing (domain/ratings.ts). */
+  'thread:rate': (payload: unknown, ack: Ack<object>) => void;
 }
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -74,6 +84,22 @@ export const schemas = {
     .strictObject({})
     .nullish()
     .transform((v) => v ?? {}),
+  'thread:rate': z.strictObject({
+    threadId: id,
+    score: z.number().int().min(1).max(5),
+    // Cleaned like any visitor text; too long or empty after cleaning is bad_request (not too_large: refine, not max).
+    comment: z
+      .string()
+      .transform((s) => cleanText(s).trim())
+      .pipe(
+        z
+          .string()
+          .min(1, 'comment must not be empty (nor only invisible characters); leave it out instead')
+          .refine((s) => s.length <= MAX_RATING_COMMENT, `comment must be at most ${MAX_RATING_COMMENT} characters`)
+          .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), 'comment contains control characters'),
+      )
+      .optional(),
+  }),
   'profile:update': z.strictObject({
     name: z
       .string()

@@ -29,8 +29,9 @@ export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToCl
     messageUpdated(message) {
       io.to(rooms.thread(message.threadId)).emit('message:update', messageView(message));
     },
-    threadStatus(thread: Thread) {
-      io.to(rooms.thread(thread.id)).emit('thread:status', { id: thread.id, status: thread.status });
+    threadStatus(thread: Thread, options) {
+      const rateable = options?.rateable ?? thread.status === 'closed';
+      io.to(rooms.thread(thread.id)).emit('thread:status', { id: thread.id, status: thread.status, rateable });
     },
     threadCreated(thread: Thread) {
       const owners =

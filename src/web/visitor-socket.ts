@@ -174,6 +174,12 @@ export function registerVisitorSocket({
       return { visitor: visitorView(visitor) };
     });
 
+    // A rating is a write: it spends from the message budgets like a message.
+    register(socket, 'thread:rate', schemas['thread:rate'], writes, async (input) => {
+      await chat.rateThread(socket.data.visitorId, { threadId: input.threadId, score: input.score, comment: input.comment ?? null });
+      return {};
+    });
+
     if (session.visitor) {
       try {
         const threads = await chat.threadsOf(session.visitor.id);
@@ -183,10 +189,16 @@ export function registerVisitorSocket({
       }
     }
     const thread = session.thread;
+    let rateable = false;
+    if (thread?.status === 'closed')
+      rateable = await chat.rateable(thread).catch((error: unknown) => {
+        log.warn('reading whether the thread can be rated failed', { error });
+        return false;
+      });
     socket.emit('session', {
       token: session.token,
       visitor: visitorView(session.shown),
-      thread: thread ? { id: thread.id, status: thread.status } : null,
+      thread: thread ? { id: thread.id, status: thread.status, rateable } : null,
       departments: departments?.() ?? [],
     });
     socket.emit('support:status', supportStatus());

@@ -305,7 +305,7 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
 
     const { threadId } = await sendAndWait(page, 'Hello?');
     await td.app.store.threads.setStatus(threadId, 'closed');
-    td.app.io.to(`thread:${threadId}`).emit('thread:status', { id: threadId, status: 'closed' });
+    td.app.io.to(`thread:${threadId}`).emit('thread:status', { id: threadId, status: 'closed', rateable: false });
     await page.locator('#notice', { hasText: 'This conversation was closed.' }).waitFor();
     await page.reload(); // the session says so, too
     await page.waitForSelector('html[data-connection="online"]');

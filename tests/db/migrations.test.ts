@@ -16,6 +16,7 @@ const ALL = [
   '20261207000000_message_html',
   '20261207010000_snippets',
   '20261208020000_departments',
+  '20261208000000_thread_ratings',
 ];
 const TABLES = [
   'otp_requests',
@@ -33,6 +34,7 @@ const TABLES = [
   'snippets',
   'departments',
   'moved_topics',
+  'thread_ratings',
 ];
 
 describeEachDatabase('migrations on %s', (kind) => {

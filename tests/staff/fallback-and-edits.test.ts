@@ -112,7 +112,7 @@ describeEachDatabase('a staff chat without topics (reply-to mode), on %s', (kind
 
     const close = await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, text: '/close', replyToMessageId: tg });
     expect(close.answer.text).toMatch(/^✅ Conversation closed/);
-    expect(await v.waitFor('thread:status')).toEqual({ id: threadId, status: 'closed' });
+    expect(await v.waitFor('thread:status')).toEqual({ id: threadId, status: 'closed', rateable: true });
     expect((await v.waitFor('message', (m) => m.sender === 'system')).text).toBe(SYSTEM_TEXTS.closed);
     expect(emu.callsTo('closeForumTopic')).toEqual([]);
 

@@ -51,7 +51,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
     await emu.waitFor((c) => c.method === 'closeForumTopic' && c.params.message_thread_id === topicId);
     expect(topic(topicId!).closed).toBe(true);
     // Visitor: the status, and a system note, live.
-    expect(await v.waitFor('thread:status')).toEqual({ id: threadId, status: 'closed' });
+    expect(await v.waitFor('thread:status')).toEqual({ id: threadId, status: 'closed', rateable: true });
     const note = await v.waitFor('message', (m) => m.sender === 'system');
     expect(note).toMatchObject({ threadId, sender: 'system', text: SYSTEM_TEXTS.closed, notice: { code: 'thread_closed', params: {} } });
     // Stored.
@@ -59,7 +59,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
 
     // A reconnecting visitor sees the closed thread in its session.
     const again = await connectVisitor(td.url, v.session.token);
-    expect(again.session.thread).toEqual({ id: threadId, status: 'closed' });
+    expect(again.session.thread).toEqual({ id: threadId, status: 'closed', rateable: true });
     again.close();
 
     // The visitor writes again: the thread reopens and the message reaches the (reopened) topic.
@@ -93,7 +93,7 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
     const reopen = await inTopic(topicId!, deniz, '/reopen@topicdesk_test_bot');
     expect(reopen.answer.text).toBe('↩️ Conversation reopened.');
     expect(topic(topicId!).closed).toBe(false);
-    expect(await v.waitFor('thread:status', (s) => s.status === 'open')).toEqual({ id: threadId, status: 'open' });
+    expect(await v.waitFor('thread:status', (s) => s.status === 'open')).toEqual({ id: threadId, status: 'open', rateable: false });
     expect(await v.waitFor('message', (m) => m.text === SYSTEM_TEXTS.reopened)).toMatchObject({ sender: 'system', threadId });
 
     const twice = await inTopic(topicId!, deniz, '/reopen');

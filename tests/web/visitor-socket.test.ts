@@ -100,7 +100,7 @@ describeEachDatabase('visitor protocol v1 without Telegram, on %s', (kind) => {
     v.close();
 
     const back = await connectVisitor(td.url, v.session.token);
-    expect(back.session.thread).toEqual({ id: a.message.threadId, status: 'open' });
+    expect(back.session.thread).toEqual({ id: a.message.threadId, status: 'open', rateable: false });
     back.close();
   });
 

@@ -45,8 +45,8 @@ export function withAdminFeed(inner: VisitorNotifier, io: Server): VisitorNotifi
       inner.messageUpdated(message);
       staff().emit('message:update', messageView(message));
     },
-    threadStatus(thread) {
-      inner.threadStatus(thread);
+    threadStatus(thread, options) {
+      inner.threadStatus(thread, options);
       staff().emit('thread:status', { id: thread.id, status: thread.status });
     },
   };
