@@ -16,6 +16,7 @@ import { createOutgoingQueue } from './lib/outgoing-queue';
 import type { SupportStatus } from './lib/protocol';
 import { createStorage, keys } from './lib/storage';
 import { createVerify } from './lib/verify';
+import { createRatingCard } from './lib/rating-card';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -73,6 +74,12 @@ function refreshNotice() {
   notice.textContent = text;
   notice.hidden = !text;
 }
+
+const rating = createRatingCard({
+  form: byId('rating'),
+  t,
+  request: (event, payload) => connection?.request<object>(event, payload) ?? Promise.resolve(null),
+});
 
 // --- Unread count: for the widget's badge, or the tab title when the tab is hidden ----------
 let visible = embed ? false : !document.hidden;
@@ -326,6 +333,7 @@ const connection =
             threadClosed = session.thread?.status === 'closed';
             departmentChoice.setSession(session);
             refreshNotice();
+            rating.set(session.thread);
           },
           messages(list, how) {
             const incoming = messages.add(list, { live: how.live });
@@ -334,9 +342,10 @@ const connection =
           },
           status: (id, status) => messages.setStatus(id, status),
           update: (m) => messages.update(m),
-          threadStatus(status) {
-            threadClosed = status === 'closed';
+          threadStatus(thread) {
+            threadClosed = thread.status === 'closed';
             refreshNotice();
+            rating.set(thread);
           },
           supportStatus(s) {
             support = s;
@@ -351,6 +360,7 @@ const connection =
             if (threadClosed) {
               threadClosed = false; // writing reopens the thread
               refreshNotice();
+              rating.hide();
             }
             maybeAskName();
           },
@@ -406,6 +416,7 @@ byId('menu-end').addEventListener('click', () => {
   visitorName = null;
   blocked = false;
   threadClosed = false;
+  rating.hide();
   nameForm.hidden = true;
   refreshNotice();
   setUnread(0);

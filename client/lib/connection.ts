@@ -1,6 +1,6 @@
 import type { Socket, ManagerOptions, SocketOptions } from 'socket.io-client';
 import type { OutgoingQueue, Outgoing } from './outgoing-queue';
-import type { Ack, ErrorCode, MessageView, SessionPayload, SupportStatus, ThreadStatus, DeliveryStatus, VisitorView } from './protocol';
+import type { Ack, ErrorCode, MessageView, SessionPayload, SupportStatus, ThreadView, DeliveryStatus, VisitorView } from './protocol';
 import { keys, type KeyValueStore } from './storage';
 import { cleanText, MAX_TEXT_LENGTH } from '../../src/domain/text';
 
@@ -16,7 +16,7 @@ export interface ConnectionHandlers {
   messages(messages: MessageView[], how: { live: boolean; hasMore?: boolean }): void;
   status(id: number, status: DeliveryStatus): void;
   update(message: MessageView): void;
-  threadStatus(status: ThreadStatus): void;
+  threadStatus(thread: ThreadView): void;
   supportStatus(status: SupportStatus): void;
   sending(item: Outgoing): void;
   sent(item: Outgoing, message: MessageView): void;
@@ -106,7 +106,7 @@ export function createConnection({ io, storage, queue, handlers, catchUpAfter, d
   socket.on('message', (m: MessageView) => handlers.messages([m], { live: true }));
   socket.on('message:status', (s: { id: number; status: DeliveryStatus }) => handlers.status(s.id, s.status));
   socket.on('message:update', (m: MessageView) => handlers.update(m));
-  socket.on('thread:status', (s: { id: number; status: ThreadStatus }) => handlers.threadStatus(s.status));
+  socket.on('thread:status', (s: ThreadView) => handlers.threadStatus(s));
 
   let lastTyping = 0;
 

@@ -6,9 +6,16 @@ export type { DeliveryStatus, MessageView, ThreadStatus, VisitorView };
 export interface SessionPayload {
   token: string;
   visitor: VisitorView;
-  thread: { id: number; status: ThreadStatus } | null;
+  thread: ThreadView | null;
   /** The departments a visitor may pick (docs/departments.md); more than one: the page asks before the first message. */
   departments: Array<{ key: string; name: string }>;
+}
+
+/** `session.thread` and `thread:status`: `rateable` while the thread is closed and this closing not rated (thread:rate). */
+export interface ThreadView {
+  id: number;
+  status: ThreadStatus;
+  rateable: boolean;
 }
 
 /** `offline`: nobody can answer right now (no bot, no staff chat yet, or Telegram unreachable); messages are kept. */
@@ -26,6 +33,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'unavailable'
   | 'verification_required'
+  | 'already_rated'
   | 'internal'
   | (string & {});
 
