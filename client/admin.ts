@@ -12,6 +12,7 @@ import { formatDuration, searchWords } from './lib/admin-format';
 import { createThreadList } from './lib/admin-thread-list';
 import { createConversation } from './lib/admin-conversation';
 import { renderBarChart } from './lib/admin-charts';
+import { renderSatisfaction } from './lib/admin-satisfaction';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -221,6 +222,7 @@ async function loadStats() {
       headers: [t.day, t.responsePerDay],
     },
   );
+  renderSatisfaction(s.satisfaction, { t, lang, label, byId });
   const offset = s.utcOffsetMinutes;
   const sign = offset < 0 ? '−' : '+';
   const hh = Math.floor(Math.abs(offset) / 60);

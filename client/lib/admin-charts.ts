@@ -40,7 +40,15 @@ function scale(max: number): { top: number; step: number } {
 export function renderBarChart(
   container: HTMLElement,
   bars: Bar[],
-  options: { classes: string[]; formatValue: (v: number) => string; ariaLabel: string; empty?: string; headers: string[] },
+  options: {
+    classes: string[];
+    formatValue: (v: number) => string;
+    ariaLabel: string;
+    empty?: string;
+    headers: string[];
+    /** Every how many bars the x axis is labelled (default 5; the last bar always is). */
+    labelEvery?: number;
+  },
 ): void {
   container.textContent = '';
   const svg = node('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': options.ariaLabel });
@@ -78,7 +86,7 @@ export function renderBarChart(
     });
     // An invisible full-height target, so the tooltip works on short bars too.
     node('rect', { x: x.toFixed(1), y: M.top, width: barW.toFixed(1), height: plotH, fill: 'transparent' }, group);
-    if (i % 5 === 0 || i === bars.length - 1) {
+    if (i % (options.labelEvery ?? 5) === 0 || i === bars.length - 1) {
       const label = node('text', { class: 'chart__axis', x: (x + barW / 2).toFixed(1), y: HEIGHT - 8, 'text-anchor': 'middle' }, svg);
       label.textContent = bar.label;
     }

@@ -1,11 +1,22 @@
 import { inLanguage } from '../domain/language';
 import { HELP } from './staff-command-list';
+import type { Satisfaction } from '../domain/ratings';
 
 /**
  * What the bot says to staff, in English and Turkish (by the staff member's
  * Telegram language_code). Functions take already-escaped HTML where they say so;
  * every user-provided value is escaped by the caller with escapeHtml.
  */
+/** Average, count and distribution of visitors' ratings: "4.3/5 from 12 ratings (5★ 7 · 4★ 3 · 3★ 1 · 2★ 0 · 1★ 1)". */
+function satisfactionLine(s: Satisfaction, lang: 'en' | 'tr'): string {
+  if (s.count === 0 || s.average === null) return lang === 'en' ? 'no ratings yet' : 'henüz değerlendirme yok';
+  const average = lang === 'en' ? s.average.toFixed(1) : s.average.toFixed(1).replace('.', ',');
+  const spread = [5, 4, 3, 2, 1].map((score) => `${score}★ ${s.distribution[score - 1]}`).join(' · ');
+  return lang === 'en'
+    ? `${average}/5 from ${s.count} rating${s.count === 1 ? '' : 's'} (${spread})`
+    : `${average}/5, ${s.count} değerlendirme (${spread})`;
+}
+
 const en = {
   help: HELP.en,
   topicOnly: 'Use this command inside a visitor’s topic.',
@@ -49,7 +60,16 @@ const en = {
   page_: (page: number, pages: number) => `Page ${page} of ${pages}`,
   prev: '‹ Newer',
   next: 'Older ›',
-  statsText: (s: { open: number; closed: number; today: number; median: string; pending: number; failed: number }) =>
+  statsText: (s: {
+    open: number;
+    closed: number;
+    today: number;
+    median: string;
+    pending: number;
+    failed: number;
+    satisfaction30: Satisfaction;
+    satisfactionToday: Satisfaction;
+  }) =>
     [
       '<b>Support at a glance</b>',
       `Open conversations: ${s.open}`,
@@ -58,6 +78,8 @@ const en = {
       `Median first response (30 days): ${s.median}`,
       `Waiting to reach Telegram: ${s.pending}`,
       `Failed to reach Telegram: ${s.failed}`,
+      `Satisfaction (30 days): ${satisfactionLine(s.satisfaction30, 'en')}`,
+      `Satisfaction today: ${satisfactionLine(s.satisfactionToday, 'en')}`,
     ].join('\n'),
   none: '—',
   away: (message: string | null) => (message ? `🌙 Support is now away. Visitors see: “${message}”` : '🌙 Support is now away.'),
@@ -144,6 +166,8 @@ const tr: Texts = {
       `Medyan ilk yanıt süresi (30 gün): ${s.median}`,
       `Telegram’a ulaşmayı bekleyen: ${s.pending}`,
       `Telegram’a ulaşamayan: ${s.failed}`,
+      `Memnuniyet (30 gün): ${satisfactionLine(s.satisfaction30, 'tr')}`,
+      `Bugünkü memnuniyet: ${satisfactionLine(s.satisfactionToday, 'tr')}`,
     ].join('\n'),
   none: '—',
   away: (message) => (message ? `🌙 Destek artık uzakta. Ziyaretçiler şunu görür: “${message}”` : '🌙 Destek artık uzakta.'),

@@ -5,6 +5,8 @@ import type { Message, ThreadStatus } from '../domain/types';
 import { isPostgres, num, numOrNull } from './database';
 import { toMessage, type MessageRow } from './message-repository';
 import { firstResponses } from './stats-repository';
+import { ratingCounts } from './rating-repository';
+import { satisfactionReport } from '../domain/ratings';
 import { median, statsPeriod } from '../domain/first-response';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -239,6 +241,7 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
         openThreads: byStatus('open'),
         closedThreads: byStatus('closed'),
         medianFirstResponseMs: median(allWaits),
+        satisfaction: satisfactionReport(await ratingCounts(db, { since, utcOffsetMinutes }), firstDay, today),
       };
     },
   };

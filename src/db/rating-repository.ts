@@ -1,8 +1,31 @@
 import type { NewRating, RatingCount, RatingRepository } from '../domain/ratings';
+import type { Knex } from 'knex';
 import type { RepoContext } from './context';
 import { num, numOrNull } from './database';
+import { inDepartments } from './department-scope';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Ratings given at or after `since`, counted per local day and score: the one query behind every
+ * satisfaction figure (/stats, the staff page); with `departments`, only ratings of those
+ * departments' threads (docs/departments.md).
+ */
+export async function ratingCounts(
+  db: Knex,
+  { since, utcOffsetMinutes, departments }: { since: number; utcOffsetMinutes: number; departments?: ReadonlyArray<number | null> },
+): Promise<RatingCount[]> {
+  // Integers only (validated at the edges), written into the SQL as the staff page's other per-day counts are.
+  const offsetMs = Math.trunc(utcOffsetMinutes) * 60_000;
+  const q = db('thread_ratings as r')
+    .select(db.raw(`(r.created_at + ${offsetMs}) / ${DAY_MS} as day`), 'r.score')
+    .count({ n: '*' })
+    .where('r.created_at', '>=', since);
+  // Some departments only: the rated thread's. Without a filter no join, so ratings of threads RETENTION_DAYS erased still count.
+  if (departments) inDepartments(q.join('threads as t', 't.id', 'r.thread_id'), 't.department_id', departments);
+  const rows: Array<{ day: number | string; score: number | string; n: number | string }> = await q.groupBy('day', 'r.score');
+  return rows.map((row) => ({ day: Math.floor(num(row.day)), score: num(row.score), count: num(row.n) }));
+}
 
 /** Visitors' ratings of closed threads (table thread_ratings, one per closing). */
 export function createRatingRepository({ db }: RepoContext): RatingRepository {
@@ -34,15 +57,6 @@ export function createRatingRepository({ db }: RepoContext): RatingRepository {
         .returning('id')) as unknown[];
       return rows.length > 0;
     },
-    async countsSince({ since, utcOffsetMinutes }): Promise<RatingCount[]> {
-      // Integers only (validated at the edges), written into the SQL as the staff page's other per-day counts are.
-      const offsetMs = Math.trunc(utcOffsetMinutes) * 60_000;
-      const rows: Array<{ day: number | string; score: number | string; n: number | string }> = await db('thread_ratings as r')
-        .select(db.raw(`(r.created_at + ${offsetMs}) / ${DAY_MS} as day`), 'r.score')
-        .count({ n: '*' })
-        .where('r.created_at', '>=', since)
-        .groupBy('day', 'r.score');
-      return rows.map((row) => ({ day: Math.floor(num(row.day)), score: num(row.score), count: num(row.n) }));
-    },
+    countsSince: (input) => ratingCounts(db, input),
   };
 }

@@ -5,6 +5,8 @@ import { median, statsPeriod, type FirstResponse } from '../domain/first-respons
 import { num, numOrNull } from './database';
 import { inDepartments } from './department-scope';
 import { outboxBacklog } from './outbox-repository';
+import { ratingCounts } from './rating-repository';
+import { satisfaction } from '../domain/ratings';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** `/stats` covers the last 30 UTC calendar days, as the staff page does by default. */
@@ -97,7 +99,9 @@ export function createStatsRepository({ db }: RepoContext): StatsRepository {
       const todayQuery = db('messages').where('created_at', '>=', startOfDay).whereNot('sender_type', 'system');
       if (scope) todayQuery.whereIn('thread_id', threadsOf(db, scope));
       const [today] = await todayQuery.count({ n: '*' });
-      const waits = (await firstResponses(db, statsPeriod(now, STATS_DAYS).since, scope)).map((r) => r.waitMs);
+      const period = statsPeriod(now, STATS_DAYS);
+      const waits = (await firstResponses(db, period.since, scope)).map((r) => r.waitMs);
+      const ratings = await ratingCounts(db, { since: period.since, utcOffsetMinutes: 0, departments: scope });
       const outbox = await outboxBacklog(db, scope);
       return {
         openThreads: sum('open'),
@@ -106,6 +110,8 @@ export function createStatsRepository({ db }: RepoContext): StatsRepository {
         medianFirstResponseMs: median(waits),
         outboxPending: outbox.pending,
         outboxFailed: outbox.failed,
+        satisfactionToday: satisfaction(ratings, (c) => c.day === period.today),
+        satisfaction30Days: satisfaction(ratings),
       };
     },
     byDepartment: (now) => departmentFigures(db, { now, days: STATS_DAYS }),

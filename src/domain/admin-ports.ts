@@ -1,4 +1,5 @@
 import type { Message, MessageId, ThreadId, ThreadStatus, VisitorId } from './types';
+import type { SatisfactionReport } from './ratings';
 
 /**
  * What the read-only staff page (docs/admin.md) needs from storage. Kept apart
@@ -95,6 +96,8 @@ export interface AdminStats {
   closedThreads: number;
   /** Over the whole period. */
   medianFirstResponseMs: number | null;
+  /** Visitors' ratings over the period, per day and per week (domain/ratings.ts). */
+  satisfaction: SatisfactionReport;
 }
 
 export interface AdminReadRepository {

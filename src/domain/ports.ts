@@ -16,7 +16,7 @@ import type { OtpRepository, UserRepository } from './identity-ports';
 import type { AdminReadRepository, StaffSessionRepository } from './admin-ports';
 import type { SnippetRepository } from './snippets';
 import type { DepartmentRepository } from './departments';
-import type { RatingRepository } from './ratings';
+import type { RatingRepository, Satisfaction } from './ratings';
 
 /** A stored file to attach to a new message (see src/media). `path` is where storage keeps it. */
 export interface NewAttachment {
@@ -185,6 +185,9 @@ export interface SupportStats {
   medianFirstResponseMs: number | null;
   outboxPending: number;
   outboxFailed: number;
+  /** Visitors' ratings given today (UTC) and in the last 30 days (domain/ratings.ts satisfaction). */
+  satisfactionToday: Satisfaction;
+  satisfaction30Days: Satisfaction;
 }
 
 /** One department's figures (null: the default department), as `/stats` and the staff page break them down. */

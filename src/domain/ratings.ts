@@ -60,6 +60,34 @@ export function satisfaction(counts: readonly RatingCount[], include: (c: Rating
   return { count, average: count ? sum / count : null, distribution };
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Satisfaction over a stretch of days that starts on `date` (YYYY-MM-DD, the viewer's local day). */
+export interface SatisfactionPeriod extends Satisfaction {
+  date: string;
+}
+
+/** Satisfaction over a period of days, and per day and per week (weeks start on Monday) within it. */
+export interface SatisfactionReport {
+  overall: Satisfaction;
+  days: SatisfactionPeriod[];
+  /** Each week counts only its days within the period, so the first and last may be partial. */
+  weeks: SatisfactionPeriod[];
+}
+
+/** The staff page's satisfaction figures over the days firstDay..today (days since the epoch, as RatingCount.day). */
+export function satisfactionReport(counts: readonly RatingCount[], firstDay: number, today: number): SatisfactionReport {
+  const date = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+  const within = (from: number, to: number) => (c: RatingCount) => c.day >= Math.max(from, firstDay) && c.day <= Math.min(to, today);
+  const days: SatisfactionPeriod[] = [];
+  for (let d = firstDay; d <= today; d++) days.push({ date: date(d), ...satisfaction(counts, within(d, d)) });
+  const weeks: SatisfactionPeriod[] = [];
+  // Day 0 (1970-01-01) was a Thursday: (day + 3) % 7 counts the days since Monday.
+  for (let monday = firstDay - ((firstDay + 3) % 7); monday <= today; monday += 7)
+    weeks.push({ date: date(monday), ...satisfaction(counts, within(monday, monday + 6)) });
+  return { overall: satisfaction(counts, within(firstDay, today)), days, weeks };
+}
+
 /** The stars of a score: ★★★★☆ for 4. */
 export const stars = (score: number) => '★'.repeat(score) + '☆'.repeat(5 - score);
 

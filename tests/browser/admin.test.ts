@@ -54,7 +54,19 @@ async function seedHistory(td: RunningTopicdesk) {
         messages.push({ sender: 'staff', text: 'Thanks for waiting, let me check that for you.', at: start + wait + k * 6 * MINUTE });
         messages.push({ sender: 'visitor', text: 'Thank you!', at: start + wait + k * 6 * MINUTE + 2 * MINUTE });
       }
-      await seedThread(td.app.db, { name: names[(d + i) % names.length], status: random() < 0.8 ? 'closed' : 'open', messages });
+      const closed = random() < 0.8;
+      const { threadId } = await seedThread(td.app.db, {
+        name: names[(d + i) % names.length],
+        status: closed ? 'closed' : 'open',
+        messages,
+      });
+      // Most closed conversations get a rating from their visitor, mostly good ones (not drawn from `random`,
+      // so the traffic, and the committed screenshot, stay as they were).
+      if (closed && (d + i) % 3 !== 0) {
+        const at = messages[messages.length - 1].at + 5 * MINUTE;
+        const score = [5, 5, 4, 4, 3, 5, 2, 4, 1, 5][(d * 7 + i) % 10];
+        await td.app.db('thread_ratings').insert({ thread_id: threadId, closed_at: at, score, comment: null, created_at: at + MINUTE });
+      }
     }
   }
 }
@@ -200,6 +212,20 @@ describeWith([services.chromium], 'the staff page in Chromium', () => {
     expect(await page.locator('#chart-response svg rect.chart__bar--response').count()).toBeGreaterThan(20);
     expect(await page.locator('#chart-messages svg').getAttribute('role')).toBe('img');
     expect(await page.locator('#chart-messages table tbody tr').count()).toBe(30);
+    // Satisfaction: the seeded ratings, their average and distribution, per day and per week.
+    const rated: Array<{ score: number | string }> = await td.app.db('thread_ratings').select('score');
+    const scores = rated.map((r) => Number(r.score));
+    expect(await page.locator('#stat-ratings').textContent()).toBe(String(scores.length));
+    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+    expect(await page.locator('#stat-rating').textContent()).toBe(mean.toFixed(1));
+    const spread = [5, 4, 3, 2, 1].map((s) => `${s}★ ${scores.filter((x) => x === s).length}`).join(' · ');
+    expect(await page.locator('#stat-distribution').textContent()).toBe(spread);
+    expect(await page.locator('#chart-satisfaction-days svg rect.chart__bar--s5').count()).toBeGreaterThan(5);
+    expect(await page.locator('#chart-satisfaction-days table tbody tr').count()).toBe(30);
+    const weeks = await page.locator('#chart-satisfaction-weeks table tbody tr').count();
+    expect(weeks === 5 || weeks === 6).toBe(true); // 30 days touch five or six Monday-to-Sunday weeks
+    const weekCells = await page.locator('#chart-satisfaction-weeks table tbody tr td:nth-child(n+2)').allTextContents();
+    expect(weekCells.reduce((n, c) => n + Number(c), 0)).toBe(scores.length);
     await page.screenshot({ path: path.join(OUT, 'admin-stats.png') });
     if (!UPDATE) await expectLikeCommitted(web.browser, path.join(OUT, 'admin-stats.png'));
   });
@@ -227,6 +253,8 @@ describeWith([services.chromium], 'the staff page in Chromium', () => {
     await page.click('#tab-stats');
     await page.locator('#stats-view[data-ready="true"]').waitFor();
     await expect(page.locator('#stats-view figcaption').first().textContent()).resolves.toContain('Günlük mesajlar');
+    await expect(page.locator('#stats-view figcaption').nth(2).textContent()).resolves.toContain('Günlük memnuniyet');
+    expect(await page.locator('#stat-rating').textContent()).toMatch(/^\d,\d$/); // a decimal comma in Turkish
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
   });
 

@@ -51,10 +51,10 @@ describeWith([services.chromium], 'rating a closed conversation on the page, in 
     await page.locator('#text').fill(`Hello from ${l.locale}`);
     await page.locator('#text').press('Enter');
     await page.locator('#messages .msg--visitor[data-id]', { hasText: l.locale }).waitFor();
-    const thread = await eventually(async () => {
+    const thread = (await eventually(async () => {
       const t = await h.td.app.db('threads').orderBy('id', 'desc').first();
       return t?.topic_id ? (t as { id: number; topic_id: number }) : null;
-    });
+    }))!;
     const card = page.locator('#rating');
     expect(await card.isHidden()).toBe(true);
 
@@ -67,7 +67,7 @@ describeWith([services.chromium], 'rating a closed conversation on the page, in 
     expect(await page.getByRole('group', { name: l.title }).isVisible()).toBe(true);
     expect(await page.getByRole('radio').count()).toBe(5);
     // At 360 px the card fits: nothing wider than the screen, each star a 44 px target.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
     const box = (await card.boundingBox())!;
     expect(box.x).toBeGreaterThanOrEqual(0);
     expect(box.x + box.width).toBeLessThanOrEqual(360);
@@ -79,7 +79,7 @@ describeWith([services.chromium], 'rating a closed conversation on the page, in 
     for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
     expect(await page.getByRole('radio', { name: l.four }).isChecked()).toBe(true);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('rating-comment');
+    expect(await page.evaluate<string | undefined>('document.activeElement?.id')).toBe('rating-comment');
     await page.keyboard.type(l.comment);
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');

@@ -314,6 +314,8 @@ describeEachDatabase('/stats, on %s', (kind) => {
       'Median first response (30 days): —',
       'Waiting to reach Telegram: 0',
       'Failed to reach Telegram: 0',
+      'Satisfaction (30 days): no ratings yet',
+      'Satisfaction today: no ratings yet',
     ]);
 
     // First responses after 2, 4 and 10 minutes: the median is 4 minutes.
@@ -343,6 +345,8 @@ describeEachDatabase('/stats, on %s', (kind) => {
       'Median first response (30 days): 4 min',
       'Waiting to reach Telegram: 1',
       'Failed to reach Telegram: 1',
+      'Satisfaction (30 days): no ratings yet',
+      'Satisfaction today: no ratings yet',
     ]);
     // The staff page's stats (same 30 days, UTC) say the same: one definition of first response.
     const page = await api(td, '/api/admin/stats', await staffCookie(td, emu, deniz));

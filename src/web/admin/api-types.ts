@@ -3,6 +3,7 @@
  * shared by the server and the staff page (client/admin.ts). Types only. Times are ISO-8601.
  */
 import type { DeliveryStatus, MessageView, ThreadStatus } from '../../domain/types';
+import type { SatisfactionReport } from '../../domain/ratings';
 
 export type { DeliveryStatus, MessageView, ThreadStatus };
 
@@ -62,6 +63,8 @@ export interface StatsView {
   openThreads: number;
   closedThreads: number;
   medianFirstResponseMs: number | null;
+  /** Visitors' ratings over the 30 days: overall, per day, per week (weeks from Monday; the first and last may be partial). */
+  satisfaction: SatisfactionReport;
   utcOffsetMinutes: number;
   generatedAt: string;
 }

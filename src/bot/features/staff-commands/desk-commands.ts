@@ -28,6 +28,8 @@ export const deskCommands: StaffCommandGroup = ({ staff, departments, publicUrl,
         median: formatDuration(s.medianFirstResponseMs, texts.none),
         pending: s.outboxPending,
         failed: s.outboxFailed,
+        satisfaction30: s.satisfaction30Days,
+        satisfactionToday: s.satisfactionToday,
       }),
     );
     if (all.length > 1 && here?.id === null) {
