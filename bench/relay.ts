@@ -27,7 +27,17 @@ interface PacedRow {
   /** Messages in Telegram per second, first send to last arrival. */
   inTelegramPerSecond: number;
   cpuSeconds: number;
+  /** Statements the server sent to its database per message, first send to last arrival (GET /metrics). */
+  statementsPerMessage: number;
   lost: number;
+}
+
+/** The server's count of database statements so far (`topicdesk_db_statements_total`, GET /metrics from loopback). */
+async function statementsOf(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = /^topicdesk_db_statements_total (\d+)/m.exec(text);
+  if (!line) throw new Error('GET /metrics has no topicdesk_db_statements_total');
+  return Number(line[1]);
 }
 
 let run = 0;
@@ -41,6 +51,7 @@ async function paced(b: BenchInstallation, visitors: number, perVisitor: number,
   let refused = 0;
   const pid = server.child.pid!;
   const cpu0 = cpuSeconds(pid);
+  const statements0 = await statementsOf(server.url);
   const start = Date.now();
   const acks: Array<Promise<void>> = [];
   try {
@@ -63,6 +74,7 @@ async function paced(b: BenchInstallation, visitors: number, perVisitor: number,
     await Promise.all(acks);
     const arrivals = await arrivalsOf(b, tag, sentAt.size - refused);
     const cpu = cpuSeconds(pid) - cpu0;
+    const statements = (await statementsOf(server.url)) - statements0;
     const latencies = [...arrivals].map(([text, at]) => at - sentAt.get(text)!);
     const last = Math.max(start + 1, ...arrivals.values());
     return {
@@ -73,6 +85,7 @@ async function paced(b: BenchInstallation, visitors: number, perVisitor: number,
       p99: percentile(latencies, 99),
       inTelegramPerSecond: (arrivals.size * 1000) / (last - start),
       cpuSeconds: cpu,
+      statementsPerMessage: statements / Math.max(1, sentAt.size - refused),
       lost: sentAt.size - refused - arrivals.size,
     };
   } finally {
@@ -137,12 +150,13 @@ async function closedLoop(
   b: BenchInstallation,
   visitors: number,
   perVisitor: number,
-): Promise<{ perSecond: number; cpuMsPerMessage: number }> {
+): Promise<{ perSecond: number; cpuMsPerMessage: number; statementsPerMessage: number }> {
   const clients = await connectVisitors(b.server.url, visitors);
   const tag = `c${++run}`;
   const pid = b.server.child.pid!;
   try {
     const cpu0 = cpuSeconds(pid);
+    const statements0 = await statementsOf(b.server.url);
     const start = performance.now();
     await Promise.all(
       clients.map(async (v, vi) => {
@@ -155,7 +169,12 @@ async function closedLoop(
     const elapsed = performance.now() - start;
     await arrivalsOf(b, tag, visitors * perVisitor);
     const cpu = cpuSeconds(pid) - cpu0;
-    return { perSecond: (visitors * perVisitor * 1000) / elapsed, cpuMsPerMessage: (cpu * 1000) / (visitors * perVisitor) };
+    const statements = (await statementsOf(b.server.url)) - statements0;
+    return {
+      perSecond: (visitors * perVisitor * 1000) / elapsed,
+      cpuMsPerMessage: (cpu * 1000) / (visitors * perVisitor),
+      statementsPerMessage: statements / (visitors * perVisitor),
+    };
   } finally {
     for (const v of clients) v.close();
   }
@@ -183,18 +202,38 @@ async function idleSocketKb(b: BenchInstallation, count: number): Promise<number
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-/** `BENCH_RELAY=loop`: only the closed loop (a quick before/after of the acknowledge path). */
+/**
+ * `BENCH_RELAY=loop`: only the closed loop (a quick before/after of the acknowledge path);
+ * `BENCH_RELAY=light`: only the light pace (what a lone message costs; with BENCH_PROFILE_DIR, its profile).
+ */
 export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl: string): Promise<void> {
   const loopOnly = process.env.BENCH_RELAY === 'loop';
+  const lightOnly = process.env.BENCH_RELAY === 'light';
   const rows: Array<Array<string | number>> = [];
   const summary: Array<Array<string | number>> = [];
   for (const database of databases) {
     process.stderr.write(`relay: ${database}…\n`);
     const b = await startBenchInstallation({ database, databaseUrl: pgUrl, env: PACED_ENV });
     try {
+      if (lightOnly) {
+        const r = await paced(b, 50, 10, 2600);
+        rows.push([
+          database,
+          r.scenario,
+          r.messages,
+          r.refused,
+          r.lost,
+          r.p50,
+          r.p99,
+          r.inTelegramPerSecond,
+          r.cpuSeconds,
+          r.statementsPerMessage,
+        ]);
+        continue;
+      }
       if (loopOnly) {
         const loop = await closedLoop(b, 50, 40);
-        summary.push([database, '-', '-', loop.perSecond, loop.cpuMsPerMessage, '-']);
+        summary.push([database, '-', '-', loop.perSecond, loop.cpuMsPerMessage, loop.statementsPerMessage, '-']);
         continue;
       }
       // Idle sockets first, on a fresh process (later scenarios leave garbage that a collection would free mid-count).
@@ -204,19 +243,36 @@ export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl:
       const light = await paced(b, 50, 10, 2600);
       const heavy = await paced(b, 200, 20, 250);
       for (const r of [fast, light, heavy])
-        rows.push([database, r.scenario, r.messages, r.refused, r.lost, r.p50, r.p99, r.inTelegramPerSecond, r.cpuSeconds]);
+        rows.push([
+          database,
+          r.scenario,
+          r.messages,
+          r.refused,
+          r.lost,
+          r.p50,
+          r.p99,
+          r.inTelegramPerSecond,
+          r.cpuSeconds,
+          r.statementsPerMessage,
+        ]);
       const staff = await staffToVisitor(b, 10, 10);
       const loop = await closedLoop(b, 50, 40);
-      summary.push([database, staff.p50, staff.p99, loop.perSecond, loop.cpuMsPerMessage, idle]);
+      summary.push([database, staff.p50, staff.p99, loop.perSecond, loop.cpuMsPerMessage, loop.statementsPerMessage, idle]);
     } finally {
       await b.close();
     }
   }
   process.stdout.write(
     `\nRelay: visitors sending on a clock without waiting (emit → in Telegram, ms; server CPU s from the first send to the last arrival)\n\n` +
-      printTable(['database', 'scenario', 'messages', 'refused', 'lost', 'p50', 'p99', 'in Telegram msg/s', 'server CPU s'], rows) +
+      printTable(
+        ['database', 'scenario', 'messages', 'refused', 'lost', 'p50', 'p99', 'in Telegram msg/s', 'server CPU s', 'DB statements/msg'],
+        rows,
+      ) +
       `\n\nStaff → visitor one at a time (ms), closed loop of 50 visitors × 40 (acked msg/s, server CPU ms per message), idle visitor socket (server RSS KiB each, 2000 sockets)\n\n` +
-      printTable(['database', 'staff→visitor p50', 'p99', 'closed loop msg/s', 'CPU ms/msg', 'idle socket KiB'], summary) +
+      printTable(
+        ['database', 'staff→visitor p50', 'p99', 'closed loop msg/s', 'CPU ms/msg', 'DB statements/msg', 'idle socket KiB'],
+        summary,
+      ) +
       '\n',
   );
 }

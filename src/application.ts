@@ -79,6 +79,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const servers = createServers({ config, redis, logger });
   const { io } = servers;
   const metrics = createAppMetrics({ sockets: () => io.of('/').sockets.size, outbox: store.outbox, clock });
+  storage.onStatement(() => metrics.dbStatements.inc());
   // Message events also reach the read-only staff page's sockets (namespace /admin).
   const notifier = countMessages(withAdminFeed(createSocketNotifier(io), io), metrics);
 

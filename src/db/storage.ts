@@ -35,6 +35,8 @@ export interface Storage {
   conversations<S>(): ConversationStorageAdapter<S>;
   /** True when the database answers within `timeoutMs`. */
   ping: (timeoutMs: number) => Promise<boolean>;
+  /** Calls `listener` for every statement sent to the database, BEGIN and COMMIT included (GET /metrics counts them). */
+  onStatement(listener: () => void): void;
   /** Closes the connection pool. */
   close: () => Promise<void>;
 }
@@ -47,6 +49,9 @@ export function createStorage({ db, cache, clock, logger }: { db: Knex; cache: C
     pollingLock: createPollingLock(db, logger),
     conversations: () => createConversationStorage(db, () => clock.now()),
     ping: (timeoutMs) => pingDatabase(db, timeoutMs),
+    onStatement(listener) {
+      db.on('query', listener);
+    },
     close: () => db.destroy(),
   };
 }

@@ -8,6 +8,7 @@ export interface Metrics {
   outboxFailed: Counter;
   sendToTelegram: Histogram;
   updateToVisitor: Histogram;
+  dbStatements: Counter;
 }
 
 /** Counts messages as they are announced: from visitors, and from staff. */
@@ -38,6 +39,11 @@ export function createMetrics(sources: {
       name: 'topicdesk_messages_total',
       help: 'Messages by direction: from_visitor (accepted from the page), to_telegram (delivered to the staff chat), from_staff (received from Telegram)',
       labelNames: ['direction'],
+      registers: [registry],
+    }),
+    dbStatements: new Counter({
+      name: 'topicdesk_db_statements_total',
+      help: 'Statements sent to the database, BEGIN and COMMIT included (how much database work a message costs: docs/benchmarks.md)',
       registers: [registry],
     }),
     telegramThrottled: new Counter({

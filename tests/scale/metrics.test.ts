@@ -28,6 +28,7 @@ describe('GET /metrics', () => {
   };
 
   it('counts messages per direction, throttling, sockets and latencies in Prometheus format', async () => {
+    const statementsBefore = sample(await scrape(), 'topicdesk_db_statements_total');
     const v = await connectVisitor(td.url);
     emu.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 1', retry_after: 1 });
     const sent = await v.send('measure me');
@@ -55,6 +56,8 @@ describe('GET /metrics', () => {
     // The 429 held it back for about a second: the histogram saw it.
     expect(sample(text, 'topicdesk_send_to_telegram_seconds_sum')).toBeGreaterThanOrEqual(0.9);
     expect(text).toContain('topicdesk_process_resident_memory_bytes');
+    // Every statement sent to the database is counted: storing, delivering and answering that one message took some.
+    expect(sample(text, 'topicdesk_db_statements_total')).toBeGreaterThan(statementsBefore + 5);
     v.close();
   });
 });
