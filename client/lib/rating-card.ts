@@ -47,8 +47,11 @@ export function createRatingCard({ form, t, request }: RatingCardDeps) {
     busy = false;
     // already_rated: rated meanwhile (another tab); nothing more to ask.
     if (res?.ok || res?.error.code === 'already_rated') {
+      const hadFocus = form.contains(document.activeElement);
       form.classList.add('is-done');
       status.textContent = t.rateThanks;
+      // The send button just went away: keep a keyboard user's place on the card, where the thanks are.
+      if (hadFocus) status.focus();
     } else {
       status.textContent = res ? t.rateFailed : t.verifyOffline;
     }

@@ -84,6 +84,7 @@ describeWith([services.chromium], 'rating a closed conversation on the page, in 
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await page.locator('#rating-status', { hasText: l.thanks }).waitFor();
+    expect(await page.evaluate<string | undefined>('document.activeElement?.id')).toBe('rating-status');
     expect(await page.getByRole('radio').count()).toBe(0); // the card shows only its thanks now
 
     const rows: Array<{ score: number | string; comment: string | null }> = await h.td.app

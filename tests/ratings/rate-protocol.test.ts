@@ -111,6 +111,27 @@ describeEachDatabase('rating a closed thread, on %s', (kind) => {
     v.close();
   });
 
+  it('takes one of two ratings sent at once from two tabs, and tells both tabs', async () => {
+    const { v, threadId, topicId } = await visitorWithThread(td, 'Two tabs');
+    const tab = await connectVisitor(td.url, v.session.token);
+    await inTopic(topicId!, deniz, '/close');
+    await tab.waitFor('thread:status', (s) => s.rateable);
+    const answers = await Promise.all([v.emit('thread:rate', { threadId, score: 5 }), tab.emit('thread:rate', { threadId, score: 1 })]);
+    expect(answers.map((a) => a.ok).sort()).toEqual([false, true]);
+    expect(answers.find((a) => !a.ok)!.error.code).toBe('already_rated');
+    const rows = await ratingsOf(threadId);
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0].score)).toBe(answers[0].ok ? 5 : 1);
+    for (const c of [v, tab])
+      expect(await c.waitFor('thread:status', (s) => !s.rateable)).toEqual({ id: threadId, status: 'closed', rateable: false });
+    await outboxIdle(td);
+    const lines = botMessages(emu, STAFF_CHAT_ID).filter(
+      (c) => sendParams(c).message_thread_id === topicId && sendParams(c).text.startsWith('Rating:'),
+    );
+    expect(lines).toHaveLength(1);
+    for (const c of [v, tab]) c.close();
+  });
+
   it('answers a foreign thread as one that does not exist, and refuses bad input, changing nothing', async () => {
     const owner = await visitorWithThread(td, 'Mine');
     await inTopic(owner.topicId!, deniz, '/close');
