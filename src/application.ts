@@ -81,7 +81,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const metrics = createAppMetrics({ sockets: () => io.of('/').sockets.size, outbox: store.outbox, clock });
   storage.onStatement(() => metrics.dbStatements.inc());
   // Message events also reach the read-only staff page's sockets (namespace /admin).
-  const notifier = countMessages(withAdminFeed(createSocketNotifier(io), io), metrics);
+  const notifier = countMessages(withAdminFeed(createSocketNotifier(io), io, store.threads), metrics);
 
   // Media (docs/media.md): local disk under $DATA_DIR/media, or Cloudinary when CLOUDINARY_URL is set.
   const mediaDir = path.join(config.dataDir, 'media');
@@ -155,7 +155,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     store,
     clock,
     logger,
-    staffChat,
+    departments,
     telegramApi: tg.enabled ? new Api(tg.token, { apiRoot: tg.apiRoot, timeoutSeconds: 10 }) : null,
     secret: sessionSecret,
     publicDir: publicDir ?? path.resolve(__dirname, '..', '..', 'public'),

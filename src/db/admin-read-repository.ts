@@ -1,15 +1,11 @@
 import type { Knex } from 'knex';
 import { MESSAGE_SEARCH_DOCUMENT_PG } from '../../migrations/20261206000000_message_search_text';
-import type { AdminReadRepository, AdminStats, DayStats, ThreadDetail, ThreadListQuery, ThreadSummary } from '../domain/admin-ports';
+import type { AdminReadRepository, ThreadDetail, ThreadListQuery, ThreadSummary } from '../domain/admin-ports';
 import type { Message, ThreadStatus } from '../domain/types';
 import { isPostgres, num, numOrNull } from './database';
 import { toMessage, type MessageRow } from './message-repository';
-import { firstResponses } from './stats-repository';
-import { ratingCounts } from './rating-repository';
-import { satisfactionReport } from '../domain/ratings';
-import { median, statsPeriod } from '../domain/first-response';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
+import { adminStats } from './admin-stats';
+import { inDepartments } from './department-scope';
 
 interface SummaryRow {
   id: number;
@@ -19,6 +15,7 @@ interface SummaryRow {
   user_id: number | null;
   topic_chat_id: number | string | null;
   topic_id: number | null;
+  department_id: number | string | null;
   last_activity: number | string;
   created_at: number | string;
   visitor_name: string | null;
@@ -73,6 +70,7 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
         't.user_id',
         't.topic_chat_id',
         't.topic_id',
+        't.department_id',
         't.last_activity',
         't.created_at',
         'v.name as visitor_name',
@@ -106,6 +104,7 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
         id,
         ref: r.ref,
         status: r.status as ThreadStatus,
+        departmentId: numOrNull(r.department_id),
         visitor: {
           id: num(r.visitor_id),
           name: r.visitor_name ?? r.user_name ?? null,
@@ -123,7 +122,7 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
 
   return {
     async listThreads(query: ThreadListQuery) {
-      const q = selectThreads();
+      const q = inDepartments(selectThreads(), 't.department_id', query.departments);
       if (query.status) q.where('t.status', query.status);
       if (query.verified === true) q.whereNotNull('t.user_id');
       if (query.verified === false) q.whereNull('t.user_id');
@@ -154,8 +153,8 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
       };
     },
 
-    async thread(id) {
-      const row = (await selectThreads()
+    async thread(id, departments) {
+      const row = (await inDepartments(selectThreads(), 't.department_id', departments)
         .select(
           'v.blocked as visitor_blocked',
           'v.created_at as visitor_created_at',
@@ -196,53 +195,6 @@ export function createAdminReadRepository(db: Knex): AdminReadRepository {
       return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore: rows.length > limit };
     },
 
-    async stats({ now, days, utcOffsetMinutes }): Promise<AdminStats> {
-      // Integers only (validated at the edge), so they can be written into the SQL: a bound
-      // parameter in the select list would not match the same one in GROUP BY on PostgreSQL.
-      const offsetMs = Math.trunc(utcOffsetMinutes) * 60_000;
-      const { since, firstDay, today } = statsPeriod(now, days, utcOffsetMinutes);
-      const dayOf = (t: number) => Math.floor((t + offsetMs) / DAY_MS);
-
-      const perDay: Array<{ day: number | string; sender_type: string; n: number | string }> = await db('messages')
-        .select(db.raw(`(created_at + ${offsetMs}) / ${DAY_MS} as day`), 'sender_type')
-        .count({ n: '*' })
-        .where('created_at', '>=', since)
-        .whereIn('sender_type', ['visitor', 'staff'])
-        .groupBy('day', 'sender_type');
-
-      const waitsByDay = new Map<number, number[]>();
-      const allWaits: number[] = [];
-      for (const r of await firstResponses(db, since)) {
-        const d = dayOf(r.firstVisitorAt);
-        const waits = waitsByDay.get(d) ?? [];
-        waits.push(r.waitMs);
-        waitsByDay.set(d, waits);
-        allWaits.push(r.waitMs);
-      }
-      const list: DayStats[] = [];
-      for (let d = firstDay; d <= today; d++) {
-        const waits = waitsByDay.get(d) ?? [];
-        const count = (sender: string) => num(perDay.find((r) => num(r.day) === d && r.sender_type === sender)?.n ?? 0);
-        list.push({
-          date: new Date(d * DAY_MS).toISOString().slice(0, 10),
-          visitorMessages: count('visitor'),
-          staffMessages: count('staff'),
-          answeredThreads: waits.length,
-          medianFirstResponseMs: median(waits),
-        });
-      }
-      const statusRows: Array<{ status: string; n: number | string }> = await db('threads')
-        .groupBy('status')
-        .select('status')
-        .count({ n: '*' });
-      const byStatus = (s: string) => num(statusRows.find((r) => r.status === s)?.n ?? 0);
-      return {
-        days: list,
-        openThreads: byStatus('open'),
-        closedThreads: byStatus('closed'),
-        medianFirstResponseMs: median(allWaits),
-        satisfaction: satisfactionReport(await ratingCounts(db, { since, utcOffsetMinutes }), firstDay, today),
-      };
-    },
+    stats: (input) => adminStats(db, input),
   };
 }

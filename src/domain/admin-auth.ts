@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { StaffSessionRepository } from './admin-ports';
+import type { DepartmentScope, StaffSessionRepository } from './admin-ports';
 import type { Clock } from './ports';
 import { hashToken } from './tokens';
 
@@ -10,9 +10,11 @@ export interface StaffIdentity {
   username: string | null;
 }
 
-export type MembershipResult = { status: 'member'; staff: StaffIdentity } | { status: 'not_member' } | { status: 'unavailable' };
+export type MembershipResult =
+  /** `departments`: those whose staff chat they are in (never empty). */
+  { status: 'member'; staff: StaffIdentity; departments: DepartmentScope } | { status: 'not_member' } | { status: 'unavailable' };
 
-/** Whether a Telegram user is (still) in the staff chat. */
+/** Whether a Telegram user is (still) in a staff chat, and in which departments' chats. */
 export interface StaffMembership {
   check(telegramUserId: number): Promise<MembershipResult>;
   /** Drops what is remembered about a user, so the next check asks Telegram. */
@@ -26,7 +28,7 @@ export type AuthFailure =
   | 'expired'
   /** Logged out, or revoked because its staff member left the staff chat. */
   | 'revoked'
-  /** The staff member is not in the staff chat (now or any more). */
+  /** The staff member is in no staff chat (now or any more). */
   | 'not_staff'
   /** Telegram could not be asked. */
   | 'unavailable';
@@ -36,6 +38,8 @@ export type LoginFailure = 'invalid_token' | 'not_staff' | 'unavailable';
 export interface AuthenticatedSession {
   idHash: string;
   staff: StaffIdentity;
+  /** The departments they may read: those whose staff chat they are a member of (docs/departments.md). */
+  departments: DepartmentScope;
   csrfToken: string;
   lastSeenAt: Date;
 }
@@ -93,9 +97,9 @@ export function createStaffAuth({
 
   async function checkStaff(
     telegramUserId: number,
-  ): Promise<{ ok: true; staff: StaffIdentity } | { ok: false; reason: 'not_staff' | 'unavailable' }> {
+  ): Promise<{ ok: true; staff: StaffIdentity; departments: DepartmentScope } | { ok: false; reason: 'not_staff' | 'unavailable' }> {
     const result = await membership.check(telegramUserId);
-    if (result.status === 'member') return { ok: true, staff: result.staff };
+    if (result.status === 'member') return { ok: true, staff: result.staff, departments: result.departments };
     if (result.status === 'unavailable') return { ok: false, reason: 'unavailable' };
     // Left or removed: every session they have ends now, not only the one asking.
     await sessions.revokeAllFor(telegramUserId, clock.now());
@@ -137,7 +141,13 @@ export function createStaffAuth({
       return {
         ok: true,
         cookieValue: `${id}.${mac('session', id)}`,
-        session: { idHash, staff: staff.staff, csrfToken: mac('csrf', idHash), lastSeenAt: session.lastSeenAt },
+        session: {
+          idHash,
+          staff: staff.staff,
+          departments: staff.departments,
+          csrfToken: mac('csrf', idHash),
+          lastSeenAt: session.lastSeenAt,
+        },
       };
     },
 
@@ -167,7 +177,10 @@ export function createStaffAuth({
         await sessions.touch(idHash, now);
         lastSeenAt = now;
       }
-      return { ok: true, session: { idHash, staff: staff.staff, csrfToken: mac('csrf', idHash), lastSeenAt } };
+      return {
+        ok: true,
+        session: { idHash, staff: staff.staff, departments: staff.departments, csrfToken: mac('csrf', idHash), lastSeenAt },
+      };
     },
 
     /** Whether `token` is the CSRF token of the session (derived from it, so nothing more is stored). */

@@ -1,5 +1,12 @@
 import type { Message, MessageId, ThreadId, ThreadStatus, VisitorId } from './types';
 import type { SatisfactionReport } from './ratings';
+import type { DepartmentFigures } from './ports';
+
+/**
+ * The departments a staff member may read (null: the default department): those whose staff chat
+ * they are a member of (docs/departments.md). Every read of the staff page is narrowed to them.
+ */
+export type DepartmentScope = ReadonlyArray<number | null>;
 
 /**
  * What the read-only staff page (docs/admin.md) needs from storage. Kept apart
@@ -42,6 +49,8 @@ export interface ThreadCursor {
 }
 
 export interface ThreadListQuery {
+  /** Only threads of these departments (empty: none). */
+  departments: DepartmentScope;
   status?: ThreadStatus;
   verified?: boolean;
   /** Search words (see searchTerms); a thread matches when one of its messages has all of them. */
@@ -57,6 +66,8 @@ export interface ThreadSummary {
   id: ThreadId;
   ref: string;
   status: ThreadStatus;
+  /** Its department (null: the default one). */
+  departmentId: number | null;
   visitor: { id: VisitorId; name: string | null; verified: boolean };
   /** Staff chat and forum topic, once created. */
   topic: { chatId: number; topicId: number } | null;
@@ -98,16 +109,19 @@ export interface AdminStats {
   medianFirstResponseMs: number | null;
   /** Visitors' ratings over the period, per day and per week (domain/ratings.ts). */
   satisfaction: SatisfactionReport;
+  /** Each department of the scope that has threads, over the same period. */
+  byDepartment: DepartmentFigures[];
 }
 
 export interface AdminReadRepository {
   listThreads(query: ThreadListQuery): Promise<{ threads: ThreadSummary[]; next: ThreadCursor | null }>;
-  thread(id: ThreadId): Promise<ThreadDetail | null>;
+  /** The thread, when it belongs to one of `departments`: otherwise null, as for an unknown id. */
+  thread(id: ThreadId, departments: DepartmentScope): Promise<ThreadDetail | null>;
   /** Ascending by id: the newest `limit` (before `before`), or the oldest `limit` after `after`. */
   messages(
     threadId: ThreadId,
     page: { before?: MessageId; after?: MessageId; limit: number },
   ): Promise<{ messages: Message[]; hasMore: boolean }>;
-  /** `days` local days ending today; the local day is UTC shifted by `utcOffsetMinutes`. */
-  stats(input: { now: Date; days: number; utcOffsetMinutes: number }): Promise<AdminStats>;
+  /** `days` local days ending today; the local day is UTC shifted by `utcOffsetMinutes`. Only threads of `departments`. */
+  stats(input: { now: Date; days: number; utcOffsetMinutes: number; departments: DepartmentScope }): Promise<AdminStats>;
 }

@@ -28,9 +28,10 @@ const LINK = /https?:\/\/\S+\/admin\/login\?token=[A-Za-z0-9_%-]+/;
 
 /**
  * What a staff member does to get a login link: open the bot's private chat
- * (once), send /web in the staff chat, and read the link the bot sends privately.
+ * (once), send /web in a staff chat (the default one unless `chatId` names a
+ * department's), and read the link the bot sends privately.
  */
-export async function webLoginLink(emu: TelegramEmulator, staff: Staff): Promise<string> {
+export async function webLoginLink(emu: TelegramEmulator, staff: Staff, chatId = STAFF_CHAT_ID): Promise<string> {
   const privateChat = emu.callsTo('sendMessage').some((c) => c.ok && Number(c.params.chat_id) === staff.id);
   if (!privateChat) {
     emu.userSends({ chatId: staff.id, from: staff, text: '/start' });
@@ -39,7 +40,7 @@ export async function webLoginLink(emu: TelegramEmulator, staff: Staff): Promise
   const before = emu
     .callsTo('sendMessage')
     .filter((c) => c.ok && Number(c.params.chat_id) === staff.id && LINK.test(String(c.params.text))).length;
-  emu.userSends({ chatId: STAFF_CHAT_ID, from: staff, text: '/web' });
+  emu.userSends({ chatId, from: staff, text: '/web' });
   const links = await eventually(
     () => {
       const sent = emu
@@ -96,9 +97,9 @@ export async function api(
   return { status: res.status, body: body as ApiBody, res };
 }
 
-/** Signs a staff member in through /web and returns the session cookie. */
-export async function staffCookie(td: RunningTopicdesk, emu: TelegramEmulator, staff: Staff): Promise<string> {
-  const { res, cookie } = await signIn(td, await webLoginLink(emu, staff));
+/** Signs a staff member in through /web (sent in `chatId`, the default staff chat unless given) and returns the session cookie. */
+export async function staffCookie(td: RunningTopicdesk, emu: TelegramEmulator, staff: Staff, chatId = STAFF_CHAT_ID): Promise<string> {
+  const { res, cookie } = await signIn(td, await webLoginLink(emu, staff, chatId));
   if (res.status !== 303) throw new Error(`sign-in failed: ${res.status}`);
   return cookie;
 }
@@ -136,6 +137,8 @@ export async function seedThread(
     status?: 'open' | 'closed';
     name?: string | null;
     userId?: number | null;
+    /** Its department's id (left out: the default department). */
+    departmentId?: number | null;
   },
 ): Promise<{ threadId: number; messageIds: number[]; visitorId: number }> {
   const first = o.messages[0]?.at ?? Date.now();
@@ -153,7 +156,15 @@ export async function seedThread(
     .returning('id');
   const visitorId = Number(typeof v === 'object' ? v.id : v);
   const [t] = await db('threads')
-    .insert({ visitor_id: visitorId, user_id: o.userId ?? null, ref, status: o.status ?? 'open', last_activity: last, created_at: first })
+    .insert({
+      visitor_id: visitorId,
+      user_id: o.userId ?? null,
+      ref,
+      status: o.status ?? 'open',
+      last_activity: last,
+      created_at: first,
+      department_id: o.departmentId ?? null,
+    })
     .returning('id');
   const threadId = Number(typeof t === 'object' ? t.id : t);
   const messageIds: number[] = [];

@@ -1,11 +1,13 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { AdminReadRepository } from '../../domain/admin-ports';
+import type { AuthenticatedSession } from '../../domain/admin-auth';
+import type { AdminReadRepository, DepartmentScope } from '../../domain/admin-ports';
 import { decodeCursor, encodeCursor, searchTerms } from '../../domain/admin-search';
 import type { Clock } from '../../domain/ports';
 import { messageView } from '../../domain/types';
 import type { StatsView } from './api-types';
 import { threadDetailView, threadSummaryView } from './admin-views';
+import type { DepartmentLabels } from './department-labels';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -23,8 +25,12 @@ const id = z
   .regex(/^[1-9]\d{0,14}$/, 'must be a positive whole number')
   .transform(Number);
 
+/** A department's key (`?department=`); which ones a viewer may name is checked against their session. */
+const department = z.string().max(40).optional();
+
 const schemas = {
   threads: z.strictObject({
+    department,
     status: z.enum(['open', 'closed'], 'status must be "open" or "closed"').optional(),
     verified: z.enum(['true', 'false'], 'verified must be "true" or "false"').optional(),
     q: z.string().max(200, 'q must be at most 200 characters').optional(),
@@ -49,6 +55,7 @@ const schemas = {
       .optional(),
   }),
   stats: z.strictObject({
+    department,
     // Minutes to add to UTC for the viewer's local day (Turkey: 180); JavaScript's getTimezoneOffset() is the negative.
     utcOffset: z
       .string()
@@ -72,12 +79,26 @@ function parseInstant(value: string | undefined, endOfDay: boolean): Date | unde
   return new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) && endOfDay ? t + DAY_MS - 1 : t);
 }
 
+const sessionOf = (res: Response) => res.locals.staffSession as AuthenticatedSession;
+
 /**
  * The staff API's reads (docs/admin.md, "API"). Mounted behind the session
  * check; every route is GET. Sessions and logout are the admin router's.
+ * Every read is narrowed to the departments whose staff chat the viewer is in
+ * (docs/departments.md): another department's thread is not_found, and counts leave it out.
  */
-export function createAdminApi({ reads, clock }: { reads: AdminReadRepository; clock: Clock }): Router {
+export function createAdminApi({ reads, clock, labels }: { reads: AdminReadRepository; clock: Clock; labels: DepartmentLabels }): Router {
   const router = Router();
+
+  /** The viewer's departments, or the one `key` names among them; null (after a 400) when it names none of them. */
+  function scopeOf(res: Response, key: string | undefined): DepartmentScope | null {
+    const mine = sessionOf(res).departments;
+    if (key === undefined || key === '') return mine;
+    const found = labels.visible(mine).find((d) => d.key === key);
+    if (found) return [found.id];
+    res.status(400).json({ error: { code: 'bad_request', message: 'department: not a department you can read' } });
+    return null;
+  }
 
   router.get('/threads', async (req: Request, res: Response) => {
     const parsed = schemas.threads.safeParse(req.query);
@@ -87,8 +108,11 @@ export function createAdminApi({ reads, clock }: { reads: AdminReadRepository; c
     if (cursor === null) return res.status(400).json({ error: { code: 'bad_request', message: 'cursor: not a cursor from this API' } });
     const terms = p.q !== undefined && p.q.trim() !== '' ? searchTerms(p.q) : undefined;
     // A search with no letters or digits in it matches nothing (rather than everything).
+    const departments = scopeOf(res, p.department);
+    if (!departments) return;
     if (terms && terms.length === 0) return res.json({ threads: [], nextCursor: null });
     const { threads, next } = await reads.listThreads({
+      departments,
       status: p.status,
       verified: p.verified === undefined ? undefined : p.verified === 'true',
       terms,
@@ -97,15 +121,15 @@ export function createAdminApi({ reads, clock }: { reads: AdminReadRepository; c
       cursor,
       limit: p.limit ?? 25,
     });
-    res.json({ threads: threads.map(threadSummaryView), nextCursor: next ? encodeCursor(next) : null });
+    res.json({ threads: threads.map((t) => threadSummaryView(t, labels.label)), nextCursor: next ? encodeCursor(next) : null });
   });
 
   router.get('/threads/:id', async (req: Request, res: Response) => {
     const threadId = id.safeParse(req.params.id);
     if (!threadId.success) return badRequest(res, threadId.error);
-    const thread = await reads.thread(threadId.data);
+    const thread = await reads.thread(threadId.data, sessionOf(res).departments);
     if (!thread) return res.status(404).json({ error: { code: 'not_found', message: 'No such thread.' } });
-    res.json({ thread: threadDetailView(thread) });
+    res.json({ thread: threadDetailView(thread, labels.label) });
   });
 
   router.get('/threads/:id/messages', async (req: Request, res: Response) => {
@@ -113,19 +137,36 @@ export function createAdminApi({ reads, clock }: { reads: AdminReadRepository; c
     if (!threadId.success) return badRequest(res, threadId.error);
     const parsed = schemas.messages.safeParse(req.query);
     if (!parsed.success) return badRequest(res, parsed.error);
-    const thread = await reads.thread(threadId.data);
+    const thread = await reads.thread(threadId.data, sessionOf(res).departments);
     if (!thread) return res.status(404).json({ error: { code: 'not_found', message: 'No such thread.' } });
     const page = await reads.messages(thread.id, { before: parsed.data.before, after: parsed.data.after, limit: parsed.data.limit ?? 200 });
-    res.json({ thread: threadDetailView(thread), messages: page.messages.map(messageView), hasMore: page.hasMore });
+    res.json({ thread: threadDetailView(thread, labels.label), messages: page.messages.map(messageView), hasMore: page.hasMore });
   });
 
   router.get('/stats', async (req: Request, res: Response) => {
     const parsed = schemas.stats.safeParse(req.query);
     if (!parsed.success) return badRequest(res, parsed.error);
+    const departments = scopeOf(res, parsed.data.department);
+    if (!departments) return;
     const utcOffsetMinutes = parsed.data.utcOffset ?? 0;
     const now = clock.now();
-    const stats = await reads.stats({ now, days: 30, utcOffsetMinutes });
-    const view: StatsView = { ...stats, utcOffsetMinutes, generatedAt: now.toISOString() };
+    const { byDepartment, ...stats } = await reads.stats({ now, days: 30, utcOffsetMinutes, departments });
+    const view: StatsView = {
+      ...stats,
+      // Every department shown, those without threads too, in the directory's order.
+      departments: labels.visible(departments).map((d) => {
+        const f = byDepartment.find((x) => x.departmentId === d.id);
+        return {
+          key: d.key,
+          name: d.name,
+          openThreads: f?.openThreads ?? 0,
+          closedThreads: f?.closedThreads ?? 0,
+          medianFirstResponseMs: f?.medianFirstResponseMs ?? null,
+        };
+      }),
+      utcOffsetMinutes,
+      generatedAt: now.toISOString(),
+    };
     res.json(view);
   });
 

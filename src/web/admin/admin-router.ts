@@ -5,11 +5,15 @@ import type { Clock } from '../../domain/ports';
 import type { Logger } from '../../logger';
 import { createAdminApi } from './admin-api';
 import { createAdminPage, pickServerLanguage, renderSignInPage } from './admin-pages';
+import type { DepartmentLabels } from './department-labels';
+import { departmentView } from '../../domain/departments';
 import { clearedSessionCookies, readSessionCookie, sessionCookie } from './session-cookie';
 
 export interface AdminRouterDeps {
   auth: StaffAuth;
   reads: AdminReadRepository;
+  /** Names the departments a session may read (department-labels.ts). */
+  labels: DepartmentLabels;
   clock: Clock;
   publicDir: string;
   /** PUBLIC_URL: https there means Secure cookies; its origin is the one allowed to log out. */
@@ -28,7 +32,7 @@ const staffSession = (res: Response) => res.locals.staffSession as Authenticated
  *   the sign-in explanation and the API 401 (403 for someone no longer in the staff chat);
  * - `/api/admin` has only GET routes, plus `POST /api/admin/logout` (CSRF token + same origin).
  */
-export function createAdminRouter({ auth, reads, clock, publicDir, publicUrl, logger, onLogout }: AdminRouterDeps): Router {
+export function createAdminRouter({ auth, reads, labels, clock, publicDir, publicUrl, logger, onLogout }: AdminRouterDeps): Router {
   const log = logger.child({ unit: 'admin' });
   const router = Router();
   const page = createAdminPage(publicDir);
@@ -80,7 +84,7 @@ export function createAdminRouter({ auth, reads, clock, publicDir, publicUrl, lo
               status === 401
                 ? 'A staff session is required.'
                 : status === 403
-                  ? 'Not a member of the staff chat.'
+                  ? 'Not a member of any staff chat.'
                   : 'Telegram could not be asked; try again.',
           },
         });
@@ -139,9 +143,14 @@ export function createAdminRouter({ auth, reads, clock, publicDir, publicUrl, lo
 
   api.get('/session', (_req, res) => {
     const session = staffSession(res);
-    res.json({ staff: session.staff, csrfToken: session.csrfToken, idleTimeoutMinutes: Math.round(auth.idleTimeoutMs / 60_000) });
+    res.json({
+      staff: session.staff,
+      departments: labels.visible(session.departments).map(departmentView),
+      csrfToken: session.csrfToken,
+      idleTimeoutMinutes: Math.round(auth.idleTimeoutMs / 60_000),
+    });
   });
-  api.use(createAdminApi({ reads, clock }));
+  api.use(createAdminApi({ reads, clock, labels }));
   api.use((req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: `No such route: ${req.method} /api/admin${req.path}` } });
   });

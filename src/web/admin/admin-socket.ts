@@ -1,14 +1,16 @@
 import { sameHost } from '../origin-policy';
 import type { Namespace, Server } from 'socket.io';
 import type { StaffAuth } from '../../domain/admin-auth';
-import type { VisitorNotifier } from '../../domain/ports';
+import type { DepartmentScope } from '../../domain/admin-ports';
+import type { ThreadRepository, VisitorNotifier } from '../../domain/ports';
 import { messageView } from '../../domain/types';
 import type { AdminServerEvents } from './api-types';
 import type { Logger } from '../../logger';
 import { readSessionCookie } from './session-cookie';
 
 export const ADMIN_NAMESPACE = '/admin';
-const STAFF_ROOM = 'staff';
+/** Each department's watchers (null: the default department): a thread's events go only there. */
+const departmentRoom = (departmentId: number | null) => `department:${departmentId ?? 'default'}`;
 const sessionRoom = (idHash: string) => `session:${idHash}`;
 const staffRoom = (telegramUserId: number) => `staff-member:${telegramUserId}`;
 
@@ -16,6 +18,7 @@ interface AdminSocketData {
   idHash: string;
   cookie: string | null;
   telegramUserId: number;
+  departments: DepartmentScope;
 }
 
 type AdminNamespace = Namespace<Record<string, never>, AdminServerEvents, Record<string, never>, AdminSocketData>;
@@ -26,28 +29,44 @@ export function adminNamespace(io: Server): AdminNamespace {
 
 /**
  * Wraps the visitor notifier so every message event also reaches the staff
- * page's sockets. The visitor side is untouched: its events still go only to
- * each thread's own room on the default namespace.
+ * page's sockets of the thread's department (docs/departments.md): someone who
+ * is not in that department's staff chat never receives it. The visitor side is
+ * untouched: its events still go only to each thread's own room on the default
+ * namespace. A thread's department is looked up (cached by the repository), and
+ * its events keep the order in which the notifier was told them.
  */
-export function withAdminFeed(inner: VisitorNotifier, io: Server): VisitorNotifier {
-  const staff = () => adminNamespace(io).to(STAFF_ROOM);
+export function withAdminFeed(inner: VisitorNotifier, io: Server, threads: Pick<ThreadRepository, 'findById'>): VisitorNotifier {
+  const chains = new Map<number, Promise<void>>();
+  function toStaff(threadId: number, known: number | null | undefined, emit: (room: ReturnType<AdminNamespace['to']>) => void) {
+    const next = (chains.get(threadId) ?? Promise.resolve())
+      .then(async () => {
+        const departmentId = known !== undefined ? known : (await threads.findById(threadId))?.departmentId;
+        if (departmentId !== undefined) emit(adminNamespace(io).to(departmentRoom(departmentId)));
+      })
+      // The staff page catches up on its next load: a failed look-up must not stop the visitor side.
+      .catch(() => undefined);
+    chains.set(threadId, next);
+    void next.then(() => {
+      if (chains.get(threadId) === next) chains.delete(threadId);
+    });
+  }
   return {
     ...inner,
     messageCreated(message, options) {
       inner.messageCreated(message, options);
-      staff().emit('message', messageView(message));
+      toStaff(message.threadId, undefined, (room) => room.emit('message', messageView(message)));
     },
     messageStatus(threadId, messageId, status) {
       inner.messageStatus(threadId, messageId, status);
-      staff().emit('message:status', { threadId, id: messageId, status });
+      toStaff(threadId, undefined, (room) => room.emit('message:status', { threadId, id: messageId, status }));
     },
     messageUpdated(message) {
       inner.messageUpdated(message);
-      staff().emit('message:update', messageView(message));
+      toStaff(message.threadId, undefined, (room) => room.emit('message:update', messageView(message)));
     },
     threadStatus(thread, options) {
       inner.threadStatus(thread, options);
-      staff().emit('thread:status', { id: thread.id, status: thread.status });
+      toStaff(thread.id, thread.departmentId, (room) => room.emit('thread:status', { id: thread.id, status: thread.status }));
     },
   };
 }
@@ -56,7 +75,9 @@ export function withAdminFeed(inner: VisitorNotifier, io: Server): VisitorNotifi
  * The `/admin` namespace admits only a staff session: the handshake must carry
  * the session cookie (same-origin pages only: the Origin must be this site).
  * Connected sockets are checked again every `recheckMs`, so a session that ends
- * or a staff member who leaves the staff chat is disconnected.
+ * or a staff member who leaves every staff chat is disconnected, and one who
+ * joined or left a department's chat gets that department's events or stops getting them.
+ * A socket is in the rooms of its session's departments only.
  */
 export function registerAdminSocket({
   io,
@@ -97,7 +118,12 @@ export function registerAdminSocket({
             result.reason === 'not_staff' ? 'forbidden' : result.reason === 'unavailable' ? 'unavailable' : 'unauthorized',
           ),
         );
-      socket.data = { idHash: result.session.idHash, cookie, telegramUserId: result.session.staff.telegramUserId };
+      socket.data = {
+        idHash: result.session.idHash,
+        cookie,
+        telegramUserId: result.session.staff.telegramUserId,
+        departments: result.session.departments,
+      };
       next();
     } catch (error) {
       log.error('authenticating a staff socket failed', { error });
@@ -107,7 +133,11 @@ export function registerAdminSocket({
 
   ns.on('connection', (socket) => {
     // The rooms are this process's own (the adapter only relays broadcasts): joining completes at once.
-    void socket.join([STAFF_ROOM, sessionRoom(socket.data.idHash), staffRoom(socket.data.telegramUserId)]);
+    void socket.join([
+      ...socket.data.departments.map(departmentRoom),
+      sessionRoom(socket.data.idHash),
+      staffRoom(socket.data.telegramUserId),
+    ]);
   });
 
   /** Checks every connected socket's session again; ended ones are told and closed. */
@@ -116,8 +146,16 @@ export function registerAdminSocket({
     checking ??= (async () => {
       for (const socket of ns.sockets.values()) {
         const result = await auth.authenticate(socket.data.cookie, { touch: false }).catch(() => null);
+        if (result?.ok) {
+          // Joined or left a department's chat meanwhile: the feed follows.
+          const now = result.session.departments;
+          for (const id of socket.data.departments) if (!now.includes(id)) void socket.leave(departmentRoom(id));
+          void socket.join(now.map(departmentRoom));
+          socket.data.departments = now;
+          continue;
+        }
         // Telegram being unreachable for a moment is no reason to drop a watcher.
-        if (!result || result.ok || result.reason === 'unavailable') continue;
+        if (!result || result.reason === 'unavailable') continue;
         socket.emit('session:ended', { reason: result.reason });
         socket.disconnect(true);
       }

@@ -1,15 +1,17 @@
 import type { ThreadDetail, ThreadSummary } from '../../domain/admin-ports';
 import { messageView } from '../../domain/types';
 import { topicLink } from '../../domain/topic-link';
-import type { ThreadDetailView, ThreadSummaryView } from './api-types';
+import type { DepartmentView, ThreadDetailView, ThreadSummaryView } from './api-types';
 
-/** Domain records → the staff API's JSON (api-types.ts). */
+/** Domain records → the staff API's JSON (api-types.ts). `department` names a thread's department (department-labels.ts). */
+type DepartmentLabel = (departmentId: number | null) => DepartmentView | null;
 
-export function threadSummaryView(t: ThreadSummary): ThreadSummaryView {
+export function threadSummaryView(t: ThreadSummary, department: DepartmentLabel): ThreadSummaryView {
   return {
     id: t.id,
     ref: t.ref,
     status: t.status,
+    department: department(t.departmentId),
     visitor: t.visitor,
     telegramUrl: t.topic ? topicLink(t.topic.chatId, t.topic.topicId) : null,
     lastActivityAt: t.lastActivityAt.toISOString(),
@@ -20,10 +22,10 @@ export function threadSummaryView(t: ThreadSummary): ThreadSummaryView {
   };
 }
 
-export function threadDetailView(t: ThreadDetail): ThreadDetailView {
+export function threadDetailView(t: ThreadDetail, department: DepartmentLabel): ThreadDetailView {
   const d = t.visitorDetail;
   return {
-    ...threadSummaryView(t),
+    ...threadSummaryView(t, department),
     visitor: {
       ...t.visitor,
       phone: d.phone,

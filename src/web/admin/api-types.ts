@@ -7,10 +7,18 @@ import type { SatisfactionReport } from '../../domain/ratings';
 
 export type { DeliveryStatus, MessageView, ThreadStatus };
 
+/** A department as the page names it (docs/departments.md): `key` as in `?department=`. */
+export interface DepartmentView {
+  key: string;
+  name: string;
+}
+
 export interface ThreadSummaryView {
   id: number;
   ref: string;
   status: ThreadStatus;
+  /** Its department (null only for one added on another instance a moment ago). */
+  department: DepartmentView | null;
   visitor: { id: number; name: string | null; verified: boolean };
   /** The thread's forum topic in the staff chat (https://t.me/c/…), when it has one. */
   telegramUrl: string | null;
@@ -57,6 +65,13 @@ export interface DayStatsView {
   medianFirstResponseMs: number | null;
 }
 
+/** One department's line in the stats: its threads now, and its median first response over the period. */
+export interface DepartmentStatsView extends DepartmentView {
+  openThreads: number;
+  closedThreads: number;
+  medianFirstResponseMs: number | null;
+}
+
 /** GET /api/admin/stats */
 export interface StatsView {
   days: DayStatsView[];
@@ -65,6 +80,8 @@ export interface StatsView {
   medianFirstResponseMs: number | null;
   /** Visitors' ratings over the 30 days: overall, per day, per week (weeks from Monday; the first and last may be partial). */
   satisfaction: SatisfactionReport;
+  /** Each department shown (every one the viewer may read, or the one asked for), the default first. */
+  departments: DepartmentStatsView[];
   utcOffsetMinutes: number;
   generatedAt: string;
 }
@@ -72,6 +89,8 @@ export interface StatsView {
 /** GET /api/admin/session */
 export interface SessionView {
   staff: { telegramUserId: number; name: string | null; username: string | null };
+  /** The departments this person may read (those whose staff chat they are in), the default first. */
+  departments: DepartmentView[];
   csrfToken: string;
   idleTimeoutMinutes: number;
 }

@@ -1,56 +1,74 @@
 import { GrammyError, type Api } from 'grammy';
+import type { ChatMember } from 'grammy/types';
 import type { MembershipResult, StaffMembership } from '../../domain/admin-auth';
+import type { Department } from '../../domain/departments';
 import type { Clock } from '../../domain/ports';
 import type { Logger } from '../../logger';
 
 export const MEMBERSHIP_CACHE_MS = 60 * 1000;
 
+type Member = Extract<MembershipResult, { status: 'member' }>;
+
+const isMember = (m: ChatMember) =>
+  m.status === 'creator' || m.status === 'administrator' || m.status === 'member' || (m.status === 'restricted' && m.is_member);
+
 /**
- * Staff = a member of the staff chat, asked of Telegram with getChatMember.
- * A "member" answer is remembered for a minute (so a page's requests do not each
- * cost a Telegram call); "not a member" is never remembered, so someone added
- * back is let in at once. Times come from the app's clock (tests move it).
+ * Staff = a member of a staff chat, asked of Telegram with getChatMember in every department's
+ * chat (docs/departments.md): the departments whose chat someone is in are the ones they may read.
+ * A "member" answer is remembered for a minute (so a page's requests do not each cost Telegram
+ * calls); "not a member" is never remembered, so someone added back is let in at once. Times come
+ * from the app's clock (tests move it).
  */
 export function createStaffMembership({
   api,
-  staffChatId,
+  staffChats,
   clock,
   logger,
   cacheMs = MEMBERSHIP_CACHE_MS,
 }: {
   /** null when Telegram is disabled: nobody can be checked. */
   api: Pick<Api, 'getChatMember'> | null;
-  staffChatId: () => number | null;
+  /** The departments with a staff chat (DepartmentDirectory.claimed), the default one first. */
+  staffChats: () => ReadonlyArray<Pick<Department, 'id' | 'chatId'>>;
   clock: Clock;
   logger: Logger;
   cacheMs?: number;
 }): StaffMembership {
   const log = logger.child({ unit: 'staff-membership' });
-  const cache = new Map<number, { until: number; result: Extract<MembershipResult, { status: 'member' }> }>();
+  const cache = new Map<number, { until: number; result: Member }>();
   const inFlight = new Map<number, Promise<MembershipResult>>();
 
-  async function ask(userId: number): Promise<MembershipResult> {
-    const chatId = staffChatId();
-    if (!api) return { status: 'unavailable' };
-    if (chatId === null) return { status: 'not_member' };
+  /** Someone's standing in one chat: a member (their ChatMember), not one, or Telegram could not say. */
+  async function inChat(chatId: number, userId: number): Promise<ChatMember | 'not_member' | 'unavailable'> {
     try {
-      const member = await api.getChatMember(chatId, userId);
-      const isMember =
-        member.status === 'creator' ||
-        member.status === 'administrator' ||
-        member.status === 'member' ||
-        (member.status === 'restricted' && member.is_member);
-      if (!isMember) return { status: 'not_member' };
-      const name = [member.user.first_name, member.user.last_name].filter(Boolean).join(' ') || null;
-      const result = { status: 'member' as const, staff: { telegramUserId: userId, name, username: member.user.username ?? null } };
-      cache.set(userId, { until: clock.now().getTime() + cacheMs, result });
-      return result;
+      const member = await api!.getChatMember(chatId, userId);
+      return isMember(member) ? member : 'not_member';
     } catch (error) {
-      // 400 (user not found, not a participant): not staff. Anything else: Telegram could not answer.
-      if (error instanceof GrammyError && error.error_code === 400) return { status: 'not_member' };
-      log.warn('checking staff membership failed', { error });
-      return { status: 'unavailable' };
+      // 400 (user not found, not a participant) or 403 (the bot is no longer in that chat): not staff there.
+      if (error instanceof GrammyError && (error.error_code === 400 || error.error_code === 403)) return 'not_member';
+      log.warn('checking staff membership failed', { error, chatId });
+      return 'unavailable';
     }
+  }
+
+  async function ask(userId: number): Promise<MembershipResult> {
+    if (!api) return { status: 'unavailable' };
+    const chats = staffChats().filter((d): d is Pick<Department, 'id'> & { chatId: number } => d.chatId !== null);
+    if (chats.length === 0) return { status: 'not_member' };
+    const answers = await Promise.all(chats.map((d) => inChat(d.chatId, userId)));
+    // One chat that could not be asked could hide a department: nobody is let in on half an answer.
+    if (answers.includes('unavailable')) return { status: 'unavailable' };
+    const members = answers.flatMap((a, i) => (typeof a === 'string' ? [] : [{ member: a, department: chats[i].id }]));
+    if (members.length === 0) return { status: 'not_member' };
+    const { user } = members[0].member;
+    const name = [user.first_name, user.last_name].filter(Boolean).join(' ') || null;
+    const result: Member = {
+      status: 'member',
+      staff: { telegramUserId: userId, name, username: user.username ?? null },
+      departments: members.map((m) => m.department),
+    };
+    cache.set(userId, { until: clock.now().getTime() + cacheMs, result });
+    return result;
   }
 
   return {
@@ -58,7 +76,7 @@ export function createStaffMembership({
       const hit = cache.get(userId);
       if (hit && hit.until > clock.now().getTime()) return hit.result;
       cache.delete(userId);
-      // Concurrent requests of one page share one Telegram call.
+      // Concurrent requests of one page share one round of Telegram calls.
       let pending = inFlight.get(userId);
       if (!pending) {
         pending = ask(userId).finally(() => inFlight.delete(userId));
