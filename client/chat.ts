@@ -347,6 +347,12 @@ const connection =
             refreshNotice();
             rating.set(thread);
           },
+          reset() {
+            startAfresh(t.erased);
+            // Said on screen too: the conversation vanished, and the visitor should know why.
+            notice.textContent = t.erased;
+            notice.hidden = false;
+          },
           supportStatus(s) {
             support = s;
             verify.setAvailable(s.status !== 'offline');
@@ -408,10 +414,8 @@ for (const format of ['txt', 'html'] as const) {
   });
 }
 
-byId('menu-end').addEventListener('click', () => {
-  setMenu(false);
-  if (!window.confirm(t.endConfirm)) return;
-  connection?.endChat();
+/** Shows an empty chat for a new visitor: after "End chat", or when staff erased this visitor (`session:reset`). */
+function startAfresh(announcement: string) {
   messages.clear();
   visitorName = null;
   blocked = false;
@@ -421,6 +425,13 @@ byId('menu-end').addEventListener('click', () => {
   refreshNotice();
   setUnread(0);
   embed?.post({ type: 'ended' });
-  byId('announcer').textContent = t.ended;
+  byId('announcer').textContent = announcement;
+}
+
+byId('menu-end').addEventListener('click', () => {
+  setMenu(false);
+  if (!window.confirm(t.endConfirm)) return;
+  connection?.endChat();
+  startAfresh(t.ended);
   input.focus();
 });

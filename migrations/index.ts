@@ -13,6 +13,7 @@ import * as messageHtml from './20261207000000_message_html';
 import * as snippets from './20261207010000_snippets';
 import * as departments from './20261208020000_departments';
 import * as threadRatings from './20261208000000_thread_ratings';
+import * as erasures from './20261208010000_erasures';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -35,6 +36,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261207010000_snippets', snippets],
   ['20261208020000_departments', departments],
   ['20261208000000_thread_ratings', threadRatings],
+  ['20261208010000_erasures', erasures],
 ];
 
 /**

@@ -14,6 +14,7 @@ import { countMessages } from './scale/metrics';
 import { createPruner } from './maintenance/pruner';
 import { createChatService } from './domain/chat-service';
 import { createStaffService } from './domain/staff-service';
+import { createErasureService } from './domain/erasure';
 import { systemClock, type Clock } from './domain/ports';
 import { loadStaffChat } from './staff-chat';
 import { createDepartmentDirectory } from './domain/department-directory';
@@ -30,6 +31,7 @@ import { createIdentityRooms } from './web/identity-rooms';
 import { createOtpSocketHandlers } from './web/otp-socket';
 import { createLocalStorage } from './media/local-storage';
 import { createCloudinaryStorage } from './media/cloudinary-storage';
+import { erasedFileRemover } from './media/storage';
 import { createIncomingFiles } from './media/incoming';
 import { createUploadsRouter } from './web/uploads';
 import { createMediaRouter } from './web/media-route';
@@ -87,12 +89,15 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const mediaDir = path.join(config.dataDir, 'media');
   const mediaStorage = config.cloudinaryUrl ? createCloudinaryStorage(config.cloudinaryUrl) : createLocalStorage(mediaDir);
   const incoming = createIncomingFiles(mediaDir);
+  // Staff's /forget (docs/admin.md "Erasing a visitor").
+  const erasure = createErasureService({ store, notifier, removeFile: erasedFileRemover(mediaStorage), clock });
   // Bounded growth: old update ids, sent outbox rows, orphaned and half-received files, RETENTION_DAYS.
   const pruner = createPruner({
     retention: storage.retention,
     processedUpdates: storage.processedUpdates,
     storage: mediaStorage,
     incoming,
+    erasure,
     clock,
     logger,
     windows: config.pruning,
@@ -124,6 +129,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
         metrics,
         chat,
         staff,
+        erasure,
         otp,
         clock,
         logger,

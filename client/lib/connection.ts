@@ -17,6 +17,8 @@ export interface ConnectionHandlers {
   status(id: number, status: DeliveryStatus): void;
   update(message: MessageView): void;
   threadStatus(thread: ThreadView): void;
+  /** Staff erased this visitor (`session:reset`): the token is gone; drop everything shown, a new session follows. */
+  reset(): void;
   supportStatus(status: SupportStatus): void;
   sending(item: Outgoing): void;
   sent(item: Outgoing, message: MessageView): void;
@@ -107,6 +109,22 @@ export function createConnection({ io, storage, queue, handlers, catchUpAfter, d
   socket.on('message:status', (s: { id: number; status: DeliveryStatus }) => handlers.status(s.id, s.status));
   socket.on('message:update', (m: MessageView) => handlers.update(m));
   socket.on('thread:status', (s: ThreadView) => handlers.threadStatus(s));
+  socket.on('session:reset', () => {
+    restart();
+    handlers.reset();
+  });
+
+  /** Forgets this device's visitor (the visitor's endChat, or staff's erasure): token and queue go, a new anonymous visitor connects. */
+  function restart() {
+    storage.remove(keys.token);
+    storage.remove(keys.namePrompt);
+    queue.clear();
+    ready = false;
+    generation++;
+    visitorId = null;
+    socket.disconnect();
+    socket.connect();
+  }
 
   let lastTyping = 0;
 
@@ -233,16 +251,7 @@ export function createConnection({ io, storage, queue, handlers, catchUpAfter, d
       }
     },
     /** Forgets this device's visitor: token and queue go, and a new anonymous visitor connects. */
-    endChat() {
-      storage.remove(keys.token);
-      storage.remove(keys.namePrompt);
-      queue.clear();
-      ready = false;
-      generation++;
-      visitorId = null;
-      socket.disconnect();
-      socket.connect();
-    },
+    endChat: restart,
   };
 }
 

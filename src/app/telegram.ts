@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Clock, Store, VisitorNotifier } from '../domain/ports';
 import type { ChatService } from '../domain/chat-service';
 import type { StaffService } from '../domain/staff-service';
+import type { ErasureService } from '../domain/erasure';
 import type { OtpService } from '../domain/otp-service';
 import type { SupportStatusService } from '../domain/support-status';
 import type { Logger } from '../logger';
@@ -35,6 +36,7 @@ export interface TelegramDeps {
   metrics: Metrics;
   chat: ChatService;
   staff: StaffService;
+  erasure: ErasureService;
   otp: OtpService | null;
   media: { dir: string; storage: MediaStorage; incoming: IncomingFiles };
   /** The staff page's part in the bot: login links, and closing the sessions of staff who left. */
@@ -66,6 +68,7 @@ export async function createTelegram(deps: TelegramDeps) {
     botInfo: deps.botInfo,
     chat: deps.chat,
     staff: deps.staff,
+    erasure: deps.erasure,
     store,
     staffChat,
     departments: deps.departments,

@@ -42,6 +42,8 @@ export interface BotDeps {
   staff: StaffService;
   publicUrl: string;
   loginTokens: StaffCommandsDeps['loginTokens'];
+  /** Erasing a visitor (/forget). */
+  erasure: StaffCommandsDeps['erasure'];
   /** A chat was claimed as the staff chat (outbox can start). */
   onClaimed: (chatId: number) => void;
   /** Someone left or was removed from the staff chat (their staff page sessions end). */

@@ -5,6 +5,7 @@ import { num } from './database';
 import { departmentFigures, firstResponses, threadsOf } from './stats-repository';
 import { ratingCounts } from './rating-repository';
 import { satisfactionReport } from '../domain/ratings';
+import { erasedMessagesPerDay } from './erased-counts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -29,6 +30,8 @@ export async function adminStats(
     .whereIn('sender_type', ['visitor', 'staff'])
     .whereIn('thread_id', threadsOf(db, departments))
     .groupBy('day', 'sender_type');
+  // Erased visitors' messages still count (src/db/erased-counts.ts).
+  const erasedPerDay = await erasedMessagesPerDay(db, { since, offsetMs, dayMs: DAY_MS, departments });
 
   const waitsByDay = new Map<number, number[]>();
   const allWaits: number[] = [];
@@ -42,7 +45,9 @@ export async function adminStats(
   const list: DayStats[] = [];
   for (let d = firstDay; d <= today; d++) {
     const waits = waitsByDay.get(d) ?? [];
-    const count = (sender: string) => num(perDay.find((r) => num(r.day) === d && r.sender_type === sender)?.n ?? 0);
+    const count = (sender: string) =>
+      num(perDay.find((r) => num(r.day) === d && r.sender_type === sender)?.n ?? 0) +
+      (erasedPerDay.find((r) => r.day === d && r.sender === sender)?.n ?? 0);
     list.push({
       date: new Date(d * DAY_MS).toISOString().slice(0, 10),
       visitorMessages: count('visitor'),

@@ -7,6 +7,7 @@ import { inDepartments } from './department-scope';
 import { outboxBacklog } from './outbox-repository';
 import { ratingCounts } from './rating-repository';
 import { satisfaction } from '../domain/ratings';
+import { erasedFirstResponses, erasedMessagesSince, erasedThreadCounts } from './erased-counts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** `/stats` covers the last 30 UTC calendar days, as the staff page does by default. */
@@ -21,7 +22,8 @@ export function threadsOf(db: Knex, departments?: ReadonlyArray<number | null>):
 /**
  * First responses of the threads whose first visitor message is at or after `since`
  * (src/domain/first-response.ts: the one definition `/stats` and the staff page share), each
- * with its thread's department; with `departments`, only those departments' threads.
+ * with its thread's department; with `departments`, only those departments' threads. Erased
+ * visitors' threads are included (src/db/erased-counts.ts).
  */
 export async function firstResponses(
   db: Knex,
@@ -46,10 +48,13 @@ export async function firstResponses(
     if (visitorAt === null || staffAt === null || visitorAt < since || staffAt < visitorAt) continue;
     out.push({ firstVisitorAt: visitorAt, waitMs: staffAt - visitorAt, departmentId: numOrNull(r.department_id) });
   }
-  return out;
+  return [...out, ...(await erasedFirstResponses(db, since, departments))];
 }
 
-/** Open and closed threads per department (null: the default one); with `departments`, only those. */
+/**
+ * Open and closed threads per department (null: the default one); with `departments`, only those.
+ * Erased visitors' threads count as closed (src/db/erased-counts.ts).
+ */
 export async function threadCounts(
   db: Knex,
   departments?: ReadonlyArray<number | null>,
@@ -67,6 +72,11 @@ export async function threadCounts(
     if (r.status === 'open') entry.open += num(r.n);
     if (r.status === 'closed') entry.closed += num(r.n);
     out.set(departmentId, entry);
+  }
+  for (const e of await erasedThreadCounts(db, departments)) {
+    const entry = out.get(e.departmentId) ?? { departmentId: e.departmentId, open: 0, closed: 0 };
+    entry.closed += e.n;
+    out.set(e.departmentId, entry);
   }
   return [...out.values()];
 }
@@ -106,7 +116,8 @@ export function createStatsRepository({ db }: RepoContext): StatsRepository {
       return {
         openThreads: sum('open'),
         closedThreads: sum('closed'),
-        messagesToday: num(today?.n ?? 0),
+        // Erased visitors' messages still count (src/db/erased-counts.ts).
+        messagesToday: num(today?.n ?? 0) + (await erasedMessagesSince(db, startOfDay, scope)),
         medianFirstResponseMs: median(waits),
         outboxPending: outbox.pending,
         outboxFailed: outbox.failed,

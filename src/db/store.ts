@@ -17,6 +17,7 @@ import { createAdminReadRepository } from './admin-read-repository';
 import { createSnippetRepository } from './snippet-repository';
 import { createDepartmentRepository } from './department-repository';
 import { createRatingRepository } from './rating-repository';
+import { createErasureRepository } from './erasure-repository';
 
 function createRepositories(ctx: RepoContext): Repositories {
   return {
@@ -34,6 +35,7 @@ function createRepositories(ctx: RepoContext): Repositories {
     snippets: createSnippetRepository(ctx),
     departments: createDepartmentRepository(ctx),
     ratings: createRatingRepository(ctx),
+    erasures: createErasureRepository(ctx),
   };
 }
 

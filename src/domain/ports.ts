@@ -17,6 +17,7 @@ import type { AdminReadRepository, StaffSessionRepository } from './admin-ports'
 import type { SnippetRepository } from './snippets';
 import type { DepartmentRepository } from './departments';
 import type { RatingRepository, Satisfaction } from './ratings';
+import type { ErasureRepository } from './erasure-ports';
 
 /** A stored file to attach to a new message (see src/media). `path` is where storage keeps it. */
 export interface NewAttachment {
@@ -226,6 +227,8 @@ export interface Repositories {
   departments: DepartmentRepository;
   /** Visitors' ratings of closed threads (domain/ratings.ts). */
   ratings: RatingRepository;
+  /** Erased visitors: the erasure itself, its log, revoked tokens (domain/erasure-ports.ts). */
+  erasures: ErasureRepository;
 }
 
 /** A stored visitor's text message for its open thread (Store.appendToOpenThread). */
@@ -264,6 +267,11 @@ export interface VisitorNotifier {
   threadCreated(thread: Thread): void;
   /** A visitor was stored on its first write: the sockets of its token (every tab) now follow its rooms. */
   visitorStored(visitor: Visitor): void;
+  /**
+   * Staff erased the visitor (/forget): its sockets, on every instance, are told to start
+   * afresh (`session:reset`) and are disconnected; they leave the erased threads' rooms.
+   */
+  visitorErased(erased: { visitorId: VisitorId; publicId: number; threadIds: ThreadId[] }): void;
   /**
    * What visitors see of support changed (online, away, offline: domain/support-status.ts).
    * Every visitor connected to this instance hears it; other instances learn the change

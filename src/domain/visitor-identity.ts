@@ -62,9 +62,17 @@ export function createVisitorIdentity({ store, notifier, clock, tokens }: Visito
         const thread = await store.threads.findLatestForVisitor(visitor.id);
         return { token, visitor, shown: visitor, writer: { visitorId: visitor.id }, thread };
       }
-      if (tokens.isIssued(token)) return unstored(token);
+      if (await isOurs(token, tokenHash)) return unstored(token);
     }
     return unstored(tokens.issue());
+  }
+
+  /**
+   * A token issued here whose visitor is not stored: good, unless staff erased its visitor
+   * (/forget) — a signed token stays recognisable without its row, so erased ones are listed.
+   */
+  async function isOurs(token: string, tokenHash: string): Promise<boolean> {
+    return tokens.isIssued(token) && !(await store.erasures.isRevoked(tokenHash));
   }
 
   function unstored(token: string): VisitorSession {
@@ -81,7 +89,7 @@ export function createVisitorIdentity({ store, notifier, clock, tokens }: Visito
     const tokenHash = hashToken(token);
     const visitor = await store.visitors.findByTokenHash(tokenHash);
     if (visitor) return { visitor, writer: { visitorId: visitor.id }, publicId: visitor.publicId };
-    if (!tokens.isIssued(token)) return null;
+    if (!(await isOurs(token, tokenHash))) return null;
     return { visitor: null, writer: { tokenHash }, publicId: publicVisitorId(tokenHash) };
   }
 
@@ -101,11 +109,13 @@ export function createVisitorIdentity({ store, notifier, clock, tokens }: Visito
   async function storeVisitor(
     writer: Writer,
     admission: Admission | undefined,
-    repos: Pick<Store, 'visitors'>,
+    repos: Pick<Store, 'visitors' | 'erasures'>,
   ): Promise<{ visitor: Visitor; stored: boolean }> {
     const known = await storedVisitor(writer, repos);
     if (known) return { visitor: known, stored: false };
     if ('visitorId' in writer) throw new DomainError('unauthorized', 'Unknown visitor.');
+    // A page that connected before staff erased its visitor must not store it again.
+    if (await repos.erasures.isRevoked(writer.tokenHash)) throw new DomainError('unauthorized', 'Unknown visitor.');
     const { visitor, created } = await repos.visitors.create({ tokenHash: writer.tokenHash, now: clock.now(), page: writer.page });
     // Asked only once the row is really new (another tab may have stored it meanwhile); a refusal rolls the row back.
     if (created) await admission?.newVisitor();

@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { IncomingFiles } from '../media/incoming';
 import type { MediaStorage } from '../media/storage';
 import type { RetentionRepository } from '../db/retention-repository';
+import type { ErasureService } from '../domain/erasure';
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -32,6 +33,8 @@ export interface PruneReport {
   incoming: number;
   erasedThreads: number;
   erasedMedia: number;
+  /** Files of erased visitors (/forget) that an earlier try could not remove. */
+  erasedVisitorFiles: number;
 }
 
 export interface PrunerDeps {
@@ -39,6 +42,8 @@ export interface PrunerDeps {
   processedUpdates: { prune(olderThan: Date): Promise<number> };
   storage: MediaStorage;
   incoming: IncomingFiles;
+  /** Erased visitors' files still to remove (src/domain/erasure.ts). */
+  erasure?: Pick<ErasureService, 'retryPendingFiles'>;
   clock: Clock;
   logger: Logger;
   windows: PruneWindows;
@@ -47,10 +52,10 @@ export interface PrunerDeps {
 /**
  * Bounded growth (docs/deploy.md "Growth"): every `intervalMs`, and once at start, deletes
  * handled-update ids, sent outbox rows, stored files no message refers to, stale `.part`
- * files and, with RETENTION_DAYS, closed threads with their messages, links, outbox rows and
- * files. Each step is idempotent, so instances running it at once only repeat work.
+ * files, files of erased visitors an earlier try could not remove, and, with RETENTION_DAYS,
+ * closed threads with their messages, links, outbox rows and files. Each step is idempotent, so instances running it at once only repeat work.
  */
-export function createPruner({ retention, processedUpdates, storage, incoming, clock, logger, windows }: PrunerDeps) {
+export function createPruner({ retention, processedUpdates, storage, incoming, erasure, clock, logger, windows }: PrunerDeps) {
   const log = logger.child({ unit: 'pruner' });
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<PruneReport | null> | null = null;
@@ -96,6 +101,16 @@ export function createPruner({ retention, processedUpdates, storage, incoming, c
     return { threads, media };
   }
 
+  async function retryErasedFiles(): Promise<number> {
+    if (!erasure) return 0;
+    const report = await erasure.retryPendingFiles();
+    for (const { file, error } of report.failed)
+      log.warn('an erased visitor’s file could not be removed; tried again at the next round', { path: file.path, error });
+    for (const file of report.elsewhere)
+      log.warn('an erased visitor’s file is kept by the media storage not in use; remove it there', { path: file.path });
+    return report.removed;
+  }
+
   async function round(): Promise<PruneReport> {
     const report: PruneReport = {
       processedUpdates: await processedUpdates.prune(before(windows.processedUpdatesMs)),
@@ -104,6 +119,7 @@ export function createPruner({ retention, processedUpdates, storage, incoming, c
       orphanMedia: 0,
       erasedThreads: 0,
       erasedMedia: 0,
+      erasedVisitorFiles: await retryErasedFiles(),
     };
     const erased = await eraseExpiredThreads();
     report.erasedThreads = erased.threads;

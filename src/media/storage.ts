@@ -26,3 +26,15 @@ export interface MediaStorage {
    */
   list?(): AsyncIterable<{ path: string; modifiedAt: Date }>;
 }
+
+/**
+ * Removes an erased message's file (src/domain/erasure.ts) from the storage in use. A file of the
+ * other storage (stored before a switch between local disk and Cloudinary) cannot be reached: 'elsewhere'.
+ */
+export function erasedFileRemover(storage: MediaStorage): (file: StoredMedia) => Promise<'removed' | 'elsewhere'> {
+  return async (file) => {
+    if (file.url.startsWith('/media/') !== (storage.kind === 'local')) return 'elsewhere';
+    await storage.remove(file);
+    return 'removed';
+  };
+}

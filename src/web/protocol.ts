@@ -30,6 +30,8 @@ export interface ServerToClientEvents {
   'message:update': (message: MessageView) => void;
   'thread:status': (payload: ThreadView) => void;
   'support:status': (payload: SupportStatus) => void;
+  /** Staff erased this visitor (/forget): forget the token and the chat, connect again without a token. */
+  'session:reset': (payload: { reason: 'erased' }) => void;
 }
 
 export interface ClientToServerEvents {

@@ -46,6 +46,14 @@ export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToCl
       io.local.in(rooms.token(visitor.publicId)).socketsJoin(rooms.visitor(visitor.id));
       io.in(rooms.token(visitor.publicId)).socketsJoin(rooms.visitor(visitor.id));
     },
+    visitorErased({ visitorId, publicId, threadIds }) {
+      const owners = [rooms.visitor(visitorId), rooms.token(publicId)];
+      io.to(owners).emit('session:reset', { reason: 'erased' });
+      // Other devices of a verified user stay connected, but no longer follow the erased threads.
+      if (threadIds.length) io.in(threadIds.map((id) => rooms.thread(id))).socketsLeave(threadIds.map((id) => rooms.thread(id)));
+      // Engine.IO sends what is queued (the event above) before it closes a connection.
+      io.in(owners).disconnectSockets(true);
+    },
     // Each instance tells its own sockets: the instances agree through SupportPeers (src/scale/support-peers.ts),
     // so an adapter-wide emit would reach every socket once per instance.
     supportStatus(status) {

@@ -17,6 +17,7 @@ const ALL = [
   '20261207010000_snippets',
   '20261208020000_departments',
   '20261208000000_thread_ratings',
+  '20261208010000_erasures',
 ];
 const TABLES = [
   'otp_requests',
@@ -35,6 +36,10 @@ const TABLES = [
   'departments',
   'moved_topics',
   'thread_ratings',
+  'erasures',
+  'erased_threads',
+  'erased_messages',
+  'revoked_visitor_tokens',
 ];
 
 describeEachDatabase('migrations on %s', (kind) => {

@@ -95,6 +95,7 @@ describeEachDatabase('pruning on %s', (kind) => {
       orphanMedia: 1,
       erasedThreads: 1,
       erasedMedia: 1,
+      erasedVisitorFiles: 0,
     });
 
     // A is erased: thread, messages, links, outbox rows, its file.

@@ -66,6 +66,7 @@ describeEachDatabase('commands anywhere in the staff chat, on %s', (kind) => {
       's',
       'transcript',
       'move',
+      'forget',
       'snippets',
       'snippet',
       'department',

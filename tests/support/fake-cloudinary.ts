@@ -35,6 +35,8 @@ export async function startFakeCloudinary(apiSecret: string) {
   const uploads: CloudinaryUpload[] = [];
   const destroyed: Array<{ resourceType: string; publicId: string; signatureValid: boolean }> = [];
   const files = new Map<string, { bytes: Buffer; type: string }>();
+  /** How many of the next destroy requests answer 500 (Cloudinary having a bad moment). */
+  let failingDestroys = 0;
 
   const signatureOk = (fields: Record<string, string>) => {
     const signed = Object.entries(fields)
@@ -65,6 +67,12 @@ export async function startFakeCloudinary(apiSecret: string) {
         if (!signatureValid) {
           res.statusCode = 401;
           res.end(JSON.stringify({ error: { message: 'Invalid Signature' } }));
+          return;
+        }
+        if (action === 'destroy' && failingDestroys > 0) {
+          failingDestroys--;
+          res.statusCode = 500;
+          res.end(JSON.stringify({ error: { message: 'General Error' } }));
           return;
         }
         if (action === 'destroy') {
@@ -109,6 +117,10 @@ export async function startFakeCloudinary(apiSecret: string) {
     origin,
     uploads,
     destroyed,
+    /** The next `n` destroy requests fail with 500. */
+    failDestroys(n: number) {
+      failingDestroys = n;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

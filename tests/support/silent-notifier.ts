@@ -8,5 +8,6 @@ export const silentNotifier: VisitorNotifier = {
   threadStatus: () => undefined,
   threadCreated: () => undefined,
   visitorStored: () => undefined,
+  visitorErased: () => undefined,
   supportStatus: () => undefined,
 };

@@ -12,6 +12,7 @@ import { snippetCommands } from './staff-commands/snippets';
 import { transcriptCommands } from './staff-commands/transcript';
 import { departmentCommands } from './staff-commands/departments';
 import { moveCommands } from './staff-commands/move';
+import { forgetCommands } from './staff-commands/forget';
 
 export type { StaffCommandsDeps } from './staff-commands/deps';
 
@@ -29,6 +30,7 @@ const GROUPS: readonly StaffCommandGroup[] = [
   transcriptCommands,
   departmentCommands,
   moveCommands,
+  forgetCommands,
 ];
 
 /** Registers the command menu for the staff chat only (English, and Turkish for Turkish clients). */

@@ -2,10 +2,11 @@ import type { Composer } from 'grammy';
 import type { Clock, Store } from '../../../domain/ports';
 import type { ChatService } from '../../../domain/chat-service';
 import type { StaffService } from '../../../domain/staff-service';
+import type { ErasureService } from '../../../domain/erasure';
+import type { Logger } from '../../../logger';
 import type { StaffChat } from '../../../staff-chat';
 import type { DepartmentDirectory } from '../../../domain/department-directory';
 import type { BotContext } from '../../context';
-import type { Logger } from '../../../logger';
 import { staffTexts, type StaffTexts } from '../../staff-texts';
 
 /** What the staff commands need; each command group takes the whole of it. */
@@ -20,10 +21,12 @@ export interface StaffCommandsDeps {
   departments: DepartmentDirectory;
   /** Wakes the outbox (a thread moved to another department has messages waiting for its new topic). */
   wakeOutbox?: () => void;
-  logger?: Logger;
   publicUrl: string;
   /** One-time login tokens for /web (src/domain/admin-auth.ts). */
   loginTokens: { issue(telegramUserId: number): Promise<string> };
+  /** Erasing a visitor (/forget: src/domain/erasure.ts). */
+  erasure: ErasureService;
+  logger: Logger;
 }
 
 /**
