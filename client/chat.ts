@@ -69,8 +69,10 @@ for (const item of queue.list()) messages.addPending(item, 'queued');
 // --- Notices: closed thread, blocked visitor, send failures ---------------------------------
 let threadClosed = false;
 let blocked = false;
+/** Staff erased this visitor (`session:reset`): said until the new visitor writes. */
+let erased = false;
 function refreshNotice() {
-  const text = blocked ? t.blocked : threadClosed ? t.closed : '';
+  const text = blocked ? t.blocked : threadClosed ? t.closed : erased ? t.erased : '';
   notice.textContent = text;
   notice.hidden = !text;
 }
@@ -350,8 +352,8 @@ const connection =
           reset() {
             startAfresh(t.erased);
             // Said on screen too: the conversation vanished, and the visitor should know why.
-            notice.textContent = t.erased;
-            notice.hidden = false;
+            erased = true;
+            refreshNotice();
           },
           supportStatus(s) {
             support = s;
@@ -363,6 +365,10 @@ const connection =
           sent(item, message) {
             messages.add([message], { live: false, own: true });
             departmentChoice.settled();
+            if (erased) {
+              erased = false;
+              refreshNotice();
+            }
             if (threadClosed) {
               threadClosed = false; // writing reopens the thread
               refreshNotice();
@@ -417,6 +423,7 @@ for (const format of ['txt', 'html'] as const) {
 /** Shows an empty chat for a new visitor: after "End chat", or when staff erased this visitor (`session:reset`). */
 function startAfresh(announcement: string) {
   messages.clear();
+  erased = false;
   visitorName = null;
   blocked = false;
   threadClosed = false;
