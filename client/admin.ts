@@ -13,6 +13,7 @@ import { createThreadList } from './lib/admin-thread-list';
 import { createConversation } from './lib/admin-conversation';
 import { renderBarChart } from './lib/admin-charts';
 import { renderSatisfaction } from './lib/admin-satisfaction';
+import { createDepartmentFilter, departmentKeyFrom, renderDepartmentTable } from './lib/admin-departments';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -31,6 +32,8 @@ const live = byId<HTMLSpanElement>('live');
 const liveText = byId<HTMLSpanElement>('live-text');
 const form = byId<HTMLFormElement>('filters');
 const qInput = byId<HTMLInputElement>('q');
+const departmentSelect = byId<HTMLSelectElement>('department');
+const statsDepartmentSelect = byId<HTMLSelectElement>('stats-department');
 const statusSelect = byId<HTMLSelectElement>('status');
 const verifiedSelect = byId<HTMLSelectElement>('verified');
 const fromInput = byId<HTMLInputElement>('from');
@@ -38,7 +41,11 @@ const toInput = byId<HTMLInputElement>('to');
 const listStatus = byId<HTMLParagraphElement>('list-status');
 const moreButton = byId<HTMLButtonElement>('more');
 
-const threads = createThreadList({ list: byId('thread-list'), t, lang });
+const departments = createDepartmentFilter([
+  { wrapper: byId('department-filter'), select: departmentSelect },
+  { wrapper: byId('stats-department-filter'), select: statsDepartmentSelect },
+]);
+const threads = createThreadList({ list: byId('thread-list'), t, lang, showDepartment: departments.several });
 const conversation = createConversation(
   {
     header: byId('conv-header'),
@@ -61,6 +68,7 @@ function readFilters(): ThreadFilters {
   const pick = <T extends string>(v: string | null, allowed: readonly T[]): T | '' => (allowed.includes(v as T) ? (v as T) : '');
   const day = (v: string | null) => (v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : '');
   return {
+    department: departmentKeyFrom(p.get('department')),
     q: (p.get('q') ?? '').slice(0, 200),
     status: pick(p.get('status'), ['open', 'closed']),
     verified: pick(p.get('verified'), ['true', 'false']),
@@ -133,6 +141,7 @@ let typing: ReturnType<typeof setTimeout> | undefined;
 function onFiltersChanged() {
   clearTimeout(typing);
   const next: ThreadFilters = {
+    department: departmentSelect.value,
     q: qInput.value,
     status: statusSelect.value as ThreadFilters['status'],
     verified: verifiedSelect.value as ThreadFilters['verified'],
@@ -141,6 +150,7 @@ function onFiltersChanged() {
   };
   if (JSON.stringify(next) === JSON.stringify(filters)) return;
   filters = next;
+  departments.show(filters.department);
   writeFilters();
   void loadList();
 }
@@ -149,6 +159,12 @@ qInput.addEventListener('input', () => {
   typing = setTimeout(onFiltersChanged, 300);
 });
 form.addEventListener('change', onFiltersChanged);
+// The stats' department select and the list's are one choice.
+statsDepartmentSelect.addEventListener('change', () => {
+  departmentSelect.value = statsDepartmentSelect.value;
+  onFiltersChanged();
+  route();
+});
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   onFiltersChanged();
@@ -184,7 +200,8 @@ async function loadEarlier() {
 // ---- stats ----
 
 async function loadStats() {
-  const s = await adminApi.stats();
+  const s = await adminApi.stats(filters.department);
+  renderDepartmentTable(byId<HTMLTableElement>('department-table'), s.departments, t);
   byId('stat-open').textContent = String(s.openThreads);
   byId('stat-closed').textContent = String(s.closedThreads);
   const total = s.days.reduce((n, d) => n + d.visitorMessages + d.staffMessages, 0);
@@ -270,6 +287,7 @@ async function bringToTop(threadId: number) {
       visitor: { id: thread.visitor.id, name: thread.visitor.name, verified: thread.visitor.verified },
     };
     if (filters.status && summary.status !== filters.status) return;
+    if (filters.department && summary.department?.key !== filters.department) return;
     if (filters.verified && String(summary.visitor.verified) !== filters.verified) return;
     threads.bump(summary);
     listStatus.textContent = '';
@@ -325,6 +343,13 @@ void adminApi.session().then((s) => {
   csrfToken = s.csrfToken;
   const who = s.staff.name ?? (s.staff.username ? `@${s.staff.username}` : String(s.staff.telegramUserId));
   byId('staff-name').textContent = who;
+  // A department in the address that is not one of the viewer's is dropped; with several, threads name theirs.
+  const kept = departments.offer(s.departments, filters.department);
+  if (kept !== filters.department || departments.several()) {
+    filters = { ...filters, department: kept };
+    writeFilters();
+    void loadList();
+  }
 });
 byId<HTMLButtonElement>('logout').addEventListener('click', () => void logout());
 async function logout() {

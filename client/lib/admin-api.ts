@@ -4,6 +4,8 @@ import type { SessionView, StatsView, ThreadDetailView, ThreadListResponse, Thre
 export type * from '../../src/web/admin/api-types';
 
 export interface ThreadFilters {
+  /** A department's key; '' for every department the viewer reads. */
+  department: string;
   q: string;
   status: '' | 'open' | 'closed';
   verified: '' | 'true' | 'false';
@@ -42,6 +44,7 @@ function localDayBound(day: string, end: boolean): string | null {
 
 export function threadsQuery(filters: ThreadFilters, cursor?: string | null): string {
   const params = new URLSearchParams();
+  if (filters.department) params.set('department', filters.department);
   if (filters.q.trim()) params.set('q', filters.q.trim());
   if (filters.status) params.set('status', filters.status);
   if (filters.verified) params.set('verified', filters.verified);
@@ -64,7 +67,10 @@ export const adminApi = {
     if (page.after) params.set('after', String(page.after));
     return get<ThreadMessagesResponse>(`/api/admin/threads/${id}/messages?${params}`);
   },
-  stats: () => get<StatsView>(`/api/admin/stats?utcOffset=${-new Date().getTimezoneOffset()}`),
+  stats: (department: string) =>
+    get<StatsView>(
+      `/api/admin/stats?${new URLSearchParams({ ...(department ? { department } : {}), utcOffset: String(-new Date().getTimezoneOffset()) })}`,
+    ),
   async logout(csrfToken: string): Promise<void> {
     await fetch('/api/admin/logout', { method: 'POST', credentials: 'same-origin', headers: { 'x-csrf-token': csrfToken } });
   },

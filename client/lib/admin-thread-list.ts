@@ -20,7 +20,18 @@ export function messagePreview(m: MessageView, t: AdminStrings, lang: string): s
  * The thread list: newest activity first, one entry per thread however often it
  * arrives (a page, a live message, a reconnect). Text goes in with textContent only.
  */
-export function createThreadList({ list, t, lang }: { list: HTMLOListElement; t: AdminStrings; lang: string }) {
+export function createThreadList({
+  list,
+  t,
+  lang,
+  showDepartment,
+}: {
+  list: HTMLOListElement;
+  t: AdminStrings;
+  lang: string;
+  /** Whether each thread names its department (the viewer reads several). */
+  showDepartment: () => boolean;
+}) {
   const items = new Map<number, { li: HTMLLIElement; summary: ThreadSummaryView }>();
   const times = createTimeFormat(lang);
   let terms: string[] = [];
@@ -72,6 +83,7 @@ export function createThreadList({ list, t, lang }: { list: HTMLOListElement; t:
     count.textContent = s.messageCount === 1 ? t.oneMessage : format(t.messageCount, { count: s.messageCount });
     meta.append(badge(s.status === 'open' ? t.open : t.closed, s.status), ref, count);
     if (s.visitor.verified) meta.appendChild(badge(t.verifiedBadge, 'verified'));
+    if (s.department && showDepartment()) meta.appendChild(badge(s.department.name, 'department'));
 
     a.append(top, preview, meta);
     li.appendChild(a);
