@@ -3,7 +3,7 @@ import type { TelegramEmulator } from '../../src/emulator';
 import { describeEachDatabase } from '../support/services';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 import { staffSays } from '../staff/staff-helpers';
-import { api, connectStaff, signIn, staffCookie, webLoginLink, type StaffEvent, type Staff } from './admin-helpers';
+import { api, connectStaff, movableClock, signIn, staffCookie, webLoginLink, type StaffEvent, type Staff } from './admin-helpers';
 
 const SALES = -1002000000021;
 
@@ -26,9 +26,11 @@ describeEachDatabase('the staff page by department, on %s', (kind) => {
   let ola: Staff; // neither
   let salesThread: number;
   let supportThread: number;
+  const clock = movableClock();
 
   beforeAll(async () => {
     h = await startWithTelegram(kind, {
+      clock,
       env: { HTTP_RATE_LIMIT_PER_MINUTE: '100000' },
       prepare: (e) => {
         sam = e.addUser({ id: 5301, first_name: 'Sam', language_code: 'en', is_bot: false }) as Staff;
@@ -129,6 +131,28 @@ describeEachDatabase('the staff page by department, on %s', (kind) => {
     samSocket.close();
     beaSocket.close();
     v.close();
+  });
+
+  it('someone who leaves a department’s chat stops reading it at the next membership check; the rest goes on', async () => {
+    const beaCookie = await staffCookie(td, emu, bea);
+    const beaSocket = await connectStaff(td, { cookie: beaCookie });
+    const samSocket = await connectStaff(td, { cookie: await staffCookie(td, emu, sam, SALES) });
+    // Removed without Telegram telling the bot (no chat_member update): the minute's cache runs out, the sockets are re-checked.
+    emu.setChatMember(SALES, bea.id, { status: 'left' });
+    clock.advance(61_000);
+    await td.app.staffPage.recheckSockets();
+
+    expect((await api(td, '/api/admin/session', beaCookie)).body.departments).toEqual([{ key: 'general', name: 'General' }]);
+    expect((await api(td, `/api/admin/threads/${salesThread}`, beaCookie)).status).toBe(404);
+    const sales = await visitorWrites('sales', 'Sales again: shipping costs?');
+    // Emitted to the sales room (Sam has it) before the next thread's events, on Bea's connection too if she were there.
+    await eventually(() => samSocket.events.find((e) => e.event === 'message:status' && e.payload.threadId === sales));
+    const support = await visitorWrites(undefined, 'Support again: where is my refund?');
+    await eventually(() => beaSocket.events.find((e) => e.event === 'message:status' && e.payload.threadId === support));
+    expect(beaSocket.events.filter((e) => threadOf(e) === sales)).toEqual([]);
+    emu.setChatMember(SALES, bea.id, { status: 'member' });
+    beaSocket.close();
+    samSocket.close();
   });
 
   it('someone in no staff chat is refused, even with a /web link', async () => {
