@@ -14,6 +14,7 @@ import * as snippets from './20261207010000_snippets';
 import * as departments from './20261208020000_departments';
 import * as threadRatings from './20261208000000_thread_ratings';
 import * as erasures from './20261208010000_erasures';
+import * as ratingDepartment from './20261208030000_rating_department';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -37,6 +38,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261208020000_departments', departments],
   ['20261208000000_thread_ratings', threadRatings],
   ['20261208010000_erasures', erasures],
+  ['20261208030000_rating_department', ratingDepartment],
 ];
 
 /**

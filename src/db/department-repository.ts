@@ -72,6 +72,7 @@ export function createDepartmentRepository({ db, invalidate }: RepoContext): Dep
       const moved = await db('threads').where({ department_id: id, status: 'open' }).count<{ n: number | string }[]>({ n: '*' });
       const ids = await db('threads').where({ department_id: id }).select<Array<{ id: number | string }>>('id');
       await db('threads').where({ department_id: id }).update({ department_id: null });
+      await db('thread_ratings').where({ department_id: id }).update({ department_id: null });
       await db('departments').where({ id }).delete();
       invalidate(ids.map((r) => cacheKeys.thread(num(r.id))));
       return { openThreads: num(moved[0]?.n ?? 0) };

@@ -21,8 +21,9 @@ export async function ratingCounts(
     .select(db.raw(`(r.created_at + ${offsetMs}) / ${DAY_MS} as day`), 'r.score')
     .count({ n: '*' })
     .where('r.created_at', '>=', since);
-  // Some departments only: the rated thread's. Without a filter no join, so ratings of threads RETENTION_DAYS erased still count.
-  if (departments) inDepartments(q.join('threads as t', 't.id', 'r.thread_id'), 't.department_id', departments);
+  // Some departments only: the one the rated thread belonged to when rated, kept with the rating (no join), so ratings
+  // of threads that are gone (RETENTION_DAYS, /forget) still count for their department.
+  if (departments) inDepartments(q, 'r.department_id', departments);
   const rows: Array<{ day: number | string; score: number | string; n: number | string }> = await q.groupBy('day', 'r.score');
   return rows.map((row) => ({ day: Math.floor(num(row.day)), score: num(row.score), count: num(row.n) }));
 }
@@ -51,6 +52,7 @@ export function createRatingRepository({ db }: RepoContext): RatingRepository {
           score: r.score,
           comment: r.comment,
           created_at: r.now.getTime(),
+          department_id: db('threads').select('department_id').where({ id: r.threadId }),
         })
         .onConflict(['thread_id', 'closed_at'])
         .ignore()

@@ -18,6 +18,7 @@ const ALL = [
   '20261208020000_departments',
   '20261208000000_thread_ratings',
   '20261208010000_erasures',
+  '20261208030000_rating_department',
 ];
 const TABLES = [
   'otp_requests',

@@ -92,13 +92,15 @@ describeEachDatabase('satisfaction figures, on %s', (kind) => {
     const ahead = await api(td, '/api/admin/stats?utcOffset=840', await staffCookie(td, emu, deniz));
     expect(ahead.body.satisfaction.days.at(-1)).toMatchObject({ date: isoDay(new Date(clock.now().getTime() + DAY)), count: 2 });
 
-    // Per department (docs/departments.md): a department's figures count only the ratings of its threads.
+    // Per department (docs/departments.md): a department's figures count only the ratings given while the thread was
+    // that department's (kept with the rating: a thread erased or moved later leaves its ratings where they were).
     const [row] = await td.app
       .db('departments')
       .insert({ key: 'sales', name: 'Sales', created_by: 5001, created_at: Date.now() })
       .returning('id');
     const departmentId = Number(typeof row === 'object' ? (row as { id: number }).id : row);
     await td.app.db('threads').where({ id: sales }).update({ department_id: departmentId });
+    await td.app.db('thread_ratings').where({ thread_id: sales }).update({ department_id: departmentId });
     const ofSales = await td.app.store.stats.stats(clock.now(), departmentId);
     expect(ofSales.satisfaction30Days).toEqual({ count: 1, average: 4, distribution: [0, 0, 0, 1, 0] });
     const ofDefault = await td.app.store.stats.stats(clock.now(), null);

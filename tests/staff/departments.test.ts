@@ -125,6 +125,15 @@ describeEachDatabase('departments, on %s', (kind) => {
     // Topic commands work in the department's chat.
     expect((await say('/info', { chatId: SALES, threadId: thread.topicId! })).answer.text).toContain('Messages: 1 from the visitor');
 
+    // Closed there and rated: the rating counts for Sales, and keeps counting once the thread is gone (retention, /forget).
+    await say('/close', { chatId: SALES, threadId: thread.topicId! });
+    await v.waitFor('thread:status', (st) => st.status === 'closed');
+    expect(await v.emit('thread:rate', { threadId: thread.id, score: 5 })).toEqual({ ok: true });
+    const satisfaction = async () => (await h.td.app.store.stats.stats(new Date(), thread.departmentId)).satisfaction30Days.count;
+    expect(await satisfaction()).toBe(1);
+    await h.td.app.db('threads').where({ id: thread.id }).delete();
+    expect(await satisfaction()).toBe(1);
+
     // Without a department: the default one.
     const plain = await visitorIn(undefined, 'Where is my order?');
     expect(plain.thread).toMatchObject({ departmentId: null, topicChatId: STAFF_CHAT_ID });
