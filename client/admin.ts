@@ -58,7 +58,7 @@ const conversation = createConversation(
     empty: byId('conv-empty'),
     announcer: byId('announcer'),
   },
-  { t, lang },
+  { t, lang, showDepartment: departments.several },
 );
 
 // ---- filters, kept in the address (?q=…&status=…) so a reload or a shared link keeps them ----

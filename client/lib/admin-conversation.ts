@@ -23,7 +23,19 @@ export interface ConversationElements {
 const NEAR_BOTTOM_PX = 48;
 
 /** One thread, read in full: its messages in order with media inline, kept live. Text via textContent only. */
-export function createConversation(el: ConversationElements, { t, lang }: { t: AdminStrings; lang: string }) {
+export function createConversation(
+  el: ConversationElements,
+  {
+    t,
+    lang,
+    showDepartment = () => false,
+  }: {
+    t: AdminStrings;
+    lang: string;
+    /** Whether the thread's department is named (the viewer reads several). */
+    showDepartment?: () => boolean;
+  },
+) {
   const times = createTimeFormat(lang);
   const shown = new Map<number, HTMLLIElement>();
   let thread: ThreadDetailView | null = null;
@@ -49,6 +61,7 @@ export function createConversation(el: ConversationElements, { t, lang }: { t: A
     if (d.visitor.verified) el.title.appendChild(badge(t.verifiedBadge, 'verified'));
     if (d.visitor.blocked) el.title.appendChild(badge(t.blockedBadge, 'blocked'));
     const parts = [`#${d.ref}`, format(t.started, { time: times.full(d.createdAt) })];
+    if (d.department && showDepartment()) parts.unshift(format(t.departmentNamed, { name: d.department.name }));
     if (d.visitor.phone) parts.push(`${t.phone}: ${d.visitor.phone}`);
     if (d.visitor.username) parts.push(`@${d.visitor.username}`);
     if (d.visitor.lastPage) parts.push(format(t.page, { url: d.visitor.lastPage }));

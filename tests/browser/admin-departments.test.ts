@@ -81,6 +81,9 @@ describeWith([services.chromium], 'the staff page by department, in Chromium', (
     await eventually(async () => (await page.locator('#thread-list .thread').count()) === 1);
     expect(await listed(page)).toEqual([['Visitor: Bulk order of 300 mugs', 'Sales']]);
     expect(new URL(page.url()).searchParams.get('department')).toBe('sales');
+    // The conversation names its department too.
+    await page.click('#thread-list .thread');
+    await eventually(async () => ((await page.locator('#conv-meta').textContent()) ?? '').startsWith('Department: Sales · #'));
 
     // The stats follow the same choice; their own select changes it back.
     await page.click('#tab-stats');
