@@ -11,10 +11,8 @@ import { createStorage, openMigratedDatabase } from './db/storage';
 import { connectRedis } from './scale/redis';
 import { createVisitorTokens } from './domain/tokens';
 import { countMessages } from './scale/metrics';
-import { createPruner } from './maintenance/pruner';
 import { createChatService } from './domain/chat-service';
 import { createStaffService } from './domain/staff-service';
-import { createErasureService } from './domain/erasure';
 import { systemClock, type Clock } from './domain/ports';
 import { loadStaffChat } from './staff-chat';
 import { createDepartmentDirectory } from './domain/department-directory';
@@ -29,10 +27,6 @@ import { createHttpApp, isLoopbackHost } from './web/http-app';
 import { createOtpService } from './domain/otp-service';
 import { createIdentityRooms } from './web/identity-rooms';
 import { createOtpSocketHandlers } from './web/otp-socket';
-import { createLocalStorage } from './media/local-storage';
-import { createCloudinaryStorage } from './media/cloudinary-storage';
-import { erasedFileRemover } from './media/storage';
-import { createIncomingFiles } from './media/incoming';
 import { createUploadsRouter } from './web/uploads';
 import { createMediaRouter } from './web/media-route';
 import { loadSessionSecret } from './domain/session-secret';
@@ -42,6 +36,7 @@ import { createServers } from './app/servers';
 import { createLimits } from './app/limits';
 import { createSupport } from './app/support';
 import { createTelegram } from './app/telegram';
+import { createFiles } from './app/files';
 import { createAppMetrics, createHealth } from './app/probes';
 
 export interface ApplicationOptions {
@@ -85,23 +80,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
   // Message events also reach the read-only staff page's sockets (namespace /admin).
   const notifier = countMessages(withAdminFeed(createSocketNotifier(io), io, store.threads), metrics);
 
-  // Media (docs/media.md): local disk under $DATA_DIR/media, or Cloudinary when CLOUDINARY_URL is set.
-  const mediaDir = path.join(config.dataDir, 'media');
-  const mediaStorage = config.cloudinaryUrl ? createCloudinaryStorage(config.cloudinaryUrl) : createLocalStorage(mediaDir);
-  const incoming = createIncomingFiles(mediaDir);
-  // Staff's /forget (docs/admin.md "Erasing a visitor").
-  const erasure = createErasureService({ store, notifier, removeFile: erasedFileRemover(mediaStorage), clock });
-  // Bounded growth: old update ids, sent outbox rows, orphaned and half-received files, RETENTION_DAYS.
-  const pruner = createPruner({
-    retention: storage.retention,
-    processedUpdates: storage.processedUpdates,
-    storage: mediaStorage,
-    incoming,
-    erasure,
-    clock,
-    logger,
-    windows: config.pruning,
-  });
+  // Media, files being received, /forget and the pruner (src/app/files.ts).
+  const { mediaDir, mediaStorage, incoming, erasure, pruner } = createFiles({ config, storage, notifier, clock, logger });
 
   let telegram: Awaited<ReturnType<typeof createTelegram>> | null = null;
   const delivery = { wake: () => telegram?.worker.wake() };
@@ -116,24 +96,8 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const tg = config.telegram;
   if (tg.enabled) {
     telegram = await createTelegram({
-      ...{
-        config,
-        botInfo,
-        instanceId,
-        storage,
-        redis,
-        staffChat,
-        departments,
-        support,
-        notifier,
-        metrics,
-        chat,
-        staff,
-        erasure,
-        otp,
-        clock,
-        logger,
-      },
+      ...{ config, botInfo, instanceId, storage, redis, staffChat, departments, support },
+      ...{ notifier, metrics, chat, staff, erasure, otp, clock, logger },
       media: { dir: mediaDir, storage: mediaStorage, incoming },
       // The staff page is built below; updates arrive only after start().
       staffPage: {

@@ -1,4 +1,5 @@
 import type { OutboxQueue, OutboxQueueOptions } from './outbox-ports';
+import type { StatsRepository } from './stats-ports';
 import type { Notice } from './notices';
 import type {
   AttachmentKind,
@@ -16,7 +17,7 @@ import type { OtpRepository, UserRepository } from './identity-ports';
 import type { AdminReadRepository, StaffSessionRepository } from './admin-ports';
 import type { SnippetRepository } from './snippets';
 import type { DepartmentRepository } from './departments';
-import type { RatingRepository, Satisfaction } from './ratings';
+import type { RatingRepository } from './ratings';
 import type { ErasureRepository } from './erasure-ports';
 
 /** A stored file to attach to a new message (see src/media). `path` is where storage keeps it. */
@@ -178,34 +179,8 @@ export interface SettingsRepository {
   setIfAbsent(key: string, value: string): Promise<string>;
 }
 
-export interface SupportStats {
-  openThreads: number;
-  closedThreads: number;
-  messagesToday: number;
-  /** Median time from a thread's first visitor message to its first staff reply (last 30 days), or null. */
-  medianFirstResponseMs: number | null;
-  outboxPending: number;
-  outboxFailed: number;
-  /** Visitors' ratings given today (UTC) and in the last 30 days (domain/ratings.ts satisfaction). */
-  satisfactionToday: Satisfaction;
-  satisfaction30Days: Satisfaction;
-}
-
-/** One department's figures (null: the default department), as `/stats` and the staff page break them down. */
-export interface DepartmentFigures {
-  departmentId: number | null;
-  openThreads: number;
-  closedThreads: number;
-  /** Over the stats' period; null when no thread started in it was answered. */
-  medianFirstResponseMs: number | null;
-}
-
-export interface StatsRepository {
-  /** With `departmentId`, only that department's threads (null: the default one); left out, every thread. */
-  stats(now: Date, departmentId?: number | null): Promise<SupportStats>;
-  /** Each department that has threads, over the last 30 UTC days (as stats). */
-  byDepartment(now: Date): Promise<DepartmentFigures[]>;
-}
+export type { SupportStats, DepartmentFigures, StatsRepository } from './stats-ports';
+export type { VisitorNotifier, SupportStatus } from './notifier-ports';
 
 export interface Repositories {
   visitors: VisitorRepository;
@@ -251,39 +226,6 @@ export interface Store extends Repositories {
    * (the thread is closed or missing, the visitor blocked or unknown, the clientId used).
    */
   appendToOpenThread(input: VisitorAppend): Promise<Message | null>;
-}
-
-/** Pushes events to connected visitors (Socket.IO rooms at the edge). */
-export interface VisitorNotifier {
-  messageCreated(message: Message, options?: { exceptSocketId?: string }): void;
-  messageStatus(threadId: ThreadId, messageId: MessageId, status: DeliveryStatus): void;
-  messageUpdated(message: Message): void;
-  /**
-   * The thread was closed or reopened, or (`rateable: false`) its closing was rated. `rateable`
-   * defaults to whether it is closed: a thread closed just now has no rating for that closing yet.
-   */
-  threadStatus(thread: Thread, options?: { rateable?: boolean }): void;
-  /** A new thread exists: the visitor's connected sockets must receive its events. */
-  threadCreated(thread: Thread): void;
-  /** A visitor was stored on its first write: the sockets of its token (every tab) now follow its rooms. */
-  visitorStored(visitor: Visitor): void;
-  /**
-   * Staff erased the visitor (/forget): its sockets, on every instance, are told to start
-   * afresh (`session:reset`) and are disconnected; they leave the erased threads' rooms.
-   */
-  visitorErased(erased: { visitorId: VisitorId; publicId: number; threadIds: ThreadId[] }): void;
-  /**
-   * What visitors see of support changed (online, away, offline: domain/support-status.ts).
-   * Every visitor connected to this instance hears it; other instances learn the change
-   * through SupportPeers and tell theirs.
-   */
-  supportStatus(status: SupportStatus): void;
-}
-
-/** `support:status` of visitor protocol v1 (docs/protocol.md). */
-export interface SupportStatus {
-  status: 'online' | 'away' | 'offline';
-  message: string | null;
 }
 
 /** Wakes the outbox worker after something was queued. */

@@ -11,6 +11,7 @@ import { createMerging } from './merging';
 import { createSettlement } from './settle';
 import { createGroupSender } from './send-group';
 import { describe } from './verdicts';
+import { createWakeSignal, startLeaseHeartbeat } from './wake-signal';
 import { isDatabaseUnavailable } from '../db/unavailable';
 
 export interface OutboxWorkerOptions {
@@ -83,37 +84,18 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
 
   let running = false;
   let loop: Promise<void> | null = null;
-  let heartbeat: ReturnType<typeof setInterval> | null = null;
-  let wakeUp: (() => void) | null = null;
-  let woken = false;
+  let stopHeartbeat: (() => void) | null = null;
+  const signal = createWakeSignal();
   const active = new Map<number, Promise<void>>();
   /** Threads in flight that were claimed without a topic (claimHeads counts them twice). */
   const creatingTopics = new Set<number>();
 
   let passes = 0;
   const idleWaiters: Array<{ after: number; resolve: () => void }> = [];
-  /** Wakes since start: a drain that saw one arrive while it ran passes the turn on (see fill). */
-  let wakes = 0;
   /** The last pass claimed as many heads as it asked for, or was bounded by the chat's budget: more may be claimable. */
   let lastFillFull = false;
 
-  function wake() {
-    wakes++;
-    woken = true;
-    wakeUp?.();
-  }
-
-  async function sleep(ms: number) {
-    if (woken) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    wakeUp = null;
-  }
+  const wake = () => signal.wake();
 
   /**
    * Sends a thread's rows one group after another while nothing holds it back. True when it
@@ -127,13 +109,13 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       const outcome = await sender.process(row, chatId);
       if (outcome === 'stop') return false;
       // Settled, nothing waited behind it when it was claimed, and no wake (an insert) since: the thread is done.
-      if (outcome === 'done' && row.behind === 0 && wakes === seen) return true;
+      if (outcome === 'done' && row.behind === 0 && signal.count() === seen) return true;
       const t = now();
       // Under pressure the next rows go through claimHeads, which holds them back to be merged.
       if (pacer.waitMs(chatId, t) > 0 || pacer.underPressure(chatId, t)) return false;
-      seen = wakes;
+      seen = signal.count();
       row = await queue.claimThreadHead(row.threadId, t);
-      if (!row) return wakes === seen;
+      if (!row) return signal.count() === seen;
     }
     return false;
   }
@@ -171,7 +153,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     // On the budget's reserve, an address opening many threads gets no more topics until the reserve is not needed.
     const crowdedAbove = pacer.onReserve(chatId, t) ? CROWDED_RANK : undefined;
     const limit = Math.min(concurrency - active.size, sends);
-    const claimedAt = wakes;
+    // Wakes since start: a drain that saw one arrive while it ran passes the turn on.
+    const claimedAt = signal.count();
     const where = { id: department.id, chatId };
     const rows = await queue.claimHeads(t, limit, [...active.keys()], hold, sends, crowdedAbove, where);
     // More may be claimable when the pass took all it asked for, or when the chat's budget (not the concurrency) bounded it.
@@ -197,20 +180,6 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     return { claimed: rows.length, full };
   }
 
-  /** Renews the leases of the rows in flight, three times per lease, so they never expire while this process lives. */
-  function startHeartbeat() {
-    heartbeat = setInterval(
-      () => {
-        if (active.size === 0) return;
-        queue
-          .renew(now(), [...active.keys()])
-          .catch((error: unknown) => log.warn('renewing the outbox leases failed', { error: describe(error) }));
-      },
-      Math.max(100, Math.floor(queue.leaseMs / 3)),
-    );
-    heartbeat.unref();
-  }
-
   async function run() {
     try {
       const freed = await queue.reclaimAbandoned();
@@ -221,7 +190,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     // While the database cannot be reached every pass fails alike: said once, and once when it answers again.
     let databaseAway = false;
     while (running) {
-      woken = false;
+      signal.consume();
       passes++;
       let claimed = 0;
       try {
@@ -245,7 +214,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       // Paced in every chat: until the first has room again; else the usual poll.
       const t = now();
       const wait = Math.min(...targets().map((d) => pacer.waitMs(d.chatId, t)));
-      await sleep(wait > 0 && wait !== Infinity ? Math.min(wait, 60_000) : deps.options.pollMs);
+      await signal.sleep(wait > 0 && wait !== Infinity ? Math.min(wait, 60_000) : deps.options.pollMs);
     }
   }
 
@@ -265,17 +234,20 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     start() {
       if (running) return;
       running = true;
-      startHeartbeat();
+      stopHeartbeat = startLeaseHeartbeat({
+        ...{ queue, now, inFlight: () => [...active.keys()] },
+        onError: (error) => log.warn('renewing the outbox leases failed', { error: describe(error) }),
+      });
       loop = run();
     },
     /** Lets the sends in flight finish, then stops. */
     async stop() {
       running = false;
-      wakeUp?.();
+      signal.interrupt();
       await loop;
       await Promise.all([...active.values()]);
-      if (heartbeat) clearInterval(heartbeat);
-      heartbeat = null;
+      stopHeartbeat?.();
+      stopHeartbeat = null;
       loop = null;
     },
   };
