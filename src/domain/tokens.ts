@@ -23,7 +23,9 @@ export function createVisitorTokens(secret: string) {
     isIssued(token: string): boolean {
       if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
       const bytes = Buffer.from(token, 'base64url');
-      if (bytes.length !== TOKEN_RANDOM_BYTES + TOKEN_MAC_BYTES) return false;
+      // Only the canonical spelling: a last character that differs in its unused bits decodes to the same bytes,
+      // and would otherwise be a second token (another visitor) made from an issued one.
+      if (bytes.length !== TOKEN_RANDOM_BYTES + TOKEN_MAC_BYTES || bytes.toString('base64url') !== token) return false;
       return timingSafeEqual(bytes.subarray(TOKEN_RANDOM_BYTES), mac(bytes.subarray(0, TOKEN_RANDOM_BYTES)));
     },
   };

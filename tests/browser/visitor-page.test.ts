@@ -242,7 +242,11 @@ describeWith([services.chromium], 'the visitor page in Chromium', () => {
     expect(cuts).toBe(1);
     await page.waitForSelector('html[data-connection="online"]');
     // The page's outgoing queue (client/lib/outgoing-queue.ts) is empty: the message sent again after the cut was acknowledged.
-    await page.waitForFunction(`localStorage.getItem('topicdesk.queue') === null`);
+    // Polled with page.evaluate (the DevTools protocol's evaluation), not waitForFunction: that one runs the predicate
+    // through the page's eval, which the page's CSP (no 'unsafe-eval') refuses and reports as a page error.
+    await eventually(async () => (await page.evaluate("localStorage.getItem('topicdesk.queue')")) === null, {
+      what: 'the outgoing queue emptied',
+    });
     expect(await texts(page)).toEqual(['Ack arrives', 'Ack is lost']);
     expect(await td.app.db('messages').where({ thread_id: threadId, content_text: 'Ack is lost' })).toHaveLength(1);
   });
