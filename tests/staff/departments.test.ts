@@ -61,7 +61,7 @@ describeEachDatabase('departments, on %s', (kind) => {
     // Only the code's hash is kept.
     expect(JSON.stringify(await h.td.app.db('departments'))).not.toContain(code);
 
-    // Not a forum, a wrong code, no code: clear answers, nothing claimed.
+    // Not a forum, a wrong code, no code, already a staff chat, missing rights: clear answers, nothing claimed.
     expect((await say(`/claim ${code}`, { chatId: PLAIN })).answer.text).toBe(
       'A department needs Topics: turn on Topics in the group settings, then send /claim again.',
     );
@@ -70,6 +70,16 @@ describeEachDatabase('departments, on %s', (kind) => {
       /^topicdesk already has a staff chat\. To make this group a department/,
     );
     expect((await say(`/claim ${code}`, { chatId: STAFF_CHAT_ID })).answer.text).toBe('This chat is already a staff chat of topicdesk.');
+    // The bot not an administrator there, then one without “Manage topics”: told what to fix, the code still good.
+    h.emu.setChatMember(SALES, h.emu.bot.id, { status: 'member' });
+    expect((await say(`/claim ${code}`, { chatId: SALES })).answer.text).toBe(
+      'Make me an administrator of this group first (with the “Manage topics” right), then send /claim again.',
+    );
+    h.emu.setChatMember(SALES, h.emu.bot.id, { status: 'administrator', can_manage_topics: false });
+    expect((await say(`/claim ${code}`, { chatId: SALES })).answer.text).toBe(
+      'Give me the “Manage topics” administrator right, then send /claim again.',
+    );
+    h.emu.setChatMember(SALES, h.emu.bot.id, { status: 'administrator', can_manage_topics: true });
     expect(await h.td.app.db('departments').whereNotNull('chat_id')).toEqual([]);
 
     expect((await say(`/claim ${code.toLowerCase()}`, { chatId: SALES })).answer.text).toBe(
