@@ -9,6 +9,7 @@ import { createTelegramLinkRepository } from './telegram-link-repository';
 import { createThreadRepository } from './thread-repository';
 import { createVisitorRepository } from './visitor-repository';
 import { createVisitorAppend } from './visitor-append';
+import { createDeliveredSettle } from './delivered-settle';
 import { createStatsRepository } from './stats-repository';
 import { createOtpRepository } from './otp-repository';
 import { createUserRepository } from './user-repository';
@@ -43,23 +44,25 @@ function createRepositories(ctx: RepoContext): Repositories {
 export function createStore({ db, cache }: { db: Knex; cache: Cache }): Store {
   const base = createRepositories({ db, cache, invalidate: (keys) => cache.del(keys) });
   const visitorAppend = createVisitorAppend({ db, cache });
+  async function transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    const pending = new Set<string>();
+    try {
+      return await db.transaction(async (trx) => {
+        const invalidate = (keys: string[]) => {
+          cache.del(keys);
+          for (const k of keys) pending.add(k);
+        };
+        return work(createRepositories({ db: trx, cache, invalidate }));
+      });
+    } finally {
+      // Readers may have refilled a key from the pre-commit (or rolled-back) state; drop it again.
+      if (pending.size) cache.del([...pending]);
+    }
+  }
   return {
     ...base,
     appendToOpenThread: visitorAppend.append,
-    async transaction(work) {
-      const pending = new Set<string>();
-      try {
-        return await db.transaction(async (trx) => {
-          const invalidate = (keys: string[]) => {
-            cache.del(keys);
-            for (const k of keys) pending.add(k);
-          };
-          return work(createRepositories({ db: trx, cache, invalidate }));
-        });
-      } finally {
-        // Readers may have refilled a key from the pre-commit (or rolled-back) state; drop it again.
-        if (pending.size) cache.del([...pending]);
-      }
-    },
+    settleDelivered: createDeliveredSettle({ db, cache, transaction }),
+    transaction,
   };
 }

@@ -20,7 +20,8 @@ const toLink = (r: LinkRow): TelegramLink => ({
   direction: r.direction as TelegramLink['direction'],
 });
 
-const toRow = (link: TelegramLink, now: Date) => ({
+/** A link as its row (also written by src/db/delivered-settle.ts). */
+export const toRow = (link: TelegramLink, now: Date) => ({
   thread_id: link.threadId,
   message_id: link.messageId,
   chat_id: link.chatId,

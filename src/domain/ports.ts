@@ -215,6 +215,18 @@ export interface VisitorAppend {
   now: Date;
 }
 
+/** A group the outbox delivered (Store.settleDelivered). `messageIds` are the rows' messages, in the rows' order. */
+export interface DeliveredGroup {
+  threadId: ThreadId;
+  rowIds: number[];
+  messageIds: Array<MessageId | null>;
+  /** The Telegram messages of the group's last send (earlier chunks were recorded as they went). */
+  links: TelegramLink[];
+  /** Only rows this worker still holds are settled. */
+  workerId: string;
+  now: Date;
+}
+
 /** Repositories plus transactions: `transaction` gives repositories bound to one transaction. */
 export interface Store extends Repositories {
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
@@ -226,6 +238,11 @@ export interface Store extends Repositories {
    * (the thread is closed or missing, the visitor blocked or unknown, the clientId used).
    */
   appendToOpenThread(input: VisitorAppend): Promise<Message | null>;
+  /**
+   * Settles a delivered group all or nothing (src/db/delivered-settle.ts): links recorded, the rows
+   * this worker still holds marked sent, their messages delivered. Returns the delivered message ids.
+   */
+  settleDelivered(group: DeliveredGroup): Promise<MessageId[]>;
 }
 
 /** Wakes the outbox worker after something was queued. */

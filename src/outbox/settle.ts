@@ -53,20 +53,16 @@ export function createSettlement({ store, queue, telegram, notifier, pacer, topi
   return {
     /**
      * The group reached Telegram: its last send's `links` are recorded, its rows marked sent and its
-     * messages delivered, in one transaction (a few statements, one commit, whatever the group's size).
+     * messages delivered, all or nothing (one statement on PostgreSQL, one transaction on SQLite).
      */
     async delivered(rows: OutboxRow[], messages: Message[], thread: Thread, links: TelegramLink[] = []): Promise<void> {
-      const completed = await store.transaction(async (repos) => {
-        const t = clock.now();
-        await repos.telegramLinks.insertMany(links, t);
-        const sent = await repos.outbox.completeMany(
-          rows.map((r) => r.id),
-          queue.workerId,
-          t,
-        );
-        const ids = messages.filter((_, i) => sent.has(rows[i].id)).map((m) => m.id);
-        await repos.messages.markDelivered(thread.id, ids);
-        return ids;
+      const completed = await store.settleDelivered({
+        threadId: thread.id,
+        rowIds: rows.map((r) => r.id),
+        messageIds: rows.map((_, i) => messages[i]?.id ?? null),
+        links,
+        workerId: queue.workerId,
+        now: clock.now(),
       });
       if (completed.length < rows.length) log.warn('outbox lease lost before completion', { threadId: thread.id });
       for (const id of completed) notifier.messageStatus(thread.id, id, 'delivered');

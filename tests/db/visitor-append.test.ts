@@ -73,3 +73,66 @@ describeEachDatabase('appending to an open thread on %s', (kind) => {
     expect(await store.appendToOpenThread({ visitorId: visitor.id, text: 'hello', clientId: 'x1', now })).toBeNull();
   });
 });
+
+describeEachDatabase('settling a delivered group on %s', (kind) => {
+  let testDb: TestDatabase;
+  let db: Database;
+  let store: Store;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(kind);
+    db = createDatabase(testDb.config);
+    await migrateToLatest(db);
+    store = createStore({ db, cache: createCache(180) });
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await testDb.drop();
+  });
+
+  it('records the links, marks only the rows this worker holds sent and their messages delivered, all at once', async () => {
+    const now = new Date();
+    const { visitor } = await store.visitors.create({ tokenHash: 'hash-settle', now });
+    const thread = await store.threads.create({ visitorId: visitor.id, ref: 'ref-settle', now });
+    const append = (text: string) => store.appendToOpenThread({ visitorId: visitor.id, text, clientId: text, now: new Date() });
+    const [a, b, c] = [(await append('a'))!, (await append('b'))!, (await append('c'))!];
+    const rows: Array<{ id: number | string; message_id: number | string }> = await db('outbox')
+      .where({ thread_id: thread.id })
+      .orderBy('id');
+    const rowIds = rows.map((r) => Number(r.id));
+    // This worker holds a and c; another one took b meanwhile.
+    await db('outbox')
+      .whereIn('id', [rowIds[0], rowIds[2]])
+      .update({ locked_by: 'w1', locked_until: Date.now() + 60_000 });
+    await db('outbox')
+      .where({ id: rowIds[1] })
+      .update({ locked_by: 'w2', locked_until: Date.now() + 60_000 });
+
+    const statements: string[] = [];
+    const count = (q: { sql: string }) => statements.push(q.sql);
+    db.on('query', count);
+    const delivered = await store.settleDelivered({
+      threadId: thread.id,
+      rowIds,
+      messageIds: [a.id, b.id, c.id],
+      links: [{ threadId: thread.id, messageId: c.id, chatId: -100777, topicId: 5, telegramMessageId: 42, direction: 'to_telegram' }],
+      workerId: 'w1',
+      now: new Date(),
+    });
+    db.off('query', count);
+
+    expect(delivered).toEqual([a.id, c.id]);
+    expect((await db('outbox').whereIn('id', rowIds).orderBy('id')).map((r: { status: string }) => r.status)).toEqual([
+      'sent',
+      'pending',
+      'sent',
+    ]);
+    const statuses = await db('messages').whereIn('id', [a.id, b.id, c.id]).orderBy('id');
+    expect(statuses.map((m: { status: string }) => m.status)).toEqual(['delivered', 'stored', 'delivered']);
+    expect(await db('telegram_links').where({ message_id: c.id })).toMatchObject([{ telegram_message_id: expect.anything(), topic_id: 5 }]);
+    // PostgreSQL: one statement (WITH … insert, update, update); SQLite: one transaction of five.
+    expect(statements).toHaveLength(kind === 'postgres' ? 1 : 5);
+    // The history read afterwards sees the new statuses (the recent-messages cache was dropped).
+    expect((await store.messages.history([thread.id], { limit: 10 })).map((m) => m.status)).toEqual(['delivered', 'stored', 'delivered']);
+  });
+});
