@@ -202,6 +202,12 @@ async function idleSocketKb(b: BenchInstallation, count: number): Promise<number
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
+/** A paced scenario as a line of the relay table. */
+const tableRow = (database: string, r: PacedRow): Array<string | number> => [
+  ...[database, r.scenario, r.messages, r.refused, r.lost, r.p50, r.p99],
+  ...[r.inTelegramPerSecond, r.cpuSeconds, r.statementsPerMessage],
+];
+
 /**
  * `BENCH_RELAY=loop`: only the closed loop (a quick before/after of the acknowledge path);
  * `BENCH_RELAY=light`: only the light pace (what a lone message costs; with BENCH_PROFILE_DIR, its profile).
@@ -216,19 +222,7 @@ export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl:
     const b = await startBenchInstallation({ database, databaseUrl: pgUrl, env: PACED_ENV });
     try {
       if (lightOnly) {
-        const r = await paced(b, 50, 10, 2600);
-        rows.push([
-          database,
-          r.scenario,
-          r.messages,
-          r.refused,
-          r.lost,
-          r.p50,
-          r.p99,
-          r.inTelegramPerSecond,
-          r.cpuSeconds,
-          r.statementsPerMessage,
-        ]);
+        rows.push(tableRow(database, await paced(b, 50, 10, 2600)));
         continue;
       }
       if (loopOnly) {
@@ -242,19 +236,7 @@ export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl:
       const fast = await paced(b, 50, 10, 250);
       const light = await paced(b, 50, 10, 2600);
       const heavy = await paced(b, 200, 20, 250);
-      for (const r of [fast, light, heavy])
-        rows.push([
-          database,
-          r.scenario,
-          r.messages,
-          r.refused,
-          r.lost,
-          r.p50,
-          r.p99,
-          r.inTelegramPerSecond,
-          r.cpuSeconds,
-          r.statementsPerMessage,
-        ]);
+      for (const r of [fast, light, heavy]) rows.push(tableRow(database, r));
       const staff = await staffToVisitor(b, 10, 10);
       const loop = await closedLoop(b, 50, 40);
       summary.push([database, staff.p50, staff.p99, loop.perSecond, loop.cpuMsPerMessage, loop.statementsPerMessage, idle]);

@@ -3,8 +3,26 @@ import { createDatabase, migrateToLatest, type Database } from '../../src/db/dat
 import { createGroupCommit } from '../../src/db/group-commit';
 import { createStore } from '../../src/db/store';
 import type { Store } from '../../src/domain/ports';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
+
+/** A fresh migrated database of `kind` and a Store on it, for the tests of one group; the getter is good after beforeAll. */
+function useStore(kind: DatabaseKind): () => { db: Database; store: Store } {
+  let testDb: TestDatabase;
+  let db: Database;
+  let store: Store;
+  beforeAll(async () => {
+    testDb = await createTestDatabase(kind);
+    db = createDatabase(testDb.config);
+    await migrateToLatest(db);
+    store = createStore({ db, cache: createCache(180) });
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await testDb.drop();
+  });
+  return () => ({ db, store });
+}
 
 describe('group commit', () => {
   it('writes what arrives meanwhile together, and one failing item fails only its caller', async () => {
@@ -24,19 +42,11 @@ describe('group commit', () => {
 });
 
 describeEachDatabase('appending to an open thread on %s', (kind) => {
-  let testDb: TestDatabase;
+  const opened = useStore(kind);
   let db: Database;
   let store: Store;
-
-  beforeAll(async () => {
-    testDb = await createTestDatabase(kind);
-    db = createDatabase(testDb.config);
-    await migrateToLatest(db);
-    store = createStore({ db, cache: createCache(180) });
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await testDb.drop();
+  beforeAll(() => {
+    ({ db, store } = opened());
   });
 
   async function visitorWithThread(tag: string) {
@@ -75,19 +85,11 @@ describeEachDatabase('appending to an open thread on %s', (kind) => {
 });
 
 describeEachDatabase('settling a delivered group on %s', (kind) => {
-  let testDb: TestDatabase;
+  const opened = useStore(kind);
   let db: Database;
   let store: Store;
-
-  beforeAll(async () => {
-    testDb = await createTestDatabase(kind);
-    db = createDatabase(testDb.config);
-    await migrateToLatest(db);
-    store = createStore({ db, cache: createCache(180) });
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await testDb.drop();
+  beforeAll(() => {
+    ({ db, store } = opened());
   });
 
   it('records the links, marks only the rows this worker holds sent and their messages delivered, all at once', async () => {
