@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { OutboxDepartment, OutboxHold, OutboxQueue, OutboxQueueOptions, OutboxRow } from '../domain/outbox-ports';
 import { num } from './database';
+import { headColumns, headOf } from './outbox-heads';
 
 interface RawRow {
   id: number;
@@ -12,9 +13,12 @@ interface RawRow {
   /** 1 when a Telegram message is already recorded for the row's message (an interrupted earlier attempt). */
   sent_before: number | string | boolean;
   behind?: number | string;
+  /** A head's thread and message columns (src/db/outbox-heads.ts). */
+  [joined: `${'t' | 'm'}__${string}`]: unknown;
 }
 
 const toRow = (r: RawRow): OutboxRow => ({
+  ...headOf(r),
   id: num(r.id),
   kind: r.kind,
   threadId: num(r.thread_id),
@@ -150,7 +154,8 @@ export function createOutboxClaims(db: Knex | Knex.Transaction, options: OutboxQ
         : "(o.kind = 'message' and t.topic_id is null)";
       const q = db('outbox as o')
         .leftJoin('threads as t', 't.id', 'o.thread_id')
-        .select([...columns, behind, db.raw(`case when ${needsTopic} then 1 else 0 end as needs_topic`)]);
+        .leftJoin('messages as m', 'm.id', 'o.message_id')
+        .select([...columns, behind, headColumns(db), db.raw(`case when ${needsTopic} then 1 else 0 end as needs_topic`)]);
       claimable(q, now);
       isHead(q);
       if (excludeThreadIds.length) q.whereNotIn('o.thread_id', excludeThreadIds);
@@ -188,7 +193,9 @@ export function createOutboxClaims(db: Knex | Knex.Transaction, options: OutboxQ
     /** Claims the head of one thread, if it is due. */
     async claimThreadHead(threadId: number, now: number): Promise<OutboxRow | null> {
       const q = db('outbox as o')
-        .select([...columns, behind])
+        .leftJoin('threads as t', 't.id', 'o.thread_id')
+        .leftJoin('messages as m', 'm.id', 'o.message_id')
+        .select([...columns, behind, headColumns(db)])
         .where('o.thread_id', threadId);
       claimable(q, now);
       isHead(q);

@@ -5,7 +5,7 @@ import { cacheKeys } from './cache';
 import type { RepoContext } from './context';
 import { insertedId, num, numOrNull } from './database';
 
-interface ThreadRow {
+export interface ThreadRow {
   id: number;
   visitor_id: number;
   user_id: number | null;
@@ -19,7 +19,7 @@ interface ThreadRow {
   department_id?: number | string | null;
 }
 
-function toThread(row: ThreadRow): Thread {
+export function toThread(row: ThreadRow): Thread {
   return {
     id: num(row.id),
     visitorId: num(row.visitor_id),

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { searchText } from '../domain/admin-search';
 import type { VisitorAppend } from '../domain/ports';
-import type { Message } from '../domain/types';
+import type { Message, Thread } from '../domain/types';
 import { cacheKeys, type Cache } from './cache';
 import { isPostgres, type PgRows } from './database';
 import { createGroupCommit } from './group-commit';
@@ -81,18 +81,35 @@ export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
         `update threads set last_activity = case id ${[...touched].map(() => 'when ? then ?').join(' ')} end where id in (${[...touched].map(() => '?').join(', ')})`,
         [...[...touched].flat(), ...touched.keys()],
       );
-      // Readers may refill these from the state before the commit: dropped now and once more after it.
-      for (const id of touched.keys()) keys.add(cacheKeys.thread(id)).add(cacheKeys.recentMessages(id));
+      // Readers may refill these from the state before the commit: dropped now and once more after it (the threads'
+      // records only after it: touchCached).
+      for (const id of touched.keys()) keys.add(cacheKeys.recentMessages(id));
       cache.del([...keys]);
       return rows;
     });
   }
 
+  /**
+   * After the commit: the threads' cached records keep everything but their last activity, which
+   * the batch moved on; they are dropped (here and, through the cache's invalidations, on other
+   * instances) and put back with the new time here, so the next reader of the thread (the staff
+   * page's feed, the outbox) finds it without a read. Whatever a reader refilled meanwhile from the
+   * state before the commit differs only in that time, which is set here.
+   */
+  function touchCached(rows: MessageRow[], keys: Set<string>): void {
+    const latest = new Map<number, number>();
+    for (const r of rows) latest.set(Number(r.thread_id), Math.max(Number(r.created_at), latest.get(Number(r.thread_id)) ?? 0));
+    const cached = [...latest].map(([id, at]) => ({ key: cacheKeys.thread(id), at, thread: cache.get<Thread>(cacheKeys.thread(id)) }));
+    for (const id of latest.keys()) keys.add(cacheKeys.thread(id)).add(cacheKeys.recentMessages(id));
+    if (keys.size) cache.del([...keys]);
+    for (const { key, at, thread } of cached)
+      if (thread) cache.set<Thread>(key, { ...thread, lastActivityAt: new Date(Math.max(thread.lastActivityAt.getTime(), at)) });
+  }
+
   async function write(items: VisitorAppend[]): Promise<Array<Message | null>> {
     const keys = new Set<string>();
     const rows = pg ? await appendPostgres(items) : await appendSqlite(items, keys);
-    for (const r of rows) keys.add(cacheKeys.thread(Number(r.thread_id))).add(cacheKeys.recentMessages(Number(r.thread_id)));
-    if (keys.size) cache.del([...keys]);
+    touchCached(rows, keys);
     // Each row answers the first item of its (visitor, clientId); a repeat within the batch gets null (the full path).
     const byKey = new Map(rows.map((r) => [`${Number(r.visitor_id)}:${r.client_id}`, toMessage(r)]));
     return items.map((a) => {

@@ -1,3 +1,5 @@
+import type { Message, Thread } from './types';
+
 /** One row of the outbox as a worker holds it (docs/delivery.md). */
 export interface OutboxRow {
   id: number;
@@ -17,6 +19,9 @@ export interface OutboxRow {
   behind?: number;
   /** Claimed by claimHeads as the first message of a thread still without its topic: it will cost two sends. */
   needsTopic?: boolean;
+  /** Claimed as a head: its thread and its message as the claim read them (no look-up of either afterwards). */
+  thread?: Thread;
+  message?: Message;
 }
 
 export interface OutboxQueueOptions {

@@ -80,9 +80,10 @@ export function createGroupSender(deps: GroupSenderDeps) {
       await queue.release(head.id);
       return 'stop';
     }
+    // Read with the claim (src/db/outbox-heads.ts); looked up only for a head claimed without them.
     const [thread, message] = await Promise.all([
-      store.threads.findById(head.threadId),
-      head.kind === 'message' ? store.messages.findById(head.messageId) : null,
+      head.thread ?? store.threads.findById(head.threadId),
+      head.kind !== 'message' ? null : (head.message ?? store.messages.findById(head.messageId)),
     ]);
     if (!thread || (head.kind === 'message' && !message)) {
       await queue.fail(head.id, 'message or thread no longer exists');

@@ -138,3 +138,62 @@ describeEachDatabase('settling a delivered group on %s', (kind) => {
     expect((await store.messages.history([thread.id], { limit: 10 })).map((m) => m.status)).toEqual(['delivered', 'stored', 'delivered']);
   });
 });
+
+describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
+  const opened = useStore(kind);
+  let db: Database;
+  let store: Store;
+  beforeAll(() => {
+    ({ db, store } = opened());
+  });
+
+  /** The statements `work` sends to the database. */
+  async function statementsOf<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+    const statements: string[] = [];
+    const count = (q: { sql: string }) => statements.push(q.sql);
+    db.on('query', count);
+    try {
+      return { result: await work(), statements };
+    } finally {
+      db.off('query', count);
+    }
+  }
+
+  it("keeps a thread's cached record across an append, with its new last activity", async () => {
+    const now = new Date(Date.now() - 60_000);
+    const { visitor } = await store.visitors.create({ tokenHash: 'hash-cached', now });
+    const thread = await store.threads.create({ visitorId: visitor.id, ref: 'ref-cached', now });
+    await store.threads.findById(thread.id); // cached from here on
+    const later = new Date();
+    const message = await store.appendToOpenThread({ visitorId: visitor.id, text: 'hi', clientId: 'k1', now: later });
+    expect(message?.threadId).toBe(thread.id);
+    const { result: cached, statements } = await statementsOf(() => store.threads.findById(thread.id));
+    expect(statements).toEqual([]);
+    expect(cached?.lastActivityAt.getTime()).toBe(later.getTime());
+    // The database agrees with the cached record.
+    const [row] = await db('threads').where({ id: thread.id });
+    expect(Number((row as { last_activity: number | string }).last_activity)).toBe(later.getTime());
+  });
+
+  it('claims a head with its thread and message: no look-up of either afterwards', async () => {
+    const now = new Date();
+    const { visitor } = await store.visitors.create({ tokenHash: 'hash-claim', now });
+    const thread = await store.threads.create({ visitorId: visitor.id, ref: 'ref-claim', now });
+    const message = (await store.appendToOpenThread({ visitorId: visitor.id, text: 'first', clientId: 'h1', now }))!;
+    const queue = store.outbox.queue({ workerId: 'claimer', leaseMs: 30_000 });
+    const { result: heads, statements } = await statementsOf(() => queue.claimHeads(Date.now(), 16, []));
+    // The select, then the lease: two statements for any number of heads.
+    expect(statements).toHaveLength(2);
+    const head = heads.find((h) => h.threadId === thread.id)!;
+    expect(head).toMatchObject({ messageId: message.id, fresh: true, behind: 0 });
+    expect(head.thread).toEqual(await store.threads.findById(thread.id));
+    expect(head.message).toEqual(await store.messages.findById(message.id));
+
+    // The next head of the thread, claimed while draining it, comes with them too.
+    const second = (await store.appendToOpenThread({ visitorId: visitor.id, text: 'second', clientId: 'h2', now: new Date() }))!;
+    await db('outbox').where({ id: head.id }).update({ status: 'sent', locked_by: null, locked_until: null });
+    const next = await queue.claimThreadHead(thread.id, Date.now());
+    expect(next?.message).toEqual(await store.messages.findById(second.id));
+    expect(next?.thread?.id).toBe(thread.id);
+  });
+});
