@@ -4,6 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { migrationSource } from '../../migrations';
+import { KeptStatementsSqliteClient } from './sqlite-client';
 
 export type Database = Knex;
 
@@ -34,7 +35,8 @@ export function createDatabase(database: Config['database'], { logger, connectTi
     fs.mkdirSync(path.dirname(database.filename), { recursive: true });
     return knexFactory({
       log: knexLog(logger),
-      client: 'sqlite3',
+      // knex's sqlite3 client, keeping its prepared statements (src/db/sqlite-client.ts).
+      client: KeptStatementsSqliteClient,
       connection: { filename: database.filename },
       useNullAsDefault: true,
       pool: {
