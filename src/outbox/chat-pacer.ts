@@ -31,6 +31,8 @@ export const PACING_WINDOW_MS = 61_000;
 /** One chat's budget: the sends of the last window (by a unique id), and the last 429. */
 interface Budget {
   sends: Map<string, number>;
+  /** The latest send's time: one at or after it is simply appended. */
+  latest: number;
   pausedUntil: number;
   throttledAt: number;
 }
@@ -50,11 +52,22 @@ export function createBudgets(sendsPerMinute: number) {
   function budget(chatId: number, now: number): Budget {
     let b = budgets.get(chatId);
     if (!b) {
-      b = { sends: new Map(), pausedUntil: 0, throttledAt: -Infinity };
+      b = { sends: new Map(), latest: -Infinity, pausedUntil: 0, throttledAt: -Infinity };
       budgets.set(chatId, b);
     }
-    for (const [id, at] of b.sends) if (at <= now - PACING_WINDOW_MS) b.sends.delete(id);
+    // The sends are kept oldest first (record, merge): the expired ones are a prefix.
+    for (const [id, at] of b.sends) {
+      if (at > now - PACING_WINDOW_MS) break;
+      b.sends.delete(id);
+    }
     return b;
+  }
+
+  /** Sends in the window, oldest first (a Map iterates in insertion order). */
+  function keepInOrder(b: Budget, sends: Iterable<[string, number]>): void {
+    const all = [...b.sends, ...sends].sort((x, y) => x[1] - y[1]);
+    b.sends = new Map(all);
+    b.latest = all.at(-1)?.[1] ?? b.latest;
   }
 
   function waitMs(chatId: number, now: number): number {
@@ -86,8 +99,15 @@ export function createBudgets(sendsPerMinute: number) {
       return Math.max(0, mark - budget(chatId, now).sends.size);
     },
     record(chatId: number, id: string, now: number) {
-      budget(chatId, now).sends.set(id, now);
+      // Without a limit nothing reads the sends: none are kept (at hundreds a second, a window of them would be tens of thousands).
+      if (sendsPerMinute <= 0) return;
+      const b = budget(chatId, now);
+      if (now >= b.latest) b.sends.set(id, now);
+      else keepInOrder(b, [[id, now]]);
+      b.latest = Math.max(b.latest, now);
     },
+    /** How many sends the chat's window holds now. */
+    sendsInWindow: (chatId: number, now: number) => budget(chatId, now).sends.size,
     pause(chatId: number, until: number, now: number) {
       const b = budget(chatId, now);
       b.pausedUntil = Math.max(b.pausedUntil, until);
@@ -95,7 +115,11 @@ export function createBudgets(sendsPerMinute: number) {
     },
     merge(news: BudgetNews, now: number) {
       const b = budget(news.chatId, now);
-      for (const [id, at] of news.sends) if (at > now - PACING_WINDOW_MS) b.sends.set(id, at);
+      if (sendsPerMinute > 0)
+        keepInOrder(
+          b,
+          news.sends.filter(([id, at]) => at > now - PACING_WINDOW_MS && !b.sends.has(id)),
+        );
       b.pausedUntil = Math.max(b.pausedUntil, news.pausedUntil);
       b.throttledAt = Math.max(b.throttledAt, news.throttledAt);
     },
