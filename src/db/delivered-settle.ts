@@ -2,14 +2,15 @@ import type { Knex } from 'knex';
 import type { DeliveredGroup, Repositories } from '../domain/ports';
 import { cacheKeys, type Cache } from './cache';
 import { isPostgres, num } from './database';
+import { createGroupCommit } from './group-commit';
 import { toRow } from './telegram-link-repository';
 
 /**
  * Settles a group the outbox delivered (src/outbox/settle.ts): its last send's Telegram links
  * recorded, its rows marked sent (only those this worker still holds), and the messages of those
  * rows delivered — all or nothing. On PostgreSQL that is one statement (data-modifying WITH
- * clauses run in one snapshot and commit together), on SQLite one transaction. Returns the
- * ids of the messages now delivered.
+ * clauses run in one snapshot and commit together), on SQLite one transaction shared with the
+ * groups that finished meanwhile. Returns the ids of the messages now delivered.
  */
 export function createDeliveredSettle({
   db,
@@ -50,19 +51,39 @@ export function createDeliveredSettle({
     return g.messageIds.filter((id): id is number => id !== null && delivered.has(id));
   }
 
-  async function inOneTransaction(g: DeliveredGroup): Promise<number[]> {
+  /**
+   * SQLite: the groups that finished while another settle was in flight, in one transaction of
+   * five statements however many there are (group-commit.ts: one commit, one fsync, one pass
+   * through the single connection instead of five statements per group).
+   */
+  async function inOneTransaction(groups: DeliveredGroup[]): Promise<number[][]> {
     return transaction(async (repos) => {
-      await repos.telegramLinks.insertMany(g.links, g.now);
-      const sent = await repos.outbox.completeMany(g.rowIds, g.workerId, g.now);
-      const ids = g.messageIds.filter((id, i): id is number => id !== null && sent.has(g.rowIds[i]));
-      await repos.messages.markDelivered(g.threadId, ids);
-      return ids;
+      const latest = new Date(Math.max(...groups.map((g) => g.now.getTime())));
+      await repos.telegramLinks.insertMany(
+        groups.flatMap((g) => g.links),
+        latest,
+      );
+      // Each worker settles only the rows it still holds (a process normally has one worker).
+      const sent = new Set<number>();
+      for (const workerId of new Set(groups.map((g) => g.workerId))) {
+        const mine = groups.filter((g) => g.workerId === workerId);
+        for (const id of await repos.outbox.completeMany(
+          mine.flatMap((g) => g.rowIds),
+          workerId,
+          latest,
+        ))
+          sent.add(id);
+      }
+      const delivered = groups.map((g) => g.messageIds.filter((id, i): id is number => id !== null && sent.has(g.rowIds[i])));
+      await repos.messages.markDeliveredIn(groups.map((g, i) => ({ threadId: g.threadId, ids: delivered[i] })));
+      return delivered;
     });
   }
 
   const pg = isPostgres(db);
+  const sqliteGroups = createGroupCommit(inOneTransaction);
   return async (g: DeliveredGroup): Promise<number[]> => {
-    const ids = pg ? await inOneStatement(g) : await inOneTransaction(g);
+    const ids = pg ? await inOneStatement(g) : await sqliteGroups.submit(g);
     cache.del([cacheKeys.recentMessages(g.threadId)]);
     return ids;
   };

@@ -137,6 +137,59 @@ describeEachDatabase('settling a delivered group on %s', (kind) => {
     // The history read afterwards sees the new statuses (the recent-messages cache was dropped).
     expect((await store.messages.history([thread.id], { limit: 10 })).map((m) => m.status)).toEqual(['delivered', 'stored', 'delivered']);
   });
+  it('settles groups of several threads that finish together, each only with its own rows and messages', async () => {
+    const now = new Date();
+    const groups = [];
+    for (const tag of ['g1', 'g2', 'g3']) {
+      const { visitor } = await store.visitors.create({ tokenHash: `hash-${tag}`, now });
+      const thread = await store.threads.create({ visitorId: visitor.id, ref: `ref-${tag}`, now });
+      const message = (await store.appendToOpenThread({ visitorId: visitor.id, text: tag, clientId: tag, now }))!;
+      const [row] = (await db('outbox').where({ message_id: message.id })) as Array<{ id: number | string }>;
+      await db('outbox')
+        .where({ id: row.id })
+        .update({ locked_by: 'w1', locked_until: Date.now() + 60_000 });
+      groups.push({ thread, message, rowId: Number(row.id) });
+    }
+    const statements: string[] = [];
+    const count = (q: { sql: string }) => statements.push(q.sql);
+    db.on('query', count);
+    const delivered = await Promise.all(
+      groups.map((g, i) =>
+        store.settleDelivered({
+          threadId: g.thread.id,
+          rowIds: [g.rowId],
+          messageIds: [g.message.id],
+          links: [
+            {
+              threadId: g.thread.id,
+              messageId: g.message.id,
+              chatId: -100777,
+              topicId: 7,
+              telegramMessageId: 700 + i,
+              direction: 'to_telegram',
+            },
+          ],
+          // The third group's rows are another worker's by now: it settles nothing.
+          workerId: i === 2 ? 'w2' : 'w1',
+          now: new Date(),
+        }),
+      ),
+    );
+    db.off('query', count);
+    expect(delivered).toEqual([[groups[0].message.id], [groups[1].message.id], []]);
+    const statuses = await db('messages')
+      .whereIn(
+        'id',
+        groups.map((g) => g.message.id),
+      )
+      .orderBy('id');
+    expect(statuses.map((m: { status: string }) => m.status)).toEqual(['delivered', 'delivered', 'stored']);
+    // PostgreSQL: one statement per group. SQLite: the first group alone (nothing was in flight), the two that
+    // finished meanwhile together: two transactions instead of three (the second one with an update of the rows
+    // of each of the two workers: 5 + 6 statements).
+    expect(statements).toHaveLength(kind === 'postgres' ? 3 : 11);
+    expect(statements.filter((sql) => sql.startsWith('COMMIT'))).toHaveLength(kind === 'postgres' ? 0 : 2);
+  });
 });
 
 describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
