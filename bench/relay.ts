@@ -114,7 +114,11 @@ async function arrivalsOf(b: BenchInstallation, tag: string, expected: number, t
 }
 
 /** One staff message at a time into each visitor's topic, `rounds` times: inject → the visitor's `message` event. */
-async function staffToVisitor(b: BenchInstallation, visitors: number, rounds: number): Promise<{ p50: number; p99: number }> {
+async function staffToVisitor(
+  b: BenchInstallation,
+  visitors: number,
+  rounds: number,
+): Promise<{ p50: number; p99: number; statementsPerMessage: number }> {
   const { emu, server } = b;
   const clients = await connectVisitors(server.url, visitors);
   const staff = emu.addUser({ id: 9101, first_name: 'Staff', is_bot: false });
@@ -130,6 +134,7 @@ async function staffToVisitor(b: BenchInstallation, visitors: number, rounds: nu
       }
     if (arrivals.size < visitors) throw new Error('not every bench thread reached Telegram');
     const latencies: number[] = [];
+    const statements0 = await statementsOf(server.url);
     for (let r = 0; r < rounds; r++)
       for (const [vi, v] of clients.entries()) {
         const text = `${tag} staff ${vi}:${r}`;
@@ -139,7 +144,10 @@ async function staffToVisitor(b: BenchInstallation, visitors: number, rounds: nu
         await arrived;
         latencies.push(performance.now() - t0);
       }
-    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    // The last update is recorded just after its message reaches the visitor.
+    await sleep(200);
+    const statements = (await statementsOf(server.url)) - statements0;
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), statementsPerMessage: statements / latencies.length };
   } finally {
     for (const v of clients) v.close();
   }
@@ -211,12 +219,14 @@ const tableRow = (database: string, r: PacedRow): Array<string | number> => [
 /**
  * `BENCH_RELAY=loop`: only the closed loop (a quick before/after of the acknowledge path);
  * `BENCH_RELAY=light`: only the light pace (what a lone message costs; with BENCH_PROFILE_DIR, its profile);
- * `BENCH_RELAY=fast`: only 50 × 10 at 1 / 250 ms.
+ * `BENCH_RELAY=fast`: only 50 × 10 at 1 / 250 ms;
+ * `BENCH_RELAY=staff`: only staff → visitor.
  */
 export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl: string): Promise<void> {
   const loopOnly = process.env.BENCH_RELAY === 'loop';
   const lightOnly = process.env.BENCH_RELAY === 'light';
   const fastOnly = process.env.BENCH_RELAY === 'fast';
+  const staffOnly = process.env.BENCH_RELAY === 'staff';
   const rows: Array<Array<string | number>> = [];
   const summary: Array<Array<string | number>> = [];
   for (const database of databases) {
@@ -229,7 +239,12 @@ export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl:
       }
       if (loopOnly) {
         const loop = await closedLoop(b, 50, 40);
-        summary.push([database, '-', '-', loop.perSecond, loop.cpuMsPerMessage, loop.statementsPerMessage, '-']);
+        summary.push([database, '-', '-', '-', loop.perSecond, loop.cpuMsPerMessage, loop.statementsPerMessage, '-']);
+        continue;
+      }
+      if (staffOnly) {
+        const staff = await staffToVisitor(b, 10, 10);
+        summary.push([database, staff.p50, staff.p99, staff.statementsPerMessage, '-', '-', '-', '-']);
         continue;
       }
       // Idle sockets first, on a fresh process (later scenarios leave garbage that a collection would free mid-count).
@@ -241,7 +256,10 @@ export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl:
       for (const r of [fast, light, heavy]) rows.push(tableRow(database, r));
       const staff = await staffToVisitor(b, 10, 10);
       const loop = await closedLoop(b, 50, 40);
-      summary.push([database, staff.p50, staff.p99, loop.perSecond, loop.cpuMsPerMessage, loop.statementsPerMessage, idle]);
+      summary.push([
+        ...[database, staff.p50, staff.p99, staff.statementsPerMessage],
+        ...[loop.perSecond, loop.cpuMsPerMessage, loop.statementsPerMessage, idle],
+      ]);
     } finally {
       await b.close();
     }
@@ -254,7 +272,16 @@ export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl:
       ) +
       `\n\nStaff → visitor one at a time (ms), closed loop of 50 visitors × 40 (acked msg/s, server CPU ms per message), idle visitor socket (server RSS KiB each, 2000 sockets)\n\n` +
       printTable(
-        ['database', 'staff→visitor p50', 'p99', 'closed loop msg/s', 'CPU ms/msg', 'DB statements/msg', 'idle socket KiB'],
+        [
+          'database',
+          'staff→visitor p50',
+          'p99',
+          'DB statements/staff msg',
+          'closed loop msg/s',
+          'CPU ms/msg',
+          'DB statements/msg',
+          'idle socket KiB',
+        ],
         summary,
       ) +
       '\n',
