@@ -117,7 +117,7 @@ export function createBot(deps: BotDeps) {
         await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
       }
     }
-    await processedUpdates.record(updateId, clock.now());
+    if (!ctx.updateRecorded) await processedUpdates.record(updateId, clock.now());
   });
 
   bot.use(

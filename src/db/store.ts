@@ -10,6 +10,7 @@ import { createThreadRepository } from './thread-repository';
 import { createVisitorRepository } from './visitor-repository';
 import { createVisitorAppend } from './visitor-append';
 import { createDeliveredSettle } from './delivered-settle';
+import { createStaffAppend } from './staff-append';
 import { createStatsRepository } from './stats-repository';
 import { createOtpRepository } from './otp-repository';
 import { createUserRepository } from './user-repository';
@@ -62,6 +63,7 @@ export function createStore({ db, cache }: { db: Knex; cache: Cache }): Store {
   return {
     ...base,
     appendToOpenThread: visitorAppend.append,
+    appendStaffMessage: createStaffAppend({ db, cache }),
     settleDelivered: createDeliveredSettle({ db, cache, transaction }),
     transaction,
   };

@@ -42,6 +42,16 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
     return row ? toThread(row) : null;
   }
 
+  /** The thread whose topic it is, or the one that left it by /move (replies there still belong to it). */
+  async function loadByTopic(chatId: number, topicId: number): Promise<ThreadRow | undefined> {
+    return (
+      (await threads().where({ topic_chat_id: chatId, topic_id: topicId }).orderBy('id', 'desc').first()) ??
+      (await threads()
+        .whereIn('id', db('moved_topics').select('thread_id').where({ chat_id: chatId, topic_id: topicId }))
+        .first())
+    );
+  }
+
   async function findById(id: number): Promise<Thread | null> {
     const key = cacheKeys.thread(id);
     const hit = cache.get<Thread>(key);
@@ -93,17 +103,21 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
         const thread = await findById(cachedId);
         if (thread && thread.topicChatId === chatId && thread.topicId === topicId) return thread;
       }
-      const row =
-        (await threads().where({ topic_chat_id: chatId, topic_id: topicId }).orderBy('id', 'desc').first()) ??
-        // A topic the thread left by /move: replies there still belong to it.
-        (await threads()
-          .whereIn('id', db('moved_topics').select('thread_id').where({ chat_id: chatId, topic_id: topicId }))
-          .first());
+      const row = await loadByTopic(chatId, topicId);
       if (!row) return null;
       const thread = toThread(row);
       cache.set(key, thread.id);
       cache.set(cacheKeys.thread(thread.id), thread);
       return thread;
+    },
+    async threadIdOfTopic(chatId, topicId) {
+      const key = cacheKeys.topic(chatId, topicId);
+      const cachedId = cache.get<number>(key);
+      if (cachedId !== undefined) return cachedId;
+      const row = await loadByTopic(chatId, topicId);
+      if (!row) return null;
+      cache.set(key, num(row.id));
+      return num(row.id);
     },
     async setTopic(id, chatId, topicId) {
       const before = await loadById(id);

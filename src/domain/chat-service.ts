@@ -29,7 +29,8 @@ export interface StaffMessageInput {
   attachment?: NewAttachment;
   /** A note about the staff message instead of it (e.g. a file too large to forward): stored as a system message. */
   notice?: Notice;
-  telegram: { chatId: number; topicId: number | null; messageId: number };
+  /** `updateId`: the update it came in, recorded as handled with the message (only when storing it is all the update does). */
+  telegram: { chatId: number; topicId: number | null; messageId: number; updateId?: number };
 }
 
 export type ChatService = ReturnType<typeof createChatService>;
@@ -43,41 +44,25 @@ export function createChatService({ store, notifier, delivery, clock, tokens, su
   const { postVisitorMessage } = createVisitorMessages({ store, notifier, delivery, clock, visitors, support, departments });
   const ratings = createThreadRatings({ store, notifier, delivery, clock });
 
-  /** Stores a staff member's message from Telegram and pushes it to the visitor. Idempotent per Telegram message. */
+  /**
+   * Stores a staff member's message from Telegram and pushes it to the visitor: stored first (one
+   * write, no read before it), then emitted. Idempotent per Telegram message: null when it was stored before.
+   */
   async function postStaffMessage(input: StaffMessageInput): Promise<Message | null> {
-    const message = await store.transaction(async (repos) => {
-      const thread = await repos.threads.findById(input.threadId);
-      if (!thread) throw new DomainError('not_found', 'Thread not found.');
-      const now = clock.now();
-      const already = await repos.telegramLinks.findByTelegramMessage(input.telegram.chatId, input.telegram.messageId);
-      if (already) return null;
-      const stored = await repos.messages.insert({
-        threadId: thread.id,
-        sender: input.notice ? 'system' : 'staff',
-        text: input.notice ? noticeText(input.notice, 'en') : input.text,
-        html: input.notice ? null : (input.html ?? null),
-        notice: input.notice ?? null,
-        attachment: input.attachment ?? null,
-        clientId: null,
-        visitorId: null,
-        status: 'delivered',
-        createdAt: now,
-      });
-      await repos.telegramLinks.insert(
-        {
-          threadId: thread.id,
-          messageId: stored.id,
-          chatId: input.telegram.chatId,
-          topicId: input.telegram.topicId,
-          telegramMessageId: input.telegram.messageId,
-          direction: 'from_telegram',
-        },
-        now,
-      );
-      await repos.threads.touch(thread.id, now);
-      return stored;
+    const message = await store.appendStaffMessage({
+      threadId: input.threadId,
+      sender: input.notice ? 'system' : 'staff',
+      text: input.notice ? noticeText(input.notice, 'en') : input.text,
+      html: input.notice ? null : (input.html ?? null),
+      notice: input.notice ?? null,
+      attachment: input.attachment ?? null,
+      telegram: { chatId: input.telegram.chatId, topicId: input.telegram.topicId, messageId: input.telegram.messageId },
+      updateId: input.telegram.updateId,
+      now: clock.now(),
     });
     if (message) notifier.messageCreated(message);
+    // Nothing stored: a repeat, or a thread that is gone (erased meanwhile), which the staff member is told about.
+    else if (!(await store.threads.findById(input.threadId))) throw new DomainError('not_found', 'Thread not found.');
     return message;
   }
 

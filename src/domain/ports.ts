@@ -1,6 +1,7 @@
 import type { OutboxQueue, OutboxQueueOptions } from './outbox-ports';
 import type { StatsRepository } from './stats-ports';
 import type { Notice } from './notices';
+import type { StaffAppend } from './staff-message-ports';
 import type {
   AttachmentKind,
   Message,
@@ -91,8 +92,13 @@ export interface ThreadRepository {
   findLatestForVisitor(visitorId: VisitorId): Promise<Thread | null>;
   /** The visitor's threads (for a verified visitor: its user's), oldest first. */
   listForVisitor(visitorId: VisitorId): Promise<Thread[]>;
-  /** Hot path on every staff update: cached. */
+  /** The thread of a staff chat topic (or of a topic it left by /move), for commands in the topic. */
   findByTopic(chatId: number, topicId: number): Promise<Thread | null>;
+  /**
+   * Hot path on every staff message: the id of findByTopic's thread, from the cache without any
+   * read while the topic keeps leading to it (setTopic and erasure drop the mapping; a topic left by /move keeps it).
+   */
+  threadIdOfTopic(chatId: number, topicId: number): Promise<ThreadId | null>;
   setTopic(id: ThreadId, chatId: number | null, topicId: number | null): Promise<void>;
   /** `now` is when it happened (the closing time RETENTION_DAYS counts from); the system time when left out. */
   setStatus(id: ThreadId, status: ThreadStatus, now?: Date): Promise<void>;
@@ -239,6 +245,12 @@ export interface Store extends Repositories {
    * (the thread is closed or missing, the visitor blocked or unknown, the clientId used).
    */
   appendToOpenThread(input: VisitorAppend): Promise<Message | null>;
+  /**
+   * A staff message stored with its Telegram link and its thread's last activity, all or nothing and
+   * without a read first (src/db/staff-append.ts). Null when nothing was stored: the thread is gone,
+   * or this Telegram message was stored before.
+   */
+  appendStaffMessage(input: StaffAppend): Promise<Message | null>;
   /**
    * Settles a delivered group all or nothing (src/db/delivered-settle.ts): links recorded, the rows
    * this worker still holds marked sent, their messages delivered. Returns the delivered message ids.

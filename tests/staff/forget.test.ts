@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { Update } from 'grammy/types';
 import path from 'node:path';
 import { connectVisitor, eventually, STAFF_CHAT_ID, type RunningTopicdesk } from '../support/harness';
 import { describeEachDatabase } from '../support/services';
@@ -127,6 +128,13 @@ describeEachDatabase('/forget, on %s', (kind) => {
     const note = await h.emu.waitFor((c) => c.method === 'sendMessage' && String(c.params.text).startsWith('🧹'));
     expect(note.params.message_thread_id).toBeUndefined();
     expect(note.params.text).toBe(`🧹 @deniz erased the visitor of ${ref}: 1 conversation, 3 messages.`);
+
+    // A staff message that reaches the bot from the deleted topic (written as it went) stores nothing: the topic,
+    // known in memory since Deniz's answer, no longer leads to a thread.
+    const written = { ...message, message_id: message.message_id + 1000, text: 'One more thing' };
+    await td.app.bot!.handleUpdate({ update_id: 880_001, message: written } as Update);
+    expect(await count(td, 'processed_updates', { update_id: 880_001 })).toBe(1);
+    expect(await count(td, 'messages', { content_text: 'One more thing' })).toBe(0);
 
     // Rows gone: messages, thread, visitor, links, outbox, verification, identity.
     expect(await count(td, 'messages', { thread_id: threadId })).toBe(0);

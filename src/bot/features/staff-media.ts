@@ -101,7 +101,7 @@ export function createStaffMediaFeature({ chat, staff: staffService, store, depa
       const file = staffFileOf(ctx.msg);
       if (!file) {
         // An animated sticker without a thumbnail: its emoji is the closest thing to show.
-        await chat.postStaffMessage({ threadId: target.thread.id, text: ctx.msg.sticker?.emoji ?? caption ?? '🖼', telegram });
+        await chat.postStaffMessage({ threadId: target.threadId, text: ctx.msg.sticker?.emoji ?? caption ?? '🖼', telegram });
         return;
       }
       let saved;
@@ -110,9 +110,9 @@ export function createStaffMediaFeature({ chat, staff: staffService, store, depa
       } catch (error) {
         if (!(error instanceof TooLargeForBotApi)) throw error;
         const mb = ((error.size ?? file.size ?? TELEGRAM_DOWNLOAD_LIMIT + 1) / (1024 * 1024)).toFixed(1);
-        log.warn('staff file over the Bot API download limit', { threadId: target.thread.id, size: error.size ?? file.size });
+        log.warn('staff file over the Bot API download limit', { threadId: target.threadId, size: error.size ?? file.size });
         await chat.postStaffMessage({
-          threadId: target.thread.id,
+          threadId: target.threadId,
           text: null,
           notice: { code: 'file_too_large', params: caption ? { mb, caption } : { mb } },
           telegram,
@@ -127,7 +127,7 @@ export function createStaffMediaFeature({ chat, staff: staffService, store, depa
       let message;
       try {
         message = await chat.postStaffMessage({
-          threadId: target.thread.id,
+          threadId: target.threadId,
           text: caption,
           html: staffHtml(ctx.msg.caption, ctx.msg.caption_entities),
           attachment: { kind: type.kind, url: stored.url, mime: type.mime, size, path: stored.path },

@@ -2,7 +2,7 @@ import { Composer } from 'grammy';
 import type { ChatService } from '../../domain/chat-service';
 import type { StaffService } from '../../domain/staff-service';
 import type { Store } from '../../domain/ports';
-import type { Thread } from '../../domain/types';
+import type { ThreadId } from '../../domain/types';
 import type { DepartmentDirectory } from '../../domain/department-directory';
 import { fromStaffChat } from '../filters/staff-chat';
 import type { BotContext } from '../context';
@@ -20,21 +20,19 @@ export interface StaffRepliesDeps {
 /**
  * The thread a staff chat message belongs to: its forum topic's thread, or
  * (without topics) the thread of the message it replies to. Shared by text and media replies.
+ * Only its id: the topic's is cached, and storing the message checks that the thread still exists.
  */
-export async function threadOfStaffMessage(store: Store, ctx: BotContext): Promise<{ thread: Thread; topicId: number | null } | null> {
+export async function threadOfStaffMessage(store: Store, ctx: BotContext): Promise<{ threadId: ThreadId; topicId: number | null } | null> {
   const msg = ctx.msg!;
   const chatId = ctx.chat!.id;
   if (msg.is_topic_message && msg.message_thread_id !== undefined) {
-    const thread = await store.threads.findByTopic(chatId, msg.message_thread_id);
-    if (thread) return { thread, topicId: msg.message_thread_id };
+    const threadId = await store.threads.threadIdOfTopic(chatId, msg.message_thread_id);
+    if (threadId !== null) return { threadId, topicId: msg.message_thread_id };
   }
   const replyTo = msg.reply_to_message;
   if (replyTo) {
     const link = await store.telegramLinks.findByTelegramMessage(chatId, replyTo.message_id);
-    if (link) {
-      const thread = await store.threads.findById(link.threadId);
-      if (thread) return { thread, topicId: msg.message_thread_id ?? null };
-    }
+    if (link) return { threadId: link.threadId, topicId: msg.message_thread_id ?? null };
   }
   return null;
 }
@@ -61,12 +59,14 @@ export function createStaffRepliesFeature({ chat, staff: staffService, store, de
       }
       return next();
     }
-    await chat.postStaffMessage({
-      threadId: target.thread.id,
+    // Storing the message is all this update does: it is recorded as handled in the same write.
+    const stored = await chat.postStaffMessage({
+      threadId: target.threadId,
       text: ctx.msg.text,
       html: staffHtml(ctx.msg.text, ctx.msg.entities),
-      telegram: { chatId: ctx.chat.id, topicId: target.topicId, messageId: ctx.msg.message_id },
+      telegram: { chatId: ctx.chat.id, topicId: target.topicId, messageId: ctx.msg.message_id, updateId: ctx.update.update_id },
     });
+    if (stored) ctx.updateRecorded = true;
   });
 
   // An edit in Telegram reaches the visitor as message:update.

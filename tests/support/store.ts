@@ -1,0 +1,23 @@
+import { createCache } from '../../src/db/cache';
+import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
+import { createStore } from '../../src/db/store';
+import type { Store } from '../../src/domain/ports';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from './test-database';
+
+/** A fresh migrated database of `kind` and a Store on it, for the tests of one group; the getter is good after beforeAll. */
+export function useStore(kind: DatabaseKind): () => { db: Database; store: Store } {
+  let testDb: TestDatabase;
+  let db: Database;
+  let store: Store;
+  beforeAll(async () => {
+    testDb = await createTestDatabase(kind);
+    db = createDatabase(testDb.config);
+    await migrateToLatest(db);
+    store = createStore({ db, cache: createCache(180) });
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await testDb.drop();
+  });
+  return () => ({ db, store });
+}
