@@ -44,6 +44,8 @@ export function createCache(ttlSeconds: number): Cache {
 export const cacheKeys = {
   thread: (id: number) => `thread:${id}`,
   topic: (chatId: number, topicId: number) => `topic:${chatId}:${topicId}`,
+  /** A thread's department, kept apart from the thread (which every new message changes). */
+  threadDepartment: (id: number) => `thread-department:${id}`,
   recentMessages: (threadId: number) => `recent:${threadId}`,
 };
 

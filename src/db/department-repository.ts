@@ -74,7 +74,7 @@ export function createDepartmentRepository({ db, invalidate }: RepoContext): Dep
       await db('threads').where({ department_id: id }).update({ department_id: null });
       await db('thread_ratings').where({ department_id: id }).update({ department_id: null });
       await db('departments').where({ id }).delete();
-      invalidate(ids.map((r) => cacheKeys.thread(num(r.id))));
+      invalidate(ids.flatMap((r) => [cacheKeys.thread(num(r.id)), cacheKeys.threadDepartment(num(r.id))]));
       return { openThreads: num(moved[0]?.n ?? 0) };
     },
   };

@@ -119,6 +119,15 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
       cache.set(key, num(row.id));
       return num(row.id);
     },
+    async departmentOf(id) {
+      const key = cacheKeys.threadDepartment(id);
+      const hit = cache.get<{ departmentId: number | null }>(key);
+      if (hit) return hit.departmentId;
+      const thread = await findById(id);
+      if (!thread) return undefined;
+      cache.set(key, { departmentId: thread.departmentId });
+      return thread.departmentId;
+    },
     async setTopic(id, chatId, topicId) {
       const before = await loadById(id);
       await db('threads').where({ id }).update({ topic_chat_id: chatId, topic_id: topicId });
@@ -141,7 +150,7 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
           .onConflict(['chat_id', 'topic_id'])
           .ignore();
       await db('threads').where({ id }).update({ department_id: departmentId, topic_chat_id: chatId, topic_id: topicId });
-      invalidate([cacheKeys.thread(id)]);
+      invalidate([cacheKeys.thread(id), cacheKeys.threadDepartment(id)]);
     },
     async touch(id, now) {
       await db('threads').where({ id }).update({ last_activity: now.getTime() });

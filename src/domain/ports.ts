@@ -99,6 +99,8 @@ export interface ThreadRepository {
    * read while the topic keeps leading to it (setTopic and erasure drop the mapping; a topic left by /move keeps it).
    */
   threadIdOfTopic(chatId: number, topicId: number): Promise<ThreadId | null>;
+  /** The thread's department (null: the default one; undefined: no such thread), cached apart from the thread. */
+  departmentOf(id: ThreadId): Promise<number | null | undefined>;
   setTopic(id: ThreadId, chatId: number | null, topicId: number | null): Promise<void>;
   /** `now` is when it happened (the closing time RETENTION_DAYS counts from); the system time when left out. */
   setStatus(id: ThreadId, status: ThreadStatus, now?: Date): Promise<void>;

@@ -133,6 +133,31 @@ describeEachDatabase('the staff page by department, on %s', (kind) => {
     v.close();
   });
 
+  it('a thread handed to another department by /move goes on the live feed of that department', async () => {
+    const samSocket = await connectStaff(td, { cookie: await staffCookie(td, emu, sam, SALES) });
+    const v = await connectVisitor(td.url);
+    const first = await v.emit('message:send', { text: 'Support first, then sales', clientId: 'move-1' });
+    if (!first.ok) throw new Error(JSON.stringify(first));
+    await v.waitFor('message:status', (s) => s.id === first.message.id);
+    const threadId = first.message.threadId;
+    const { topicId } = (await td.app.store.threads.findById(threadId))!;
+    // A staff reply in the default department's topic: not on Sam's feed.
+    emu.userSends({ chatId: STAFF_CHAT_ID, from: bea, threadId: topicId!, text: 'Let me hand you over.' });
+    await v.waitFor('message', (m) => m.text === 'Let me hand you over.');
+
+    await staffSays(emu, { chatId: STAFF_CHAT_ID, from: bea, threadId: topicId!, text: '/move Sales' });
+    const moved = (await td.app.store.threads.findById(threadId))!;
+    expect(moved.topicChatId).toBe(SALES);
+    emu.userSends({ chatId: SALES, from: sam, threadId: moved.topicId!, text: 'Sales here: 10% off.' });
+    await v.waitFor('message', (m) => m.text === 'Sales here: 10% off.');
+    // Sam's feed follows the thread to Sales: the reply written there, and nothing from before the move.
+    const reply = await eventually(() => samSocket.events.find((e) => e.event === 'message' && e.payload.text === 'Sales here: 10% off.'));
+    expect(threadOf(reply!)).toBe(threadId);
+    expect(samSocket.events.filter((e) => e.event === 'message' && e.payload.threadId === threadId)).toHaveLength(1);
+    samSocket.close();
+    v.close();
+  });
+
   it('someone who leaves a department’s chat stops reading it at the next membership check; the rest goes on', async () => {
     const beaCookie = await staffCookie(td, emu, bea);
     const beaSocket = await connectStaff(td, { cookie: beaCookie });

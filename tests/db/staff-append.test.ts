@@ -119,4 +119,27 @@ describeEachDatabase('a staff message from Telegram on %s', (kind) => {
     expect(await store.threads.threadIdOfTopic(CHAT, 22)).toBe(thread.id);
     expect(await store.threads.threadIdOfTopic(CHAT, 23)).toBeNull();
   });
+
+  it('the thread’s department (for the staff page’s live feed) is answered from memory after a message, and follows /move and a removed department', async () => {
+    const thread = await threadInTopic('four', 31);
+    const now = new Date();
+    await store.departments.add({
+      key: 'sales',
+      name: 'Sales',
+      codeHash: 'code-sales',
+      claimExpiresAt: new Date(now.getTime() + 60_000),
+      createdBy: 1,
+      now,
+    });
+    const sales = (await store.departments.list()).find((d) => d.key === 'sales')!;
+    expect(await store.threads.departmentOf(thread.id)).toBeNull();
+    await store.appendStaffMessage(staffMessage(thread.id, 801));
+    expect(await statementsOf(() => store.threads.departmentOf(thread.id))).toEqual({ result: null, statements: [] });
+
+    await store.threads.move(thread.id, { departmentId: sales.id, chatId: CHAT - 2, topicId: 9 });
+    expect(await store.threads.departmentOf(thread.id)).toBe(sales.id);
+    await store.departments.remove(sales.id);
+    expect(await store.threads.departmentOf(thread.id)).toBeNull();
+    expect(await store.threads.departmentOf(thread.id + 1000)).toBeUndefined();
+  });
 });

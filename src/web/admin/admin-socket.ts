@@ -32,15 +32,16 @@ export function adminNamespace(io: Server): AdminNamespace {
  * page's sockets of the thread's department (docs/departments.md): someone who
  * is not in that department's staff chat never receives it. The visitor side is
  * untouched: its events still go only to each thread's own room on the default
- * namespace. A thread's department is looked up (cached by the repository), and
+ * namespace. A thread's department is looked up (cached by the repository apart from the
+ * thread, so a new message does not make it read again), and
  * its events keep the order in which the notifier was told them.
  */
-export function withAdminFeed(inner: VisitorNotifier, io: Server, threads: Pick<ThreadRepository, 'findById'>): VisitorNotifier {
+export function withAdminFeed(inner: VisitorNotifier, io: Server, threads: Pick<ThreadRepository, 'departmentOf'>): VisitorNotifier {
   const chains = new Map<number, Promise<void>>();
   function toStaff(threadId: number, known: number | null | undefined, emit: (room: ReturnType<AdminNamespace['to']>) => void) {
     const next = (chains.get(threadId) ?? Promise.resolve())
       .then(async () => {
-        const departmentId = known !== undefined ? known : (await threads.findById(threadId))?.departmentId;
+        const departmentId = known !== undefined ? known : await threads.departmentOf(threadId);
         if (departmentId !== undefined) emit(adminNamespace(io).to(departmentRoom(departmentId)));
       })
       // The staff page catches up on its next load: a failed look-up must not stop the visitor side.
