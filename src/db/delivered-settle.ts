@@ -8,9 +8,10 @@ import { toRow } from './telegram-link-repository';
 /**
  * Settles a group the outbox delivered (src/outbox/settle.ts): its last send's Telegram links
  * recorded, its rows marked sent (only those this worker still holds), and the messages of those
- * rows delivered — all or nothing. On PostgreSQL that is one statement (data-modifying WITH
- * clauses run in one snapshot and commit together), on SQLite one transaction shared with the
- * groups that finished meanwhile. Returns the ids of the messages now delivered.
+ * rows delivered — all or nothing. The groups that finish while a settle is in flight are settled
+ * together in the next one (group-commit.ts): on PostgreSQL one statement (data-modifying WITH
+ * clauses run in one snapshot and commit together), on SQLite one transaction of five statements.
+ * Returns the ids of the group's messages now delivered.
  */
 export function createDeliveredSettle({
   db,
@@ -21,34 +22,39 @@ export function createDeliveredSettle({
   cache: Cache;
   transaction: <T>(work: (repos: Repositories) => Promise<T>) => Promise<T>;
 }) {
-  async function inOneStatement(g: DeliveredGroup): Promise<number[]> {
-    const t = g.now.getTime();
-    const parts: Array<{ sql: string; bindings: readonly Knex.Value[] }> = [];
-    if (g.links.length)
-      parts.push(
-        db('telegram_links')
-          .insert(g.links.map((l) => toRow(l, g.now)))
-          .onConflict(['chat_id', 'telegram_message_id', 'message_id'])
-          .ignore()
-          .toSQL(),
-      );
+  /** PostgreSQL: the groups that finished while another settle was in flight, in one statement. */
+  async function inOneStatement(groups: DeliveredGroup[]): Promise<number[][]> {
+    const latest = Math.max(...groups.map((g) => g.now.getTime()));
+    const links = groups.flatMap((g) => g.links.map((l) => toRow(l, g.now)));
+    const linkInsert = links.length
+      ? db('telegram_links').insert(links).onConflict(['chat_id', 'telegram_message_id', 'message_id']).ignore().toSQL()
+      : null;
+    // Each worker settles only the rows it still holds (a process normally has one worker).
+    const workers = new Set(groups.map((g) => g.workerId));
     const rows = db('outbox')
-      .whereIn('id', g.rowIds)
-      .andWhere({ status: 'pending', locked_by: g.workerId })
-      .update({ status: 'sent', sent_at: t, locked_by: null, locked_until: null, last_error: null })
-      .returning(['id', 'message_id'])
+      .where('status', 'pending')
+      .andWhere((q) => {
+        for (const workerId of workers)
+          q.orWhere(
+            (w) =>
+              void w
+                .whereIn(
+                  'id',
+                  groups.filter((g) => g.workerId === workerId).flatMap((g) => g.rowIds),
+                )
+                .andWhere('locked_by', workerId),
+          );
+      })
+      .update({ status: 'sent', sent_at: latest, locked_by: null, locked_until: null, last_error: null })
+      .returning(['id', 'message_id', 'thread_id'])
       .toSQL();
-    const sql = `with ${g.links.length ? `l as (${parts[0].sql}), ` : ''}r as (${rows.sql}),
-      m as (update messages set status = 'delivered' where thread_id = ? and id in (select message_id from r) returning id)
+    const sql = `with ${linkInsert ? `l as (${linkInsert.sql}), ` : ''}r as (${rows.sql}),
+      m as (update messages set status = 'delivered' from r where messages.id = r.message_id and messages.thread_id = r.thread_id returning messages.id)
       select id from m`;
-    const result = await db.raw<{ rows: Array<{ id: number | string }> }>(sql, [
-      ...(parts[0]?.bindings ?? []),
-      ...rows.bindings,
-      g.threadId,
-    ]);
+    const result = await db.raw<{ rows: Array<{ id: number | string }> }>(sql, [...(linkInsert?.bindings ?? []), ...rows.bindings]);
     const delivered = new Set(result.rows.map((r) => num(r.id)));
-    // In the rows' order, as the transaction gives them (the visitor's page is told in that order).
-    return g.messageIds.filter((id): id is number => id !== null && delivered.has(id));
+    // In the rows' order, as the statement gives them (the visitor's page is told in that order).
+    return groups.map((g) => g.messageIds.filter((id): id is number => id !== null && delivered.has(id)));
   }
 
   /**
@@ -80,10 +86,9 @@ export function createDeliveredSettle({
     });
   }
 
-  const pg = isPostgres(db);
-  const sqliteGroups = createGroupCommit(inOneTransaction);
+  const settled = createGroupCommit(isPostgres(db) ? inOneStatement : inOneTransaction);
   return async (g: DeliveredGroup): Promise<number[]> => {
-    const ids = pg ? await inOneStatement(g) : await sqliteGroups.submit(g);
+    const ids = await settled.submit(g);
     cache.del([cacheKeys.recentMessages(g.threadId)]);
     return ids;
   };
