@@ -1,28 +1,8 @@
-import { createCache } from '../../src/db/cache';
-import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
 import { createGroupCommit } from '../../src/db/group-commit';
-import { createStore } from '../../src/db/store';
 import type { Store } from '../../src/domain/ports';
-import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../support/test-database';
 import { describeEachDatabase } from '../support/services';
-
-/** A fresh migrated database of `kind` and a Store on it, for the tests of one group; the getter is good after beforeAll. */
-function useStore(kind: DatabaseKind): () => { db: Database; store: Store } {
-  let testDb: TestDatabase;
-  let db: Database;
-  let store: Store;
-  beforeAll(async () => {
-    testDb = await createTestDatabase(kind);
-    db = createDatabase(testDb.config);
-    await migrateToLatest(db);
-    store = createStore({ db, cache: createCache(180) });
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await testDb.drop();
-  });
-  return () => ({ db, store });
-}
+import { useStore } from '../support/store';
 
 describe('group commit', () => {
   it('writes what arrives meanwhile together, and one failing item fails only its caller', async () => {
