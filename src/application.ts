@@ -84,7 +84,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const { mediaDir, mediaStorage, incoming, erasure, pruner } = createFiles({ config, storage, notifier, clock, logger });
 
   let telegram: Awaited<ReturnType<typeof createTelegram>> | null = null;
-  const delivery = { wake: () => telegram?.worker.wake() };
+  const delivery = { wake: (threadId?: number) => telegram?.worker.wake(threadId) };
   const support = await createSupport({ config, redis, instanceId, settings: store.settings, staffChat, notifier, io, clock, logger });
   const chat = createChatService({ store, notifier, delivery, clock, support, departments, tokens: createVisitorTokens(sessionSecret) });
   const staff = createStaffService({ store, notifier, support, clock, delivery });

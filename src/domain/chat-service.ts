@@ -87,7 +87,7 @@ export function createChatService({ store, notifier, delivery, clock, tokens, su
       const thread = await store.threads.findLatestForVisitor(visitorId);
       if (thread) {
         await store.outbox.enqueueTopicRename({ threadId: thread.id, now: clock.now() });
-        delivery.wake();
+        delivery.wake(thread.id);
       }
     }
     return visitor;

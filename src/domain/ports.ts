@@ -262,7 +262,8 @@ export interface Store extends Repositories {
 
 /** Wakes the outbox worker after something was queued. */
 export interface DeliveryQueue {
-  wake(): void;
+  /** `threadId`: the thread whose rows were queued (else any may have been: src/outbox/wake-signal.ts). */
+  wake(threadId?: ThreadId): void;
 }
 
 export interface Clock {

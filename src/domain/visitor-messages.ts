@@ -63,7 +63,7 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
       const message = await store.appendToOpenThread({ visitorId: writer.visitorId, text, clientId, now });
       if (message) {
         notifier.messageCreated(message, { exceptSocketId: input.originSocketId });
-        delivery.wake();
+        delivery.wake(message.threadId);
         return { message, created: true, visitorId: writer.visitorId };
       }
     }
@@ -158,7 +158,7 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
       if (result.reopened) notifier.threadStatus(result.reopened);
       notifier.messageCreated(result.message, { exceptSocketId: input.originSocketId });
       if (result.awayReply) notifier.messageCreated(result.awayReply);
-      delivery.wake();
+      delivery.wake(result.message.threadId);
     }
     return { message: result.message, created: result.created, visitorId: result.visitor.id };
   }

@@ -87,6 +87,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   let stopHeartbeat: (() => void) | null = null;
   const signal = createWakeSignal();
   const active = new Map<number, Promise<void>>();
+  /** The wake count when each thread in flight was claimed (its drain asks about wakes after it). */
+  const since = new Map<number, number>();
   /** Threads in flight that were claimed without a topic (claimHeads counts them twice). */
   const creatingTopics = new Set<number>();
 
@@ -95,11 +97,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   /** The last pass claimed as many heads as it asked for, or was bounded by the chat's budget: more may be claimable. */
   let lastFillFull = false;
 
-  const wake = () => signal.wake();
+  const wake = (threadId?: number) => signal.wake(threadId);
 
   /**
    * Sends a thread's rows one group after another while nothing holds it back. True when it
-   * stopped because the thread had nothing more it could send, and no wake (an insert) came
+   * stopped because the thread had nothing more it could send, and no insert into it came
    * meanwhile: then nothing new became claimable through it, and no pass needs to follow.
    */
   async function drain(first: OutboxRow, chatId: number, claimedAt: number): Promise<boolean> {
@@ -108,14 +110,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     for (let i = 0; row && running && i < DRAIN_LIMIT; i++) {
       const outcome = await sender.process(row, chatId);
       if (outcome === 'stop') return false;
-      // Settled, nothing waited behind it when it was claimed, and no wake (an insert) since: the thread is done.
-      if (outcome === 'done' && row.behind === 0 && signal.count() === seen) return true;
+      // Settled, nothing waited behind it when it was claimed, and no insert into the thread since: the thread is done.
+      if (outcome === 'done' && row.behind === 0 && !signal.cameFor(row.threadId, seen)) return true;
       const t = now();
       // Under pressure the next rows go through claimHeads, which holds them back to be merged.
       if (pacer.waitMs(chatId, t) > 0 || pacer.underPressure(chatId, t)) return false;
       seen = signal.count();
-      row = await queue.claimThreadHead(row.threadId, t);
-      if (!row) return signal.count() === seen;
+      const threadId = row.threadId;
+      row = await queue.claimThreadHead(threadId, t);
+      if (!row) return !signal.cameFor(threadId, seen);
     }
     return false;
   }
@@ -172,10 +175,12 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
           active.delete(row.threadId);
           creatingTopics.delete(row.threadId);
           inFlight.delete(row.threadId);
+          since.delete(row.threadId);
           // A pass follows unless this thread ran dry with nothing else waiting for its place (the last pass took all it could).
-          if (!settled || lastFillFull || idleWaiters.length > 0) wake();
+          if (!settled || lastFillFull || idleWaiters.length > 0) signal.nudge();
         });
       active.set(row.threadId, work);
+      since.set(row.threadId, claimedAt);
     }
     return { claimed: rows.length, full };
   }
@@ -191,6 +196,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     let databaseAway = false;
     while (running) {
       signal.consume();
+      // The threads' wakes older than every drain in flight are asked about no more.
+      signal.forgetUpTo(Math.min(signal.count(), ...since.values()));
       passes++;
       let claimed = 0;
       try {
