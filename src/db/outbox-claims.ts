@@ -155,6 +155,7 @@ export function createOutboxClaims(db: Knex | Knex.Transaction, options: OutboxQ
       const q = db('outbox as o')
         .leftJoin('threads as t', 't.id', 'o.thread_id')
         .leftJoin('messages as m', 'm.id', 'o.message_id')
+        .leftJoin('visitors as v', 'v.id', 't.visitor_id')
         .select([...columns, behind, headColumns(db), db.raw(`case when ${needsTopic} then 1 else 0 end as needs_topic`)]);
       claimable(q, now);
       isHead(q);
@@ -195,6 +196,7 @@ export function createOutboxClaims(db: Knex | Knex.Transaction, options: OutboxQ
       const q = db('outbox as o')
         .leftJoin('threads as t', 't.id', 'o.thread_id')
         .leftJoin('messages as m', 'm.id', 'o.message_id')
+        .leftJoin('visitors as v', 'v.id', 't.visitor_id')
         .select([...columns, behind, headColumns(db)])
         .where('o.thread_id', threadId);
       claimable(q, now);

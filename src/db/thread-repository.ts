@@ -128,8 +128,8 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
       cache.set(key, { departmentId: thread.departmentId });
       return thread.departmentId;
     },
-    async setTopic(id, chatId, topicId) {
-      const before = await loadById(id);
+    async setTopic(id, chatId, topicId, known) {
+      const before = known ?? (await loadById(id));
       await db('threads').where({ id }).update({ topic_chat_id: chatId, topic_id: topicId });
       const keys = [cacheKeys.thread(id)];
       if (before?.topicChatId != null && before.topicId != null) keys.push(cacheKeys.topic(before.topicChatId, before.topicId));

@@ -19,9 +19,10 @@ export interface OutboxRow {
   behind?: number;
   /** Claimed by claimHeads as the first message of a thread still without its topic: it will cost two sends. */
   needsTopic?: boolean;
-  /** Claimed as a head: its thread and its message as the claim read them (no look-up of either afterwards). */
+  /** Claimed as a head: its thread, its message and the visitor's name as the claim read them (no look-ups afterwards). */
   thread?: Thread;
   message?: Message;
+  visitorName?: string | null;
 }
 
 export interface OutboxQueueOptions {

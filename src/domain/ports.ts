@@ -101,7 +101,8 @@ export interface ThreadRepository {
   threadIdOfTopic(chatId: number, topicId: number): Promise<ThreadId | null>;
   /** The thread's department (null: the default one; undefined: no such thread), cached apart from the thread. */
   departmentOf(id: ThreadId): Promise<number | null | undefined>;
-  setTopic(id: ThreadId, chatId: number | null, topicId: number | null): Promise<void>;
+  /** `before`: the thread's topic as the caller read it (else read first), whose topic → thread mapping is dropped. */
+  setTopic(id: ThreadId, chatId: number | null, topicId: number | null, before?: Pick<Thread, 'topicChatId' | 'topicId'>): Promise<void>;
   /** `now` is when it happened (the closing time RETENTION_DAYS counts from); the system time when left out. */
   setStatus(id: ThreadId, status: ThreadStatus, now?: Date): Promise<void>;
   touch(id: ThreadId, now: Date): Promise<void>;

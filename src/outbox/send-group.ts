@@ -40,7 +40,7 @@ export function createGroupSender(deps: GroupSenderDeps) {
 
   /** Sends one group (one message, or several merged) and settles its rows. */
   async function deliver(rows: OutboxRow[], messages: Message[], thread: Thread, chatId: number): Promise<void> {
-    const { topicId, header } = await topics.ensure(thread, chatId);
+    const { topicId, header } = await topics.ensure(thread, chatId, rows[0].visitorName);
     let links: TelegramLink[] = [];
     if (messages[0].attachment) {
       // Files are never merged with text: one file, or one album of photos (docs/media.md).

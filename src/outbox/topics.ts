@@ -30,20 +30,23 @@ export function createTopics({ store, telegram, pacer, now, log }: TopicsDeps) {
     return forum;
   }
 
-  async function topicName(thread: Thread): Promise<string> {
+  /** `visitorName`: as the claim read it (undefined: looked up). */
+  async function topicName(thread: Thread, visitorName?: string | null): Promise<string> {
     // Names are cleaned where they come in; a name stored before that (or any other) is cleaned here too.
-    return topicTitle((await store.visitors.findById(thread.visitorId))?.name, thread);
+    const name = visitorName !== undefined ? visitorName : (await store.visitors.findById(thread.visitorId))?.name;
+    return topicTitle(name, thread);
   }
 
   const hasTopicIn = async (thread: Thread, chatId: number) =>
     thread.topicChatId === chatId && thread.topicId !== null && (await isForum(chatId));
 
-  async function ensure(thread: Thread, chatId: number): Promise<{ topicId: number | null; header: boolean }> {
+  async function ensure(thread: Thread, chatId: number, visitorName?: string | null): Promise<{ topicId: number | null; header: boolean }> {
     if (!(await isForum(chatId))) return { topicId: null, header: true };
     if (thread.topicChatId === chatId && thread.topicId !== null) return { topicId: thread.topicId, header: false };
     await pacer.tryReserve(chatId, now()); // a new topic posts a service message: it counts against the group's budget
-    const topicId = await telegram.createTopic(chatId, await topicName(thread));
-    await store.threads.setTopic(thread.id, chatId, topicId);
+    const topicId = await telegram.createTopic(chatId, await topicName(thread, visitorName));
+    // The thread as the claim read it says which topic it had: nothing to read before the update.
+    await store.threads.setTopic(thread.id, chatId, topicId, thread);
     log.info('topic created', { threadId: thread.id, topicId });
     return { topicId, header: false };
   }
@@ -52,9 +55,10 @@ export function createTopics({ store, telegram, pacer, now, log }: TopicsDeps) {
     /**
      * Makes sure the thread has a topic in the staff chat; null topic means reply-to fallback mode
      * (header on every message). Its errors are marked as topic errors (verdicts.ts isTopicError).
+     * `visitorName` as the claim read it names a new topic without a look-up.
      */
-    async ensure(thread: Thread, chatId: number): Promise<{ topicId: number | null; header: boolean }> {
-      return ensure(thread, chatId).catch((err: unknown) => {
+    async ensure(thread: Thread, chatId: number, visitorName?: string | null): Promise<{ topicId: number | null; header: boolean }> {
+      return ensure(thread, chatId, visitorName).catch((err: unknown) => {
         markTopicError(err);
         throw err;
       });

@@ -221,6 +221,8 @@ describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
     expect(head).toMatchObject({ messageId: message.id, fresh: true, behind: 0 });
     expect(head.thread).toEqual(await store.threads.findById(thread.id));
     expect(head.message).toEqual(await store.messages.findById(message.id));
+    // The visitor's name too (a new topic is named after it), null until the visitor gives one.
+    expect(head.visitorName).toBeNull();
 
     // The next head of the thread, claimed while draining it, comes with them too.
     const second = (await store.appendToOpenThread({ visitorId: visitor.id, text: 'second', clientId: 'h2', now: new Date() }))!;
@@ -228,5 +230,9 @@ describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
     const next = await queue.claimThreadHead(thread.id, Date.now());
     expect(next?.message).toEqual(await store.messages.findById(second.id));
     expect(next?.thread?.id).toBe(thread.id);
+    await store.visitors.updateName(visitor.id, 'Ada');
+    const third = (await store.appendToOpenThread({ visitorId: visitor.id, text: 'third', clientId: 'h3', now: new Date() }))!;
+    await db('outbox').where({ id: next!.id }).update({ status: 'sent', locked_by: null, locked_until: null });
+    expect(await queue.claimThreadHead(thread.id, Date.now())).toMatchObject({ messageId: third.id, visitorName: 'Ada' });
   });
 });
