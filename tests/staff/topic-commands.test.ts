@@ -199,6 +199,11 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
     const user = emu.addUser({ id: 7001, first_name: 'Elif', language_code: 'en', is_bot: false });
     const { code } = await runToCode(emu, v, user, '905551112233');
     expect((await v.emit('otp:verify', { code })).ok).toBe(true);
+    // The outbox posts the verification into the topic: once it is there, the bot's next message in it is /info's answer.
+    await emu.waitFor(
+      (c) =>
+        c.ok && c.method === 'sendMessage' && c.params.message_thread_id === topicId && String(c.params.text).startsWith('✅ Verified'),
+    );
 
     const { answer } = await inTopic(topicId!, ayse, '/info');
     const lines = answer.text.split('\n');
