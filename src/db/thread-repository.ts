@@ -3,7 +3,7 @@ import type { ThreadRepository } from '../domain/ports';
 import type { Thread, ThreadStatus } from '../domain/types';
 import { cacheKeys } from './cache';
 import type { RepoContext } from './context';
-import { insertedId, num, numOrNull } from './database';
+import { num, numOrNull } from './database';
 
 export interface ThreadRow {
   id: number;
@@ -84,8 +84,9 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
           opening_rank: openingRank,
           department_id: departmentId,
         })
-        .returning('id');
-      return (await loadById(insertedId(rows)))!;
+        .returning('*');
+      // The row as stored (its user_id came from the visitor's): no read afterwards.
+      return toThread((rows as ThreadRow[])[0]);
     },
     findById,
     async findLatestForVisitor(visitorId) {

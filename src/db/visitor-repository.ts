@@ -68,8 +68,10 @@ export function createVisitorRepository({ db }: RepoContext): VisitorRepository 
         })
         .onConflict('token_hash')
         .ignore()
-        .returning('id');
-      const row = (await select().where('visitors.token_hash', tokenHash).first()) as VisitorRow | undefined;
+        .returning('*');
+      // A new visitor has no user yet (no phone, no blocked user): the row as stored is the whole of it.
+      const row = ((inserted as VisitorRow[])[0] ?? (await select().where('visitors.token_hash', tokenHash).first())) as
+        VisitorRow | undefined;
       if (!row) throw new Error('a stored visitor vanished');
       return { visitor: toVisitor(row), created: inserted.length > 0 };
     },

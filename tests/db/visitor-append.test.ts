@@ -192,6 +192,25 @@ describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
     }
   }
 
+  it('stores a new visitor and a new thread with one statement each, and answers with the rows as stored', async () => {
+    const now = new Date();
+    const { result: stored, statements } = await statementsOf(() => store.visitors.create({ tokenHash: 'hash-one-statement', now }));
+    expect(statements).toHaveLength(1);
+    expect(stored.created).toBe(true);
+    expect(stored.visitor).toEqual(await store.visitors.findById(stored.visitor.id));
+    // The same token again (another tab): nothing inserted, the stored visitor read.
+    const again = await store.visitors.create({ tokenHash: 'hash-one-statement', now: new Date() });
+    expect(again).toEqual({ visitor: stored.visitor, created: false });
+
+    const { result: thread, statements: threadStatements } = await statementsOf(() =>
+      store.threads.create({ visitorId: stored.visitor.id, ref: 'ref-one', now, openingRank: 3 }),
+    );
+    expect(threadStatements).toHaveLength(1);
+    expect(thread).toMatchObject({ visitorId: stored.visitor.id, userId: null, status: 'open', openingRank: 3, departmentId: null });
+    // As a later read gives it (create does not fill the cache).
+    expect(thread).toEqual(await store.threads.findById(thread.id));
+  });
+
   it("keeps a thread's cached record across an append, with its new last activity", async () => {
     const now = new Date(Date.now() - 60_000);
     const { visitor } = await store.visitors.create({ tokenHash: 'hash-cached', now });
