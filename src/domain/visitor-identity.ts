@@ -111,10 +111,9 @@ export function createVisitorIdentity({ store, notifier, clock, tokens }: Visito
     admission: Admission | undefined,
     repos: Pick<Store, 'visitors' | 'erasures'>,
   ): Promise<{ visitor: Visitor; stored: boolean }> {
-    const known = await storedVisitor(writer, repos);
-    if (known) return { visitor: known, stored: false };
-    if ('visitorId' in writer) throw new DomainError('unauthorized', 'Unknown visitor.');
-    // A page that connected before staff erased its visitor must not store it again.
+    if ('visitorId' in writer) return { visitor: await requireVisitor(writer.visitorId, repos), stored: false };
+    // A page that connected before staff erased its visitor must not store it again. (A token whose visitor is
+    // stored is not revoked: create below answers with that visitor, as another tab stored it.)
     if (await repos.erasures.isRevoked(writer.tokenHash)) throw new DomainError('unauthorized', 'Unknown visitor.');
     const { visitor, created } = await repos.visitors.create({ tokenHash: writer.tokenHash, now: clock.now(), page: writer.page });
     // Asked only once the row is really new (another tab may have stored it meanwhile); a refusal rolls the row back.
