@@ -139,7 +139,8 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
             createdAt: now,
           });
         }
-        await repos.threads.touch(thread.id, now);
+        // A thread created just now already has this last activity.
+        if (!newThread) await repos.threads.touch(thread.id, now);
         return { message, created: true, visitor, storedVisitor: stored ? visitor : null, newThread, reopened, awayReply };
       })
       .catch(async (error: unknown) => {
