@@ -2,7 +2,7 @@ import type { Database } from '../../src/db/database';
 import type { Store } from '../../src/domain/ports';
 import type { StaffAppend } from '../../src/domain/staff-message-ports';
 import { describeEachDatabase } from '../support/services';
-import { useStore } from '../support/store';
+import { statementsOf, useStore } from '../support/store';
 
 const CHAT = -100555;
 
@@ -34,22 +34,10 @@ describeEachDatabase('a staff message from Telegram on %s', (kind) => {
     ...extra,
   });
 
-  /** What `work` sends to the database, statement by statement. */
-  async function statementsOf<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-    const statements: string[] = [];
-    const count = (q: { sql: string }) => statements.push(q.sql);
-    db.on('query', count);
-    try {
-      return { result: await work(), statements };
-    } finally {
-      db.off('query', count);
-    }
-  }
-
   it('stores the message, its link, the last activity and the handled update in one write; a repeat stores nothing', async () => {
     const thread = await threadInTopic('one', 7);
     const input = staffMessage(thread.id, 501, { updateId: 9001 });
-    const { result: message, statements } = await statementsOf(() => store.appendStaffMessage(input));
+    const { result: message, statements } = await statementsOf(db, () => store.appendStaffMessage(input));
     // PostgreSQL: one statement (WITH … insert, insert, update, insert); SQLite: BEGIN, four, COMMIT.
     expect(statements).toHaveLength(kind === 'postgres' ? 1 : 6);
     expect(message).toMatchObject({
@@ -72,7 +60,7 @@ describeEachDatabase('a staff message from Telegram on %s', (kind) => {
     expect((await store.messages.history([thread.id], { limit: 10 })).map((m) => m.id)).toEqual([message!.id]);
 
     // The same Telegram message again (say, handled twice): nothing stored, that update not recorded.
-    const again = await statementsOf(() => store.appendStaffMessage({ ...input, updateId: 9002 }));
+    const again = await statementsOf(db, () => store.appendStaffMessage({ ...input, updateId: 9002 }));
     expect(again.result).toBeNull();
     expect(again.statements).toHaveLength(kind === 'postgres' ? 1 : 3);
     expect(await db('messages').where({ thread_id: thread.id })).toHaveLength(1);
@@ -106,7 +94,7 @@ describeEachDatabase('a staff message from Telegram on %s', (kind) => {
     expect(await store.threads.threadIdOfTopic(CHAT, 21)).toBe(thread.id);
     // Known now: storing a staff message (which moves the thread's last activity) does not make it read again.
     await store.appendStaffMessage(staffMessage(thread.id, 701));
-    const known = await statementsOf(() => store.threads.threadIdOfTopic(CHAT, 21));
+    const known = await statementsOf(db, () => store.threads.threadIdOfTopic(CHAT, 21));
     expect(known).toEqual({ result: thread.id, statements: [] });
 
     // The topic was deleted by hand and the thread got a new one: the old topic leads nowhere.
@@ -134,7 +122,7 @@ describeEachDatabase('a staff message from Telegram on %s', (kind) => {
     const sales = (await store.departments.list()).find((d) => d.key === 'sales')!;
     expect(await store.threads.departmentOf(thread.id)).toBeNull();
     await store.appendStaffMessage(staffMessage(thread.id, 801));
-    expect(await statementsOf(() => store.threads.departmentOf(thread.id))).toEqual({ result: null, statements: [] });
+    expect(await statementsOf(db, () => store.threads.departmentOf(thread.id))).toEqual({ result: null, statements: [] });
 
     await store.threads.move(thread.id, { departmentId: sales.id, chatId: CHAT - 2, topicId: 9 });
     expect(await store.threads.departmentOf(thread.id)).toBe(sales.id);

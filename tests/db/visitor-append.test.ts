@@ -1,8 +1,9 @@
 import type { Database } from '../../src/db/database';
 import { createGroupCommit } from '../../src/db/group-commit';
 import type { Store } from '../../src/domain/ports';
+import type { Message, Thread } from '../../src/domain/types';
 import { describeEachDatabase } from '../support/services';
-import { useStore } from '../support/store';
+import { statementsOf, useStore } from '../support/store';
 
 describe('group commit', () => {
   it('writes what arrives meanwhile together, and one failing item fails only its caller', async () => {
@@ -90,18 +91,16 @@ describeEachDatabase('settling a delivered group on %s', (kind) => {
       .where({ id: rowIds[1] })
       .update({ locked_by: 'w2', locked_until: Date.now() + 60_000 });
 
-    const statements: string[] = [];
-    const count = (q: { sql: string }) => statements.push(q.sql);
-    db.on('query', count);
-    const delivered = await store.settleDelivered({
-      threadId: thread.id,
-      rowIds,
-      messageIds: [a.id, b.id, c.id],
-      links: [{ threadId: thread.id, messageId: c.id, chatId: -100777, topicId: 5, telegramMessageId: 42, direction: 'to_telegram' }],
-      workerId: 'w1',
-      now: new Date(),
-    });
-    db.off('query', count);
+    const { result: delivered, statements } = await statementsOf(db, () =>
+      store.settleDelivered({
+        threadId: thread.id,
+        rowIds,
+        messageIds: [a.id, b.id, c.id],
+        links: [{ threadId: thread.id, messageId: c.id, chatId: -100777, topicId: 5, telegramMessageId: 42, direction: 'to_telegram' }],
+        workerId: 'w1',
+        now: new Date(),
+      }),
+    );
 
     expect(delivered).toEqual([a.id, c.id]);
     expect((await db('outbox').whereIn('id', rowIds).orderBy('id')).map((r: { status: string }) => r.status)).toEqual([
@@ -119,7 +118,7 @@ describeEachDatabase('settling a delivered group on %s', (kind) => {
   });
   it('settles groups of several threads that finish together, each only with its own rows and messages', async () => {
     const now = new Date();
-    const groups = [];
+    const groups: Array<{ thread: Thread; message: Message; rowId: number }> = [];
     for (const tag of ['g1', 'g2', 'g3']) {
       const { visitor } = await store.visitors.create({ tokenHash: `hash-${tag}`, now });
       const thread = await store.threads.create({ visitorId: visitor.id, ref: `ref-${tag}`, now });
@@ -130,32 +129,30 @@ describeEachDatabase('settling a delivered group on %s', (kind) => {
         .update({ locked_by: 'w1', locked_until: Date.now() + 60_000 });
       groups.push({ thread, message, rowId: Number(row.id) });
     }
-    const statements: string[] = [];
-    const count = (q: { sql: string }) => statements.push(q.sql);
-    db.on('query', count);
-    const delivered = await Promise.all(
-      groups.map((g, i) =>
-        store.settleDelivered({
-          threadId: g.thread.id,
-          rowIds: [g.rowId],
-          messageIds: [g.message.id],
-          links: [
-            {
-              threadId: g.thread.id,
-              messageId: g.message.id,
-              chatId: -100777,
-              topicId: 7,
-              telegramMessageId: 700 + i,
-              direction: 'to_telegram',
-            },
-          ],
-          // The third group's rows are another worker's by now: it settles nothing.
-          workerId: i === 2 ? 'w2' : 'w1',
-          now: new Date(),
-        }),
+    const { result: delivered, statements } = await statementsOf(db, () =>
+      Promise.all(
+        groups.map((g, i) =>
+          store.settleDelivered({
+            threadId: g.thread.id,
+            rowIds: [g.rowId],
+            messageIds: [g.message.id],
+            links: [
+              {
+                threadId: g.thread.id,
+                messageId: g.message.id,
+                chatId: -100777,
+                topicId: 7,
+                telegramMessageId: 700 + i,
+                direction: 'to_telegram',
+              },
+            ],
+            // The third group's rows are another worker's by now: it settles nothing.
+            workerId: i === 2 ? 'w2' : 'w1',
+            now: new Date(),
+          }),
+        ),
       ),
     );
-    db.off('query', count);
     expect(delivered).toEqual([[groups[0].message.id], [groups[1].message.id], []]);
     const statuses = await db('messages')
       .whereIn(
@@ -180,21 +177,9 @@ describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
     ({ db, store } = opened());
   });
 
-  /** The statements `work` sends to the database. */
-  async function statementsOf<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-    const statements: string[] = [];
-    const count = (q: { sql: string }) => statements.push(q.sql);
-    db.on('query', count);
-    try {
-      return { result: await work(), statements };
-    } finally {
-      db.off('query', count);
-    }
-  }
-
   it('stores a new visitor and a new thread with one statement each, and answers with the rows as stored', async () => {
     const now = new Date();
-    const { result: stored, statements } = await statementsOf(() => store.visitors.create({ tokenHash: 'hash-one-statement', now }));
+    const { result: stored, statements } = await statementsOf(db, () => store.visitors.create({ tokenHash: 'hash-one-statement', now }));
     expect(statements).toHaveLength(1);
     expect(stored.created).toBe(true);
     expect(stored.visitor).toEqual(await store.visitors.findById(stored.visitor.id));
@@ -202,7 +187,7 @@ describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
     const again = await store.visitors.create({ tokenHash: 'hash-one-statement', now: new Date() });
     expect(again).toEqual({ visitor: stored.visitor, created: false });
 
-    const { result: thread, statements: threadStatements } = await statementsOf(() =>
+    const { result: thread, statements: threadStatements } = await statementsOf(db, () =>
       store.threads.create({ visitorId: stored.visitor.id, ref: 'ref-one', now, openingRank: 3 }),
     );
     expect(threadStatements).toHaveLength(1);
@@ -219,7 +204,7 @@ describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
     const later = new Date();
     const message = await store.appendToOpenThread({ visitorId: visitor.id, text: 'hi', clientId: 'k1', now: later });
     expect(message?.threadId).toBe(thread.id);
-    const { result: cached, statements } = await statementsOf(() => store.threads.findById(thread.id));
+    const { result: cached, statements } = await statementsOf(db, () => store.threads.findById(thread.id));
     expect(statements).toEqual([]);
     expect(cached?.lastActivityAt.getTime()).toBe(later.getTime());
     // The database agrees with the cached record.
@@ -233,7 +218,7 @@ describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
     const thread = await store.threads.create({ visitorId: visitor.id, ref: 'ref-claim', now });
     const message = (await store.appendToOpenThread({ visitorId: visitor.id, text: 'first', clientId: 'h1', now }))!;
     const queue = store.outbox.queue({ workerId: 'claimer', leaseMs: 30_000 });
-    const { result: heads, statements } = await statementsOf(() => queue.claimHeads(Date.now(), 16, []));
+    const { result: heads, statements } = await statementsOf(db, () => queue.claimHeads(Date.now(), 16, []));
     // The select, then the lease: two statements for any number of heads.
     expect(statements).toHaveLength(2);
     const head = heads.find((h) => h.threadId === thread.id)!;

@@ -21,3 +21,15 @@ export function useStore(kind: DatabaseKind): () => { db: Database; store: Store
   });
   return () => ({ db, store });
 }
+
+/** What `work` sends to `db`, statement by statement (knex's query events), with what it returned. */
+export async function statementsOf<T>(db: Database, work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  const statements: string[] = [];
+  const count = (q: { sql: string }) => statements.push(q.sql);
+  db.on('query', count);
+  try {
+    return { result: await work(), statements };
+  } finally {
+    db.off('query', count);
+  }
+}
