@@ -4,7 +4,6 @@ import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { migrationSource } from '../../migrations';
-import { KeptStatementsSqliteClient } from './sqlite-client';
 
 export type Database = Knex;
 
@@ -35,8 +34,7 @@ export function createDatabase(database: Config['database'], { logger, connectTi
     fs.mkdirSync(path.dirname(database.filename), { recursive: true });
     return knexFactory({
       log: knexLog(logger),
-      // knex's sqlite3 client, keeping its prepared statements (src/db/sqlite-client.ts).
-      client: KeptStatementsSqliteClient,
+      client: 'sqlite3',
       connection: { filename: database.filename },
       useNullAsDefault: true,
       pool: {
