@@ -26,12 +26,17 @@ export function countMessages<N extends { messageCreated(message: { sender: stri
   };
 }
 
+/** How often the event loop's lag is sampled (`topicdesk_nodejs_eventloop_lag_*`). */
+export const EVENT_LOOP_SAMPLE_MS = 1000;
+
 export function createMetrics(sources: {
   sockets: () => number;
   outbox: () => Promise<{ pending: number; oldestAgeSeconds: number }>;
 }): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'topicdesk_' });
+  // The event loop's lag sampled once a second, not prom-client's default 100 times: each sample wakes an idle process
+  // (docs/benchmarks.md, "What a lone message costs").
+  collectDefaultMetrics({ register: registry, prefix: 'topicdesk_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   const latencyBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
   const metrics: Metrics = {
     registry,

@@ -56,6 +56,8 @@ describe('GET /metrics', () => {
     // The 429 held it back for about a second: the histogram saw it.
     expect(sample(text, 'topicdesk_send_to_telegram_seconds_sum')).toBeGreaterThanOrEqual(0.9);
     expect(text).toContain('topicdesk_process_resident_memory_bytes');
+    // The event loop's lag is still measured (sampled once a second, src/scale/metrics.ts).
+    expect(text).toContain('topicdesk_nodejs_eventloop_lag_p99_seconds');
     // Every statement sent to the database is counted: storing, delivering and answering that one message took some.
     expect(sample(text, 'topicdesk_db_statements_total')).toBeGreaterThan(statementsBefore + 5);
     v.close();
