@@ -13,7 +13,7 @@ import { createVisitorTokens } from './domain/tokens';
 import { countMessages } from './scale/metrics';
 import { createChatService } from './domain/chat-service';
 import { createStaffService } from './domain/staff-service';
-import { systemClock, type Clock } from './domain/ports';
+import { systemClock, type Clock, type DeliveryQueue } from './domain/ports';
 import { loadStaffChat } from './staff-chat';
 import { createDepartmentDirectory } from './domain/department-directory';
 import { departmentView } from './domain/departments';
@@ -84,7 +84,11 @@ export async function createApplication({ config, logger, clock = systemClock, b
   const { mediaDir, mediaStorage, incoming, erasure, pruner } = createFiles({ config, storage, notifier, clock, logger });
 
   let telegram: Awaited<ReturnType<typeof createTelegram>> | null = null;
-  const delivery = { wake: (threadId?: number) => telegram?.worker.wake(threadId) };
+  const delivery: DeliveryQueue = {
+    wake: (threadId) => telegram?.worker.wake(threadId),
+    handOffLease: () => telegram?.worker.handOffLease() ?? null,
+    handOff: (row) => telegram?.worker.handOff(row),
+  };
   const support = await createSupport({ config, redis, instanceId, settings: store.settings, staffChat, notifier, io, clock, logger });
   const chat = createChatService({ store, notifier, delivery, clock, support, departments, tokens: createVisitorTokens(sessionSecret) });
   const staff = createStaffService({ store, notifier, support, clock, delivery });

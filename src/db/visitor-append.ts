@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import { searchText } from '../domain/admin-search';
-import type { VisitorAppend } from '../domain/ports';
-import type { Message, Thread } from '../domain/types';
+import type { Appended, VisitorAppend } from '../domain/ports';
+import type { OutboxRow } from '../domain/outbox-ports';
+import type { Thread } from '../domain/types';
 import { cacheKeys, type Cache } from './cache';
-import { isPostgres, type PgRows } from './database';
+import { isPostgres, num, type PgRows } from './database';
 import { createGroupCommit } from './group-commit';
 import { toMessage, type MessageRow } from './message-repository';
 
@@ -24,19 +25,58 @@ order by i.ord
 on conflict (visitor_id, client_id) do nothing
 returning *`;
 
-/** PostgreSQL: the batch as arrays, and its outbox rows and the threads' last activity in the same statement. */
+/**
+ * Whether a batch's row `h` (thread_id, nth: its place among the batch's rows of its thread, locked_by: the lease its
+ * writer asked for) is stored leased, handed to the worker without a claim: the first of its thread in the batch, the
+ * thread's topic already there, nothing of the thread waiting in the outbox (so it is the head, and no delivery of the
+ * thread is in flight). See docs/delivery.md, "The hand-off".
+ */
+const HANDED = `(h.locked_by is not null and h.nth = 1
+  and exists (select 1 from threads ht where ht.id = h.thread_id and ht.topic_id is not null)
+  and not exists (select 1 from outbox p where p.thread_id = h.thread_id and p.status = 'pending'))`;
+
+/**
+ * PostgreSQL: the batch as arrays, and its outbox rows (the hand-off's leased) and the threads' last activity in the
+ * same statement. Each stored message comes back with its outbox row's id, whether that row was leased, and how many
+ * of the batch's rows of its thread follow it.
+ */
 const PG_APPEND = `with input as (
-  select * from unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[]) with ordinality as i(visitor_id, content_text, search_text, client_id, created_at, ord)
+  select * from unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::bigint[]) with ordinality
+    as i(visitor_id, content_text, search_text, client_id, created_at, locked_by, locked_until, ord)
 ),
 m as (${INSERT_FROM_INPUT}),
+h as (
+  select m.id, m.thread_id, m.created_at, l.locked_by, l.locked_until,
+    row_number() over (partition by m.thread_id order by m.id) as nth, count(*) over (partition by m.thread_id) as of_thread
+  from m cross join lateral (
+    select i.locked_by, i.locked_until from input i where i.visitor_id = m.visitor_id and i.client_id = m.client_id order by i.ord limit 1
+  ) l
+),
 o as (
-  insert into outbox (thread_id, message_id, kind, status, attempts, available_at, created_at)
-  select thread_id, id, 'message', 'pending', 0, created_at, created_at from m order by id
+  insert into outbox (thread_id, message_id, kind, status, attempts, available_at, created_at, locked_by, locked_until)
+  select h.thread_id, h.id, 'message', 'pending', 0, h.created_at, h.created_at,
+    case when ${HANDED} then h.locked_by end, case when ${HANDED} then h.locked_until end
+  from h order by h.id
+  returning id, message_id, locked_by
 ),
 u as (
   update threads t set last_activity = x.at from (select thread_id, max(created_at) as at from m group by thread_id) x where t.id = x.thread_id
 )
-select * from m`;
+select m.*, o.id as outbox_id, o.locked_by as outbox_locked_by, h.of_thread - h.nth as behind
+from m join o on o.message_id = m.id join h on h.id = m.id`;
+
+/** SQLite: a batch's outbox rows (`v`: thread_id, message_id, at, locked_by, locked_until, nth), the hand-off's leased. */
+const sqliteOutbox = (
+  rows: number,
+) => `insert into outbox (thread_id, message_id, kind, status, attempts, available_at, created_at, locked_by, locked_until)
+select h.thread_id, h.message_id, 'message', 'pending', 0, h.at, h.at, case when ${HANDED} then h.locked_by end, case when ${HANDED} then h.locked_until end
+from (select v.column1 as thread_id, v.column2 as message_id, v.column3 as at, v.column4 as locked_by, v.column5 as locked_until, v.column6 as nth
+  from (values ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}) v) h
+order by h.message_id
+returning id, message_id, locked_by`;
+
+/** A stored message as the append answers it: its outbox row's id, whether that row was leased, how many of the batch's rows of its thread follow. */
+type AppendedRow = MessageRow & { outbox_id: number | string; outbox_locked_by: string | null; behind: number | string };
 
 const columns = (items: VisitorAppend[]) => ({
   visitorIds: items.map((a) => a.visitorId),
@@ -45,7 +85,22 @@ const columns = (items: VisitorAppend[]) => ({
   searchTexts: items.map((a) => searchText(a.text) ?? ''),
   clientIds: items.map((a) => a.clientId),
   times: items.map((a) => a.now.getTime()),
+  lockedBy: items.map((a) => a.lease?.workerId ?? null),
+  lockedUntil: items.map((a) => a.lease?.until ?? null),
 });
+
+const keyOf = (visitorId: number | string | null, clientId: string | null) => `${Number(visitorId)}:${clientId}`;
+
+/** A stored message, and its outbox row as a claim would give it to the worker when the row was stored leased. */
+function appended(row: AppendedRow): Appended {
+  const message = toMessage(row);
+  if (row.outbox_locked_by === null) return { message, handedOff: null };
+  const handedOff: OutboxRow = {
+    ...{ id: num(row.outbox_id), kind: 'message', threadId: message.threadId, messageId: message.id, attempts: 0 },
+    ...{ createdAt: message.createdAt.getTime(), fresh: true, behind: num(row.behind), message },
+  };
+  return { message, handedOff };
+}
 
 /**
  * A visitor's text message appended to its open thread with its outbox row, in as few
@@ -57,24 +112,43 @@ const columns = (items: VisitorAppend[]) => ({
 export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
   const pg = isPostgres(db);
 
-  async function appendPostgres(items: VisitorAppend[]): Promise<MessageRow[]> {
+  async function appendPostgres(items: VisitorAppend[]): Promise<AppendedRow[]> {
     const c = columns(items);
-    const result = await db.raw<PgRows<MessageRow>>(PG_APPEND, [c.visitorIds, c.texts, c.searchTexts, c.clientIds, c.times, true]);
-    return result.rows;
+    // Arrays with nulls (no lease asked) are bound as they are: pg sends them as arrays with NULL elements.
+    const leases = [c.lockedBy, c.lockedUntil] as unknown as Knex.RawBinding[];
+    const bindings: Knex.RawBinding[] = [c.visitorIds, c.texts, c.searchTexts, c.clientIds, c.times, ...leases, true];
+    return (await db.raw<PgRows<AppendedRow>>(PG_APPEND, bindings)).rows;
   }
 
-  async function appendSqlite(items: VisitorAppend[], keys: Set<string>): Promise<MessageRow[]> {
+  async function appendSqlite(items: VisitorAppend[], keys: Set<string>): Promise<AppendedRow[]> {
     return db.transaction(async (trx) => {
       const input = `with input (ord, visitor_id, content_text, search_text, client_id, created_at) as (values ${items.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) `;
       const c = columns(items);
       const bindings = items.flatMap((_, n) => [n, c.visitorIds[n], c.texts[n], c.searchTexts[n], c.clientIds[n], c.times[n]]);
       const rows = await trx.raw<MessageRow[]>(input + INSERT_FROM_INPUT, [...bindings, true]);
-      if (rows.length === 0) return rows;
+      if (rows.length === 0) return [];
       rows.sort((a, b) => Number(a.id) - Number(b.id));
-      await trx.raw(
-        `insert into outbox (thread_id, message_id, kind, status, attempts, available_at, created_at) values ${rows.map(() => "(?, ?, 'message', 'pending', 0, ?, ?)").join(', ')}`,
-        rows.flatMap((r) => [r.thread_id, r.id, r.created_at, r.created_at]),
+      // Each message's lease as its first writer asked; its place among the batch's rows of its thread.
+      const leases = new Map<string, VisitorAppend['lease']>();
+      for (const a of items) if (!leases.has(keyOf(a.visitorId, a.clientId))) leases.set(keyOf(a.visitorId, a.clientId), a.lease);
+      const ofThread = new Map<number, number>();
+      const nth = rows.map((r) => {
+        const n = (ofThread.get(Number(r.thread_id)) ?? 0) + 1;
+        ofThread.set(Number(r.thread_id), n);
+        return n;
+      });
+      const outbox = await trx.raw<Array<{ id: number; message_id: number; locked_by: string | null }>>(
+        sqliteOutbox(rows.length),
+        rows.flatMap((r, i) => {
+          const lease = leases.get(keyOf(r.visitor_id, r.client_id));
+          return [r.thread_id, r.id, r.created_at, lease?.workerId ?? null, lease?.until ?? null, nth[i]];
+        }),
       );
+      const byMessage = new Map(outbox.map((o) => [Number(o.message_id), o]));
+      const appended: AppendedRow[] = rows.map((r, i) => {
+        const o = byMessage.get(Number(r.id))!;
+        return { ...r, outbox_id: o.id, outbox_locked_by: o.locked_by, behind: ofThread.get(Number(r.thread_id))! - nth[i] };
+      });
       const touched = new Map<number, number>();
       for (const r of rows) touched.set(Number(r.thread_id), Math.max(Number(r.created_at), touched.get(Number(r.thread_id)) ?? 0));
       await trx.raw(
@@ -85,7 +159,7 @@ export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
       // records only after it: touchCached).
       for (const id of touched.keys()) keys.add(cacheKeys.recentMessages(id));
       cache.del([...keys]);
-      return rows;
+      return appended;
     });
   }
 
@@ -106,17 +180,17 @@ export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
       if (thread) cache.set<Thread>(key, { ...thread, lastActivityAt: new Date(Math.max(thread.lastActivityAt.getTime(), at)) });
   }
 
-  async function write(items: VisitorAppend[]): Promise<Array<Message | null>> {
+  async function write(items: VisitorAppend[]): Promise<Array<Appended | null>> {
     const keys = new Set<string>();
     const rows = pg ? await appendPostgres(items) : await appendSqlite(items, keys);
     touchCached(rows, keys);
     // Each row answers the first item of its (visitor, clientId); a repeat within the batch gets null (the full path).
-    const byKey = new Map(rows.map((r) => [`${Number(r.visitor_id)}:${r.client_id}`, toMessage(r)]));
+    const byKey = new Map(rows.map((r) => [keyOf(r.visitor_id, r.client_id), r]));
     return items.map((a) => {
-      const key = `${a.visitorId}:${a.clientId}`;
-      const message = byKey.get(key) ?? null;
+      const key = keyOf(a.visitorId, a.clientId);
+      const row = byKey.get(key);
       byKey.delete(key);
-      return message;
+      return row ? appended(row) : null;
     });
   }
 

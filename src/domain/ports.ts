@@ -1,4 +1,4 @@
-import type { OutboxQueue, OutboxQueueOptions } from './outbox-ports';
+import type { OutboxQueue, OutboxQueueOptions, OutboxRow } from './outbox-ports';
 import type { StatsRepository } from './stats-ports';
 import type { Notice } from './notices';
 import type { StaffAppend } from './staff-message-ports';
@@ -223,6 +223,24 @@ export interface VisitorAppend {
   /** Required here: it is how a repeated send is told apart (and answered by the full path). */
   clientId: string;
   now: Date;
+  /**
+   * The outbox worker of this process would start the message's delivery at once (DeliveryQueue.handOffLease):
+   * its outbox row is stored leased to that worker when its thread already has a topic and nothing else of the
+   * thread waits in the outbox, and handed to it without a claim (docs/delivery.md, "The hand-off").
+   */
+  lease?: HandOffLease | null;
+}
+
+/** The lease a hand-off row is stored with: the worker's name and until when (epoch milliseconds). */
+export interface HandOffLease {
+  workerId: string;
+  until: number;
+}
+
+/** What Store.appendToOpenThread stored: the message, and its outbox row when it was stored leased to the asking worker. */
+export interface Appended {
+  message: Message;
+  handedOff: OutboxRow | null;
 }
 
 /** A group the outbox delivered (Store.settleDelivered). `messageIds` are the rows' messages, in the rows' order. */
@@ -247,7 +265,7 @@ export interface Store extends Repositories {
    * once committed; null when nothing was stored because the case is not the common one
    * (the thread is closed or missing, the visitor blocked or unknown, the clientId used).
    */
-  appendToOpenThread(input: VisitorAppend): Promise<Message | null>;
+  appendToOpenThread(input: VisitorAppend): Promise<Appended | null>;
   /**
    * A staff message stored with its Telegram link and its thread's last activity, all or nothing and
    * without a read first (src/db/staff-append.ts). Null when nothing was stored: the thread is gone,
@@ -265,6 +283,10 @@ export interface Store extends Repositories {
 export interface DeliveryQueue {
   /** `threadId`: the thread whose rows were queued (else any may have been: src/outbox/wake-signal.ts). */
   wake(threadId?: ThreadId): void;
+  /** The lease a new message's outbox row may be stored with, when this process's worker would start it now (else null). */
+  handOffLease?(): HandOffLease | null;
+  /** A row stored with that lease (Appended.handedOff): the worker delivers it without claiming it. */
+  handOff?(row: OutboxRow): void;
 }
 
 export interface Clock {

@@ -60,10 +60,14 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
       throw new DomainError('bad_request', `There is no department "${input.department}".`);
     if ('visitorId' in writer && text !== null && clientId !== null && !input.attachment && support?.staffChoice().status !== 'away') {
       const now = clock.now();
-      const message = await store.appendToOpenThread({ visitorId: writer.visitorId, text, clientId, now });
-      if (message) {
+      // Stored leased to this process's worker when it would start the delivery now: handed over without a claim.
+      const lease = delivery.handOffLease?.() ?? null;
+      const appended = await store.appendToOpenThread({ visitorId: writer.visitorId, text, clientId, now, lease });
+      if (appended) {
+        const { message, handedOff } = appended;
         notifier.messageCreated(message, { exceptSocketId: input.originSocketId });
-        delivery.wake(message.threadId);
+        if (handedOff && delivery.handOff) delivery.handOff(handedOff);
+        else delivery.wake(message.threadId);
         return { message, created: true, visitorId: writer.visitorId };
       }
     }

@@ -1,4 +1,4 @@
-import type { Clock, Store, VisitorNotifier } from '../domain/ports';
+import type { Clock, HandOffLease, Store, VisitorNotifier } from '../domain/ports';
 import type { Logger } from '../logger';
 import type { Department } from '../domain/departments';
 import type { ChatPacer } from './chat-pacer';
@@ -129,6 +129,60 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   const inFlight = new Map<number, number>();
   const count = (set: Iterable<number>, chatId: number) => [...set].filter((id) => inFlight.get(id) === chatId).length;
 
+  /** Hand-off rows whose thread was still being drained here when they came: each starts when that drain ends. */
+  const handedNext = new Map<number, Array<{ row: OutboxRow; chatId: number }>>();
+
+  /** Drains a thread from `row`, claimed (or handed over) with the wake count `claimedAt`, as one of the threads in flight. */
+  function startDrain(row: OutboxRow, chatId: number, claimedAt: number): void {
+    inFlight.set(row.threadId, chatId);
+    const work = drain(row, chatId, claimedAt)
+      .catch((error: unknown) => {
+        log.error('delivering a thread failed', { threadId: row.threadId, error: describe(error) });
+        return false;
+      })
+      .then((settled) => {
+        active.delete(row.threadId);
+        creatingTopics.delete(row.threadId);
+        inFlight.delete(row.threadId);
+        since.delete(row.threadId);
+        const next = handedNext.get(row.threadId)?.shift();
+        if (handedNext.get(row.threadId)?.length === 0) handedNext.delete(row.threadId);
+        if (next && running) startDrain(next.row, next.chatId, signal.count());
+        else if (next) void giveBack(next.row);
+        // A pass follows unless this thread ran dry with nothing else waiting for its place (the last pass took all it could).
+        if (!settled || lastFillFull || idleWaiters.length > 0) signal.nudge();
+      });
+    active.set(row.threadId, work);
+    since.set(row.threadId, claimedAt);
+  }
+
+  /** A handed-over row this worker will not deliver: its lease is given back and a pass may claim it. */
+  async function giveBack(row: OutboxRow): Promise<void> {
+    await queue
+      .release(row.id)
+      .catch((error: unknown) => log.warn('giving back a handed-over row failed; its lease runs out', { error: describe(error) }));
+    signal.wake(row.threadId);
+  }
+
+  /**
+   * The hand-off (docs/delivery.md): a visitor's message stored while this worker would start it at once is
+   * stored leased to it (handOffLease) and given to it here, with no claim and no pass. Its thread already has
+   * a topic and nothing else of it was pending, so it is the thread's head; a drain of that thread still running
+   * here (its last row settled) goes first.
+   */
+  async function handOff(row: OutboxRow): Promise<void> {
+    const thread = running ? (row.thread ?? (await store.threads.findById(row.threadId))) : null;
+    const target = thread && targets().find((d) => d.id === thread.departmentId);
+    // Stopping, the thread gone, its department without a chat, or its topic in another chat (moved): the usual path.
+    if (!running || !thread || !target || thread.topicChatId !== target.chatId) return giveBack(row);
+    const held = { ...row, thread };
+    if (active.has(row.threadId)) {
+      handedNext.set(row.threadId, [...(handedNext.get(row.threadId) ?? []), { row: held, chatId: target.chatId }]);
+      return;
+    }
+    startDrain(held, target.chatId, signal.count());
+  }
+
   /** Claims due thread heads of every department, each within its chat's budget, up to the concurrency limit. */
   async function fill(): Promise<number> {
     let claimed = 0;
@@ -165,22 +219,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     if (rows.length) log.debug('claimed thread heads', { rows: rows.map((r) => r.id), active: active.size, chatId });
     for (const row of rows) {
       if (row.needsTopic) creatingTopics.add(row.threadId);
-      inFlight.set(row.threadId, chatId);
-      const work = drain(row, chatId, claimedAt)
-        .catch((error: unknown) => {
-          log.error('delivering a thread failed', { threadId: row.threadId, error: describe(error) });
-          return false;
-        })
-        .then((settled) => {
-          active.delete(row.threadId);
-          creatingTopics.delete(row.threadId);
-          inFlight.delete(row.threadId);
-          since.delete(row.threadId);
-          // A pass follows unless this thread ran dry with nothing else waiting for its place (the last pass took all it could).
-          if (!settled || lastFillFull || idleWaiters.length > 0) signal.nudge();
-        });
-      active.set(row.threadId, work);
-      since.set(row.threadId, claimedAt);
+      startDrain(row, chatId, claimedAt);
     }
     return { claimed: rows.length, full };
   }
@@ -227,6 +266,21 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
 
   return {
     wake,
+    /**
+     * The lease a new message's outbox row may be stored with (VisitorAppend.lease): while this worker runs, has a
+     * place free and no staff chat is paced or under pressure (there rows wait to be merged). Else null.
+     */
+    handOffLease(): HandOffLease | null {
+      if (!running || active.size >= concurrency) return null;
+      const t = now();
+      if (targets().some((d) => pacer.waitMs(d.chatId, t) > 0 || pacer.underPressure(d.chatId, t))) return null;
+      return { workerId: queue.workerId, until: t + queue.leaseMs };
+    },
+    handOff(row: OutboxRow): void {
+      handOff(row).catch((error: unknown) => {
+        log.error('taking a handed-over row failed; its lease runs out', { rowId: row.id, error: describe(error) });
+      });
+    },
     /**
      * Resolves after the next whole pass that began after this call and found nothing to
      * claim, with no send in flight: the queue has nothing it may send now (tests use it

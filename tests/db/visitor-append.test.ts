@@ -39,7 +39,8 @@ describeEachDatabase('appending to an open thread on %s', (kind) => {
 
   it('stores concurrent messages in order with their outbox rows; a repeated clientId, a block or a closed thread store nothing', async () => {
     const { visitor, thread } = await visitorWithThread('one');
-    const append = (text: string, clientId: string) => store.appendToOpenThread({ visitorId: visitor.id, text, clientId, now: new Date() });
+    const append = async (text: string, clientId: string) =>
+      (await store.appendToOpenThread({ visitorId: visitor.id, text, clientId, now: new Date() }))?.message ?? null;
     const results = await Promise.all([append('m1', 'c1'), append('m2', 'c2'), append('m2 again', 'c2'), append('m3', 'c3')]);
     expect(results.map((m) => m?.text ?? null)).toEqual(['m1', 'm2', null, 'm3']);
     const stored = results.filter((m) => m !== null);
@@ -77,7 +78,8 @@ describeEachDatabase('settling a delivered group on %s', (kind) => {
     const now = new Date();
     const { visitor } = await store.visitors.create({ tokenHash: 'hash-settle', now });
     const thread = await store.threads.create({ visitorId: visitor.id, ref: 'ref-settle', now });
-    const append = (text: string) => store.appendToOpenThread({ visitorId: visitor.id, text, clientId: text, now: new Date() });
+    const append = async (text: string) =>
+      (await store.appendToOpenThread({ visitorId: visitor.id, text, clientId: text, now: new Date() }))?.message;
     const [a, b, c] = [(await append('a'))!, (await append('b'))!, (await append('c'))!];
     const rows: Array<{ id: number | string; message_id: number | string }> = await db('outbox')
       .where({ thread_id: thread.id })
@@ -122,7 +124,7 @@ describeEachDatabase('settling a delivered group on %s', (kind) => {
     for (const tag of ['g1', 'g2', 'g3']) {
       const { visitor } = await store.visitors.create({ tokenHash: `hash-${tag}`, now });
       const thread = await store.threads.create({ visitorId: visitor.id, ref: `ref-${tag}`, now });
-      const message = (await store.appendToOpenThread({ visitorId: visitor.id, text: tag, clientId: tag, now }))!;
+      const { message } = (await store.appendToOpenThread({ visitorId: visitor.id, text: tag, clientId: tag, now }))!;
       const [row] = (await db('outbox').where({ message_id: message.id })) as Array<{ id: number | string }>;
       await db('outbox')
         .where({ id: row.id })
@@ -202,8 +204,8 @@ describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
     const thread = await store.threads.create({ visitorId: visitor.id, ref: 'ref-cached', now });
     await store.threads.findById(thread.id); // cached from here on
     const later = new Date();
-    const message = await store.appendToOpenThread({ visitorId: visitor.id, text: 'hi', clientId: 'k1', now: later });
-    expect(message?.threadId).toBe(thread.id);
+    const appended = await store.appendToOpenThread({ visitorId: visitor.id, text: 'hi', clientId: 'k1', now: later });
+    expect(appended?.message.threadId).toBe(thread.id);
     const { result: cached, statements } = await statementsOf(db, () => store.threads.findById(thread.id));
     expect(statements).toEqual([]);
     expect(cached?.lastActivityAt.getTime()).toBe(later.getTime());
@@ -216,7 +218,7 @@ describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
     const now = new Date();
     const { visitor } = await store.visitors.create({ tokenHash: 'hash-claim', now });
     const thread = await store.threads.create({ visitorId: visitor.id, ref: 'ref-claim', now });
-    const message = (await store.appendToOpenThread({ visitorId: visitor.id, text: 'first', clientId: 'h1', now }))!;
+    const { message } = (await store.appendToOpenThread({ visitorId: visitor.id, text: 'first', clientId: 'h1', now }))!;
     const queue = store.outbox.queue({ workerId: 'claimer', leaseMs: 30_000 });
     const { result: heads, statements } = await statementsOf(db, () => queue.claimHeads(Date.now(), 16, []));
     // The select, then the lease: two statements for any number of heads.
@@ -229,14 +231,137 @@ describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
     expect(head.visitorName).toBeNull();
 
     // The next head of the thread, claimed while draining it, comes with them too.
-    const second = (await store.appendToOpenThread({ visitorId: visitor.id, text: 'second', clientId: 'h2', now: new Date() }))!;
+    const { message: second } = (await store.appendToOpenThread({
+      visitorId: visitor.id,
+      text: 'second',
+      clientId: 'h2',
+      now: new Date(),
+    }))!;
     await db('outbox').where({ id: head.id }).update({ status: 'sent', locked_by: null, locked_until: null });
     const next = await queue.claimThreadHead(thread.id, Date.now());
     expect(next?.message).toEqual(await store.messages.findById(second.id));
     expect(next?.thread?.id).toBe(thread.id);
     await store.visitors.updateName(visitor.id, 'Ada');
-    const third = (await store.appendToOpenThread({ visitorId: visitor.id, text: 'third', clientId: 'h3', now: new Date() }))!;
+    const { message: third } = (await store.appendToOpenThread({ visitorId: visitor.id, text: 'third', clientId: 'h3', now: new Date() }))!;
     await db('outbox').where({ id: next!.id }).update({ status: 'sent', locked_by: null, locked_until: null });
     expect(await queue.claimThreadHead(thread.id, Date.now())).toMatchObject({ messageId: third.id, visitorName: 'Ada' });
+  });
+});
+
+describeEachDatabase('the hand-off: a message stored leased to the worker that will send it, on %s', (kind) => {
+  const opened = useStore(kind);
+  let db: Database;
+  let store: Store;
+  beforeAll(() => {
+    ({ db, store } = opened());
+  });
+
+  const lease = () => ({ workerId: 'here', until: Date.now() + 30_000 });
+  async function threadWithTopic(tag: string, topic = true) {
+    const now = new Date();
+    const { visitor } = await store.visitors.create({ tokenHash: `hash-${tag}`, now });
+    const thread = await store.threads.create({ visitorId: visitor.id, ref: `ref-${tag}`, now });
+    if (topic) await store.threads.setTopic(thread.id, -100555, 77, thread);
+    return { visitor, thread };
+  }
+  const outboxRow = async (messageId: number) =>
+    (await db('outbox').where({ message_id: messageId }).first()) as {
+      id: number | string;
+      locked_by: string | null;
+      locked_until: unknown;
+    };
+
+  it('stores the row leased and answers it as a claim would, in as many statements as without', async () => {
+    const { visitor, thread } = await threadWithTopic('lone');
+    const asked = lease();
+    const { result, statements } = await statementsOf(db, () =>
+      store.appendToOpenThread({ visitorId: visitor.id, text: 'lone', clientId: 'l1', now: new Date(), lease: asked }),
+    );
+    // PostgreSQL: one statement; SQLite: one transaction of five (begin, the message, its outbox row, the thread, commit).
+    expect(statements).toHaveLength(kind === 'postgres' ? 1 : 5);
+    const { message, handedOff } = result!;
+    const row = await outboxRow(message.id);
+    expect(row.locked_by).toBe('here');
+    expect(Number(row.locked_until)).toBe(asked.until);
+    expect(handedOff).toEqual({
+      id: Number(row.id),
+      kind: 'message',
+      threadId: thread.id,
+      messageId: message.id,
+      attempts: 0,
+      createdAt: message.createdAt.getTime(),
+      fresh: true,
+      behind: 0,
+      message,
+    });
+    // Another worker cannot claim it while the lease holds.
+    const other = store.outbox.queue({ workerId: 'elsewhere', leaseMs: 30_000 });
+    expect((await other.claimHeads(Date.now(), 16, [])).filter((h) => h.threadId === thread.id)).toEqual([]);
+  });
+
+  it('does not lease a row whose thread has no topic yet, has another row waiting, or whose writer asked for none', async () => {
+    const noTopic = await threadWithTopic('no-topic', false);
+    const first = await store.appendToOpenThread({
+      visitorId: noTopic.visitor.id,
+      text: 'a',
+      clientId: 'n1',
+      now: new Date(),
+      lease: lease(),
+    });
+    expect(first?.handedOff).toBeNull();
+    expect((await outboxRow(first!.message.id)).locked_by).toBeNull();
+
+    const waiting = await threadWithTopic('waiting');
+    const unasked = await store.appendToOpenThread({ visitorId: waiting.visitor.id, text: 'b', clientId: 'w1', now: new Date() });
+    expect(unasked?.handedOff).toBeNull();
+    // That row still waits (pending, free): the next message is not the thread's head, so it is not handed over.
+    const behind = await store.appendToOpenThread({
+      visitorId: waiting.visitor.id,
+      text: 'c',
+      clientId: 'w2',
+      now: new Date(),
+      lease: lease(),
+    });
+    expect(behind?.handedOff).toBeNull();
+    expect((await outboxRow(behind!.message.id)).locked_by).toBeNull();
+    // Once both were sent, the thread's next message is handed over again.
+    await db('outbox').where({ thread_id: waiting.thread.id }).update({ status: 'sent' });
+    const next = await store.appendToOpenThread({
+      visitorId: waiting.visitor.id,
+      text: 'd',
+      clientId: 'w3',
+      now: new Date(),
+      lease: lease(),
+    });
+    expect(next?.handedOff).toMatchObject({ messageId: next!.message.id, behind: 0 });
+  });
+
+  it("leases only the first of a thread's messages committed together, saying how many follow it", async () => {
+    const one = await threadWithTopic('batch-one');
+    const two = await threadWithTopic('batch-two');
+    const send = (visitorId: number, text: string) =>
+      store.appendToOpenThread({ visitorId, text, clientId: text, now: new Date(), lease: lease() });
+    // The first goes alone (nothing in flight); the next four arrive meanwhile and share one commit.
+    const [, a1, a2, b1, a3] = await Promise.all([
+      send(two.visitor.id, 'warm'),
+      send(one.visitor.id, 'a1'),
+      send(one.visitor.id, 'a2'),
+      send(two.visitor.id, 'b1'),
+      send(one.visitor.id, 'a3'),
+    ]);
+    expect(a1?.handedOff).toMatchObject({ messageId: a1!.message.id, behind: 2 });
+    expect(a2?.handedOff).toBeNull();
+    expect(a3?.handedOff).toBeNull();
+    // Thread two's first message ('warm') was still waiting, leased: b1 is behind it.
+    expect(b1?.handedOff).toBeNull();
+    const rows = (await db('outbox').where({ thread_id: one.thread.id }).orderBy('id')) as Array<{
+      message_id: number | string;
+      locked_by: string | null;
+    }>;
+    expect(rows.map((r) => [Number(r.message_id), r.locked_by])).toEqual([
+      [a1!.message.id, 'here'],
+      [a2!.message.id, null],
+      [a3!.message.id, null],
+    ]);
   });
 });

@@ -1,0 +1,122 @@
+import { connectVisitor, STAFF_CHAT_ID, storedVisitorId, type RunningTopicdesk } from '../support/harness';
+import { TelegramEmulator } from '../../src/emulator';
+import { describeEachDatabase } from '../support/services';
+import { statementsOf } from '../support/store';
+import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
+
+/** A claim reads the outbox joined with its threads (src/db/outbox-claims.ts): claimHeads, claimThreadHead. */
+const isClaim = (sql: string) => /from "outbox" as "o"/.test(sql);
+
+describeEachDatabase('the hand-off: a message the worker sends without claiming it, on %s', (kind) => {
+  let emu: TelegramEmulator;
+  let td: RunningTopicdesk;
+  let setup: TopicdeskWithTelegram;
+  beforeAll(async () => {
+    // No poll during a test: every claim a test sees was asked for by a wake, not by the clock.
+    setup = await startWithTelegram(kind, { env: { OUTBOX_POLL_MS: '60000' } });
+    ({ emu, td } = setup);
+  });
+  afterAll(() => setup?.stop());
+
+  const inTelegram = () => emu.sentMessages(STAFF_CHAT_ID).map((m) => m.text);
+
+  it('a message into a thread that has its topic reaches Telegram with no claim: the append and the settle only', async () => {
+    const v = await connectVisitor(td.url);
+    // The first message opens the thread: its topic is created through a claim, as before.
+    const first = await v.send('first, through a claim');
+    await v.waitFor('message:status', (s) => s.id === first.message.id && s.status === 'delivered');
+
+    // The next one is handed over; the worker reads its thread once (setting the topic dropped the cached record).
+    const second = await v.send('second, handed over');
+    await v.waitFor('message:status', (s) => s.id === second.message.id && s.status === 'delivered');
+
+    const { statements } = await statementsOf(td.app.db, async () => {
+      const sent = await v.send('third, handed over');
+      await v.waitFor('message:status', (s) => s.id === sent.message.id && s.status === 'delivered');
+    });
+    expect(inTelegram().slice(-3)).toEqual(['first, through a claim', 'second, handed over', 'third, handed over']);
+    expect(statements.filter(isClaim)).toEqual([]);
+    // PostgreSQL: one statement to store it (message, outbox row leased, thread), one to settle it. SQLite: a
+    // transaction of five for each (begin, three statements, commit). No read of the thread: it is cached.
+    expect(statements).toHaveLength(kind === 'postgres' ? 2 : 10);
+    v.close();
+  });
+
+  it('a burst from two visitors while Telegram is slow arrives in order, each message once, no lease left behind', async () => {
+    const a = await connectVisitor(td.url);
+    const b = await connectVisitor(td.url);
+    for (const [v, name] of [
+      [a, 'a'],
+      [b, 'b'],
+    ] as const) {
+      const warm = await v.send(`${name} warm`);
+      await v.waitFor('message:status', (s) => s.id === warm.message.id && s.status === 'delivered');
+    }
+    emu.setLatency(30);
+    try {
+      // Sent without waiting for acks: some are handed over, some wait behind a send in flight and are claimed after it.
+      const acks = [];
+      for (let i = 1; i <= 12; i++) {
+        acks.push(a.send(`a ${i}`), b.send(`b ${i}`));
+        if (i % 3 === 0) await new Promise((r) => setTimeout(r, 40));
+      }
+      const sent = await Promise.all(acks);
+      expect(sent.every((s) => s.ok)).toBe(true);
+      const last = [sent[sent.length - 2], sent[sent.length - 1]];
+      await a.waitFor('message:status', (s) => s.id === last[0].message.id && s.status === 'delivered', 20_000);
+      await b.waitFor('message:status', (s) => s.id === last[1].message.id && s.status === 'delivered', 20_000);
+    } finally {
+      emu.setLatency(0);
+    }
+    // Merged sends carry several lines ("[hh:mm:ss] text"): each line is one message.
+    const lines = inTelegram().flatMap((t) => (t ?? '').split('\n').map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, '')));
+    for (const name of ['a', 'b']) {
+      const mine = lines.filter((l) => new RegExp(`^${name} \\d+$`).test(l));
+      expect(mine).toEqual(Array.from({ length: 12 }, (_, i) => `${name} ${i + 1}`));
+    }
+    const left = await td.app.db('outbox').where({ status: 'pending' });
+    expect(left).toEqual([]);
+    a.close();
+    b.close();
+  });
+
+  it('a row handed over while its thread is still being drained here is sent after that drain, not beside it', async () => {
+    const v = await connectVisitor(td.url);
+    const warm = await v.send('chain warm');
+    await v.waitFor('message:status', (s) => s.id === warm.message.id && s.status === 'delivered');
+    const visitorId = (await storedVisitorId(td.app, v))!;
+    const worker = td.app.worker!;
+    emu.setLatency(300);
+    try {
+      // Handed over: its send is in flight for 300 ms, the thread's drain with it.
+      const first = await v.send('chain 1');
+      // The next one, stored meanwhile: not handed over by the append (the first still waits in the outbox), so it is
+      // leased here as the hand-off leases, and given to the worker while the thread's drain still runs.
+      const lease = worker.handOffLease()!;
+      const appended = (await td.app.store.appendToOpenThread({
+        visitorId,
+        text: 'chain 2',
+        clientId: 'chain-2',
+        now: new Date(),
+        lease,
+      }))!;
+      expect(appended.handedOff).toBeNull();
+      const [row] = (await td.app.db('outbox').where({ message_id: appended.message.id })) as Array<{ id: number | string }>;
+      await td.app.db('outbox').where({ id: row.id }).update({ locked_by: lease.workerId, locked_until: lease.until });
+      worker.handOff({
+        ...{ id: Number(row.id), kind: 'message', threadId: appended.message.threadId, messageId: appended.message.id },
+        ...{ attempts: 0, createdAt: appended.message.createdAt.getTime(), fresh: true, behind: 0, message: appended.message },
+      });
+      await v.waitFor('message:status', (s) => s.id === appended.message.id && s.status === 'delivered', 10_000);
+      const calls = emu.calls.filter((c) => c.ok && c.method === 'sendMessage');
+      const at = (text: string) => calls.find((c) => c.params.text === text)!.at;
+      // The second send started only once the first was answered (300 ms later), in the thread's order.
+      expect(at('chain 2') - at('chain 1')).toBeGreaterThanOrEqual(250);
+      expect(inTelegram().slice(-2)).toEqual(['chain 1', 'chain 2']);
+      expect(first.ok).toBe(true);
+    } finally {
+      emu.setLatency(0);
+    }
+    v.close();
+  });
+});
