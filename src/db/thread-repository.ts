@@ -89,6 +89,10 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
       return toThread((rows as ThreadRow[])[0]);
     },
     findById,
+    remember(thread) {
+      cache.set(cacheKeys.thread(thread.id), thread);
+      cache.set(cacheKeys.threadDepartment(thread.id), { departmentId: thread.departmentId });
+    },
     async findLatestForVisitor(visitorId) {
       const row = await threads().where(ofVisitor(visitorId)).orderBy('id', 'desc').first();
       return row ? toThread(row) : null;

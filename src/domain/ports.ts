@@ -86,6 +86,11 @@ export interface ThreadRepository {
   create(input: { visitorId: VisitorId; ref: string; now: Date; openingRank?: number; departmentId?: number | null }): Promise<Thread>;
   findById(id: ThreadId): Promise<Thread | null>;
   /**
+   * A thread committed just now (a new one, as stored), kept in the cache: its next readers (the staff page's
+   * feed, the outbox) find it, and its department, without a read.
+   */
+  remember(thread: Thread): void;
+  /**
    * The visitor's most recent thread (open or closed), if any. A verified visitor's
    * threads are all its user's threads (every device), see docs/identity.md.
    */

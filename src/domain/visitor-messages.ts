@@ -91,10 +91,12 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
             awayReply: null as Message | null,
           };
 
-        // One at a time per visitor (and user), across connections and instances: see lockIdentity.
-        await repos.visitors.lockIdentity(visitorId);
+        // One at a time per visitor (and user), across connections and instances: see lockIdentity. A visitor stored by
+        // this very transaction is seen by no other until the commit: nothing to wait for.
+        if (!stored) await repos.visitors.lockIdentity(visitorId);
         const now = clock.now();
-        let thread = await repos.threads.findLatestForVisitor(visitorId);
+        // A visitor stored by this very transaction has no thread yet: nothing to look up.
+        let thread = stored ? null : await repos.threads.findLatestForVisitor(visitorId);
         let newThread: Thread | null = null;
         let reopened: Thread | null = null;
         if (!thread) {
@@ -159,7 +161,11 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
 
     if (result.storedVisitor) notifier.visitorStored(result.storedVisitor);
     if (result.created) {
-      if (result.newThread) notifier.threadCreated(result.newThread);
+      if (result.newThread) {
+        // Committed: the staff page's feed and the outbox read it from the cache.
+        store.threads.remember(result.newThread);
+        notifier.threadCreated(result.newThread);
+      }
       if (result.reopened) notifier.threadStatus(result.reopened);
       notifier.messageCreated(result.message, { exceptSocketId: input.originSocketId });
       if (result.awayReply) notifier.messageCreated(result.awayReply);

@@ -214,8 +214,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     const claimedAt = signal.count();
     const where = { id: department.id, chatId };
     const rows = await queue.claimHeads(t, limit, [...active.keys()], hold, sends, crowdedAbove, where);
-    // More may be claimable when the pass took all it asked for, or when the chat's budget (not the concurrency) bounded it.
-    const full = rows.length >= limit || sends <= concurrency - active.size || rows.some((r) => r.needsTopic === true);
+    // More may be claimable when the pass took all it asked for, or when the chat's budget (not the concurrency) bounded
+    // it: a head still without its topic costs two sends (claimHeads). Without a limit the budget never does.
+    const cost = rows.length + rows.filter((r) => r.needsTopic === true).length;
+    const full = rows.length >= limit || sends <= concurrency - active.size || cost >= sends;
     if (rows.length) log.debug('claimed thread heads', { rows: rows.map((r) => r.id), active: active.size, chatId });
     for (const row of rows) {
       if (row.needsTopic) creatingTopics.add(row.threadId);

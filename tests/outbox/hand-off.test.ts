@@ -5,7 +5,7 @@ import { statementsOf } from '../support/store';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /** A claim reads the outbox joined with its threads (src/db/outbox-claims.ts): claimHeads, claimThreadHead. */
-const isClaim = (sql: string) => /from "outbox" as "o"/.test(sql);
+const isClaim = (sql: string) => /from [`"]outbox[`"] as [`"]o[`"]/.test(sql);
 
 describeEachDatabase('the hand-off: a message the worker sends without claiming it, on %s', (kind) => {
   let emu: TelegramEmulator;
@@ -39,6 +39,25 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     // PostgreSQL: one statement to store it (message, outbox row leased, thread), one to settle it. SQLite: a
     // transaction of five for each (begin, three statements, commit). No read of the thread: it is cached.
     expect(statements).toHaveLength(kind === 'postgres' ? 2 : 10);
+    v.close();
+  });
+
+  it("a new conversation's first message goes through one claim, and nothing is read that the transaction just wrote", async () => {
+    const v = await connectVisitor(td.url);
+    const { statements } = await statementsOf(td.app.db, async () => {
+      const sent = await v.send('a new conversation');
+      await v.waitFor('message:status', (s) => s.id === sent.message.id && s.status === 'delivered');
+    });
+    expect(inTelegram().slice(-1)).toEqual(['a new conversation']);
+    // One claim (the select; its lease is an update): no second pass after a topic head when no limit binds.
+    expect(statements.filter(isClaim)).toHaveLength(1);
+    // No look-up of the new visitor's threads, no lock of a visitor no one else can see yet, no read of the new
+    // thread afterwards (the staff page's feed finds it, and its department, in the cache).
+    expect(statements.filter((sql) => /from [`"]threads[`"]/.test(sql))).toEqual([]);
+    expect(statements.filter((sql) => /for update/.test(sql))).toEqual([]);
+    // SQLite: begin, revoked token?, visitor, lockdown setting, thread, message, outbox row, commit; the claim and its
+    // lease; the topic; the settle's five. PostgreSQL: the same without the settle's begin and commit (one statement).
+    expect(statements).toHaveLength(kind === 'postgres' ? 12 : 16);
     v.close();
   });
 
