@@ -77,6 +77,8 @@ export async function createOutbox({
       maxAttempts: config.outbox.maxAttempts,
       concurrency: config.outbox.concurrency,
       holdMs: config.outbox.holdMs,
+      // Under a send limit, new threads wait their turn through the claims (behind existing conversations).
+      handOffNewThreads: config.outbox.chatSendsPerMinute <= 0,
     },
   });
 }

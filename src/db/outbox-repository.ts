@@ -85,15 +85,20 @@ export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
   }
 
   return {
-    async enqueue({ threadId, messageId, now }) {
-      await db('outbox').insert({
-        thread_id: threadId,
-        message_id: messageId,
-        status: 'pending',
-        attempts: 0,
-        available_at: now.getTime(),
-        created_at: now.getTime(),
-      });
+    async enqueue({ threadId, messageId, now, lease }) {
+      const [row] = await db('outbox')
+        .insert({
+          thread_id: threadId,
+          message_id: messageId,
+          status: 'pending',
+          attempts: 0,
+          available_at: now.getTime(),
+          created_at: now.getTime(),
+          locked_by: lease?.workerId ?? null,
+          locked_until: lease?.until ?? null,
+        })
+        .returning<Array<{ id: number | string }>>('id');
+      return num(row.id);
     },
     enqueueTopicRename: ({ threadId, now }) => enqueueTopicAction('topic_rename', threadId, now),
     enqueueTopicReopen: ({ threadId, now }) => enqueueTopicAction('topic_reopen', threadId, now),

@@ -166,7 +166,8 @@ export interface OutboxBacklog {
 
 export interface OutboxRepository {
   /** Queues a message for Telegram. Call inside the transaction that stored the message. */
-  enqueue(input: { threadId: ThreadId; messageId: MessageId; now: Date }): Promise<void>;
+  /** Queues a message; with `lease`, its row is stored leased to that worker (the hand-off). Returns the row's id. */
+  enqueue(input: { threadId: ThreadId; messageId: MessageId; now: Date; lease?: HandOffLease | null }): Promise<number>;
   /** Queues a rename of the thread's topic to the visitor's current name. */
   enqueueTopicRename(input: { threadId: ThreadId; now: Date }): Promise<void>;
   /** Queues reopening the thread's (closed) topic, ahead of the message that reopened the thread. */
@@ -288,8 +289,11 @@ export interface Store extends Repositories {
 export interface DeliveryQueue {
   /** `threadId`: the thread whose rows were queued (else any may have been: src/outbox/wake-signal.ts). */
   wake(threadId?: ThreadId): void;
-  /** The lease a new message's outbox row may be stored with, when this process's worker would start it now (else null). */
-  handOffLease?(): HandOffLease | null;
+  /**
+   * The lease a new message's outbox row may be stored with, when this process's worker would start it now (else
+   * null); `opensThread`: the message opens its thread (it needs a topic first).
+   */
+  handOffLease?(opensThread?: boolean): HandOffLease | null;
   /** A row stored with that lease (Appended.handedOff): the worker delivers it without claiming it. */
   handOff?(row: OutboxRow): void;
 }

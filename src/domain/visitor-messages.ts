@@ -2,6 +2,7 @@ import { DomainError } from './errors';
 import { isLockdownOn } from './lockdown';
 import { notice } from './notices';
 import type { Clock, DeliveryQueue, NewAttachment, Store, VisitorNotifier } from './ports';
+import type { OutboxRow } from './outbox-ports';
 import type { StaffChoice } from './support-status';
 import type { Department } from './departments';
 import { newThreadRef } from './tokens';
@@ -89,6 +90,7 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
             newThread: null as Thread | null,
             reopened: null as Thread | null,
             awayReply: null as Message | null,
+            handedOff: null as OutboxRow | null,
           };
 
         // One at a time per visitor (and user), across connections and instances: see lockIdentity. A visitor stored by
@@ -131,7 +133,18 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
           status: 'stored',
           createdAt: now,
         });
-        await repos.outbox.enqueue({ threadId: thread.id, messageId: message.id, now });
+        // A thread opened just now is known to no other delivery: its first text message is handed to this process's
+        // worker when it would start it at once (docs/delivery.md, "The hand-off"), which creates the topic.
+        const lease = newThread && !input.attachment ? (delivery.handOffLease?.(true) ?? null) : null;
+        const outboxId = await repos.outbox.enqueue({ threadId: thread.id, messageId: message.id, now, lease });
+        const handedOff: OutboxRow | null =
+          lease && newThread
+            ? {
+                ...{ id: outboxId, kind: 'message', threadId: thread.id, messageId: message.id, attempts: 0 },
+                ...{ createdAt: now.getTime(), fresh: true, behind: 0, needsTopic: true, message },
+                ...{ thread: newThread, visitorName: visitor.name },
+              }
+            : null;
         let awayReply: Message | null = null;
         const status = support?.staffChoice();
         if (status?.status === 'away' && (newThread || now.getTime() - thread.lastActivityAt.getTime() >= AWAY_REPLY_AFTER_MS)) {
@@ -147,7 +160,7 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
         }
         // A thread created just now already has this last activity.
         if (!newThread) await repos.threads.touch(thread.id, now);
-        return { message, created: true, visitor, storedVisitor: stored ? visitor : null, newThread, reopened, awayReply };
+        return { message, created: true, visitor, storedVisitor: stored ? visitor : null, newThread, reopened, awayReply, handedOff };
       })
       .catch(async (error: unknown) => {
         // Two sends with one clientId raced: the unique index let one through; answer with it.
@@ -155,7 +168,10 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
         const winner =
           visitor && input.clientId !== null ? await store.messages.findByClientId(visitor.id, input.clientId).catch(() => null) : null;
         if (visitor && winner)
-          return { message: winner, created: false, visitor, storedVisitor: null, newThread: null, reopened: null, awayReply: null };
+          return {
+            ...{ message: winner, created: false, visitor, storedVisitor: null, newThread: null, reopened: null },
+            ...{ awayReply: null, handedOff: null },
+          };
         throw error;
       });
 
@@ -169,7 +185,8 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
       if (result.reopened) notifier.threadStatus(result.reopened);
       notifier.messageCreated(result.message, { exceptSocketId: input.originSocketId });
       if (result.awayReply) notifier.messageCreated(result.awayReply);
-      delivery.wake(result.message.threadId);
+      if (result.handedOff && delivery.handOff) delivery.handOff(result.handedOff);
+      else delivery.wake(result.message.threadId);
     }
     return { message: result.message, created: result.created, visitorId: result.visitor.id };
   }

@@ -25,6 +25,11 @@ export interface OutboxWorkerOptions {
   mergeBacklog?: number;
   /** An image waits this long after it was stored for the images picked with it, to go as one album. */
   albumWindowMs?: number;
+  /**
+   * A thread's first message may be handed over too (it creates the topic): only where no send limit applies, for
+   * under one the claims keep new threads behind existing conversations (docs/delivery.md).
+   */
+  handOffNewThreads?: boolean;
 }
 
 export interface OutboxWorkerDeps {
@@ -166,15 +171,18 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
 
   /**
    * The hand-off (docs/delivery.md): a visitor's message stored while this worker would start it at once is
-   * stored leased to it (handOffLease) and given to it here, with no claim and no pass. Its thread already has
-   * a topic and nothing else of it was pending, so it is the thread's head; a drain of that thread still running
-   * here (its last row settled) goes first.
+   * stored leased to it (handOffLease) and given to it here, with no claim and no pass. Nothing else of its thread
+   * was pending (or the message opened the thread), so it is the thread's head; a drain of that thread still
+   * running here (its last row settled) goes first.
    */
   async function handOff(row: OutboxRow): Promise<void> {
     const thread = running ? (row.thread ?? (await store.threads.findById(row.threadId))) : null;
     const target = thread && targets().find((d) => d.id === thread.departmentId);
     // Stopping, the thread gone, its department without a chat, or its topic in another chat (moved): the usual path.
-    if (!running || !thread || !target || thread.topicChatId !== target.chatId) return giveBack(row);
+    // A thread without a topic (opened by this very message) gets it from the drain, as a claimed one would.
+    const topicElsewhere = thread !== null && thread.topicId !== null && thread.topicChatId !== target?.chatId;
+    if (!running || !thread || !target || topicElsewhere) return giveBack(row);
+    if (thread.topicId === null) creatingTopics.add(row.threadId);
     const held = { ...row, thread };
     if (active.has(row.threadId)) {
       handedNext.set(row.threadId, [...(handedNext.get(row.threadId) ?? []), { row: held, chatId: target.chatId }]);
@@ -270,10 +278,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     wake,
     /**
      * The lease a new message's outbox row may be stored with (VisitorAppend.lease): while this worker runs, has a
-     * place free and no staff chat is paced or under pressure (there rows wait to be merged). Else null.
+     * place free and no staff chat is paced or under pressure (there rows wait to be merged); for a message that
+     * opens its thread, only without a send limit (handOffNewThreads). Else null.
      */
-    handOffLease(): HandOffLease | null {
-      if (!running || active.size >= concurrency) return null;
+    handOffLease(opensThread = false): HandOffLease | null {
+      if (!running || active.size >= concurrency || (opensThread && !deps.options.handOffNewThreads)) return null;
       const t = now();
       if (targets().some((d) => pacer.waitMs(d.chatId, t) > 0 || pacer.underPressure(d.chatId, t))) return null;
       return { workerId: queue.workerId, until: t + queue.leaseMs };

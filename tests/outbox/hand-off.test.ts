@@ -42,22 +42,25 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     v.close();
   });
 
-  it("a new conversation's first message goes through one claim, and nothing is read that the transaction just wrote", async () => {
+  it("a new conversation's first message is handed over too, and nothing is read that its transaction just wrote", async () => {
     const v = await connectVisitor(td.url);
     const { statements } = await statementsOf(td.app.db, async () => {
       const sent = await v.send('a new conversation');
       await v.waitFor('message:status', (s) => s.id === sent.message.id && s.status === 'delivered');
     });
     expect(inTelegram().slice(-1)).toEqual(['a new conversation']);
-    // One claim (the select; its lease is an update): no second pass after a topic head when no limit binds.
-    expect(statements.filter(isClaim)).toHaveLength(1);
+    // The thread it opened is known to no other delivery: its row is stored leased, and the worker creates the topic.
+    const topic = emu.calls.filter((c) => c.ok && c.method === 'createForumTopic').at(-1)?.result as { message_thread_id: number };
+    const post = emu.calls.filter((c) => c.ok && c.method === 'sendMessage').at(-1);
+    expect(post?.params.message_thread_id).toBe(topic.message_thread_id);
+    expect(statements.filter(isClaim)).toEqual([]);
     // No look-up of the new visitor's threads, no lock of a visitor no one else can see yet, no read of the new
     // thread afterwards (the staff page's feed finds it, and its department, in the cache).
     expect(statements.filter((sql) => /from [`"]threads[`"]/.test(sql))).toEqual([]);
     expect(statements.filter((sql) => /for update/.test(sql))).toEqual([]);
-    // SQLite: begin, revoked token?, visitor, lockdown setting, thread, message, outbox row, commit; the claim and its
-    // lease; the topic; the settle's five. PostgreSQL: the same without the settle's begin and commit (one statement).
-    expect(statements).toHaveLength(kind === 'postgres' ? 12 : 16);
+    // Begin, the token's revocation, the visitor, the lockdown setting, the thread, the message, its outbox row,
+    // commit; the topic; the settle (SQLite: a transaction of five, PostgreSQL: one statement).
+    expect(statements).toHaveLength(kind === 'postgres' ? 10 : 14);
     v.close();
   });
 
