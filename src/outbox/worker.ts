@@ -181,7 +181,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     // Stopping, the thread gone, its department without a chat, or its topic in another chat (moved): the usual path.
     // A thread without a topic (opened by this very message) gets it from the drain, as a claimed one would.
     const topicElsewhere = thread !== null && thread.topicId !== null && thread.topicChatId !== target?.chatId;
-    if (!running || !thread || !target || topicElsewhere) return giveBack(row);
+    // A row the append handed over had its topic in the database: a cached record without one is behind (a reader
+    // refilled it before the topic was set), and a claim reads the thread afresh.
+    const staleRecord = !row.thread && thread?.topicId === null;
+    if (!running || !thread || !target || topicElsewhere || staleRecord) return giveBack(row);
     if (thread.topicId === null) creatingTopics.add(row.threadId);
     const held = { ...row, thread };
     if (active.has(row.threadId)) {

@@ -141,4 +141,24 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     }
     v.close();
   });
+
+  it('a cached thread record without its topic (refilled before the topic was set) sends the row through a claim, not into a second topic', async () => {
+    const v = await connectVisitor(td.url);
+    const first = await v.send('stale warm');
+    await v.waitFor('message:status', (s) => s.id === first.message.id && s.status === 'delivered');
+    const thread = (await td.app.store.threads.findById(first.message.threadId))!;
+    expect(thread.topicId).not.toBeNull();
+    const topicsBefore = emu.calls.filter((c) => c.method === 'createForumTopic').length;
+    // The cache says what a reader saw before the topic was stored.
+    td.app.store.threads.remember({ ...thread, topicId: null, topicChatId: null });
+    const { statements } = await statementsOf(td.app.db, async () => {
+      const sent = await v.send('after a stale read');
+      await v.waitFor('message:status', (s) => s.id === sent.message.id && s.status === 'delivered');
+    });
+    expect(statements.filter(isClaim).length).toBeGreaterThan(0);
+    expect(emu.calls.filter((c) => c.method === 'createForumTopic')).toHaveLength(topicsBefore);
+    const post = emu.calls.filter((c) => c.ok && c.method === 'sendMessage').at(-1);
+    expect(post?.params).toMatchObject({ text: 'after a stale read', message_thread_id: thread.topicId });
+    v.close();
+  });
 });
