@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { searchText } from '../domain/admin-search';
 import type { Appended, VisitorAppend } from '../domain/ports';
-import type { OutboxRow } from '../domain/outbox-ports';
+import { handedOffRow } from '../domain/outbox-ports';
 import type { Thread } from '../domain/types';
 import { cacheKeys, type Cache } from './cache';
 import { isPostgres, num, type PgRows } from './database';
@@ -95,11 +95,7 @@ const keyOf = (visitorId: number | string | null, clientId: string | null) => `$
 function appended(row: AppendedRow): Appended {
   const message = toMessage(row);
   if (row.outbox_locked_by === null) return { message, handedOff: null };
-  const handedOff: OutboxRow = {
-    ...{ id: num(row.outbox_id), kind: 'message', threadId: message.threadId, messageId: message.id, attempts: 0 },
-    ...{ createdAt: message.createdAt.getTime(), fresh: true, behind: num(row.behind), message },
-  };
-  return { message, handedOff };
+  return { message, handedOff: handedOffRow(num(row.outbox_id), message, { behind: num(row.behind) }) };
 }
 
 /**

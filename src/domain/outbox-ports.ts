@@ -25,6 +25,29 @@ export interface OutboxRow {
   visitorName?: string | null;
 }
 
+/**
+ * A message's outbox row as the hand-off gives it to the worker (stored leased to it, never leased before): what a
+ * claim would have answered, with `behind` and whatever else the caller already holds (src/outbox/worker.ts handOff).
+ */
+export function handedOffRow(
+  id: number,
+  message: Message,
+  known: Pick<OutboxRow, 'behind'> & Pick<Partial<OutboxRow>, 'needsTopic' | 'thread' | 'visitorName'>,
+): OutboxRow {
+  const { threadId, createdAt } = message;
+  return {
+    id,
+    kind: 'message',
+    threadId,
+    messageId: message.id,
+    attempts: 0,
+    createdAt: createdAt.getTime(),
+    fresh: true,
+    message,
+    ...known,
+  };
+}
+
 export interface OutboxQueueOptions {
   /** Names this worker's leases (locked_by). */
   workerId: string;

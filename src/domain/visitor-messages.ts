@@ -2,7 +2,7 @@ import { DomainError } from './errors';
 import { isLockdownOn } from './lockdown';
 import { notice } from './notices';
 import type { Clock, DeliveryQueue, NewAttachment, Store, VisitorNotifier } from './ports';
-import type { OutboxRow } from './outbox-ports';
+import { handedOffRow, type OutboxRow } from './outbox-ports';
 import type { StaffChoice } from './support-status';
 import type { Department } from './departments';
 import { newThreadRef } from './tokens';
@@ -41,6 +41,10 @@ const blocked = () => new DomainError('blocked', 'Support is not accepting messa
 
 /** What a visitor writes: stored with its thread (opened or reopened as needed), queued for Telegram, then told. */
 export function createVisitorMessages({ store, notifier, delivery, clock, visitors, support, departments }: VisitorMessagesDeps) {
+  /** A message was queued for Telegram: its row goes to the worker when it was stored leased to it, else the worker is woken. */
+  const queued = (threadId: number, handedOff: OutboxRow | null) =>
+    handedOff && delivery.handOff ? delivery.handOff(handedOff) : delivery.wake(threadId);
+
   /**
    * Stores a visitor's message and queues it for Telegram in one transaction —
    * with the visitor itself and its thread when this is its first message. While
@@ -67,8 +71,7 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
       if (appended) {
         const { message, handedOff } = appended;
         notifier.messageCreated(message, { exceptSocketId: input.originSocketId });
-        if (handedOff && delivery.handOff) delivery.handOff(handedOff);
-        else delivery.wake(message.threadId);
+        queued(message.threadId, handedOff);
         return { message, created: true, visitorId: writer.visitorId };
       }
     }
@@ -137,13 +140,9 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
         // worker when it would start it at once (docs/delivery.md, "The hand-off"), which creates the topic.
         const lease = newThread && !input.attachment ? (delivery.handOffLease?.(true) ?? null) : null;
         const outboxId = await repos.outbox.enqueue({ threadId: thread.id, messageId: message.id, now, lease });
-        const handedOff: OutboxRow | null =
+        const handedOff =
           lease && newThread
-            ? {
-                ...{ id: outboxId, kind: 'message', threadId: thread.id, messageId: message.id, attempts: 0 },
-                ...{ createdAt: now.getTime(), fresh: true, behind: 0, needsTopic: true, message },
-                ...{ thread: newThread, visitorName: visitor.name },
-              }
+            ? handedOffRow(outboxId, message, { behind: 0, needsTopic: true, thread: newThread, visitorName: visitor.name })
             : null;
         let awayReply: Message | null = null;
         const status = support?.staffChoice();
@@ -185,8 +184,7 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
       if (result.reopened) notifier.threadStatus(result.reopened);
       notifier.messageCreated(result.message, { exceptSocketId: input.originSocketId });
       if (result.awayReply) notifier.messageCreated(result.awayReply);
-      if (result.handedOff && delivery.handOff) delivery.handOff(result.handedOff);
-      else delivery.wake(result.message.threadId);
+      queued(result.message.threadId, result.handedOff);
     }
     return { message: result.message, created: result.created, visitorId: result.visitor.id };
   }

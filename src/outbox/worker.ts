@@ -150,8 +150,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
         creatingTopics.delete(row.threadId);
         inFlight.delete(row.threadId);
         since.delete(row.threadId);
-        const next = handedNext.get(row.threadId)?.shift();
-        if (handedNext.get(row.threadId)?.length === 0) handedNext.delete(row.threadId);
+        const waiting = handedNext.get(row.threadId);
+        const next = waiting?.shift();
+        if (waiting?.length === 0) handedNext.delete(row.threadId);
         if (next && running) startDrain(next.row, next.chatId, signal.count());
         else if (next) void giveBack(next.row);
         // A pass follows unless this thread ran dry with nothing else waiting for its place (the last pass took all it could).

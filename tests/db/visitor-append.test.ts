@@ -1,6 +1,6 @@
 import type { Database } from '../../src/db/database';
 import { createGroupCommit } from '../../src/db/group-commit';
-import type { Store } from '../../src/domain/ports';
+import type { HandOffLease, Store } from '../../src/domain/ports';
 import type { Message, Thread } from '../../src/domain/types';
 import { describeEachDatabase } from '../support/services';
 import { statementsOf, useStore } from '../support/store';
@@ -256,7 +256,10 @@ describeEachDatabase('the hand-off: a message stored leased to the worker that w
     ({ db, store } = opened());
   });
 
-  const lease = () => ({ workerId: 'here', until: Date.now() + 30_000 });
+  const lease = (): HandOffLease => ({ workerId: 'here', until: Date.now() + 30_000 });
+  /** A message of the visitor's (its text is its clientId), asking for `asked` (null: for no lease). */
+  const send = (visitorId: number, text: string, asked: HandOffLease | null = lease()) =>
+    store.appendToOpenThread({ visitorId, text, clientId: text, now: new Date(), lease: asked });
   async function threadWithTopic(tag: string, topic = true) {
     const now = new Date();
     const { visitor } = await store.visitors.create({ tokenHash: `hash-${tag}`, now });
@@ -274,9 +277,7 @@ describeEachDatabase('the hand-off: a message stored leased to the worker that w
   it('stores the row leased and answers it as a claim would, in as many statements as without', async () => {
     const { visitor, thread } = await threadWithTopic('lone');
     const asked = lease();
-    const { result, statements } = await statementsOf(db, () =>
-      store.appendToOpenThread({ visitorId: visitor.id, text: 'lone', clientId: 'l1', now: new Date(), lease: asked }),
-    );
+    const { result, statements } = await statementsOf(db, () => send(visitor.id, 'lone', asked));
     // PostgreSQL: one statement; SQLite: one transaction of five (begin, the message, its outbox row, the thread, commit).
     expect(statements).toHaveLength(kind === 'postgres' ? 1 : 5);
     const { message, handedOff } = result!;
@@ -301,46 +302,26 @@ describeEachDatabase('the hand-off: a message stored leased to the worker that w
 
   it('does not lease a row whose thread has no topic yet, has another row waiting, or whose writer asked for none', async () => {
     const noTopic = await threadWithTopic('no-topic', false);
-    const first = await store.appendToOpenThread({
-      visitorId: noTopic.visitor.id,
-      text: 'a',
-      clientId: 'n1',
-      now: new Date(),
-      lease: lease(),
-    });
+    const first = await send(noTopic.visitor.id, 'a');
     expect(first?.handedOff).toBeNull();
     expect((await outboxRow(first!.message.id)).locked_by).toBeNull();
 
     const waiting = await threadWithTopic('waiting');
-    const unasked = await store.appendToOpenThread({ visitorId: waiting.visitor.id, text: 'b', clientId: 'w1', now: new Date() });
+    const unasked = await send(waiting.visitor.id, 'b', null);
     expect(unasked?.handedOff).toBeNull();
     // That row still waits (pending, free): the next message is not the thread's head, so it is not handed over.
-    const behind = await store.appendToOpenThread({
-      visitorId: waiting.visitor.id,
-      text: 'c',
-      clientId: 'w2',
-      now: new Date(),
-      lease: lease(),
-    });
+    const behind = await send(waiting.visitor.id, 'c');
     expect(behind?.handedOff).toBeNull();
     expect((await outboxRow(behind!.message.id)).locked_by).toBeNull();
     // Once both were sent, the thread's next message is handed over again.
     await db('outbox').where({ thread_id: waiting.thread.id }).update({ status: 'sent' });
-    const next = await store.appendToOpenThread({
-      visitorId: waiting.visitor.id,
-      text: 'd',
-      clientId: 'w3',
-      now: new Date(),
-      lease: lease(),
-    });
+    const next = await send(waiting.visitor.id, 'd');
     expect(next?.handedOff).toMatchObject({ messageId: next!.message.id, behind: 0 });
   });
 
   it("leases only the first of a thread's messages committed together, saying how many follow it", async () => {
     const one = await threadWithTopic('batch-one');
     const two = await threadWithTopic('batch-two');
-    const send = (visitorId: number, text: string) =>
-      store.appendToOpenThread({ visitorId, text, clientId: text, now: new Date(), lease: lease() });
     // The first goes alone (nothing in flight); the next four arrive meanwhile and share one commit.
     const [, a1, a2, b1, a3] = await Promise.all([
       send(two.visitor.id, 'warm'),

@@ -2,6 +2,7 @@ import { connectVisitor, STAFF_CHAT_ID, storedVisitorId, type RunningTopicdesk }
 import { TelegramEmulator } from '../../src/emulator';
 import { describeEachDatabase } from '../support/services';
 import { statementsOf } from '../support/store';
+import { handedOffRow } from '../../src/domain/outbox-ports';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /** A claim reads the outbox joined with its threads (src/db/outbox-claims.ts): claimHeads, claimThreadHead. */
@@ -76,11 +77,12 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     }
     emu.setLatency(30);
     try {
-      // Sent without waiting for acks: some are handed over, some wait behind a send in flight and are claimed after it.
+      // Three at a time each, without waiting for single acks: some are handed over, some wait behind a send in flight
+      // and are claimed after it; each round starts once the last one's messages are stored (acknowledged).
       const acks = [];
       for (let i = 1; i <= 12; i++) {
         acks.push(a.send(`a ${i}`), b.send(`b ${i}`));
-        if (i % 3 === 0) await new Promise((r) => setTimeout(r, 40));
+        if (i % 3 === 0) await Promise.all(acks);
       }
       const sent = await Promise.all(acks);
       expect(sent.every((s) => s.ok)).toBe(true);
@@ -125,10 +127,7 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
       expect(appended.handedOff).toBeNull();
       const [row] = (await td.app.db('outbox').where({ message_id: appended.message.id })) as Array<{ id: number | string }>;
       await td.app.db('outbox').where({ id: row.id }).update({ locked_by: lease.workerId, locked_until: lease.until });
-      worker.handOff({
-        ...{ id: Number(row.id), kind: 'message', threadId: appended.message.threadId, messageId: appended.message.id },
-        ...{ attempts: 0, createdAt: appended.message.createdAt.getTime(), fresh: true, behind: 0, message: appended.message },
-      });
+      worker.handOff(handedOffRow(Number(row.id), appended.message, { behind: 0 }));
       await v.waitFor('message:status', (s) => s.id === appended.message.id && s.status === 'delivered', 10_000);
       const calls = emu.calls.filter((c) => c.ok && c.method === 'sendMessage');
       const at = (text: string) => calls.find((c) => c.params.text === text)!.at;
