@@ -15,6 +15,7 @@ import * as departments from './20261208020000_departments';
 import * as threadRatings from './20261208000000_thread_ratings';
 import * as erasures from './20261208010000_erasures';
 import * as ratingDepartment from './20261208030000_rating_department';
+import * as updateInbox from './20261209000000_update_inbox';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -39,6 +40,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261208000000_thread_ratings', threadRatings],
   ['20261208010000_erasures', erasures],
   ['20261208030000_rating_department', ratingDepartment],
+  ['20261209000000_update_inbox', updateInbox],
 ];
 
 /**

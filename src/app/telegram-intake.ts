@@ -1,15 +1,18 @@
 import { Api, type Transformer } from 'grammy';
-import { run, type RunnerHandle } from '@grammyjs/runner';
+import type { RunnerHandle } from '@grammyjs/runner';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { SettingsRepository } from '../domain/ports';
 import type { SupportStatusService } from '../domain/support-status';
 import type { StaffChat } from '../staff-chat';
 import type { PollingLock } from '../db/polling-lock';
+import type { UpdateInbox } from '../db/update-inbox';
+import type { Clock } from '../domain/ports';
 import type { TopicdeskBot } from '../bot/create-bot';
 import { issueClaimCode } from '../bot/features/claim';
 import { registerStaffCommands } from '../bot/features/staff-commands';
 import { probeWhileUnreachable } from '../bot/telegram-reachability';
+import { runUpdates } from './update-runner';
 
 /** The updates topicdesk asks Telegram for, by polling or webhook. */
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member', 'chat_member'] as const;
@@ -21,6 +24,9 @@ export interface TelegramIntakeDeps {
   staffChat: StaffChat;
   settings: SettingsRepository;
   pollingLock: PollingLock;
+  /** Polled updates still being handled when the next poll confirms them (src/app/update-runner.ts). */
+  updateInbox: UpdateInbox;
+  clock: Clock;
   /** Watches Telegram calls to tell whether Telegram is reachable (src/bot/telegram-reachability.ts). */
   watchCalls: Transformer;
   logger: Logger;
@@ -31,7 +37,8 @@ export interface TelegramIntakeDeps {
  * meanwhile), then either registers the webhook or polls while this instance holds the
  * polling lock. While Telegram is unreachable, a short getMe now and then notices its return.
  */
-export function createTelegramIntake({ bot, config, support, staffChat, settings, pollingLock, watchCalls, logger }: TelegramIntakeDeps) {
+export function createTelegramIntake(deps: TelegramIntakeDeps) {
+  const { bot, config, support, staffChat, settings, pollingLock, watchCalls, logger } = deps;
   const log = logger.child({ unit: 'app' });
   const tg = config.telegram;
   if (!tg.enabled) throw new Error('Telegram intake needs a bot token');
@@ -49,7 +56,7 @@ export function createTelegramIntake({ bot, config, support, staffChat, settings
       if (!(await pollingLock.acquire(() => stopping))) return;
       if (stopping) break;
       role = 'leader';
-      runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
+      runner = runUpdates({ bot, inbox: deps.updateInbox, allowedUpdates: ALLOWED_UPDATES, clock: deps.clock, logger });
       await Promise.race([pollingLock.lost(), runner.task() ?? Promise.resolve()]);
       if (runner.isRunning()) await runner.stop().catch(() => undefined);
       // Give the lock back before trying again, so a lock is never held twice on one connection.

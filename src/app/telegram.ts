@@ -100,6 +100,7 @@ export async function createTelegram(deps: TelegramDeps) {
   });
   const intake = createTelegramIntake({
     ...{ bot, config, support, staffChat, settings: store.settings, pollingLock: storage.pollingLock, watchCalls, logger },
+    ...{ updateInbox: storage.updateInbox, clock },
   });
   return { worker, bot, intake };
 }

@@ -10,6 +10,7 @@ import { createPollingLock, type PollingLock } from './polling-lock';
 import { createProcessedUpdates, type ProcessedUpdates } from './processed-updates';
 import { createRetentionRepository, type RetentionRepository } from './retention-repository';
 import { createStore } from './store';
+import { createUpdateInbox, type UpdateInbox } from './update-inbox';
 
 /**
  * Opens the configured database and brings its schema up to date. A DATABASE_URL or
@@ -27,6 +28,8 @@ export interface Storage {
   store: Store;
   /** Telegram update ids already handled (src/db/processed-updates.ts). */
   processedUpdates: ProcessedUpdates;
+  /** Polled updates still being handled when Telegram was told they arrived (src/db/update-inbox.ts). */
+  updateInbox: UpdateInbox;
   /** The deletions of bounded growth (src/maintenance/pruner.ts). */
   retention: RetentionRepository;
   /** Exactly one instance polls Telegram (src/db/polling-lock.ts). */
@@ -45,6 +48,7 @@ export function createStorage({ db, cache, clock, logger }: { db: Knex; cache: C
   return {
     store: createStore({ db, cache }),
     processedUpdates: createProcessedUpdates(db),
+    updateInbox: createUpdateInbox(db),
     retention: createRetentionRepository(db),
     pollingLock: createPollingLock(db, logger),
     conversations: () => createConversationStorage(db, () => clock.now()),
