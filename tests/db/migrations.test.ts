@@ -19,6 +19,7 @@ const ALL = [
   '20261208000000_thread_ratings',
   '20261208010000_erasures',
   '20261208030000_rating_department',
+  '20261209000000_update_inbox',
 ];
 const TABLES = [
   'otp_requests',
@@ -41,6 +42,7 @@ const TABLES = [
   'erased_threads',
   'erased_messages',
   'revoked_visitor_tokens',
+  'update_inbox',
 ];
 
 describeEachDatabase('migrations on %s', (kind) => {
