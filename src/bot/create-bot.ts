@@ -80,44 +80,43 @@ export function createBot(deps: BotDeps) {
   bot.use(sequentialize(updateOrderKey));
   // Several instances (webhook behind a load balancer): another one may be handling this very update.
   bot.use(async (ctx, next) => {
-    const release = await processedUpdates.claim(ctx.update.update_id);
-    try {
-      await next();
-    } finally {
-      await release();
-    }
-  });
-  bot.use(async (ctx, next) => {
     const updateId = ctx.update.update_id;
-    // Handlers are idempotent per Telegram message, so a failed pass (database
-    // briefly away) can run again; only a handled update is recorded. The check
-    // for a repeat is part of the pass: it needs the database too.
-    const startedAt = performance.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (await processedUpdates.seen(updateId)) {
-          log.debug('duplicate update skipped', { updateId });
-          return;
+    const claim = await processedUpdates.claim(updateId);
+    try {
+      // Handlers are idempotent per Telegram message, so a failed pass (database
+      // briefly away) can run again; only a handled update is recorded. The check
+      // for a repeat is part of the pass: it needs the database too (the first pass
+      // may have its answer from the claim).
+      const startedAt = performance.now();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const seen = attempt === 1 && claim.seen !== undefined ? claim.seen : await processedUpdates.seen(updateId);
+          if (seen) {
+            log.debug('duplicate update skipped', { updateId });
+            return;
+          }
+          await next();
+          if (deps.metrics && ctx.chat && deps.departments.isStaffChatNow(ctx.chat.id) && ctx.message)
+            deps.metrics.updateToVisitor.observe((performance.now() - startedAt) / 1000);
+          break;
+        } catch (error) {
+          if (attempt >= HANDLER_ATTEMPTS) {
+            log.error('update handling failed for good', { updateId, error });
+            await ctx
+              .reply(textsFor(ctx.from?.language_code).notDelivered, {
+                reply_parameters: { message_id: ctx.msg?.message_id ?? 0, allow_sending_without_reply: true },
+              })
+              .catch(() => undefined);
+            return;
+          }
+          log.warn('update handling failed; retrying', { updateId, attempt, error });
+          await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
         }
-        await next();
-        if (deps.metrics && ctx.chat && deps.departments.isStaffChatNow(ctx.chat.id) && ctx.message)
-          deps.metrics.updateToVisitor.observe((performance.now() - startedAt) / 1000);
-        break;
-      } catch (error) {
-        if (attempt >= HANDLER_ATTEMPTS) {
-          log.error('update handling failed for good', { updateId, error });
-          await ctx
-            .reply(textsFor(ctx.from?.language_code).notDelivered, {
-              reply_parameters: { message_id: ctx.msg?.message_id ?? 0, allow_sending_without_reply: true },
-            })
-            .catch(() => undefined);
-          return;
-        }
-        log.warn('update handling failed; retrying', { updateId, attempt, error });
-        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
       }
+      if (!ctx.updateRecorded) await processedUpdates.record(updateId, clock.now());
+    } finally {
+      await claim.release();
     }
-    if (!ctx.updateRecorded) await processedUpdates.record(updateId, clock.now());
   });
 
   bot.use(
