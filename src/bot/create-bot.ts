@@ -9,7 +9,7 @@ import type { StaffChat } from '../staff-chat';
 import type { DepartmentDirectory } from '../domain/department-directory';
 import type { BotContext } from './context';
 import { textsFor } from './texts';
-import { createStaffRepliesFeature } from './features/staff-replies';
+import { createStaffRepliesFeature, isPlainStaffReply } from './features/staff-replies';
 import { createStaffDeparturesFeature } from './features/staff-departures';
 import { createStaffMediaFeature } from './features/staff-media';
 import type { TelegramFiles } from '../media/telegram-files';
@@ -88,9 +88,11 @@ export function createBot(deps: BotDeps) {
       // for a repeat is part of the pass: it needs the database too (the first pass
       // may have its answer from the claim).
       const startedAt = performance.now();
+      // A plain staff reply is stored at most once by itself: its first pass needs no look-up.
+      const known = claim.seen ?? (isPlainStaffReply(ctx, deps.departments) ? false : undefined);
       for (let attempt = 1; ; attempt++) {
         try {
-          const seen = attempt === 1 && claim.seen !== undefined ? claim.seen : await processedUpdates.seen(updateId);
+          const seen = attempt === 1 && known !== undefined ? known : await processedUpdates.seen(updateId);
           if (seen) {
             log.debug('duplicate update skipped', { updateId });
             return;

@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 import { describeEachDatabase } from '../support/services';
 import { staffSays, visitorWithThread, type Staff } from './staff-helpers';
 import { freePort } from '../support/free-port';
+import { statementsOf } from '../support/store';
 
 /**
  * BOT_MODE=webhook over real HTTP: the emulator delivers updates by POSTing to
@@ -107,6 +108,38 @@ describeEachDatabase('webhook mode, on %s', (kind) => {
     const ok = await post(body, { 'X-Telegram-Bot-Api-Secret-Token': SECRET });
     expect(ok.status).toBe(200);
     expect((await v.waitFor('message', (m) => m.sender === 'staff')).text).toBe('forged staff reply');
+    v.close();
+  });
+
+  it('a staff reply Telegram delivers twice is stored and reaches the visitor once; its first pass writes without a look-up first', async () => {
+    const { v, threadId, topicId } = await visitorWithThread(td, 'Twice?');
+    const update = {
+      update_id: 900_101,
+      message: {
+        message_id: 900_101,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true },
+        from: deniz,
+        message_thread_id: topicId,
+        is_topic_message: true,
+        text: 'said once, delivered twice',
+      },
+    };
+    const deliver = () => post(JSON.stringify(update), { 'X-Telegram-Bot-Api-Secret-Token': SECRET });
+    const first = await statementsOf(td.app.db, deliver);
+    expect(first.result.status).toBe(200);
+    // SQLite: nothing read before the message's transaction; PostgreSQL: the look-up rides with the update's lock.
+    const lookUps = first.statements.filter((sql) => /processed_updates/.test(sql) && !/insert into/i.test(sql));
+    expect(lookUps).toHaveLength(kind === 'postgres' ? 1 : 0);
+    if (kind === 'postgres') expect(lookUps[0]).toMatch(/pg_try_advisory_lock/);
+    await v.waitFor('message', (m) => m.text === 'said once, delivered twice');
+
+    expect((await deliver()).status).toBe(200);
+    expect(await td.app.db('messages').where({ thread_id: threadId, content_text: 'said once, delivered twice' })).toHaveLength(1);
+    expect(await td.app.db('processed_updates').where({ update_id: update.update_id })).toHaveLength(1);
+    expect(
+      v.received.filter((r) => r.event === 'message' && (r.payload as { text?: string }).text === 'said once, delivered twice'),
+    ).toHaveLength(1);
     v.close();
   });
 

@@ -38,6 +38,17 @@ export async function threadOfStaffMessage(store: Store, ctx: BotContext): Promi
 }
 
 /**
+ * A person's plain text (no command) in a topic of a staff chat this instance knows: only the
+ * text handler below acts on it, and storing it stores nothing for a Telegram message stored
+ * before (src/db/staff-append.ts) — so it needs no look-up of handled updates first.
+ */
+export function isPlainStaffReply(ctx: BotContext, departments: Pick<DepartmentDirectory, 'isStaffChatNow'>): boolean {
+  const msg = ctx.message;
+  if (msg?.text === undefined || msg.text.startsWith('/') || msg.is_topic_message !== true) return false;
+  return departments.isStaffChatNow(msg.chat.id) && isHumanSender(ctx);
+}
+
+/**
  * A human's message in a thread's topic (or, without forum topics, a reply to a
  * thread's message) becomes a staff message delivered to the visitor.
  */
