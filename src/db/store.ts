@@ -9,7 +9,6 @@ import { createTelegramLinkRepository } from './telegram-link-repository';
 import { createThreadRepository } from './thread-repository';
 import { createVisitorRepository } from './visitor-repository';
 import { createVisitorAppend } from './visitor-append';
-import { createConversationStart } from './conversation-start';
 import { createDeliveredSettle } from './delivered-settle';
 import { createStaffAppend } from './staff-append';
 import { createStatsRepository } from './stats-repository';
@@ -64,7 +63,6 @@ export function createStore({ db, cache }: { db: Knex; cache: Cache }): Store {
   return {
     ...base,
     appendToOpenThread: visitorAppend.append,
-    startConversation: createConversationStart({ db }),
     appendStaffMessage: createStaffAppend({ db, cache }),
     settleDelivered: createDeliveredSettle({ db, cache, transaction }),
     transaction,

@@ -75,15 +75,6 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
         return { message, created: true, visitorId: writer.visitorId };
       }
     }
-    if (!('visitorId' in writer) && text !== null && clientId !== null && !input.attachment && support?.staffChoice().status !== 'away') {
-      const started = await startConversation(
-        writer,
-        { text, clientId, departmentId: department?.id ?? null },
-        input.originSocketId,
-        admission,
-      );
-      if (started) return started;
-    }
     const known = 'visitorId' in writer ? await visitors.requireVisitor(writer.visitorId) : null;
     if (known?.blocked) throw blocked();
 
@@ -196,50 +187,6 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
       queued(result.message.threadId, result.handedOff);
     }
     return { message: result.message, created: result.created, visitorId: result.visitor.id };
-  }
-
-  /**
-   * The other common case: a new visitor's first text message (support not away) stored with the visitor, its
-   * first thread and its outbox row at once (Store.startConversation). Null when the store stored nothing — the
-   * token revoked, /lockdown on, the visitor stored meanwhile by another tab, or a budget refused — and what was
-   * spent here is given back: the full path does it all again and tells the visitor why it cannot.
-   */
-  async function startConversation(
-    writer: { tokenHash: string; page?: string | null },
-    m: { text: string; clientId: string; departmentId: number | null },
-    originSocketId: string | undefined,
-    admission: Admission | undefined,
-  ): Promise<{ message: Message; created: true; visitorId: VisitorId } | null> {
-    let rank = 1;
-    try {
-      // Spent before the write that needs them (the full path spends as it goes).
-      await admission?.newVisitor();
-      rank = (await admission?.newThread())?.rank ?? 1;
-    } catch {
-      await admission?.refund?.();
-      return null;
-    }
-    const now = clock.now();
-    const lease = delivery.handOffLease?.(true) ?? null;
-    const started = await store.startConversation({
-      ...{ tokenHash: writer.tokenHash, page: writer.page ?? null, text: m.text, clientId: m.clientId },
-      ...{ ref: newThreadRef(), openingRank: rank, departmentId: m.departmentId, now, lease },
-    });
-    if (!started) {
-      await admission?.refund?.();
-      return null;
-    }
-    const { visitor, thread, message } = started;
-    notifier.visitorStored(visitor);
-    // Committed: the staff page's feed and the outbox read it from the cache.
-    store.threads.remember(thread);
-    notifier.threadCreated(thread);
-    notifier.messageCreated(message, { exceptSocketId: originSocketId });
-    const handedOff = lease
-      ? handedOffRow(started.outboxId, message, { behind: 0, needsTopic: true, thread, visitorName: visitor.name })
-      : null;
-    queued(message.threadId, handedOff);
-    return { message, created: true, visitorId: visitor.id };
   }
 
   return { postVisitorMessage };
