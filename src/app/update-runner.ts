@@ -35,11 +35,13 @@ function retryAfterMs(error: unknown): number | undefined {
   return typeof parameters?.retry_after === 'number' ? parameters.retry_after * 1000 : undefined;
 }
 
-function pause(ms: number, signal: PollSignal): Promise<void> {
+/** Resolves after `ms`, or sooner when the runner stops or `until` settles; leaves no timer behind. */
+function pause(ms: number, signal: PollSignal, until?: Promise<unknown>): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
+    until?.then(done, done);
     function done() {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
@@ -81,7 +83,7 @@ export function runUpdates({ bot, inbox, allowedUpdates, clock, logger, keepAfte
   async function keepUnfinished(signal: PollSignal): Promise<void> {
     const waiting = () => [...unfinished.values()].filter((u) => !kept.has(u.update.update_id));
     if (waiting().length === 0) return;
-    await Promise.race([Promise.all(waiting().map((u) => u.done)), pause(keepAfterMs, signal)]);
+    await pause(keepAfterMs, signal, Promise.all(waiting().map((u) => u.done)));
     for (let retryMs = 250; !signal.aborted; retryMs = Math.min(MAX_RETRY_MS, retryMs * 2)) {
       const still = waiting();
       if (still.length === 0) return;
@@ -97,7 +99,7 @@ export function runUpdates({ bot, inbox, allowedUpdates, clock, logger, keepAfte
           error,
           updates: still.length,
         });
-        await Promise.race([Promise.all(still.map((u) => u.done)), pause(retryMs, signal)]);
+        await pause(retryMs, signal, Promise.all(still.map((u) => u.done)));
       }
     }
   }
