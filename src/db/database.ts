@@ -28,11 +28,30 @@ function knexLog(logger: Logger | undefined): Knex.Config['log'] {
   return { warn: write('warn'), error: write('error'), deprecate: write('warn') };
 }
 
+/** knex's SQLite transaction (no type declarations: the constructor and the two members used here). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const SqliteTransaction = require('knex/lib/dialects/sqlite3/execution/sqlite-transaction') as new (...args: unknown[]) => {
+  query(conn: unknown, sql: string): Promise<unknown>;
+};
+
+/**
+ * SQLite transactions begin IMMEDIATE: they take the write lock at the start (waiting up to
+ * busy_timeout for another process's write) instead of at their first write. A transaction that
+ * read first and wrote second (a new visitor's first message reads the revoked tokens, then
+ * inserts) would otherwise fail at once with SQLITE_BUSY when another process on the same file
+ * committed in between: waiting cannot help a read snapshot that is already behind.
+ */
+class ImmediateTransaction extends SqliteTransaction {
+  begin(conn: unknown) {
+    return this.query(conn, 'BEGIN IMMEDIATE;');
+  }
+}
+
 /** Opens the database (creating the SQLite file and its folder on first start). Does not migrate. */
 export function createDatabase(database: Config['database'], { logger, connectTimeoutMs = 10000 }: DatabaseOptions = {}): Database {
   if (database.client === 'sqlite') {
     fs.mkdirSync(path.dirname(database.filename), { recursive: true });
-    return knexFactory({
+    const db = knexFactory({
       log: knexLog(logger),
       client: 'sqlite3',
       connection: { filename: database.filename },
@@ -57,6 +76,11 @@ export function createDatabase(database: Config['database'], { logger, connectTi
         },
       },
     });
+    const client = db.client as { transaction: (...args: unknown[]) => unknown };
+    client.transaction = function (this: unknown, ...args: unknown[]) {
+      return new ImmediateTransaction(this, ...args);
+    };
+    return db;
   }
   return knexFactory({
     log: knexLog(logger),

@@ -333,6 +333,8 @@ describeEachDatabase('/stats, on %s', (kind) => {
     emu.failNext('sendMessage', { error_code: 400, description: 'Bad Request: message is too long' });
     await refused.send('refused by Telegram');
     await eventually(async () => (await td.app.health()).outboxFailed === 1, { what: 'a failed outbox row' });
+    // Staff are told of the failure (after the row is marked failed): that send must not be the one held below.
+    await emu.waitFor((c) => c.method === 'sendMessage' && String(c.params.text).includes('refused by Telegram'));
     const waiting = await connectVisitor(td.url);
     emu.hangNext('sendMessage');
     await waiting.send('stuck on the way');
