@@ -148,6 +148,8 @@ describeEachDatabase('commands in a thread topic, on %s', (kind) => {
     expect((await tablet.emit('otp:verify', { code: (await runToCode(emu, tablet, user)).code })).ok).toBe(true);
     const fromTablet = await tablet.send('From my tablet');
     expect(fromTablet.message.threadId).toBe(threadId);
+    // In the topic before /block: otherwise its post could be taken for the bot's answer to /block.
+    await tablet.waitFor('message:status', (s) => s.id === fromTablet.message.id && s.status === 'delivered');
 
     await inTopic(topicId!, deniz, '/block');
     expect((await laptop.send('laptop, blocked')).error?.code).toBe('blocked');
