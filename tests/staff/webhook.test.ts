@@ -42,6 +42,19 @@ describeEachDatabase('webhook mode, on %s', (kind) => {
     await db?.drop();
   });
 
+  /** An update Telegram would send for a staff reply in a topic (the message id is the update id). */
+  const staffReplyUpdate = (updateId: number, topicId: number, text: string) => ({
+    update_id: updateId,
+    message: {
+      message_id: updateId,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true },
+      from: deniz,
+      message_thread_id: topicId,
+      is_topic_message: true,
+      text,
+    },
+  });
   const webhookUrl = () => `${publicUrl}/telegram/webhook`;
   const post = (body: string, headers: Record<string, string> = {}) =>
     fetch(webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
@@ -71,18 +84,7 @@ describeEachDatabase('webhook mode, on %s', (kind) => {
   it('answers 401 to a request without the right secret, whatever it carries, and changes nothing', async () => {
     const { v, threadId, topicId } = await visitorWithThread(td, 'Are you real?');
     // A well-formed update that would be a staff reply, had it come from Telegram.
-    const forged = {
-      update_id: 900_001,
-      message: {
-        message_id: 900_001,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true },
-        from: deniz,
-        message_thread_id: topicId,
-        is_topic_message: true,
-        text: 'forged staff reply',
-      },
-    };
+    const forged = staffReplyUpdate(900_001, topicId!, 'forged staff reply');
     const body = JSON.stringify(forged);
     const attempts: Array<Record<string, string>> = [
       {},
@@ -113,18 +115,7 @@ describeEachDatabase('webhook mode, on %s', (kind) => {
 
   it('a staff reply Telegram delivers twice is stored and reaches the visitor once; its first pass writes without a look-up first', async () => {
     const { v, threadId, topicId } = await visitorWithThread(td, 'Twice?');
-    const update = {
-      update_id: 900_101,
-      message: {
-        message_id: 900_101,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: STAFF_CHAT_ID, type: 'supergroup', title: 'Support', is_forum: true },
-        from: deniz,
-        message_thread_id: topicId,
-        is_topic_message: true,
-        text: 'said once, delivered twice',
-      },
-    };
+    const update = staffReplyUpdate(900_101, topicId!, 'said once, delivered twice');
     const deliver = () => post(JSON.stringify(update), { 'X-Telegram-Bot-Api-Secret-Token': SECRET });
     const first = await statementsOf(td.app.db, deliver);
     expect(first.result.status).toBe(200);
