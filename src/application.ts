@@ -86,7 +86,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
   let telegram: Awaited<ReturnType<typeof createTelegram>> | null = null;
   const delivery: DeliveryQueue = {
     wake: (threadId) => telegram?.worker.wake(threadId),
-    handOffLease: (opensThread) => telegram?.worker.handOffLease(opensThread) ?? null,
+    handOffLease: (opensThread, visitorId) => telegram?.worker.handOffLease(opensThread, visitorId) ?? null,
     handOff: (row) => telegram?.worker.handOff(row),
   };
   const support = await createSupport({ config, redis, instanceId, settings: store.settings, staffChat, notifier, io, clock, logger });

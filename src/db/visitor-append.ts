@@ -25,15 +25,20 @@ order by i.ord
 on conflict (visitor_id, client_id) do nothing
 returning *`;
 
+/** The thread's pending rows in the outbox, as the batch's row `h` finds them. */
+const PENDING = `from outbox p where p.thread_id = h.thread_id and p.status = 'pending'`;
+
 /**
- * Whether a batch's row `h` (thread_id, nth: its place among the batch's rows of its thread, locked_by: the lease its
- * writer asked for) is stored leased, handed to the worker without a claim: the first of its thread in the batch, the
- * thread's topic already there, nothing of the thread waiting in the outbox (so it is the head, and no delivery of the
- * thread is in flight). See docs/delivery.md, "The hand-off".
+ * Whether a batch's row `h` (thread_id, at, nth: its place among the batch's rows of its thread, locked_by: the lease
+ * its writer asked for) is stored leased, handed to the worker without a claim: the first of its thread in the batch,
+ * and either the thread's head (its topic already there, nothing of the thread waiting in the outbox, so no delivery
+ * of it is in flight) or the one row that follows a delivery this same worker has in flight (the thread's only
+ * pending row is leased to it, and the lease has not run out): it joins that drain. See docs/delivery.md, "The
+ * hand-off".
  */
-const HANDED = `(h.locked_by is not null and h.nth = 1
-  and exists (select 1 from threads ht where ht.id = h.thread_id and ht.topic_id is not null)
-  and not exists (select 1 from outbox p where p.thread_id = h.thread_id and p.status = 'pending'))`;
+const HANDED = `(h.locked_by is not null and h.nth = 1 and (
+  (exists (select 1 from threads ht where ht.id = h.thread_id and ht.topic_id is not null) and not exists (select 1 ${PENDING}))
+  or (select count(*) = 1 and min(p.locked_by) = h.locked_by and min(p.locked_until) >= h.at ${PENDING})))`;
 
 /**
  * PostgreSQL: the batch as arrays, and its outbox rows (the hand-off's leased) and the threads' last activity in the
@@ -46,7 +51,8 @@ const PG_APPEND = `with input as (
 ),
 m as (${INSERT_FROM_INPUT}),
 h as (
-  select m.id, m.thread_id, m.created_at, l.locked_by, l.locked_until,
+  select m.id, m.thread_id, m.created_at, m.created_at as at, l.locked_by, l.locked_until,
+    (select count(*) from outbox p where p.thread_id = m.thread_id and p.status = 'pending') as ahead,
     row_number() over (partition by m.thread_id order by m.id) as nth, count(*) over (partition by m.thread_id) as of_thread
   from m cross join lateral (
     select i.locked_by, i.locked_until from input i where i.visitor_id = m.visitor_id and i.client_id = m.client_id order by i.ord limit 1
@@ -62,7 +68,7 @@ o as (
 u as (
   update threads t set last_activity = x.at from (select thread_id, max(created_at) as at from m group by thread_id) x where t.id = x.thread_id
 )
-select m.*, o.id as outbox_id, o.locked_by as outbox_locked_by, h.of_thread - h.nth as behind
+select m.*, o.id as outbox_id, o.locked_by as outbox_locked_by, h.of_thread - h.nth as behind, h.ahead
 from m join o on o.message_id = m.id join h on h.id = m.id`;
 
 /** SQLite: a batch's outbox rows (`v`: thread_id, message_id, at, locked_by, locked_until, nth), the hand-off's leased. */
@@ -73,10 +79,19 @@ select h.thread_id, h.message_id, 'message', 'pending', 0, h.at, h.at, case when
 from (select v.column1 as thread_id, v.column2 as message_id, v.column3 as at, v.column4 as locked_by, v.column5 as locked_until, v.column6 as nth
   from (values ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}) v) h
 order by h.message_id
-returning id, message_id, locked_by`;
+returning id, message_id, locked_by,
+  (select count(*) from outbox p where p.thread_id = outbox.thread_id and p.status = 'pending' and p.id < outbox.id) as ahead`;
 
-/** A stored message as the append answers it: its outbox row's id, whether that row was leased, how many of the batch's rows of its thread follow. */
-type AppendedRow = MessageRow & { outbox_id: number | string; outbox_locked_by: string | null; behind: number | string };
+/**
+ * A stored message as the append answers it: its outbox row's id, whether that row was leased, how many of the batch's
+ * rows of its thread follow, and how many of the thread's rows were pending before it.
+ */
+type AppendedRow = MessageRow & {
+  outbox_id: number | string;
+  outbox_locked_by: string | null;
+  behind: number | string;
+  ahead: number | string;
+};
 
 const columns = (items: VisitorAppend[]) => ({
   visitorIds: items.map((a) => a.visitorId),
@@ -95,7 +110,7 @@ const keyOf = (visitorId: number | string | null, clientId: string | null) => `$
 function appended(row: AppendedRow): Appended {
   const message = toMessage(row);
   if (row.outbox_locked_by === null) return { message, handedOff: null };
-  return { message, handedOff: handedOffRow(num(row.outbox_id), message, { behind: num(row.behind) }) };
+  return { message, handedOff: handedOffRow(num(row.outbox_id), message, { behind: num(row.behind), joins: num(row.ahead) > 0 }) };
 }
 
 /**
@@ -133,7 +148,7 @@ export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
         ofThread.set(Number(r.thread_id), n);
         return n;
       });
-      const outbox = await trx.raw<Array<{ id: number; message_id: number; locked_by: string | null }>>(
+      const outbox = await trx.raw<Array<{ id: number; message_id: number; locked_by: string | null; ahead: number }>>(
         sqliteOutbox(rows.length),
         rows.flatMap((r, i) => {
           const lease = leases.get(keyOf(r.visitor_id, r.client_id));
@@ -143,7 +158,8 @@ export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
       const byMessage = new Map(outbox.map((o) => [Number(o.message_id), o]));
       const appended: AppendedRow[] = rows.map((r, i) => {
         const o = byMessage.get(Number(r.id))!;
-        return { ...r, outbox_id: o.id, outbox_locked_by: o.locked_by, behind: ofThread.get(Number(r.thread_id))! - nth[i] };
+        const behind = ofThread.get(Number(r.thread_id))! - nth[i];
+        return { ...r, outbox_id: o.id, outbox_locked_by: o.locked_by, behind, ahead: o.ahead };
       });
       const touched = new Map<number, number>();
       for (const r of rows) touched.set(Number(r.thread_id), Math.max(Number(r.created_at), touched.get(Number(r.thread_id)) ?? 0));

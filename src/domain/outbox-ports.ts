@@ -23,6 +23,11 @@ export interface OutboxRow {
   thread?: Thread;
   message?: Message;
   visitorName?: string | null;
+  /**
+   * Handed over behind a row of its thread that this worker was delivering (the append found that row its thread's only
+   * pending one, leased here): it may only follow that delivery (src/outbox/worker.ts), never start one of its own.
+   */
+  joins?: boolean;
 }
 
 /**
@@ -32,7 +37,7 @@ export interface OutboxRow {
 export function handedOffRow(
   id: number,
   message: Message,
-  known: Pick<OutboxRow, 'behind'> & Pick<Partial<OutboxRow>, 'needsTopic' | 'thread' | 'visitorName'>,
+  known: Pick<OutboxRow, 'behind'> & Pick<Partial<OutboxRow>, 'needsTopic' | 'thread' | 'visitorName' | 'joins'>,
 ): OutboxRow {
   const { threadId, createdAt } = message;
   return {

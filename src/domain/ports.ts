@@ -232,7 +232,8 @@ export interface VisitorAppend {
   /**
    * The outbox worker of this process would start the message's delivery at once (DeliveryQueue.handOffLease):
    * its outbox row is stored leased to that worker when its thread already has a topic and nothing else of the
-   * thread waits in the outbox, and handed to it without a claim (docs/delivery.md, "The hand-off").
+   * thread waits in the outbox, or when the thread's only waiting row is leased to that worker (it follows that
+   * delivery), and handed to it without a claim (docs/delivery.md, "The hand-off").
    */
   lease?: HandOffLease | null;
 }
@@ -291,9 +292,10 @@ export interface DeliveryQueue {
   wake(threadId?: ThreadId): void;
   /**
    * The lease a new message's outbox row may be stored with, when this process's worker would start it now (else
-   * null); `opensThread`: the message opens its thread (it needs a topic first).
+   * null); `opensThread`: the message opens its thread (it needs a topic first); `visitorId`: whose message it is (one
+   * whose thread is in flight may join that delivery even when every place is taken).
    */
-  handOffLease?(opensThread?: boolean): HandOffLease | null;
+  handOffLease?(opensThread?: boolean, visitorId?: VisitorId): HandOffLease | null;
   /** A row stored with that lease (Appended.handedOff): the worker delivers it without claiming it. */
   handOff?(row: OutboxRow): void;
 }

@@ -66,7 +66,7 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
     if ('visitorId' in writer && text !== null && clientId !== null && !input.attachment && support?.staffChoice().status !== 'away') {
       const now = clock.now();
       // Stored leased to this process's worker when it would start the delivery now: handed over without a claim.
-      const lease = delivery.handOffLease?.() ?? null;
+      const lease = delivery.handOffLease?.(false, writer.visitorId) ?? null;
       const appended = await store.appendToOpenThread({ visitorId: writer.visitorId, text, clientId, now, lease });
       if (appended) {
         const { message, handedOff } = appended;

@@ -104,42 +104,114 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
 
   const wake = (threadId?: number) => signal.wake(threadId);
 
+  /** Each department with a staff chat: where its threads go (the pacing is per chat). */
+  const targets = () => departments.claimed().filter((d): d is Department & { chatId: number } => d.chatId !== null);
+  /** Threads in flight, by staff chat (set once a handed-over row's thread is read). */
+  const inFlight = new Map<number, number>();
+  /** The visitor of each thread in flight, where known: that visitor's next message may join its drain (handOffLease). */
+  const visitorOf = new Map<number, number>();
+  const count = (set: Iterable<number>, chatId: number) => [...set].filter((id) => inFlight.get(id) === chatId).length;
+
   /**
-   * Sends a thread's rows one group after another while nothing holds it back. True when it
-   * stopped because the thread had nothing more it could send, and no insert into it came
-   * meanwhile: then nothing new became claimable through it, and no pass needs to follow.
+   * Rows handed over for a thread in flight here, in the thread's order: its drain takes them next, with no claim;
+   * whatever its drain leaves is started anew (a head) or given back (a row that joined: see `afterDrain`).
    */
-  async function drain(first: OutboxRow, chatId: number, claimedAt: number): Promise<boolean> {
+  const handed = new Map<number, OutboxRow[]>();
+
+  function queueHanded(row: OutboxRow): void {
+    const rows = handed.get(row.threadId) ?? [];
+    // Committed (and so handed over) in the thread's order; kept by id all the same.
+    const at = rows.findIndex((r) => r.id > row.id);
+    rows.splice(at === -1 ? rows.length : at, 0, row);
+    handed.set(row.threadId, rows);
+  }
+
+  function takeHanded(threadId: number): OutboxRow | undefined {
+    const rows = handed.get(threadId);
+    const row = rows?.shift();
+    if (rows?.length === 0) handed.delete(threadId);
+    return row;
+  }
+
+  /**
+   * A handed-over row's thread, read (from the cache, mostly) and checked: null when the row must go the usual way — the
+   * worker stopping, the thread gone, its department without a chat, its topic in another chat (moved) or, for a row
+   * joining a drain, in a chat other than that drain's; and a cached record without its topic (a reader refilled it
+   * before the topic was set: a claim reads the thread afresh, so no second topic is made).
+   */
+  async function admit(row: OutboxRow, drainChat?: number): Promise<{ row: OutboxRow; chatId: number } | null> {
+    const thread = running ? (row.thread ?? (await store.threads.findById(row.threadId))) : null;
+    const target = thread && targets().find((d) => d.id === thread.departmentId);
+    const topicElsewhere = thread !== null && thread.topicId !== null && thread.topicChatId !== target?.chatId;
+    const staleRecord = !row.thread && thread?.topicId === null;
+    const otherChat = drainChat !== undefined && target?.chatId !== drainChat;
+    if (!running || !thread || !target || topicElsewhere || staleRecord || otherChat) return null;
+    // A thread without a topic (opened by this very message) gets it from the drain, as a claimed one would.
+    if (thread.topicId === null) creatingTopics.add(row.threadId);
+    visitorOf.set(row.threadId, thread.visitorId);
+    return { row: { ...row, thread }, chatId: target.chatId };
+  }
+
+  /**
+   * Sends a thread's rows one group after another while nothing holds it back: the rows handed over for it first, then
+   * what it claims. True when it stopped because the thread had nothing more it could send, and no insert into it came
+   * meanwhile: then nothing new became claimable through it, and no pass needs to follow. `chatId` null: `first` was
+   * handed over and its thread is read first.
+   */
+  async function drain(first: OutboxRow, chatId: number | null, claimedAt: number): Promise<boolean> {
+    const threadId = first.threadId;
     let row: OutboxRow | null = first;
+    if (chatId === null) {
+      const admitted = await admit(first);
+      if (!admitted) return giveBack(first).then(() => false);
+      ({ row, chatId } = admitted);
+      inFlight.set(threadId, chatId);
+    }
     let seen = claimedAt;
     for (let i = 0; row && running && i < DRAIN_LIMIT; i++) {
       const outcome = await sender.process(row, chatId);
       if (outcome === 'stop') return false;
-      // Settled, nothing waited behind it when it was claimed, and no insert into the thread since: the thread is done.
-      if (outcome === 'done' && row.behind === 0 && !signal.cameFor(row.threadId, seen)) return true;
+      const next = outcome === 'done' && handed.has(threadId);
+      // Settled, nothing waited behind it when it was claimed, none handed over and no insert into the thread since: done.
+      if (outcome === 'done' && !next && row.behind === 0 && !signal.cameFor(threadId, seen)) return true;
       const t = now();
       // Under pressure the next rows go through claimHeads, which holds them back to be merged.
       if (pacer.waitMs(chatId, t) > 0 || pacer.underPressure(chatId, t)) return false;
+      if (next) {
+        const taken = takeHanded(threadId)!;
+        const admitted = await admit(taken, chatId);
+        if (!admitted) return giveBack(taken).then(() => false);
+        // A message stored since (not handed over) may wait behind it: its followers are looked for (merging.ts).
+        row = signal.cameFor(threadId, seen) ? { ...admitted.row, behind: undefined } : admitted.row;
+        continue;
+      }
       seen = signal.count();
-      const threadId = row.threadId;
       row = await queue.claimThreadHead(threadId, t);
       if (!row) return !signal.cameFor(threadId, seen);
     }
     return false;
   }
 
-  /** Each department with a staff chat: where its threads go (the pacing is per chat). */
-  const targets = () => departments.claimed().filter((d): d is Department & { chatId: number } => d.chatId !== null);
-  /** Threads in flight, by staff chat. */
-  const inFlight = new Map<number, number>();
-  const count = (set: Iterable<number>, chatId: number) => [...set].filter((id) => inFlight.get(id) === chatId).length;
+  /**
+   * A drain ended: of the rows still handed over for its thread, a head (handed over when nothing of the thread was
+   * pending) starts the next drain, and the rows after it follow that one; a row that joined the drain that ended is
+   * given back, for what it followed may not have been settled (a send refused or paced), and the claims keep the order.
+   */
+  function afterDrain(threadId: number): void {
+    const rows = handed.get(threadId);
+    if (!rows) return;
+    if (running && !rows[0].joins) {
+      startDrain(takeHanded(threadId)!, null, signal.count());
+      return;
+    }
+    handed.delete(threadId);
+    for (const row of rows) void giveBack(row);
+  }
 
-  /** Hand-off rows whose thread was still being drained here when they came: each starts when that drain ends. */
-  const handedNext = new Map<number, Array<{ row: OutboxRow; chatId: number }>>();
-
-  /** Drains a thread from `row`, claimed (or handed over) with the wake count `claimedAt`, as one of the threads in flight. */
-  function startDrain(row: OutboxRow, chatId: number, claimedAt: number): void {
-    inFlight.set(row.threadId, chatId);
+  /** Drains a thread from `row`, claimed (or handed over: `chatId` null) with the wake count `claimedAt`, as one of the threads in flight. */
+  function startDrain(row: OutboxRow, chatId: number | null, claimedAt: number): void {
+    if (chatId !== null) inFlight.set(row.threadId, chatId);
+    if (row.thread) visitorOf.set(row.threadId, row.thread.visitorId);
     const work = drain(row, chatId, claimedAt)
       .catch((error: unknown) => {
         log.error('delivering a thread failed', { threadId: row.threadId, error: describe(error) });
@@ -149,12 +221,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
         active.delete(row.threadId);
         creatingTopics.delete(row.threadId);
         inFlight.delete(row.threadId);
+        visitorOf.delete(row.threadId);
         since.delete(row.threadId);
-        const waiting = handedNext.get(row.threadId);
-        const next = waiting?.shift();
-        if (waiting?.length === 0) handedNext.delete(row.threadId);
-        if (next && running) startDrain(next.row, next.chatId, signal.count());
-        else if (next) void giveBack(next.row);
+        afterDrain(row.threadId);
         // A pass follows unless this thread ran dry with nothing else waiting for its place (the last pass took all it could).
         if (!settled || lastFillFull || idleWaiters.length > 0) signal.nudge();
       });
@@ -171,28 +240,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   }
 
   /**
-   * The hand-off (docs/delivery.md): a visitor's message stored while this worker would start it at once is
-   * stored leased to it (handOffLease) and given to it here, with no claim and no pass. Nothing else of its thread
-   * was pending (or the message opened the thread), so it is the thread's head; a drain of that thread still
-   * running here (its last row settled) goes first.
+   * The hand-off (docs/delivery.md): a visitor's message stored while this worker would start it at once is stored
+   * leased to it (handOffLease) and given to it here, with no claim and no pass. Taken in the order of the commits:
+   * a row for a thread in flight here waits for that thread's drain, which takes it next; a head (nothing else of its
+   * thread was pending, or the message opened the thread) starts a drain; a row that joined a drain that has ended
+   * meanwhile is given back.
    */
-  async function handOff(row: OutboxRow): Promise<void> {
-    const thread = running ? (row.thread ?? (await store.threads.findById(row.threadId))) : null;
-    const target = thread && targets().find((d) => d.id === thread.departmentId);
-    // Stopping, the thread gone, its department without a chat, or its topic in another chat (moved): the usual path.
-    // A thread without a topic (opened by this very message) gets it from the drain, as a claimed one would.
-    const topicElsewhere = thread !== null && thread.topicId !== null && thread.topicChatId !== target?.chatId;
-    // A row the append handed over had its topic in the database: a cached record without one is behind (a reader
-    // refilled it before the topic was set), and a claim reads the thread afresh.
-    const staleRecord = !row.thread && thread?.topicId === null;
-    if (!running || !thread || !target || topicElsewhere || staleRecord) return giveBack(row);
-    if (thread.topicId === null) creatingTopics.add(row.threadId);
-    const held = { ...row, thread };
-    if (active.has(row.threadId)) {
-      handedNext.set(row.threadId, [...(handedNext.get(row.threadId) ?? []), { row: held, chatId: target.chatId }]);
-      return;
-    }
-    startDrain(held, target.chatId, signal.count());
+  function handOff(row: OutboxRow): void {
+    if (active.has(row.threadId)) queueHanded(row);
+    else if (!running || row.joins) void giveBack(row);
+    else startDrain(row, null, signal.count());
   }
 
   /** Claims due thread heads of every department, each within its chat's budget, up to the concurrency limit. */
@@ -285,17 +342,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
      * place free and no staff chat is paced or under pressure (there rows wait to be merged); for a message that
      * opens its thread, only without a send limit (handOffNewThreads). Else null.
      */
-    handOffLease(opensThread = false): HandOffLease | null {
-      if (!running || active.size >= concurrency || (opensThread && !deps.options.handOffNewThreads)) return null;
+    handOffLease(opensThread = false, visitorId?: number): HandOffLease | null {
+      if (!running || (opensThread && !deps.options.handOffNewThreads)) return null;
+      // Every place taken: only a message of a visitor whose thread is in flight here, which may join its drain.
+      if (active.size >= concurrency && (visitorId === undefined || ![...visitorOf.values()].includes(visitorId))) return null;
       const t = now();
       if (targets().some((d) => pacer.waitMs(d.chatId, t) > 0 || pacer.underPressure(d.chatId, t))) return null;
       return { workerId: queue.workerId, until: t + queue.leaseMs };
     },
-    handOff(row: OutboxRow): void {
-      handOff(row).catch((error: unknown) => {
-        log.error('taking a handed-over row failed; its lease runs out', { rowId: row.id, error: describe(error) });
-      });
-    },
+    handOff,
     /**
      * Resolves after the next whole pass that began after this call and found nothing to
      * claim, with no send in flight: the queue has nothing it may send now (tests use it

@@ -293,6 +293,7 @@ describeEachDatabase('the hand-off: a message stored leased to the worker that w
       createdAt: message.createdAt.getTime(),
       fresh: true,
       behind: 0,
+      joins: false,
       message,
     });
     // Another worker cannot claim it while the lease holds.
@@ -333,8 +334,8 @@ describeEachDatabase('the hand-off: a message stored leased to the worker that w
     expect(a1?.handedOff).toMatchObject({ messageId: a1!.message.id, behind: 2 });
     expect(a2?.handedOff).toBeNull();
     expect(a3?.handedOff).toBeNull();
-    // Thread two's first message ('warm') was still waiting, leased: b1 is behind it.
-    expect(b1?.handedOff).toBeNull();
+    // Thread two's first message ('warm') was still waiting, leased to the same worker: b1 joins its delivery.
+    expect(b1?.handedOff).toMatchObject({ messageId: b1!.message.id, behind: 0, joins: true });
     const rows = (await db('outbox').where({ thread_id: one.thread.id }).orderBy('id')) as Array<{
       message_id: number | string;
       locked_by: string | null;
@@ -344,5 +345,35 @@ describeEachDatabase('the hand-off: a message stored leased to the worker that w
       [a2!.message.id, null],
       [a3!.message.id, null],
     ]);
+  });
+
+  it("leases a message whose thread's only waiting row is this worker's (it joins that delivery), and no other", async () => {
+    const { visitor } = await threadWithTopic('join');
+    const first = await send(visitor.id, 'j1');
+    expect(first?.handedOff).toMatchObject({ joins: false });
+    // The first is on its way (leased here): the next one joins it, stored leased to the same worker.
+    const second = await send(visitor.id, 'j2');
+    expect(second?.handedOff).toMatchObject({ messageId: second!.message.id, behind: 0, joins: true });
+    expect((await outboxRow(second!.message.id)).locked_by).toBe('here');
+    // Two rows wait now: a third joins nothing (it is claimed after them, and may be merged with what follows).
+    const third = await send(visitor.id, 'j3');
+    expect(third?.handedOff).toBeNull();
+    expect((await outboxRow(third!.message.id)).locked_by).toBeNull();
+
+    // A thread whose only waiting row another worker holds, or whose lease here has run out: nothing joins.
+    const other = await threadWithTopic('join-other');
+    const held = await send(other.visitor.id, 'o1', { workerId: 'elsewhere', until: Date.now() + 30_000 });
+    expect((await outboxRow(held!.message.id)).locked_by).toBe('elsewhere');
+    expect((await send(other.visitor.id, 'o2'))?.handedOff).toBeNull();
+    const expired = await threadWithTopic('j-expired');
+    const old = await send(expired.visitor.id, 'e1');
+    await db('outbox')
+      .where({ message_id: old!.message.id })
+      .update({ locked_until: Date.now() - 1000 });
+    expect((await send(expired.visitor.id, 'e2'))?.handedOff).toBeNull();
+    // A thread without its topic yet: the first row is not handed over, and the next one does not join it.
+    const noTopic = await threadWithTopic('j-no-topic', false);
+    expect((await send(noTopic.visitor.id, 'n1'))?.handedOff).toBeNull();
+    expect((await send(noTopic.visitor.id, 'n2'))?.handedOff).toBeNull();
   });
 });

@@ -1,8 +1,7 @@
-import { connectVisitor, STAFF_CHAT_ID, storedVisitorId, type RunningTopicdesk } from '../support/harness';
+import { connectVisitor, eventually, STAFF_CHAT_ID, storedVisitorId, type RunningTopicdesk } from '../support/harness';
 import { TelegramEmulator } from '../../src/emulator';
 import { describeEachDatabase } from '../support/services';
 import { statementsOf } from '../support/store';
-import { handedOffRow } from '../../src/domain/outbox-ports';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 
 /** A claim reads the outbox joined with its threads (src/db/outbox-claims.ts): claimHeads, claimThreadHead. */
@@ -104,40 +103,74 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     b.close();
   });
 
-  it('a row handed over while its thread is still being drained here is sent after that drain, not beside it', async () => {
+  /** The outbox row of a stored message, as the database holds it now. */
+  const rowOf = async (messageId: number) =>
+    ((await td.app.db('outbox').where({ message_id: messageId })) as Array<{ id: number | string; locked_by: string | null }>)[0];
+  const sendsAt = () => {
+    const calls = emu.calls.filter((c) => c.ok && c.method === 'sendMessage');
+    return (text: string) => calls.find((c) => c.params.text === text)!.at;
+  };
+
+  it("a message stored while its thread's previous one is on its way joins that drain: leased, sent right after it, no claim", async () => {
     const v = await connectVisitor(td.url);
     const warm = await v.send('chain warm');
+    await v.waitFor('message:status', (s) => s.id === warm.message.id && s.status === 'delivered');
+    emu.setLatency(300);
+    try {
+      const { statements } = await statementsOf(td.app.db, async () => {
+        // Handed over: its send is in flight for 300 ms, the thread's drain with it.
+        await v.send('chain 1');
+        // Acknowledged while the first is still on its way: stored leased to the same worker, behind it.
+        const second = await v.send('chain 2');
+        expect((await rowOf(second.message.id)).locked_by).not.toBeNull();
+        await v.waitFor('message:status', (s) => s.id === second.message.id && s.status === 'delivered', 10_000);
+      });
+      // The drain took it next: no claim, and its send started only once the first was answered (300 ms later).
+      expect(statements.filter(isClaim)).toEqual([]);
+      const at = sendsAt();
+      expect(at('chain 2') - at('chain 1')).toBeGreaterThanOrEqual(250);
+      expect(inTelegram().slice(-2)).toEqual(['chain 1', 'chain 2']);
+    } finally {
+      emu.setLatency(0);
+    }
+    v.close();
+  });
+
+  it('a joined row handed over after the drain it followed has ended is given back, and claimed in order', async () => {
+    const v = await connectVisitor(td.url);
+    const warm = await v.send('late warm');
     await v.waitFor('message:status', (s) => s.id === warm.message.id && s.status === 'delivered');
     const visitorId = (await storedVisitorId(td.app, v))!;
     const worker = td.app.worker!;
     emu.setLatency(300);
+    let late;
     try {
-      // Handed over: its send is in flight for 300 ms, the thread's drain with it.
-      const first = await v.send('chain 1');
-      // The next one, stored meanwhile: not handed over by the append (the first still waits in the outbox), so it is
-      // leased here as the hand-off leases, and given to the worker while the thread's drain still runs.
-      const lease = worker.handOffLease()!;
+      const first = await v.send('late 1');
+      // Stored straight through the store, behind the first (on its way): leased to this worker, not yet handed over.
       const appended = (await td.app.store.appendToOpenThread({
         visitorId,
-        text: 'chain 2',
-        clientId: 'chain-2',
+        text: 'late 2',
+        clientId: 'late-2',
         now: new Date(),
-        lease,
+        lease: worker.handOffLease(false, visitorId),
       }))!;
-      expect(appended.handedOff).toBeNull();
-      const [row] = (await td.app.db('outbox').where({ message_id: appended.message.id })) as Array<{ id: number | string }>;
-      await td.app.db('outbox').where({ id: row.id }).update({ locked_by: lease.workerId, locked_until: lease.until });
-      worker.handOff(handedOffRow(Number(row.id), appended.message, { behind: 0 }));
-      await v.waitFor('message:status', (s) => s.id === appended.message.id && s.status === 'delivered', 10_000);
-      const calls = emu.calls.filter((c) => c.ok && c.method === 'sendMessage');
-      const at = (text: string) => calls.find((c) => c.params.text === text)!.at;
-      // The second send started only once the first was answered (300 ms later), in the thread's order.
-      expect(at('chain 2') - at('chain 1')).toBeGreaterThanOrEqual(250);
-      expect(inTelegram().slice(-2)).toEqual(['chain 1', 'chain 2']);
-      expect(first.ok).toBe(true);
+      late = appended.handedOff!;
+      expect(late).toMatchObject({ id: Number((await rowOf(appended.message.id)).id), joins: true });
+      // The drain of the first ends without it (nothing it knew of waited behind).
+      await v.waitFor('message:status', (s) => s.id === first.message.id && s.status === 'delivered', 10_000);
     } finally {
       emu.setLatency(0);
     }
+    await worker.idlePass();
+    expect(inTelegram().at(-1)).toBe('late 1');
+    // Handed over now: not started on its own (what it followed may not have been sent), but given back to the claims.
+    const { statements } = await statementsOf(td.app.db, async () => {
+      worker.handOff(late);
+      await v.waitFor('message:status', (s) => s.id === late.messageId && s.status === 'delivered', 10_000);
+    });
+    expect(statements.filter(isClaim).length).toBeGreaterThan(0);
+    expect(inTelegram().slice(-2)).toEqual(['late 1', 'late 2']);
+    expect(await td.app.db('outbox').where({ status: 'pending' })).toEqual([]);
     v.close();
   });
 
@@ -158,6 +191,40 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     expect(emu.calls.filter((c) => c.method === 'createForumTopic')).toHaveLength(topicsBefore);
     const post = emu.calls.filter((c) => c.ok && c.method === 'sendMessage').at(-1);
     expect(post?.params).toMatchObject({ text: 'after a stale read', message_thread_id: thread.topicId });
+    v.close();
+  });
+
+  it('when the send it followed fails and waits to be tried again, a joined row is given back and goes after it, in order', async () => {
+    const v = await connectVisitor(td.url);
+    const warm = await v.send('retried warm');
+    await v.waitFor('message:status', (s) => s.id === warm.message.id && s.status === 'delivered');
+    const worker = td.app.worker!;
+    emu.setLatency(300);
+    emu.failNext('sendMessage', { error_code: 500, description: 'Internal Server Error' });
+    let ids: number[];
+    try {
+      const first = await v.send('retried 1');
+      const second = await v.send('retried 2');
+      expect((await rowOf(second.message.id)).locked_by).not.toBeNull();
+      ids = [first.message.id, second.message.id];
+      // The first failed (500) and waits for its backoff; the second was given back, not sent ahead of it.
+      await eventually(async () => (await rowOf(ids[1])).locked_by === null, { what: 'the joined row given back' });
+      await worker.idlePass();
+    } finally {
+      emu.setLatency(0);
+    }
+    expect(inTelegram().at(-1)).toBe('retried warm');
+    const rows = (await td.app.db('outbox').whereIn('message_id', ids).orderBy('id')) as Array<{
+      status: string;
+      available_at: number | string;
+    }>;
+    expect(rows.map((r) => r.status)).toEqual(['pending', 'pending']);
+    // Once the backoff has passed, a pass (the poll; here a wake) sends both in the thread's order.
+    await new Promise((r) => setTimeout(r, Math.max(0, Number(rows[0].available_at) - Date.now()) + 20));
+    worker.wake();
+    await v.waitFor('message:status', (s) => s.id === ids[1] && s.status === 'delivered', 10_000);
+    expect(inTelegram().slice(-2)).toEqual(['retried 1', 'retried 2']);
+    expect(await td.app.db('outbox').where({ status: 'pending' })).toEqual([]);
     v.close();
   });
 });
