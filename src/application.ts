@@ -88,6 +88,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     wake: (threadId) => telegram?.worker.wake(threadId),
     handOffLease: (opensThread, visitorId) => telegram?.worker.handOffLease(opensThread, visitorId) ?? null,
     handOff: (row) => telegram?.worker.handOff(row),
+    leaseUnused: () => telegram?.worker.leaseUnused(),
   };
   const support = await createSupport({ config, redis, instanceId, settings: store.settings, staffChat, notifier, io, clock, logger });
   const chat = createChatService({ store, notifier, delivery, clock, support, departments, tokens: createVisitorTokens(sessionSecret) });

@@ -9,6 +9,7 @@ import { createTelegramLinkRepository } from './telegram-link-repository';
 import { createThreadRepository } from './thread-repository';
 import { createVisitorRepository } from './visitor-repository';
 import { createVisitorAppend } from './visitor-append';
+import { createConversationStart } from './conversation-start';
 import { createDeliveredSettle } from './delivered-settle';
 import { createStaffAppend } from './staff-append';
 import { createStatsRepository } from './stats-repository';
@@ -63,6 +64,7 @@ export function createStore({ db, cache }: { db: Knex; cache: Cache }): Store {
   return {
     ...base,
     appendToOpenThread: visitorAppend.append,
+    startConversation: createConversationStart({ db }),
     appendStaffMessage: createStaffAppend({ db, cache }),
     settleDelivered: createDeliveredSettle({ db, cache, transaction }),
     transaction,

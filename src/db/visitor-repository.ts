@@ -5,7 +5,7 @@ import type { RepoContext } from './context';
 import { publicVisitorId } from '../domain/tokens';
 import { isPostgres, num, numOrNull } from './database';
 
-interface VisitorRow {
+export interface VisitorRow {
   id: number;
   token_hash: string;
   name: string | null;
@@ -17,7 +17,7 @@ interface VisitorRow {
   phone_number?: string | null;
 }
 
-function toVisitor(row: VisitorRow): Visitor {
+export function toVisitor(row: VisitorRow): Visitor {
   return {
     id: num(row.id),
     publicId: publicVisitorId(row.token_hash),

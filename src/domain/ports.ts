@@ -250,6 +250,30 @@ export interface Appended {
   handedOff: OutboxRow | null;
 }
 
+/** A new visitor's first text message (Store.startConversation): it opens the visitor's first thread. */
+export interface ConversationStart {
+  tokenHash: string;
+  /** The page the visitor wrote from, when known. */
+  page: string | null;
+  text: string;
+  clientId: string;
+  /** The new thread's ref, opening rank (Admission.newThread) and department (null: the default one). */
+  ref: string;
+  openingRank: number;
+  departmentId: number | null;
+  now: Date;
+  /** As VisitorAppend.lease: the outbox row stored leased to this process's worker, which creates the topic. */
+  lease?: HandOffLease | null;
+}
+
+/** What Store.startConversation stored, as stored. */
+export interface StartedConversation {
+  visitor: Visitor;
+  thread: Thread;
+  message: Message;
+  outboxId: number;
+}
+
 /** A group the outbox delivered (Store.settleDelivered). `messageIds` are the rows' messages, in the rows' order. */
 export interface DeliveredGroup {
   threadId: ThreadId;
@@ -273,6 +297,12 @@ export interface Store extends Repositories {
    * (the thread is closed or missing, the visitor blocked or unknown, the clientId used).
    */
   appendToOpenThread(input: VisitorAppend): Promise<Appended | null>;
+  /**
+   * A new visitor's first text message stored with the visitor, its first thread and the outbox row,
+   * without a read first (src/db/conversation-start.ts). Null when nothing was stored because the case
+   * is not the common one (the token was revoked, /lockdown is on, the visitor was stored meanwhile).
+   */
+  startConversation(input: ConversationStart): Promise<StartedConversation | null>;
   /**
    * A staff message stored with its Telegram link and its thread's last activity, all or nothing and
    * without a read first (src/db/staff-append.ts). Null when nothing was stored: the thread is gone,
@@ -298,6 +328,8 @@ export interface DeliveryQueue {
   handOffLease?(opensThread?: boolean, visitorId?: VisitorId): HandOffLease | null;
   /** A row stored with that lease (Appended.handedOff): the worker delivers it without claiming it. */
   handOff?(row: OutboxRow): void;
+  /** A lease from handOffLease that no row took (nothing stored, or stored unleased): the place it held is free again. */
+  leaseUnused?(): void;
 }
 
 export interface Clock {

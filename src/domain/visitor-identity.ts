@@ -20,6 +20,8 @@ export interface Admission {
   newVisitor(): Promise<void>;
   /** A new thread is about to be opened; `rank`: how many threads the writer's address opened lately, this one included. */
   newThread(): Promise<{ rank: number }>;
+  /** Gives back everything spent so far (a write that spent ahead and did not happen after all). */
+  refund?(): Promise<void>;
 }
 
 export interface VisitorSession {

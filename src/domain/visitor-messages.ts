@@ -46,6 +46,38 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
     handedOff && delivery.handOff ? delivery.handOff(handedOff) : delivery.wake(threadId);
 
   /**
+   * The hand-off leases one write asks for (DeliveryQueue.handOffLease). Each holds a place of the worker's until its
+   * row is handed over; `settled` gives back, once the write is over, every lease its row did not take (the write
+   * stored nothing, stored the row unleased, or failed), so that no place stays held for nothing.
+   */
+  function handOffLeases() {
+    let asked = 0;
+    const settle = (handed: boolean) => {
+      for (let i = handed ? 1 : 0; i < asked; i++) delivery.leaseUnused?.();
+      asked = 0;
+    };
+    return {
+      ask(opensThread: boolean, visitorId?: VisitorId) {
+        const lease = delivery.handOffLease?.(opensThread, visitorId) ?? null;
+        if (lease) asked++;
+        return lease;
+      },
+      settled<T>(write: Promise<T>, handed: (result: T) => boolean): Promise<T> {
+        return write.then(
+          (result) => {
+            settle(handed(result));
+            return result;
+          },
+          (error: unknown) => {
+            settle(false);
+            throw error;
+          },
+        );
+      },
+    };
+  }
+
+  /**
    * Stores a visitor's message and queues it for Telegram in one transaction —
    * with the visitor itself and its thread when this is its first message. While
    * staff's /lockdown is on, only a verified visitor may open a new thread.
@@ -66,8 +98,12 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
     if ('visitorId' in writer && text !== null && clientId !== null && !input.attachment && support?.staffChoice().status !== 'away') {
       const now = clock.now();
       // Stored leased to this process's worker when it would start the delivery now: handed over without a claim.
-      const lease = delivery.handOffLease?.(false, writer.visitorId) ?? null;
-      const appended = await store.appendToOpenThread({ visitorId: writer.visitorId, text, clientId, now, lease });
+      const leases = handOffLeases();
+      const lease = leases.ask(false, writer.visitorId);
+      const appended = await leases.settled(
+        store.appendToOpenThread({ visitorId: writer.visitorId, text, clientId, now, lease }),
+        (a) => a?.handedOff != null,
+      );
       if (appended) {
         const { message, handedOff } = appended;
         notifier.messageCreated(message, { exceptSocketId: input.originSocketId });
@@ -75,10 +111,20 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
         return { message, created: true, visitorId: writer.visitorId };
       }
     }
+    if (!('visitorId' in writer) && text !== null && clientId !== null && !input.attachment && support?.staffChoice().status !== 'away') {
+      const started = await startConversation(
+        writer,
+        { text, clientId, departmentId: department?.id ?? null },
+        input.originSocketId,
+        admission,
+      );
+      if (started) return started;
+    }
     const known = 'visitorId' in writer ? await visitors.requireVisitor(writer.visitorId) : null;
     if (known?.blocked) throw blocked();
 
-    const result = await store
+    const leases = handOffLeases();
+    const written = store
       .transaction(async (repos) => {
         const { visitor, stored } = known ? { visitor: known, stored: false } : await visitors.storeVisitor(writer, admission, repos);
         const visitorId = visitor.id;
@@ -138,7 +184,7 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
         });
         // A thread opened just now is known to no other delivery: its first text message is handed to this process's
         // worker when it would start it at once (docs/delivery.md, "The hand-off"), which creates the topic.
-        const lease = newThread && !input.attachment ? (delivery.handOffLease?.(true) ?? null) : null;
+        const lease = newThread && !input.attachment ? leases.ask(true) : null;
         const outboxId = await repos.outbox.enqueue({ threadId: thread.id, messageId: message.id, now, lease });
         const handedOff =
           lease && newThread
@@ -173,6 +219,7 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
           };
         throw error;
       });
+    const result = await leases.settled(written, (r) => r.handedOff !== null);
 
     if (result.storedVisitor) notifier.visitorStored(result.storedVisitor);
     if (result.created) {
@@ -187,6 +234,54 @@ export function createVisitorMessages({ store, notifier, delivery, clock, visito
       queued(result.message.threadId, result.handedOff);
     }
     return { message: result.message, created: result.created, visitorId: result.visitor.id };
+  }
+
+  /**
+   * The other common case: a new visitor's first text message (support not away) stored with the visitor, its
+   * first thread and its outbox row at once (Store.startConversation). Null when the store stored nothing — the
+   * token revoked, /lockdown on, the visitor stored meanwhile by another tab, or a budget refused — and what was
+   * spent here is given back: the full path does it all again and tells the visitor why it cannot.
+   */
+  async function startConversation(
+    writer: { tokenHash: string; page?: string | null },
+    m: { text: string; clientId: string; departmentId: number | null },
+    originSocketId: string | undefined,
+    admission: Admission | undefined,
+  ): Promise<{ message: Message; created: true; visitorId: VisitorId } | null> {
+    let rank = 1;
+    try {
+      // Spent before the write that needs them (the full path spends as it goes).
+      await admission?.newVisitor();
+      rank = (await admission?.newThread())?.rank ?? 1;
+    } catch {
+      await admission?.refund?.();
+      return null;
+    }
+    const now = clock.now();
+    const leases = handOffLeases();
+    const lease = leases.ask(true);
+    const started = await leases.settled(
+      store.startConversation({
+        ...{ tokenHash: writer.tokenHash, page: writer.page ?? null, text: m.text, clientId: m.clientId },
+        ...{ ref: newThreadRef(), openingRank: rank, departmentId: m.departmentId, now, lease },
+      }),
+      (r) => r !== null && lease !== null,
+    );
+    if (!started) {
+      await admission?.refund?.();
+      return null;
+    }
+    const { visitor, thread, message } = started;
+    notifier.visitorStored(visitor);
+    // Committed: the staff page's feed and the outbox read it from the cache.
+    store.threads.remember(thread);
+    notifier.threadCreated(thread);
+    notifier.messageCreated(message, { exceptSocketId: originSocketId });
+    const handedOff = lease
+      ? handedOffRow(started.outboxId, message, { behind: 0, needsTopic: true, thread, visitorName: visitor.name })
+      : null;
+    queued(message.threadId, handedOff);
+    return { message, created: true, visitorId: visitor.id };
   }
 
   return { postVisitorMessage };

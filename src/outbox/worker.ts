@@ -57,6 +57,8 @@ const QUIET_MS = 2000;
  * the budget's reserve goes to existing conversations and ordinary newcomers first.
  */
 const CROWDED_RANK = 5;
+/** How long a hand-off lease given out holds a place of the worker's, unless its row is handed over first. */
+const LEASE_PLACE_MS = 1000;
 /** Rows one thread may send in a row before others get their turn. */
 const DRAIN_LIMIT = 100;
 
@@ -111,6 +113,18 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   /** The visitor of each thread in flight, where known: that visitor's next message may join its drain (handOffLease). */
   const visitorOf = new Map<number, number>();
   const count = (set: Iterable<number>, chatId: number) => [...set].filter((id) => inFlight.get(id) === chatId).length;
+
+  /**
+   * Leases given out (handOffLease) whose rows have not reached handOff yet, by when each stops counting: each may
+   * start a drain, so together with the threads in flight they may not pass the concurrency. A lease no row took is
+   * given back by its writer (leaseUnused); one never given back (a writer that failed oddly) stops counting after
+   * LEASE_PLACE_MS.
+   */
+  const promised: number[] = [];
+  const placesTaken = (t: number) => {
+    while (promised.length > 0 && promised[0] <= t) promised.shift();
+    return active.size + promised.length;
+  };
 
   /**
    * Rows handed over for a thread in flight here, in the thread's order: its drain takes them next, with no claim;
@@ -247,6 +261,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
    * meanwhile is given back.
    */
   function handOff(row: OutboxRow): void {
+    promised.shift();
     if (active.has(row.threadId)) queueHanded(row);
     else if (!running || row.joins) void giveBack(row);
     else startDrain(row, null, signal.count());
@@ -270,15 +285,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     const { chatId } = department;
     const t = now();
     if (pacer.waitMs(chatId, t) > 0) return { claimed: 0, full: false };
-    // Every place taken: whatever waits is claimed when a thread in flight finishes.
-    if (active.size >= concurrency) return { claimed: 0, full: true };
+    // Every place taken (or promised to a hand-off on its way): whatever waits is claimed when a thread in flight finishes.
+    const free = concurrency - placesTaken(t);
+    if (free <= 0) return { claimed: 0, full: true };
     const hold = pacer.underPressure(chatId, t) ? { maxMs: holdMs, quietMs: Math.min(QUIET_MS, holdMs) } : undefined;
     // Never claim more than the chat's budget lets start now (a burst must not spend the reserve at once); a thread in
     // flight will spend one send, two while it creates its topic (src/db/outbox-claims.ts claimHeads).
     const sends = pacer.freeSlots(chatId, t) - count(active.keys(), chatId) - count(creatingTopics, chatId);
     // On the budget's reserve, an address opening many threads gets no more topics until the reserve is not needed.
     const crowdedAbove = pacer.onReserve(chatId, t) ? CROWDED_RANK : undefined;
-    const limit = Math.min(concurrency - active.size, sends);
+    const limit = Math.min(free, sends);
     // Wakes since start: a drain that saw one arrive while it ran passes the turn on.
     const claimedAt = signal.count();
     const where = { id: department.id, chatId };
@@ -286,7 +302,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     // More may be claimable when the pass took all it asked for, or when the chat's budget (not the concurrency) bounded
     // it: a head still without its topic costs two sends (claimHeads). Without a limit the budget never does.
     const cost = rows.length + rows.filter((r) => r.needsTopic === true).length;
-    const full = rows.length >= limit || sends <= concurrency - active.size || cost >= sends;
+    const full = rows.length >= limit || sends <= free || cost >= sends;
     if (rows.length) log.debug('claimed thread heads', { rows: rows.map((r) => r.id), active: active.size, chatId });
     for (const row of rows) {
       if (row.needsTopic) creatingTopics.add(row.threadId);
@@ -344,13 +360,19 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
      */
     handOffLease(opensThread = false, visitorId?: number): HandOffLease | null {
       if (!running || (opensThread && !deps.options.handOffNewThreads)) return null;
-      // Every place taken: only a message of a visitor whose thread is in flight here, which may join its drain.
-      if (active.size >= concurrency && (visitorId === undefined || ![...visitorOf.values()].includes(visitorId))) return null;
       const t = now();
+      // Every place taken (or promised): only a message of a visitor whose thread is in flight here, which may join its drain.
+      const full = placesTaken(t) >= concurrency;
+      if (full && (visitorId === undefined || ![...visitorOf.values()].includes(visitorId))) return null;
       if (targets().some((d) => pacer.waitMs(d.chatId, t) > 0 || pacer.underPressure(d.chatId, t))) return null;
+      promised.push(t + LEASE_PLACE_MS);
       return { workerId: queue.workerId, until: t + queue.leaseMs };
     },
     handOff,
+    /** A lease given out that no row took: the place it held is free again. */
+    leaseUnused(): void {
+      promised.shift();
+    },
     /**
      * Resolves after the next whole pass that began after this call and found nothing to
      * claim, with no send in flight: the queue has nothing it may send now (tests use it

@@ -58,9 +58,11 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     // thread afterwards (the staff page's feed finds it, and its department, in the cache).
     expect(statements.filter((sql) => /from [`"]threads[`"]/.test(sql))).toEqual([]);
     expect(statements.filter((sql) => /for update/.test(sql))).toEqual([]);
-    // Begin, the token's revocation, the visitor, the lockdown setting, the thread, the message, its outbox row,
-    // commit; the topic; the settle (SQLite: a transaction of five, PostgreSQL: one statement).
-    expect(statements).toHaveLength(kind === 'postgres' ? 10 : 14);
+    // The visitor (its token not revoked, /lockdown off: conditions of its insert, no reads), the thread, the message
+    // and its outbox row — PostgreSQL: one statement; SQLite: begin, four, commit — then the topic, then the settle
+    // (SQLite: a transaction of five, PostgreSQL: one statement).
+    expect(statements.filter((sql) => /from [`"]?(revoked_visitor_tokens|settings)[`"]? where/.test(sql))).toEqual([]);
+    expect(statements).toHaveLength(kind === 'postgres' ? 3 : 12);
     v.close();
   });
 
@@ -228,3 +230,36 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     v.close();
   });
 });
+
+describeEachDatabase('the hand-off within the worker’s places (OUTBOX_CONCURRENCY), on %s', (kind) => {
+  let emu: TelegramEmulator;
+  let td: RunningTopicdesk;
+  let setup: TopicdeskWithTelegram;
+  beforeAll(async () => {
+    setup = await startWithTelegram(kind, { env: { OUTBOX_POLL_MS: '60000', OUTBOX_CONCURRENCY: '2' } });
+    ({ emu, td } = setup);
+  });
+  afterAll(() => setup?.stop());
+
+  it('a burst of new conversations is handed over only as far as the places go; the rest are claimed as places free up', async () => {
+    const visitors = await Promise.all(Array.from({ length: 6 }, () => connectVisitor(td.url)));
+    emu.setLatency(300);
+    try {
+      // Six first messages at once: each asks for a lease before any of them reaches the worker.
+      const sent = await Promise.all(visitors.map((v, i) => v.send(`burst ${i}`)));
+      // Every one is stored (acknowledged); no more rows are leased than the worker has places, handed over or claimed.
+      const leased = await td.app.db('outbox').where({ status: 'pending' }).whereNotNull('locked_by');
+      expect(leased.length).toBeLessThanOrEqual(2);
+      for (const [i, v] of visitors.entries())
+        await v.waitFor('message:status', (s) => s.id === sent[i].message.id && s.status === 'delivered', 20_000);
+    } finally {
+      emu.setLatency(0);
+    }
+    expect([...inTelegramOf(emu)].sort()).toEqual(Array.from({ length: 6 }, (_, i) => `burst ${i}`));
+    for (const v of visitors) v.close();
+  });
+});
+
+function inTelegramOf(emu: TelegramEmulator): string[] {
+  return emu.sentMessages(STAFF_CHAT_ID).map((m) => m.text ?? '');
+}

@@ -54,9 +54,13 @@ describeWith([services.postgres, services.redis], 'two instances on PostgreSQL, 
     // The heartbeat renews A's lease past its first expiry; B, polling all along, never takes the row.
     const firstUntil = Number(lease.locked_until);
     await eventually(async () => Date.now() > firstUntil + 1000, { timeoutMs: 20000, what: 'the first lease term passed' });
+    // A's rows: the held one, and the next message, which joined its delivery (docs/delivery.md).
     const now = await leases();
-    expect(now.map((r) => r.locked_by)).toEqual([lease.locked_by]);
-    expect(Number(now[0].locked_until)).toBeGreaterThan(Date.now());
+    expect(now.length).toBeGreaterThan(0);
+    for (const row of now) {
+      expect(row.locked_by).toBe(lease.locked_by);
+      expect(Number(row.locked_until)).toBeGreaterThan(Date.now());
+    }
     expect(emu.calls.filter((c) => c.method === 'sendMessage' && c.params.text === 'held by A')).toHaveLength(1);
 
     const killedAt = Date.now();
