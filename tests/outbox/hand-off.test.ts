@@ -6,6 +6,8 @@ import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-t
 
 /** A claim reads the outbox joined with its threads (src/db/outbox-claims.ts): claimHeads, claimThreadHead. */
 const isClaim = (sql: string) => /from [`"]outbox[`"] as [`"]o[`"]/.test(sql);
+/** The texts the bot posted in the staff chat, oldest first. */
+const postedIn = (emu: TelegramEmulator) => emu.sentMessages(STAFF_CHAT_ID).map((m) => m.text);
 
 describeEachDatabase('the hand-off: a message the worker sends without claiming it, on %s', (kind) => {
   let emu: TelegramEmulator;
@@ -18,7 +20,7 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
   });
   afterAll(() => setup?.stop());
 
-  const inTelegram = () => emu.sentMessages(STAFF_CHAT_ID).map((m) => m.text);
+  const inTelegram = () => postedIn(emu);
 
   it('a message into a thread that has its topic reaches Telegram with no claim: the append and the settle only', async () => {
     const v = await connectVisitor(td.url);
@@ -107,7 +109,13 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
 
   /** The outbox row of a stored message, as the database holds it now. */
   const rowOf = async (messageId: number) =>
-    ((await td.app.db('outbox').where({ message_id: messageId })) as Array<{ id: number | string; locked_by: string | null }>)[0];
+    (
+      (await td.app.db('outbox').where({ message_id: messageId })) as Array<{
+        id: number | string;
+        locked_by: string | null;
+        status: string;
+      }>
+    )[0];
   const sendsAt = () => {
     const calls = emu.calls.filter((c) => c.ok && c.method === 'sendMessage');
     return (text: string) => calls.find((c) => c.params.text === text)!.at;
@@ -221,9 +229,15 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
       available_at: number | string;
     }>;
     expect(rows.map((r) => r.status)).toEqual(['pending', 'pending']);
-    // Once the backoff has passed, a pass (the poll; here a wake) sends both in the thread's order.
-    await new Promise((r) => setTimeout(r, Math.max(0, Number(rows[0].available_at) - Date.now()) + 20));
-    worker.wake();
+    // Once the backoff has passed, a pass (the poll; here a wake, repeated until it finds the row due) sends both in the
+    // thread's order.
+    await eventually(
+      async () => {
+        worker.wake();
+        return (await rowOf(ids[1])).status === 'sent';
+      },
+      { timeoutMs: 10_000, what: 'both sent after the backoff' },
+    );
     await v.waitFor('message:status', (s) => s.id === ids[1] && s.status === 'delivered', 10_000);
     expect(inTelegram().slice(-2)).toEqual(['retried 1', 'retried 2']);
     expect(await td.app.db('outbox').where({ status: 'pending' })).toEqual([]);
@@ -255,11 +269,7 @@ describeEachDatabase('the hand-off within the worker’s places (OUTBOX_CONCURRE
     } finally {
       emu.setLatency(0);
     }
-    expect([...inTelegramOf(emu)].sort()).toEqual(Array.from({ length: 6 }, (_, i) => `burst ${i}`));
+    expect(postedIn(emu).sort()).toEqual(Array.from({ length: 6 }, (_, i) => `burst ${i}`));
     for (const v of visitors) v.close();
   });
 });
-
-function inTelegramOf(emu: TelegramEmulator): string[] {
-  return emu.sentMessages(STAFF_CHAT_ID).map((m) => m.text ?? '');
-}
