@@ -34,6 +34,8 @@ function slowClient(port: number, localAddress: string, opened: { count: number 
     timer = setInterval(() => socket.write(`X-Slow-${n++}: a\r\n`), 300);
   });
   socket.on('error', () => undefined);
+  // Drop the server's 408: a client that never reads would see 'close' only through its next write's error.
+  socket.resume();
   socket.on('close', () => {
     clearInterval(timer);
     closed.count++;
