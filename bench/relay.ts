@@ -76,6 +76,7 @@ async function paced(b: BenchInstallation, visitors: number, perVisitor: number,
     const cpu = cpuSeconds(pid) - cpu0;
     const statements = (await statementsOf(server.url)) - statements0;
     const latencies = [...arrivals].map(([text, at]) => at - sentAt.get(text)!);
+    if (process.env.BENCH_RELAY_DETAIL) printDetail(b, start, sentAt, arrivals);
     const last = Math.max(start + 1, ...arrivals.values());
     return {
       scenario: `${visitors} × ${perVisitor} at 1 / ${intervalMs} ms`,
@@ -91,6 +92,33 @@ async function paced(b: BenchInstallation, visitors: number, perVisitor: number,
   } finally {
     for (const v of clients) v.close();
   }
+}
+
+/**
+ * BENCH_RELAY_DETAIL: where a paced scenario's time went — the latency of each visitor's n-th message (the first is a
+ * new conversation's, which needs its topic), and the Bot API calls and the sends per 100 ms from the first send.
+ */
+function printDetail(b: BenchInstallation, start: number, sentAt: Map<string, number>, arrivals: Map<string, number>): void {
+  const byN = new Map<number, number[]>();
+  for (const [text, at] of arrivals) {
+    const n = Number(text.split(':')[1]);
+    byN.set(n, [...(byN.get(n) ?? []), at - sentAt.get(text)!]);
+  }
+  for (const [n, l] of [...byN].sort((x, y) => x[0] - y[0]))
+    console.log(`message ${n} of each visitor: p50 ${percentile(l, 50)} p99 ${percentile(l, 99)} max ${Math.max(...l)} ms`);
+  const tally = (times: number[]) => {
+    const per = new Map<number, number>();
+    for (const t of times) per.set(Math.floor((t - start) / 100) * 100, (per.get(Math.floor((t - start) / 100) * 100) ?? 0) + 1);
+    return per;
+  };
+  const sent = tally([...sentAt.values()]);
+  const calls = b.emu.calls.filter((c) => c.at >= start);
+  const methods = [...new Set(calls.map((c) => c.method))];
+  const perMethod = new Map(methods.map((m) => [m, tally(calls.filter((c) => c.method === m).map((c) => c.at))]));
+  for (const k of [...new Set([...sent.keys(), ...[...perMethod.values()].flatMap((p) => [...p.keys()])])]
+    .sort((x, y) => x - y)
+    .slice(0, 30))
+    console.log(`${k} ms: sent ${sent.get(k) ?? 0}, ${methods.map((m) => `${m} ${perMethod.get(m)!.get(k) ?? 0}`).join(', ')}`);
 }
 
 /** When each message tagged `tag` first reached Telegram (sendMessage; merged messages carry several lines). */
@@ -221,6 +249,7 @@ const tableRow = (database: string, r: PacedRow): Array<string | number> => [
  * `BENCH_RELAY=light`: only the light pace (what a lone message costs; with BENCH_PROFILE_DIR, its profile);
  * `BENCH_RELAY=fast`: only 50 × 10 at 1 / 250 ms;
  * `BENCH_RELAY=staff`: only staff → visitor.
+ * With BENCH_RELAY_DETAIL set, the paced scenarios print where their time went (printDetail).
  */
 export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl: string): Promise<void> {
   const loopOnly = process.env.BENCH_RELAY === 'loop';

@@ -3,6 +3,7 @@ import { searchText } from '../domain/admin-search';
 import { LOCKDOWN_SETTING } from '../domain/lockdown';
 import type { ConversationStart, StartedConversation } from '../domain/ports';
 import { isPostgres, num, type PgRows } from './database';
+import { createGroupCommit } from './group-commit';
 import { toMessage, type MessageRow } from './message-repository';
 import { toThread, type ThreadRow } from './thread-repository';
 import { toVisitor, type VisitorRow } from './visitor-repository';
@@ -30,6 +31,10 @@ returning *`;
 const INSERT_OUTBOX = `insert into outbox (thread_id, message_id, kind, status, attempts, available_at, created_at, locked_by, locked_until)
 select m.thread_id, m.id, 'message', 'pending', 0, m.created_at, m.created_at, cast(? as text), cast(? as bigint) from m
 returning id`;
+
+/** SQLite: `rows` rows of `columns` parameters, read as x.column1, x.column2, … */
+const valuesOf = (rows: number, columns: number) =>
+  `(values ${Array.from({ length: rows }, () => `(${Array(columns).fill('?').join(', ')})`).join(', ')})`;
 
 /** PostgreSQL: all four in one statement, the rows back as JSON (a row per table would need four reads). */
 const PG_START = `with v as (${INSERT_VISITOR}),
@@ -65,32 +70,79 @@ export function createConversationStart({ db }: { db: Knex }) {
     return { visitor: toVisitor(row.visitor), thread: toThread(row.thread), message: toMessage(row.message), outboxId: num(row.outbox_id) };
   }
 
-  /** Rolled back: nothing of a start that could not store its visitor stays. */
-  class NotStored extends Error {}
-
-  async function startSqlite(s: ConversationStart): Promise<StartedConversation | null> {
-    return db
-      .transaction(async (trx) => {
-        const [visitor] = await trx.raw<VisitorRow[]>(INSERT_VISITOR, visitorBindings(s));
-        if (!visitor) throw new NotStored();
-        const v = `with v as (select ? as id) `;
-        const [thread] = await trx.raw<ThreadRow[]>(v + INSERT_THREAD, [visitor.id, ...threadBindings(s)]);
-        const t = `with t as (select ? as id, ? as visitor_id) `;
-        const [message] = await trx.raw<MessageRow[]>(t + INSERT_MESSAGE, [thread.id, visitor.id, ...messageBindings(s)]);
-        const m = `with m as (select ? as id, ? as thread_id, ? as created_at) `;
-        const [outbox] = await trx.raw<Array<{ id: number }>>(m + INSERT_OUTBOX, [
-          message.id,
-          thread.id,
-          message.created_at,
-          ...outboxBindings(s),
-        ]);
-        return { visitor: toVisitor(visitor), thread: toThread(thread), message: toMessage(message), outboxId: num(outbox.id) };
-      })
-      .catch((error: unknown) => {
-        if (error instanceof NotStored) return null;
-        throw error;
-      });
+  /**
+   * SQLite: the first messages of new visitors that arrive while another start is being written, together in one
+   * transaction of the same four inserts, each of several rows (group-commit.ts): a wave of new conversations would
+   * otherwise hold the one connection for six statements each, one after another. A token met twice in a batch (two tabs
+   * of one new visitor) is stored once; its other message takes the full path, which finds the visitor.
+   */
+  async function startManySqlite(starts: ConversationStart[]): Promise<Array<StartedConversation | null>> {
+    const firstOfToken = new Map<string, ConversationStart>();
+    for (const s of starts) if (!firstOfToken.has(s.tokenHash)) firstOfToken.set(s.tokenHash, s);
+    const firsts = [...firstOfToken.values()];
+    const stored = await db.transaction(async (trx) => {
+      const visitors = await trx.raw<VisitorRow[]>(
+        `insert into visitors (token_hash, blocked, created_at, last_seen_at, last_page)
+         select x.column1, false, x.column2, x.column2, x.column3 from ${valuesOf(firsts.length, 3)} as x
+         where not exists (select 1 from revoked_visitor_tokens r where r.token_hash = x.column1)
+           and not exists (select 1 from settings s where s.key = ? and s.value = ?)
+         on conflict (token_hash) do nothing
+         returning *`,
+        [...firsts.flatMap((s) => [s.tokenHash, s.now.getTime(), s.page ? s.page.slice(0, 512) : null]), LOCKDOWN_SETTING, 'on'],
+      );
+      const visitorOf = new Map(visitors.map((v) => [v.token_hash, v]));
+      const starting = firsts.filter((s) => visitorOf.has(s.tokenHash)).map((s) => ({ s, visitor: visitorOf.get(s.tokenHash)! }));
+      if (starting.length === 0) return new Map<string, StartedConversation>();
+      const threads = await trx.raw<ThreadRow[]>(
+        `insert into threads (visitor_id, ref, status, last_activity, created_at, opening_rank, department_id)
+         select x.column1, x.column2, 'open', x.column3, x.column3, x.column4, x.column5 from ${valuesOf(starting.length, 5)} as x
+         returning *`,
+        starting.flatMap(({ s, visitor }) => [visitor.id, s.ref, s.now.getTime(), s.openingRank, s.departmentId]),
+      );
+      const threadOf = new Map(threads.map((t) => [num(t.visitor_id), t]));
+      const messages = await trx.raw<MessageRow[]>(
+        `insert into messages (thread_id, sender_type, content_text, search_text, content_type, visitor_id, client_id, status, created_at)
+         select x.column1, 'visitor', x.column2, x.column3, 'text', x.column4, x.column5, 'stored', x.column6 from ${valuesOf(starting.length, 6)} as x
+         returning *`,
+        starting.flatMap(({ s, visitor }) => [
+          threadOf.get(num(visitor.id))!.id,
+          s.text,
+          searchText(s.text),
+          visitor.id,
+          s.clientId,
+          s.now.getTime(),
+        ]),
+      );
+      const messageOf = new Map(messages.map((m) => [num(m.thread_id), m]));
+      const outbox = await trx.raw<Array<{ id: number; message_id: number }>>(
+        `insert into outbox (thread_id, message_id, kind, status, attempts, available_at, created_at, locked_by, locked_until)
+         select x.column1, x.column2, 'message', 'pending', 0, x.column3, x.column3, x.column4, x.column5 from ${valuesOf(starting.length, 5)} as x
+         returning id, message_id`,
+        starting.flatMap(({ s, visitor }) => {
+          const message = messageOf.get(num(threadOf.get(num(visitor.id))!.id))!;
+          return [message.thread_id, message.id, message.created_at, s.lease?.workerId ?? null, s.lease?.until ?? null];
+        }),
+      );
+      const outboxOf = new Map(outbox.map((o) => [num(o.message_id), num(o.id)]));
+      return new Map(
+        starting.map(({ s, visitor }) => {
+          const thread = threadOf.get(num(visitor.id))!;
+          const message = messageOf.get(num(thread.id))!;
+          const started = {
+            visitor: toVisitor(visitor),
+            thread: toThread(thread),
+            message: toMessage(message),
+            outboxId: outboxOf.get(num(message.id))!,
+          };
+          return [s.tokenHash, started] as const;
+        }),
+      );
+    });
+    // Null for a start whose visitor was not stored (revoked token, /lockdown, stored meanwhile) and for a token's second message.
+    return starts.map((s) => (firstOfToken.get(s.tokenHash) === s ? (stored.get(s.tokenHash) ?? null) : null));
   }
 
-  return (s: ConversationStart): Promise<StartedConversation | null> => (pg ? startPostgres(s) : startSqlite(s));
+  const sqliteStarts = createGroupCommit(startManySqlite);
+
+  return (s: ConversationStart): Promise<StartedConversation | null> => (pg ? startPostgres(s) : sqliteStarts.submit(s));
 }

@@ -86,4 +86,38 @@ describeEachDatabase("a new visitor's first message on %s", (kind) => {
     expect(rows.visitors.map((v: { id: number }) => Number(v.id))).toEqual([visitor.id]);
     expect(rows.threads).toEqual([]);
   });
+
+  it('stores new visitors arriving together in one write each where the database allows it, every one answered with its own rows', async () => {
+    await db('revoked_visitor_tokens').insert({ token_hash: 'hash-w-erased', revoked_at: Date.now() });
+    const starts = [
+      ...['w1', 'w2', 'w3', 'w4', 'w5'].map((tag) => start(tag, { lease: { workerId: 'w1', until: Date.now() + 30_000 } })),
+      start('w-erased'),
+      // A second tab of w2's new visitor, in the same moment: stored once (the other message takes the full path).
+      start('w2', { clientId: 'c-w2-other-tab', text: 'hello from the other tab' }),
+    ];
+    const { result, statements } = await statementsOf(db, () => Promise.all(starts.map((s) => store.startConversation(s))));
+    const begins = statements.filter((sql) => /^BEGIN/i.test(sql)).length;
+    // PostgreSQL: one statement each. SQLite: the first start alone, then the six that came meanwhile in one transaction.
+    if (kind === 'postgres') expect(statements).toHaveLength(starts.length);
+    else expect(begins).toBeLessThan(starts.length - 2);
+    const [w1, w2, w3, w4, w5, erased, otherTab] = result;
+    expect(erased).toBeNull();
+    expect(otherTab).toBeNull();
+    for (const [i, started] of [w1, w2, w3, w4, w5].entries()) {
+      const tag = `w${i + 1}`;
+      expect(started!.visitor).toEqual(await store.visitors.findById(started!.visitor.id));
+      expect(started!.thread).toEqual(await store.threads.findById(started!.thread.id));
+      expect(started!.thread).toMatchObject({ visitorId: started!.visitor.id, ref: `ref-${tag}` });
+      expect(started!.message).toEqual(await store.messages.findById(started!.message.id));
+      expect(started!.message).toMatchObject({ threadId: started!.thread.id, text: `hello ${tag}`, clientId: `c-${tag}` });
+      expect(await db('outbox').where({ id: started!.outboxId }).first()).toMatchObject({
+        thread_id: started!.thread.id,
+        message_id: started!.message.id,
+        locked_by: 'w1',
+      });
+      expect(await rowsOf(`hash-${tag}`)).toMatchObject({ visitors: [{ id: started!.visitor.id }], threads: [{ id: started!.thread.id }] });
+    }
+    expect(await rowsOf('hash-w-erased')).toEqual({ visitors: [], threads: [] });
+    expect(await db('messages').where({ client_id: 'c-w2-other-tab' })).toEqual([]);
+  });
 });
