@@ -16,6 +16,7 @@ import * as threadRatings from './20261208000000_thread_ratings';
 import * as erasures from './20261208010000_erasures';
 import * as ratingDepartment from './20261208030000_rating_department';
 import * as updateInbox from './20261209000000_update_inbox';
+import * as sentRowDeliversMessage from './20261210000000_sent_row_delivers_message';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -41,6 +42,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261208010000_erasures', erasures],
   ['20261208030000_rating_department', ratingDepartment],
   ['20261209000000_update_inbox', updateInbox],
+  ['20261210000000_sent_row_delivers_message', sentRowDeliversMessage],
 ];
 
 /**

@@ -8,20 +8,12 @@ import { toRow } from './telegram-link-repository';
 /**
  * Settles a group the outbox delivered (src/outbox/settle.ts): its last send's Telegram links
  * recorded, its rows marked sent (only those this worker still holds), and the messages of those
- * rows delivered — all or nothing. The groups that finish while a settle is in flight are settled
+ * rows delivered with them (a trigger: migrations/20261210000000_sent_row_delivers_message.ts). The groups that finish while a settle is in flight are settled
  * together in the next one (group-commit.ts): on PostgreSQL one statement (data-modifying WITH
- * clauses run in one snapshot and commit together), on SQLite one transaction of five statements.
+ * clauses run in one snapshot and commit together), on SQLite two.
  * Returns the ids of the group's messages now delivered.
  */
-export function createDeliveredSettle({
-  db,
-  cache,
-  transaction,
-}: {
-  db: Knex;
-  cache: Cache;
-  transaction: <T>(work: (repos: Repositories) => Promise<T>) => Promise<T>;
-}) {
+export function createDeliveredSettle({ db, cache, repos }: { db: Knex; cache: Cache; repos: Repositories }) {
   /** PostgreSQL: the groups that finished while another settle was in flight, in one statement. */
   async function inOneStatement(groups: DeliveredGroup[]): Promise<number[][]> {
     const latest = Math.max(...groups.map((g) => g.now.getTime()));
@@ -48,9 +40,9 @@ export function createDeliveredSettle({
       .update({ status: 'sent', sent_at: latest, locked_by: null, locked_until: null, last_error: null })
       .returning(['id', 'message_id', 'thread_id'])
       .toSQL();
-    const sql = `with ${linkInsert ? `l as (${linkInsert.sql}), ` : ''}r as (${rows.sql}),
-      m as (update messages set status = 'delivered' from r where messages.id = r.message_id and messages.thread_id = r.thread_id returning messages.id)
-      select id from m`;
+    // Each row's update marks its message delivered (migrations/20261210000000_sent_row_delivers_message.ts).
+    const sql = `with ${linkInsert ? `l as (${linkInsert.sql}), ` : ''}r as (${rows.sql})
+      select message_id as id from r where message_id is not null`;
     const result = await db.raw<{ rows: Array<{ id: number | string }> }>(sql, [...(linkInsert?.bindings ?? []), ...rows.bindings]);
     const delivered = new Set(result.rows.map((r) => num(r.id)));
     // In the rows' order, as the statement gives them (the visitor's page is told in that order).
@@ -58,35 +50,33 @@ export function createDeliveredSettle({
   }
 
   /**
-   * SQLite: the groups that finished while another settle was in flight, in one transaction of
-   * five statements however many there are (group-commit.ts: one commit, one fsync, one pass
-   * through the single connection instead of five statements per group).
+   * SQLite: the groups that finished while another settle was in flight, in two statements however many there are
+   * (group-commit.ts): the links first — a Telegram message is recorded before its rows are marked sent, so a crash in
+   * between sends them again rather than losing a link — then the rows this worker still holds, whose update marks
+   * their messages delivered in the same statement (the trigger of migrations/20261210000000_sent_row_delivers_message.ts).
+   * Each is atomic on its own; no transaction holds the one connection across them.
    */
-  async function inOneTransaction(groups: DeliveredGroup[]): Promise<number[][]> {
-    return transaction(async (repos) => {
-      const latest = new Date(Math.max(...groups.map((g) => g.now.getTime())));
-      await repos.telegramLinks.insertMany(
-        groups.flatMap((g) => g.links),
+  async function inTwoStatements(groups: DeliveredGroup[]): Promise<number[][]> {
+    const latest = new Date(Math.max(...groups.map((g) => g.now.getTime())));
+    await repos.telegramLinks.insertMany(
+      groups.flatMap((g) => g.links),
+      latest,
+    );
+    // Each worker settles only the rows it still holds (a process normally has one worker).
+    const sent = new Set<number>();
+    for (const workerId of new Set(groups.map((g) => g.workerId))) {
+      const mine = groups.filter((g) => g.workerId === workerId);
+      for (const id of await repos.outbox.completeMany(
+        mine.flatMap((g) => g.rowIds),
+        workerId,
         latest,
-      );
-      // Each worker settles only the rows it still holds (a process normally has one worker).
-      const sent = new Set<number>();
-      for (const workerId of new Set(groups.map((g) => g.workerId))) {
-        const mine = groups.filter((g) => g.workerId === workerId);
-        for (const id of await repos.outbox.completeMany(
-          mine.flatMap((g) => g.rowIds),
-          workerId,
-          latest,
-        ))
-          sent.add(id);
-      }
-      const delivered = groups.map((g) => g.messageIds.filter((id, i): id is number => id !== null && sent.has(g.rowIds[i])));
-      await repos.messages.markDeliveredIn(groups.map((g, i) => ({ threadId: g.threadId, ids: delivered[i] })));
-      return delivered;
-    });
+      ))
+        sent.add(id);
+    }
+    return groups.map((g) => g.messageIds.filter((id, i): id is number => id !== null && sent.has(g.rowIds[i])));
   }
 
-  const settled = createGroupCommit(isPostgres(db) ? inOneStatement : inOneTransaction);
+  const settled = createGroupCommit(isPostgres(db) ? inOneStatement : inTwoStatements);
   return async (g: DeliveredGroup): Promise<number[]> => {
     const ids = await settled.submit(g);
     cache.del([cacheKeys.recentMessages(g.threadId)]);

@@ -181,17 +181,6 @@ export function createMessageRepository({ db, cache, invalidate }: RepoContext):
       for (const r of rows) counts[r.sender_type as Sender] = num(r.n);
       return counts;
     },
-    async markDeliveredIn(groups) {
-      const all = groups.filter((g) => g.ids.length > 0);
-      if (all.length === 0) return;
-      // One statement for every thread: each id still only with its own thread.
-      await db('messages')
-        .where((q) => {
-          for (const g of all) q.orWhere((w) => void w.where({ thread_id: g.threadId }).whereIn('id', g.ids));
-        })
-        .update({ status: 'delivered' });
-      invalidate(all.map((g) => cacheKeys.recentMessages(g.threadId)));
-    },
     async setDeliveryStatus(threadId, ids, status) {
       if (ids.length === 0) return;
       await db('messages').whereIn('id', ids).andWhere({ thread_id: threadId }).update({ status });

@@ -128,8 +128,6 @@ export interface MessageRepository {
   findByClientId(visitorId: VisitorId, clientId: string): Promise<Message | null>;
   /** Ascending by id. Served from the recent-messages cache when it can be. */
   history(threadIds: ThreadId[], query: HistoryQuery): Promise<Message[]>;
-  /** Marks delivered the given messages of each thread, all in one statement. */
-  markDeliveredIn(groups: Array<{ threadId: ThreadId; ids: MessageId[] }>): Promise<void>;
   /** Sets the delivery status of some of the thread's messages (failed, or stored again for /retry). */
   setDeliveryStatus(threadId: ThreadId, ids: MessageId[], status: DeliveryStatus): Promise<void>;
   /** A staff edit: the new text and its formatting (null: none). */

@@ -20,6 +20,7 @@ const ALL = [
   '20261208010000_erasures',
   '20261208030000_rating_department',
   '20261209000000_update_inbox',
+  '20261210000000_sent_row_delivers_message',
 ];
 const TABLES = [
   'otp_requests',
