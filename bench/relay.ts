@@ -108,7 +108,10 @@ function printDetail(b: BenchInstallation, start: number, sentAt: Map<string, nu
     console.log(`message ${n} of each visitor: p50 ${percentile(l, 50)} p99 ${percentile(l, 99)} max ${Math.max(...l)} ms`);
   const tally = (times: number[]) => {
     const per = new Map<number, number>();
-    for (const t of times) per.set(Math.floor((t - start) / 100) * 100, (per.get(Math.floor((t - start) / 100) * 100) ?? 0) + 1);
+    for (const t of times) {
+      const k = Math.floor((t - start) / 100) * 100;
+      per.set(k, (per.get(k) ?? 0) + 1);
+    }
     return per;
   };
   const sent = tally([...sentAt.values()]);

@@ -91,7 +91,10 @@ export function createConversationStart({ db }: { db: Knex }) {
         [...firsts.flatMap((s) => [s.tokenHash, s.now.getTime(), s.page ? s.page.slice(0, 512) : null]), LOCKDOWN_SETTING, 'on'],
       );
       const visitorOf = new Map(visitors.map((v) => [v.token_hash, v]));
-      const starting = firsts.filter((s) => visitorOf.has(s.tokenHash)).map((s) => ({ s, visitor: visitorOf.get(s.tokenHash)! }));
+      const starting = firsts.flatMap((s) => {
+        const visitor = visitorOf.get(s.tokenHash);
+        return visitor ? [{ s, visitor }] : [];
+      });
       if (starting.length === 0) return new Map<string, StartedConversation>();
       const threads = await trx.raw<ThreadRow[]>(
         `insert into threads (visitor_id, ref, status, last_activity, created_at, opening_rank, department_id)
@@ -100,42 +103,33 @@ export function createConversationStart({ db }: { db: Knex }) {
         starting.flatMap(({ s, visitor }) => [visitor.id, s.ref, s.now.getTime(), s.openingRank, s.departmentId]),
       );
       const threadOf = new Map(threads.map((t) => [num(t.visitor_id), t]));
+      const withThread = starting.map((x) => ({ ...x, thread: threadOf.get(num(x.visitor.id))! }));
       const messages = await trx.raw<MessageRow[]>(
         `insert into messages (thread_id, sender_type, content_text, search_text, content_type, visitor_id, client_id, status, created_at)
          select x.column1, 'visitor', x.column2, x.column3, 'text', x.column4, x.column5, 'stored', x.column6 from ${valuesOf(starting.length, 6)} as x
          returning *`,
-        starting.flatMap(({ s, visitor }) => [
-          threadOf.get(num(visitor.id))!.id,
-          s.text,
-          searchText(s.text),
-          visitor.id,
-          s.clientId,
-          s.now.getTime(),
-        ]),
+        withThread.flatMap(({ s, visitor, thread }) => [thread.id, s.text, searchText(s.text), visitor.id, s.clientId, s.now.getTime()]),
       );
       const messageOf = new Map(messages.map((m) => [num(m.thread_id), m]));
+      const withMessage = withThread.map((x) => ({ ...x, message: messageOf.get(num(x.thread.id))! }));
       const outbox = await trx.raw<Array<{ id: number; message_id: number }>>(
         `insert into outbox (thread_id, message_id, kind, status, attempts, available_at, created_at, locked_by, locked_until)
          select x.column1, x.column2, 'message', 'pending', 0, x.column3, x.column3, x.column4, x.column5 from ${valuesOf(starting.length, 5)} as x
          returning id, message_id`,
-        starting.flatMap(({ s, visitor }) => {
-          const message = messageOf.get(num(threadOf.get(num(visitor.id))!.id))!;
-          return [message.thread_id, message.id, message.created_at, s.lease?.workerId ?? null, s.lease?.until ?? null];
-        }),
+        withMessage.flatMap(({ s, message }) => [
+          message.thread_id,
+          message.id,
+          message.created_at,
+          s.lease?.workerId ?? null,
+          s.lease?.until ?? null,
+        ]),
       );
       const outboxOf = new Map(outbox.map((o) => [num(o.message_id), num(o.id)]));
       return new Map(
-        starting.map(({ s, visitor }) => {
-          const thread = threadOf.get(num(visitor.id))!;
-          const message = messageOf.get(num(thread.id))!;
-          const started = {
-            visitor: toVisitor(visitor),
-            thread: toThread(thread),
-            message: toMessage(message),
-            outboxId: outboxOf.get(num(message.id))!,
-          };
-          return [s.tokenHash, started] as const;
-        }),
+        withMessage.map(({ s, visitor, thread, message }) => [
+          s.tokenHash,
+          { visitor: toVisitor(visitor), thread: toThread(thread), message: toMessage(message), outboxId: outboxOf.get(num(message.id))! },
+        ]),
       );
     });
     // Null for a start whose visitor was not stored (revoked token, /lockdown, stored meanwhile) and for a token's second message.

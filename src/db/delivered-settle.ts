@@ -8,9 +8,10 @@ import { toRow } from './telegram-link-repository';
 /**
  * Settles a group the outbox delivered (src/outbox/settle.ts): its last send's Telegram links
  * recorded, its rows marked sent (only those this worker still holds), and the messages of those
- * rows delivered with them (a trigger: migrations/20261210000000_sent_row_delivers_message.ts). The groups that finish while a settle is in flight are settled
- * together in the next one (group-commit.ts): on PostgreSQL one statement (data-modifying WITH
- * clauses run in one snapshot and commit together), on SQLite two.
+ * rows delivered with them (a trigger: migrations/20261210000000_sent_row_delivers_message.ts).
+ * The groups that finish while a settle is in flight are settled together in the next one
+ * (group-commit.ts): on PostgreSQL one statement (data-modifying WITH clauses run in one snapshot
+ * and commit together), on SQLite two.
  * Returns the ids of the group's messages now delivered.
  */
 export function createDeliveredSettle({ db, cache, repos }: { db: Knex; cache: Cache; repos: Repositories }) {
