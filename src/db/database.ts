@@ -4,6 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { migrationSource } from '../../migrations';
+import { keepStatements, type SqliteConnection } from './sqlite-statements';
 
 export type Database = Knex;
 
@@ -47,13 +48,6 @@ class ImmediateTransaction extends SqliteTransaction {
   }
 }
 
-/** The node-sqlite3 connection, as far as it is used here. */
-interface SqliteConnection {
-  run(sql: string, cb: (err: Error | null) => void): void;
-  all(sql: string, bindings: unknown, cb: (this: unknown, err: Error | null, rows?: unknown[]) => void): void;
-  exec(sql: string, cb: (err: Error | null) => void): void;
-}
-
 /** A transaction's own statements, which take no parameters and answer no rows. */
 const TRANSACTION_CONTROL = /^(BEGIN IMMEDIATE|COMMIT|ROLLBACK|SAVEPOINT \w+|RELEASE SAVEPOINT \w+|ROLLBACK TO SAVEPOINT \w+);?$/;
 
@@ -84,19 +78,13 @@ export function createDatabase(database: Config['database'], { logger, connectTi
         min: 1,
         max: 1,
         afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
-          transactionControlInOneTrip(conn);
           // WAL lets readers in other processes proceed during a write; FK checks are off by default in SQLite.
           // synchronous = FULL: every commit is on disk before it is acknowledged, even across a power loss
           // (docs/delivery.md, "Durability"); concurrent visitors share commits (src/db/group-commit.ts).
-          conn.run('PRAGMA foreign_keys = ON', (e1) => {
-            if (e1) return done(e1, conn);
-            conn.run('PRAGMA journal_mode = WAL', (e2) => {
-              if (e2) return done(e2, conn);
-              conn.run('PRAGMA synchronous = FULL', (e3) => {
-                if (e3) return done(e3, conn);
-                conn.run('PRAGMA busy_timeout = 5000', (e4) => done(e4, conn));
-              });
-            });
+          conn.exec('PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000', (err) => {
+            keepStatements(conn);
+            transactionControlInOneTrip(conn);
+            done(err, conn);
           });
         },
       },

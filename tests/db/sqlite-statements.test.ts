@@ -1,0 +1,178 @@
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
+import { keepStatements, keptByRun, STATEMENTS_PER_CONNECTION, type SqliteConnection } from '../../src/db/sqlite-statements';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/**
+ * SQLite keeps its prepared statements per connection (src/db/sqlite-statements.ts). What must hold: a kept statement
+ * never stays open between queries, so the connection's reads always see what another connection (another process on
+ * the same file) committed before them; and a query through a kept statement answers exactly as through a new one.
+ */
+
+type Row = Record<string, unknown>;
+const call = (conn: SqliteConnection, method: 'all' | 'run', sql: string, bindings: unknown[] = []) =>
+  new Promise<{ rows: unknown; context: { lastID?: number; changes?: number } }>((resolve, reject) =>
+    conn[method](sql, bindings, function (err, rows) {
+      if (err) reject(err);
+      else resolve({ rows, context: this as { lastID?: number; changes?: number } });
+    }),
+  );
+
+describe('SQLite kept statements, through the store (two connections on one file)', () => {
+  let testDb: TestDatabase;
+  let a: Database;
+  let b: Database;
+  let n = 0;
+  beforeAll(async () => {
+    testDb = await createTestDatabase('sqlite');
+    a = createDatabase(testDb.config);
+    b = createDatabase(testDb.config);
+    await migrateToLatest(a);
+    await a('settings').insert({ key: 'probe', value: '0' });
+  });
+  afterAll(async () => {
+    await a.destroy();
+    await b.destroy();
+    await testDb.drop();
+  });
+
+  /** The other connection commits a new value; this connection's next read must see it. */
+  async function seesTheOthersCommit(): Promise<void> {
+    const value = String(++n);
+    await b('settings').where({ key: 'probe' }).update({ value });
+    expect((await a('settings').where({ key: 'probe' }).first()) as Row).toEqual({ key: 'probe', value });
+  }
+
+  it('after every kind of query this connection runs, its next read sees what the other committed', async () => {
+    const kinds: Array<[string, () => Promise<unknown>]> = [
+      ['select', () => a('settings').select()],
+      ['first', () => a('settings').where({ key: 'probe' }).first()],
+      ['raw select of several rows', () => a.raw("select key from settings union all select 'x' union all select 'y'")],
+      ['insert', () => a('settings').insert({ key: 'k1', value: 'v' })],
+      ['insert … returning', () => a('settings').insert({ key: 'k2', value: 'v' }).returning('key')],
+      ['update', () => a('settings').where({ key: 'k1' }).update({ value: 'w' })],
+      ['update … returning', () => a('settings').where({ key: 'k2' }).update({ value: 'w' }).returning('key')],
+      ['delete', () => a('settings').where({ key: 'k1' }).delete()],
+      ['delete … returning', () => a('settings').where({ key: 'k2' }).delete().returning('key')],
+      ['insert on conflict merge', () => a('settings').insert({ key: 'k3', value: 'v' }).onConflict('key').merge()],
+      ['a failing insert', () => a('settings').insert({ key: 'k3', value: 'dup' }).catch((e: Error) => e)],
+      ['a committed transaction', () => a.transaction(async (trx) => trx('settings').insert({ key: 'k4', value: 'v' }))],
+      [
+        'a rolled-back transaction',
+        () =>
+          a
+            .transaction(async (trx) => {
+              await trx('settings').select();
+              throw new Error('rolled back');
+            })
+            .catch((e: Error) => e),
+      ],
+    ];
+    // Each kind twice: the second time it runs on the statement kept from the first.
+    for (const round of [1, 2]) {
+      for (const [what, query] of kinds) {
+        await query();
+        await seesTheOthersCommit().catch((e: Error) => {
+          throw new Error(`after ${what} (round ${round}): ${e.message}`);
+        });
+      }
+      await a('settings').whereIn('key', ['k1', 'k2', 'k3', 'k4']).delete();
+    }
+    expect(((await a('settings').where({ key: 'k3' }).first()) as Row | undefined) ?? null).toBeNull();
+  });
+
+  it('a kept statement answers as a new one would: ids, counts, rows and errors', async () => {
+    for (const round of [1, 2]) {
+      const [first] = await a('settings').insert({ key: `r${round}`, value: 'v' });
+      expect(first).toBeGreaterThan(0);
+      expect(await a('settings').whereIn('key', ['r1', 'r2']).update({ value: `u${round}` })).toBe(round);
+      await expect(a('settings').insert({ key: `r${round}`, value: 'dup' })).rejects.toThrow(/UNIQUE constraint failed/);
+      expect(await a('settings').whereIn('key', ['r1', 'r2']).orderBy('key')).toEqual(
+        ['r1', 'r2'].slice(0, round).map((key) => ({ key, value: `u${round}` })),
+      );
+    }
+    expect(await a('settings').whereIn('key', ['r1', 'r2']).delete()).toBe(2);
+  });
+});
+
+describe('SQLite kept statements, on one driver connection', () => {
+  let testDb: TestDatabase;
+  let conn: SqliteConnection & sqlite3.Database;
+  let other: sqlite3.Database;
+  let keeping: { kept(): number };
+  const open = (file: string) =>
+    new Promise<sqlite3.Database>((resolve, reject) => {
+      const db: sqlite3.Database = new sqlite3.Database(file, (err) => (err ? reject(err) : resolve(db)));
+    });
+  const exec = (db: sqlite3.Database, sql: string) => new Promise<void>((resolve, reject) => db.exec(sql, (e) => (e ? reject(e) : resolve())));
+  beforeAll(async () => {
+    testDb = await createTestDatabase('sqlite');
+    const file = path.join(testDb.dataDir, 'statements.sqlite3');
+    conn = await open(file);
+    await exec(conn, "PRAGMA journal_mode = WAL; create table s (k text primary key, v integer); insert into s values ('x', 0)");
+    keeping = keepStatements(conn);
+    other = await open(file);
+  });
+  afterAll(async () => {
+    await new Promise((r) => other.close(r));
+    await testDb.drop();
+  });
+
+  it('keeps only what finishes in its call: anything through `all`, and through `run` only a write that answers no rows', () => {
+    expect(keptByRun('insert into s (k, v) values (?, ?)')).toBe(true);
+    expect(keptByRun('  UPDATE s SET v = 1')).toBe(true);
+    expect(keptByRun('delete from s where k = ?')).toBe(true);
+    expect(keptByRun('with x as (select 1) insert into s select * from x')).toBe(true);
+    expect(keptByRun('insert into s (k) values (?) returning k')).toBe(false);
+    expect(keptByRun('delete from s returning *')).toBe(false);
+    expect(keptByRun('select v from s')).toBe(false);
+    expect(keptByRun('PRAGMA journal_mode = WAL')).toBe(false);
+  });
+
+  it('a statement answering rows through `run` (one step, left open) is not kept: the connection still sees the other’s commits', async () => {
+    const before = keeping.kept();
+    await call(conn, 'run', 'select v from s');
+    expect(keeping.kept()).toBe(before);
+    await new Promise<void>((resolve, reject) => other.run('update s set v = 41', (e) => (e ? reject(e) : resolve())));
+    expect((await call(conn, 'all', 'select v from s')).rows).toEqual([{ v: 41 }]);
+  });
+
+  it('a write through `run` answers its lastID and changes from the kept statement, each call its own', async () => {
+    const sql = 'insert into s (k, v) values (?, ?)';
+    const one = await call(conn, 'run', sql, ['a', 1]);
+    const kept = keeping.kept();
+    const two = await call(conn, 'run', sql, ['b', 2]);
+    expect(keeping.kept()).toBe(kept);
+    expect(two.context.lastID).toBe(one.context.lastID! + 1);
+    expect((await call(conn, 'run', 'update s set v = v + 1 where k in (?, ?)', ['a', 'b'])).context.changes).toBe(2);
+    expect((await call(conn, 'run', 'update s set v = v + 1 where k in (?, ?)', ['a', 'zz'])).context.changes).toBe(1);
+  });
+
+  it('a statement that fails to prepare answers every query waiting on it, and is not kept', async () => {
+    const before = keeping.kept();
+    const sql = 'select * from later';
+    const both = await Promise.allSettled([call(conn, 'all', sql), call(conn, 'all', sql)]);
+    expect(both.map((r) => r.status === 'rejected' && String(r.reason))).toEqual([
+      expect.stringMatching(/no such table: later/),
+      expect.stringMatching(/no such table: later/),
+    ]);
+    expect(keeping.kept()).toBe(before);
+    await exec(conn, 'create table later (x integer); insert into later values (7)');
+    expect((await call(conn, 'all', sql)).rows).toEqual([{ x: 7 }]);
+  });
+
+  it('a kept statement follows a schema change', async () => {
+    const sql = 'select * from later';
+    await exec(other, 'alter table later add column y integer default 8');
+    expect((await call(conn, 'all', sql)).rows).toEqual([{ x: 7, y: 8 }]);
+  });
+
+  it(`keeps at most ${STATEMENTS_PER_CONNECTION}, and closes with everything it kept finalized`, async () => {
+    for (let i = 0; i < STATEMENTS_PER_CONNECTION + 50; i++) expect((await call(conn, 'all', `select ${i} as i`)).rows).toEqual([{ i }]);
+    expect(keeping.kept()).toBe(STATEMENTS_PER_CONNECTION);
+    // SQLite refuses to close a connection with statements left (SQLITE_BUSY).
+    await new Promise<void>((resolve, reject) => conn.close((e) => (e ? reject(e) : resolve())));
+    expect(keeping.kept()).toBe(0);
+  });
+});
