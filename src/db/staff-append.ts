@@ -5,6 +5,7 @@ import type { Message } from '../domain/types';
 import { cacheKeys, type Cache } from './cache';
 import { isPostgres, type PgRows } from './database';
 import { toMessage, type MessageRow } from './message-repository';
+import { createSqliteSessions } from './sqlite-session';
 
 /**
  * The message, stored only while its thread exists and no message came from this Telegram
@@ -55,6 +56,7 @@ const linkBindings = (a: StaffAppend): Knex.Value[] => [a.telegram.chatId, a.tel
  */
 export function createStaffAppend({ db, cache }: { db: Knex; cache: Cache }) {
   const pg = isPostgres(db);
+  const sqlite = pg ? null : createSqliteSessions(db);
 
   async function appendPostgres(a: StaffAppend): Promise<MessageRow | undefined> {
     const recordUpdate = a.updateId !== undefined;
@@ -68,17 +70,17 @@ export function createStaffAppend({ db, cache }: { db: Knex; cache: Cache }) {
   }
 
   async function appendSqlite(a: StaffAppend): Promise<MessageRow | undefined> {
-    return db.transaction(async (trx) => {
-      const [row] = await trx.raw<MessageRow[]>(INSERT_MESSAGE, messageBindings(a));
+    return sqlite!.transaction(async (trx) => {
+      const [row] = await trx.all<MessageRow>(INSERT_MESSAGE, messageBindings(a));
       if (row) {
-        await trx.raw(
+        await trx.all(
           `insert into telegram_links (thread_id, message_id, chat_id, topic_id, telegram_message_id, direction, created_at)
           values (?, ?, ?, ?, ?, 'from_telegram', ?)`,
           [row.thread_id, row.id, ...linkBindings(a), row.created_at],
         );
-        await trx.raw('update threads set last_activity = ? where id = ?', [a.now.getTime(), a.threadId]);
+        await trx.all('update threads set last_activity = ? where id = ?', [a.now.getTime(), a.threadId]);
         if (a.updateId !== undefined)
-          await trx.raw('insert into processed_updates (update_id, processed_at) values (?, ?) on conflict (update_id) do nothing', [
+          await trx.all('insert into processed_updates (update_id, processed_at) values (?, ?) on conflict (update_id) do nothing', [
             a.updateId,
             a.now.getTime(),
           ]);

@@ -6,6 +6,7 @@ import type { Thread } from '../domain/types';
 import { cacheKeys, type Cache } from './cache';
 import { isPostgres, num, type PgRows } from './database';
 import { createGroupCommit } from './group-commit';
+import { createSqliteSessions } from './sqlite-session';
 import { toMessage, type MessageRow } from './message-repository';
 
 /**
@@ -122,6 +123,7 @@ function appended(row: AppendedRow): Appended {
  */
 export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
   const pg = isPostgres(db);
+  const sqlite = pg ? null : createSqliteSessions(db);
 
   async function appendPostgres(items: VisitorAppend[]): Promise<AppendedRow[]> {
     const c = columns(items);
@@ -132,11 +134,11 @@ export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
   }
 
   async function appendSqlite(items: VisitorAppend[], keys: Set<string>): Promise<AppendedRow[]> {
-    return db.transaction(async (trx) => {
+    return sqlite!.transaction(async (trx) => {
       const input = `with input (ord, visitor_id, content_text, search_text, client_id, created_at) as (values ${items.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) `;
       const c = columns(items);
       const bindings = items.flatMap((_, n) => [n, c.visitorIds[n], c.texts[n], c.searchTexts[n], c.clientIds[n], c.times[n]]);
-      const rows = await trx.raw<MessageRow[]>(input + INSERT_FROM_INPUT, [...bindings, true]);
+      const rows = await trx.all<MessageRow>(input + INSERT_FROM_INPUT, [...bindings, true]);
       if (rows.length === 0) return [];
       rows.sort((a, b) => Number(a.id) - Number(b.id));
       // Each message's lease as its first writer asked; its place among the batch's rows of its thread.
@@ -148,7 +150,7 @@ export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
         ofThread.set(Number(r.thread_id), n);
         return n;
       });
-      const outbox = await trx.raw<Array<{ id: number; message_id: number; locked_by: string | null; ahead: number }>>(
+      const outbox = await trx.all<{ id: number; message_id: number; locked_by: string | null; ahead: number }>(
         sqliteOutbox(rows.length),
         rows.flatMap((r, i) => {
           const lease = leases.get(keyOf(r.visitor_id, r.client_id));
@@ -163,7 +165,7 @@ export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
       });
       const touched = new Map<number, number>();
       for (const r of rows) touched.set(Number(r.thread_id), Math.max(Number(r.created_at), touched.get(Number(r.thread_id)) ?? 0));
-      await trx.raw(
+      await trx.all(
         `update threads set last_activity = case id ${[...touched].map(() => 'when ? then ?').join(' ')} end where id in (${[...touched].map(() => '?').join(', ')})`,
         [...[...touched].flat(), ...touched.keys()],
       );

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
+import { createSqliteSessions } from '../../src/db/sqlite-session';
 import { keepStatements, keptByRun, STATEMENTS_PER_CONNECTION, type SqliteConnection } from '../../src/db/sqlite-statements';
+import { statementsOf } from '../support/store';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -56,7 +58,13 @@ describe('SQLite kept statements, through the store (two connections on one file
       ['delete', () => a('settings').where({ key: 'k1' }).delete()],
       ['delete … returning', () => a('settings').where({ key: 'k2' }).delete().returning('key')],
       ['insert on conflict merge', () => a('settings').insert({ key: 'k3', value: 'v' }).onConflict('key').merge()],
-      ['a failing insert', () => a('settings').insert({ key: 'k3', value: 'dup' }).catch((e: Error) => e)],
+      [
+        'a failing insert',
+        () =>
+          a('settings')
+            .insert({ key: 'k3', value: 'dup' })
+            .catch((e: Error) => e),
+      ],
       ['a committed transaction', () => a.transaction(async (trx) => trx('settings').insert({ key: 'k4', value: 'v' }))],
       [
         'a rolled-back transaction',
@@ -86,13 +94,82 @@ describe('SQLite kept statements, through the store (two connections on one file
     for (const round of [1, 2]) {
       const [first] = await a('settings').insert({ key: `r${round}`, value: 'v' });
       expect(first).toBeGreaterThan(0);
-      expect(await a('settings').whereIn('key', ['r1', 'r2']).update({ value: `u${round}` })).toBe(round);
+      expect(
+        await a('settings')
+          .whereIn('key', ['r1', 'r2'])
+          .update({ value: `u${round}` }),
+      ).toBe(round);
       await expect(a('settings').insert({ key: `r${round}`, value: 'dup' })).rejects.toThrow(/UNIQUE constraint failed/);
       expect(await a('settings').whereIn('key', ['r1', 'r2']).orderBy('key')).toEqual(
         ['r1', 'r2'].slice(0, round).map((key) => ({ key, value: `u${round}` })),
       );
     }
     expect(await a('settings').whereIn('key', ['r1', 'r2']).delete()).toBe(2);
+  });
+});
+
+describe('SQLite sessions: the hot paths on the driver connection (src/db/sqlite-session.ts)', () => {
+  let testDb: TestDatabase;
+  let a: Database;
+  let b: Database;
+  beforeAll(async () => {
+    testDb = await createTestDatabase('sqlite');
+    a = createDatabase(testDb.config);
+    b = createDatabase(testDb.config);
+    await migrateToLatest(a);
+  });
+  afterAll(async () => {
+    await a.destroy();
+    await b.destroy();
+    await testDb.drop();
+  });
+  const keys = async (db: Database, prefix: string) =>
+    ((await db('settings').where('key', 'like', `${prefix}%`).orderBy('key')) as Array<{ key: string }>).map((r) => r.key);
+
+  it('a transaction commits its statements, each announced as knex announces its own', async () => {
+    const sessions = createSqliteSessions(a);
+    const { result, statements } = await statementsOf(a, () =>
+      sessions.transaction(async (s) => {
+        await s.all("insert into settings (key, value) values ('c1', 'v')");
+        return s.all<{ key: string }>("insert into settings (key, value) values ('c2', 'v') returning key");
+      }),
+    );
+    expect(result).toEqual([{ key: 'c2' }]);
+    expect(statements).toEqual([
+      'BEGIN IMMEDIATE;',
+      "insert into settings (key, value) values ('c1', 'v')",
+      "insert into settings (key, value) values ('c2', 'v') returning key",
+      'COMMIT;',
+    ]);
+    expect(await keys(b, 'c')).toEqual(['c1', 'c2']);
+  });
+
+  it('work that throws is rolled back, its error passed on, and the connection is free again at once', async () => {
+    const sessions = createSqliteSessions(a);
+    await expect(
+      sessions.transaction(async (s) => {
+        await s.all("insert into settings (key, value) values ('r1', 'v')");
+        await s.all("insert into settings (key, value) values ('r1', 'again')");
+      }),
+    ).rejects.toThrow(/UNIQUE constraint failed/);
+    // One connection in the pool: a session that kept it would leave this query waiting.
+    expect(await keys(a, 'r')).toEqual([]);
+    expect(await keys(b, 'r')).toEqual([]);
+  });
+
+  it('shares the one connection with knex: a session and a knex transaction at once both commit, one after the other', async () => {
+    const sessions = createSqliteSessions(a);
+    await Promise.all([
+      sessions.transaction(async (s) => {
+        await s.all("insert into settings (key, value) values ('s1', 'v')");
+        await new Promise((r) => setTimeout(r, 20));
+        await s.all("insert into settings (key, value) values ('s2', 'v')");
+      }),
+      a.transaction(async (trx) => {
+        await trx('settings').insert({ key: 's3', value: 'v' });
+      }),
+    ]);
+    expect(await keys(b, 's')).toEqual(['s1', 's2', 's3']);
   });
 });
 
@@ -105,7 +182,8 @@ describe('SQLite kept statements, on one driver connection', () => {
     new Promise<sqlite3.Database>((resolve, reject) => {
       const db: sqlite3.Database = new sqlite3.Database(file, (err) => (err ? reject(err) : resolve(db)));
     });
-  const exec = (db: sqlite3.Database, sql: string) => new Promise<void>((resolve, reject) => db.exec(sql, (e) => (e ? reject(e) : resolve())));
+  const exec = (db: sqlite3.Database, sql: string) =>
+    new Promise<void>((resolve, reject) => db.exec(sql, (e) => (e ? reject(e) : resolve())));
   beforeAll(async () => {
     testDb = await createTestDatabase('sqlite');
     const file = path.join(testDb.dataDir, 'statements.sqlite3');
