@@ -17,6 +17,7 @@ import * as erasures from './20261208010000_erasures';
 import * as ratingDepartment from './20261208030000_rating_department';
 import * as updateInbox from './20261209000000_update_inbox';
 import * as sentRowDeliversMessage from './20261210000000_sent_row_delivers_message';
+import * as messageMovesThreadActivity from './20261211000000_message_moves_thread_activity';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -43,6 +44,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261208030000_rating_department', ratingDepartment],
   ['20261209000000_update_inbox', updateInbox],
   ['20261210000000_sent_row_delivers_message', sentRowDeliversMessage],
+  ['20261211000000_message_moves_thread_activity', messageMovesThreadActivity],
 ];
 
 /**

@@ -22,13 +22,17 @@ where t.id = ?
   and not exists (select 1 from telegram_links k where k.chat_id = ? and k.telegram_message_id = ?)
 returning *`;
 
-/** PostgreSQL: the message, its link, the thread's last activity and the handled update in one statement. */
-const pgAppend = (recordUpdate: boolean) => `with m as (${INSERT_MESSAGE}),
+/** PostgreSQL: the message, its link, (for a notice) the thread's last activity and the handled update in one statement. */
+const pgAppend = (recordUpdate: boolean, touch: boolean) => `with m as (${INSERT_MESSAGE}),
 l as (
   insert into telegram_links (thread_id, message_id, chat_id, topic_id, telegram_message_id, direction, created_at)
   select thread_id, id, cast(? as bigint), cast(? as integer), cast(? as bigint), 'from_telegram', created_at from m
-),
-u as (update threads set last_activity = ? where id in (select thread_id from m))${
+)${
+  touch
+    ? `,
+u as (update threads set last_activity = cast(? as bigint) where id in (select thread_id from m))`
+    : ''
+}${
   recordUpdate
     ? `,
 p as (insert into processed_updates (update_id, processed_at) select cast(? as bigint), cast(? as bigint) where exists (select 1 from m) on conflict (update_id) do nothing)`
@@ -46,6 +50,13 @@ function messageBindings(a: StaffAppend): Knex.Value[] {
   ];
 }
 
+/**
+ * A staff member's message moves its thread's last activity by itself (a trigger:
+ * migrations/20261211000000_message_moves_thread_activity.ts); a notice staff caused, stored as a system message, is
+ * activity too, and touches the thread here.
+ */
+const touchesItself = (a: StaffAppend) => a.sender === 'system';
+
 const linkBindings = (a: StaffAppend): Knex.Value[] => [a.telegram.chatId, a.telegram.topicId, a.telegram.messageId];
 
 /**
@@ -60,10 +71,11 @@ export function createStaffAppend({ db, cache }: { db: Knex; cache: Cache }) {
 
   async function appendPostgres(a: StaffAppend): Promise<MessageRow | undefined> {
     const recordUpdate = a.updateId !== undefined;
-    const result = await db.raw<PgRows<MessageRow>>(pgAppend(recordUpdate), [
+    const touch = touchesItself(a);
+    const result = await db.raw<PgRows<MessageRow>>(pgAppend(recordUpdate, touch), [
       ...messageBindings(a),
       ...linkBindings(a),
-      a.now.getTime(),
+      ...(touch ? [a.now.getTime()] : []),
       ...(recordUpdate ? [a.updateId!, a.now.getTime()] : []),
     ]);
     return result.rows[0];
@@ -78,7 +90,7 @@ export function createStaffAppend({ db, cache }: { db: Knex; cache: Cache }) {
           values (?, ?, ?, ?, ?, 'from_telegram', ?)`,
           [row.thread_id, row.id, ...linkBindings(a), row.created_at],
         );
-        await trx.all('update threads set last_activity = ? where id = ?', [a.now.getTime(), a.threadId]);
+        if (touchesItself(a)) await trx.all('update threads set last_activity = ? where id = ?', [a.now.getTime(), a.threadId]);
         if (a.updateId !== undefined)
           await trx.all('insert into processed_updates (update_id, processed_at) values (?, ?) on conflict (update_id) do nothing', [
             a.updateId,

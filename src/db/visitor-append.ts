@@ -42,9 +42,10 @@ const HANDED = `(h.locked_by is not null and h.nth = 1 and (
   or (select count(*) = 1 and min(p.locked_by) = h.locked_by and min(p.locked_until) >= h.at ${PENDING})))`;
 
 /**
- * PostgreSQL: the batch as arrays, and its outbox rows (the hand-off's leased) and the threads' last activity in the
- * same statement. Each stored message comes back with its outbox row's id, whether that row was leased, and how many
- * of the batch's rows of its thread follow it.
+ * PostgreSQL: the batch as arrays, and its outbox rows (the hand-off's leased) in the same statement (the threads'
+ * last activity moves by a trigger: migrations/20261211000000_message_moves_thread_activity.ts). Each stored message
+ * comes back with its outbox row's id, whether that row was leased, and how many of the batch's rows of its thread
+ * follow it.
  */
 const PG_APPEND = `with input as (
   select * from unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::bigint[]) with ordinality
@@ -65,9 +66,6 @@ o as (
     case when ${HANDED} then h.locked_by end, case when ${HANDED} then h.locked_until end
   from h order by h.id
   returning id, message_id, locked_by
-),
-u as (
-  update threads t set last_activity = x.at from (select thread_id, max(created_at) as at from m group by thread_id) x where t.id = x.thread_id
 )
 select m.*, o.id as outbox_id, o.locked_by as outbox_locked_by, h.of_thread - h.nth as behind, h.ahead
 from m join o on o.message_id = m.id join h on h.id = m.id`;
@@ -117,8 +115,9 @@ function appended(row: AppendedRow): Appended {
 /**
  * A visitor's text message appended to its open thread with its outbox row, in as few
  * statements as the databases allow, concurrent writers sharing one commit (group-commit.ts):
- * on PostgreSQL one statement per batch; on SQLite one transaction of three (the messages,
- * their outbox rows, the threads' last activity). Resolves after the commit: null when
+ * on PostgreSQL one statement per batch; on SQLite one transaction of two (the messages,
+ * their outbox rows); the threads' last activity moves with the messages (a trigger:
+ * migrations/20261211000000_message_moves_thread_activity.ts). Resolves after the commit: null when
  * nothing was stored (see INSERT_FROM_INPUT) and the caller must take the full path.
  */
 export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
@@ -163,15 +162,9 @@ export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {
         const behind = ofThread.get(Number(r.thread_id))! - nth[i];
         return { ...r, outbox_id: o.id, outbox_locked_by: o.locked_by, behind, ahead: o.ahead };
       });
-      const touched = new Map<number, number>();
-      for (const r of rows) touched.set(Number(r.thread_id), Math.max(Number(r.created_at), touched.get(Number(r.thread_id)) ?? 0));
-      await trx.all(
-        `update threads set last_activity = case id ${[...touched].map(() => 'when ? then ?').join(' ')} end where id in (${[...touched].map(() => '?').join(', ')})`,
-        [...[...touched].flat(), ...touched.keys()],
-      );
       // Readers may refill these from the state before the commit: dropped now and once more after it (the threads'
       // records only after it: touchCached).
-      for (const id of touched.keys()) keys.add(cacheKeys.recentMessages(id));
+      for (const r of rows) keys.add(cacheKeys.recentMessages(Number(r.thread_id)));
       cache.del([...keys]);
       return appended;
     });

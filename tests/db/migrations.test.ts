@@ -21,6 +21,7 @@ const ALL = [
   '20261208030000_rating_department',
   '20261209000000_update_inbox',
   '20261210000000_sent_row_delivers_message',
+  '20261211000000_message_moves_thread_activity',
 ];
 const TABLES = [
   'otp_requests',

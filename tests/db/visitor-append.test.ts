@@ -205,6 +205,39 @@ describeEachDatabase('what a lone message costs the outbox on %s', (kind) => {
     expect(thread).toEqual(await store.threads.findById(thread.id));
   });
 
+  it("moves each thread's last activity to its latest message, never back; a system note is not activity", async () => {
+    const t0 = Date.now() - 600_000;
+    const threads = await Promise.all(
+      ['a', 'b'].map(async (name) => {
+        const { visitor } = await store.visitors.create({ tokenHash: `hash-activity-${name}`, now: new Date(t0) });
+        return { visitor, thread: await store.threads.create({ visitorId: visitor.id, ref: `ref-activity-${name}`, now: new Date(t0) }) };
+      }),
+    );
+    const activity = async (id: number) =>
+      Number(((await db('threads').where({ id }).first()) as { last_activity: number | string }).last_activity);
+    // Three messages of two threads arriving together: one batch, one statement for their messages.
+    await Promise.all([
+      store.appendToOpenThread({ visitorId: threads[0].visitor.id, text: 'a1', clientId: 'a1', now: new Date(t0 + 1000) }),
+      store.appendToOpenThread({ visitorId: threads[0].visitor.id, text: 'a2', clientId: 'a2', now: new Date(t0 + 3000) }),
+      store.appendToOpenThread({ visitorId: threads[1].visitor.id, text: 'b1', clientId: 'b1', now: new Date(t0 + 2000) }),
+    ]);
+    expect([await activity(threads[0].thread.id), await activity(threads[1].thread.id)]).toEqual([t0 + 3000, t0 + 2000]);
+    // A message stamped earlier (another instance's clock) does not move it back.
+    await store.appendToOpenThread({ visitorId: threads[0].visitor.id, text: 'a0', clientId: 'a0', now: new Date(t0 + 500) });
+    expect(await activity(threads[0].thread.id)).toBe(t0 + 3000);
+    // A system note on its way to Telegram (a rating, a verification note) is not activity.
+    await store.messages.insert({
+      threadId: threads[1].thread.id,
+      sender: 'system',
+      text: 'note',
+      clientId: null,
+      visitorId: null,
+      status: 'stored',
+      createdAt: new Date(t0 + 9000),
+    });
+    expect(await activity(threads[1].thread.id)).toBe(t0 + 2000);
+  });
+
   it("keeps a thread's cached record across an append, with its new last activity", async () => {
     const now = new Date(Date.now() - 60_000);
     const { visitor } = await store.visitors.create({ tokenHash: 'hash-cached', now });
@@ -285,8 +318,9 @@ describeEachDatabase('the hand-off: a message stored leased to the worker that w
     const { visitor, thread } = await threadWithTopic('lone');
     const asked = lease();
     const { result, statements } = await statementsOf(db, () => send(visitor.id, 'lone', asked));
-    // PostgreSQL: one statement; SQLite: one transaction of five (begin, the message, its outbox row, the thread, commit).
-    expect(statements).toHaveLength(kind === 'postgres' ? 1 : 5);
+    // PostgreSQL: one statement; SQLite: one transaction of four (begin, the message, its outbox row, commit); the
+    // thread's last activity moves with the message (a trigger).
+    expect(statements).toHaveLength(kind === 'postgres' ? 1 : 4);
     const { message, handedOff } = result!;
     const row = await outboxRow(message.id);
     expect(row.locked_by).toBe('here');
