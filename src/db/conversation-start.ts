@@ -3,6 +3,7 @@ import { searchText } from '../domain/admin-search';
 import { LOCKDOWN_SETTING } from '../domain/lockdown';
 import type { ConversationStart, StartedConversation } from '../domain/ports';
 import { isPostgres, num, type PgRows } from './database';
+import { createSqliteSessions } from './sqlite-session';
 import { createGroupCommit } from './group-commit';
 import { toMessage, type MessageRow } from './message-repository';
 import { toThread, type ThreadRow } from './thread-repository';
@@ -61,6 +62,7 @@ const outboxBindings = (s: ConversationStart): Knex.Value[] => [s.lease?.workerI
  */
 export function createConversationStart({ db }: { db: Knex }) {
   const pg = isPostgres(db);
+  const sqlite = pg ? null : createSqliteSessions(db);
 
   async function startPostgres(s: ConversationStart): Promise<StartedConversation | null> {
     const bindings = [...visitorBindings(s), ...threadBindings(s), ...messageBindings(s), ...outboxBindings(s)];
@@ -73,15 +75,16 @@ export function createConversationStart({ db }: { db: Knex }) {
   /**
    * SQLite: the first messages of new visitors that arrive while another start is being written, together in one
    * transaction of the same four inserts, each of several rows (group-commit.ts): a wave of new conversations would
-   * otherwise hold the one connection for six statements each, one after another. A token met twice in a batch (two tabs
-   * of one new visitor) is stored once; its other message takes the full path, which finds the visitor.
+   * otherwise hold the one connection for six statements each, one after another. On the driver's connection
+   * (src/db/sqlite-session.ts), as the visitor's append. A token met twice in a batch (two tabs of one new visitor) is
+   * stored once; its other message takes the full path, which finds the visitor.
    */
   async function startManySqlite(starts: ConversationStart[]): Promise<Array<StartedConversation | null>> {
     const firstOfToken = new Map<string, ConversationStart>();
     for (const s of starts) if (!firstOfToken.has(s.tokenHash)) firstOfToken.set(s.tokenHash, s);
     const firsts = [...firstOfToken.values()];
-    const stored = await db.transaction(async (trx) => {
-      const visitors = await trx.raw<VisitorRow[]>(
+    const stored = await sqlite!.transaction(async (trx) => {
+      const visitors = await trx.all<VisitorRow>(
         `insert into visitors (token_hash, blocked, created_at, last_seen_at, last_page)
          select x.column1, false, x.column2, x.column2, x.column3 from ${valuesOf(firsts.length, 3)} as x
          where not exists (select 1 from revoked_visitor_tokens r where r.token_hash = x.column1)
@@ -96,7 +99,7 @@ export function createConversationStart({ db }: { db: Knex }) {
         return visitor ? [{ s, visitor }] : [];
       });
       if (starting.length === 0) return new Map<string, StartedConversation>();
-      const threads = await trx.raw<ThreadRow[]>(
+      const threads = await trx.all<ThreadRow>(
         `insert into threads (visitor_id, ref, status, last_activity, created_at, opening_rank, department_id)
          select x.column1, x.column2, 'open', x.column3, x.column3, x.column4, x.column5 from ${valuesOf(starting.length, 5)} as x
          returning *`,
@@ -104,7 +107,7 @@ export function createConversationStart({ db }: { db: Knex }) {
       );
       const threadOf = new Map(threads.map((t) => [num(t.visitor_id), t]));
       const withThread = starting.map((x) => ({ ...x, thread: threadOf.get(num(x.visitor.id))! }));
-      const messages = await trx.raw<MessageRow[]>(
+      const messages = await trx.all<MessageRow>(
         `insert into messages (thread_id, sender_type, content_text, search_text, content_type, visitor_id, client_id, status, created_at)
          select x.column1, 'visitor', x.column2, x.column3, 'text', x.column4, x.column5, 'stored', x.column6 from ${valuesOf(starting.length, 6)} as x
          returning *`,
@@ -112,7 +115,7 @@ export function createConversationStart({ db }: { db: Knex }) {
       );
       const messageOf = new Map(messages.map((m) => [num(m.thread_id), m]));
       const withMessage = withThread.map((x) => ({ ...x, message: messageOf.get(num(x.thread.id))! }));
-      const outbox = await trx.raw<Array<{ id: number; message_id: number }>>(
+      const outbox = await trx.all<{ id: number; message_id: number }>(
         `insert into outbox (thread_id, message_id, kind, status, attempts, available_at, created_at, locked_by, locked_until)
          select x.column1, x.column2, 'message', 'pending', 0, x.column3, x.column3, x.column4, x.column5 from ${valuesOf(starting.length, 5)} as x
          returning id, message_id`,

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
-import type { DeliveredGroup, Repositories } from '../domain/ports';
+import type { DeliveredGroup } from '../domain/ports';
 import { cacheKeys, type Cache } from './cache';
 import { isPostgres, num } from './database';
 import { createGroupCommit } from './group-commit';
+import { completeRows } from './outbox-repository';
+import { createSqliteSessions } from './sqlite-session';
 import { toRow } from './telegram-link-repository';
 
 /**
@@ -14,7 +16,8 @@ import { toRow } from './telegram-link-repository';
  * and commit together), on SQLite two.
  * Returns the ids of the group's messages now delivered.
  */
-export function createDeliveredSettle({ db, cache, repos }: { db: Knex; cache: Cache; repos: Repositories }) {
+export function createDeliveredSettle({ db, cache }: { db: Knex; cache: Cache }) {
+  const sqlite = isPostgres(db) ? null : createSqliteSessions(db);
   /** PostgreSQL: the groups that finished while another settle was in flight, in one statement. */
   async function inOneStatement(groups: DeliveredGroup[]): Promise<number[][]> {
     const latest = Math.max(...groups.map((g) => g.now.getTime()));
@@ -55,25 +58,24 @@ export function createDeliveredSettle({ db, cache, repos }: { db: Knex; cache: C
    * (group-commit.ts): the links first — a Telegram message is recorded before its rows are marked sent, so a crash in
    * between sends them again rather than losing a link — then the rows this worker still holds, whose update marks
    * their messages delivered in the same statement (the trigger of migrations/20261210000000_sent_row_delivers_message.ts).
-   * Each is atomic on its own; no transaction holds the one connection across them.
+   * Each is atomic on its own, no transaction around them; both on the driver's connection (src/db/sqlite-session.ts).
    */
   async function inTwoStatements(groups: DeliveredGroup[]): Promise<number[][]> {
     const latest = new Date(Math.max(...groups.map((g) => g.now.getTime())));
-    await repos.telegramLinks.insertMany(
-      groups.flatMap((g) => g.links),
-      latest,
-    );
-    // Each worker settles only the rows it still holds (a process normally has one worker).
+    const links = groups.flatMap((g) => g.links.map((l) => toRow(l, latest)));
     const sent = new Set<number>();
-    for (const workerId of new Set(groups.map((g) => g.workerId))) {
-      const mine = groups.filter((g) => g.workerId === workerId);
-      for (const id of await repos.outbox.completeMany(
-        mine.flatMap((g) => g.rowIds),
-        workerId,
-        latest,
-      ))
-        sent.add(id);
-    }
+    await sqlite!.statements(async (s) => {
+      if (links.length) {
+        const insert = db('telegram_links').insert(links).onConflict(['chat_id', 'telegram_message_id', 'message_id']).ignore().toSQL();
+        await s.all(insert.sql, insert.bindings);
+      }
+      // Each worker settles only the rows it still holds (a process normally has one worker).
+      for (const workerId of new Set(groups.map((g) => g.workerId))) {
+        const rowIds = groups.filter((g) => g.workerId === workerId).flatMap((g) => g.rowIds);
+        const update = completeRows(db, rowIds, workerId, latest).toSQL();
+        for (const row of await s.all<{ id: number | string }>(update.sql, update.bindings)) sent.add(num(row.id));
+      }
+    });
     return groups.map((g) => g.messageIds.filter((id, i): id is number => id !== null && sent.has(g.rowIds[i])));
   }
 

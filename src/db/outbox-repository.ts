@@ -7,6 +7,18 @@ import { createOutboxClaims } from './outbox-claims';
 import { inDepartments } from './department-scope';
 
 /**
+ * Marks sent the rows of `rowIds` this worker still holds (pending, leased to it), answering their ids: the settle's
+ * update (src/db/delivered-settle.ts builds it for its SQLite session).
+ */
+export function completeRows(db: Knex, rowIds: number[], workerId: string, now: Date) {
+  return db('outbox')
+    .whereIn('id', rowIds)
+    .andWhere({ status: 'pending', locked_by: workerId })
+    .update({ status: 'sent', sent_at: now.getTime(), locked_by: null, locked_until: null, last_error: null })
+    .returning<Array<{ id: number | string }>>('id');
+}
+
+/**
  * Pending and failed outbox rows, and the oldest pending one's age: one grouped query. With
  * `departments`, only rows of those departments' threads (null: the default department).
  */
@@ -111,11 +123,7 @@ export function createOutboxRepository({ db }: RepoContext): OutboxRepository {
     },
     async completeMany(rowIds, workerId, now) {
       if (rowIds.length === 0) return new Set();
-      const done = await db('outbox')
-        .whereIn('id', rowIds)
-        .andWhere({ status: 'pending', locked_by: workerId })
-        .update({ status: 'sent', sent_at: now.getTime(), locked_by: null, locked_until: null, last_error: null })
-        .returning<Array<{ id: number | string }>>('id');
+      const done = await completeRows(db, rowIds, workerId, now);
       return new Set(done.map((d) => num(d.id)));
     },
     backlog: () => outboxBacklog(db),

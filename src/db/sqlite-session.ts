@@ -14,7 +14,7 @@ interface PoolClient {
 }
 
 /**
- * The hot paths' statements on SQLite (a visitor's append, a staff member's), written straight on the driver's
+ * The hot paths' statements on SQLite (a visitor's append, a staff member's, the outbox's settle), written straight on the driver's
  * connection instead of through knex's query runner and transaction client. Measured on this machine, a paced
  * transaction of three statements cost 1.7 ms of CPU through knex and 1.0–1.1 ms this way (docs/benchmarks.md): a
  * knex transaction builds its own client and runner objects, and every statement passes through knex's pool,
@@ -49,6 +49,8 @@ export function createSqliteSessions(db: Knex) {
   }
 
   return {
+    /** `work`'s statements one after the other on the connection, each atomic on its own (no transaction). */
+    statements: withConnection,
     /** `work` in one transaction on the connection: committed when it resolves, rolled back when it throws. */
     transaction<T>(work: (session: SqliteSession) => Promise<T>): Promise<T> {
       return withConnection(async (session) => {

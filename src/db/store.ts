@@ -66,7 +66,7 @@ export function createStore({ db, cache }: { db: Knex; cache: Cache }): Store {
     appendToOpenThread: visitorAppend.append,
     startConversation: createConversationStart({ db }),
     appendStaffMessage: createStaffAppend({ db, cache }),
-    settleDelivered: createDeliveredSettle({ db, cache, repos: base }),
+    settleDelivered: createDeliveredSettle({ db, cache }),
     transaction,
   };
 }
