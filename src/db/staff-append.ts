@@ -22,17 +22,13 @@ where t.id = ?
   and not exists (select 1 from telegram_links k where k.chat_id = ? and k.telegram_message_id = ?)
 returning *`;
 
-/** PostgreSQL: the message, its link, (for a notice) the thread's last activity and the handled update in one statement. */
-const pgAppend = (recordUpdate: boolean, touch: boolean) => `with m as (${INSERT_MESSAGE}),
+/** PostgreSQL: the message, its link, the thread's last activity and the handled update in one statement. */
+const pgAppend = (recordUpdate: boolean) => `with m as (${INSERT_MESSAGE}),
 l as (
   insert into telegram_links (thread_id, message_id, chat_id, topic_id, telegram_message_id, direction, created_at)
   select thread_id, id, cast(? as bigint), cast(? as integer), cast(? as bigint), 'from_telegram', created_at from m
-)${
-  touch
-    ? `,
-u as (update threads set last_activity = cast(? as bigint) where id in (select thread_id from m))`
-    : ''
-}${
+),
+u as (update threads set last_activity = greatest(last_activity, cast(? as bigint)) where id in (select thread_id from m))${
   recordUpdate
     ? `,
 p as (insert into processed_updates (update_id, processed_at) select cast(? as bigint), cast(? as bigint) where exists (select 1 from m) on conflict (update_id) do nothing)`
@@ -51,7 +47,7 @@ function messageBindings(a: StaffAppend): Knex.Value[] {
 }
 
 /**
- * A staff member's message moves its thread's last activity by itself (a trigger:
+ * SQLite: a staff member's message moves its thread's last activity by itself (a trigger:
  * migrations/20261211000000_message_moves_thread_activity.ts); a notice staff caused, stored as a system message, is
  * activity too, and touches the thread here.
  */
@@ -71,11 +67,10 @@ export function createStaffAppend({ db, cache }: { db: Knex; cache: Cache }) {
 
   async function appendPostgres(a: StaffAppend): Promise<MessageRow | undefined> {
     const recordUpdate = a.updateId !== undefined;
-    const touch = touchesItself(a);
-    const result = await db.raw<PgRows<MessageRow>>(pgAppend(recordUpdate, touch), [
+    const result = await db.raw<PgRows<MessageRow>>(pgAppend(recordUpdate), [
       ...messageBindings(a),
       ...linkBindings(a),
-      ...(touch ? [a.now.getTime()] : []),
+      a.now.getTime(),
       ...(recordUpdate ? [a.updateId!, a.now.getTime()] : []),
     ]);
     return result.rows[0];

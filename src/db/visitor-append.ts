@@ -42,10 +42,9 @@ const HANDED = `(h.locked_by is not null and h.nth = 1 and (
   or (select count(*) = 1 and min(p.locked_by) = h.locked_by and min(p.locked_until) >= h.at ${PENDING})))`;
 
 /**
- * PostgreSQL: the batch as arrays, and its outbox rows (the hand-off's leased) in the same statement (the threads'
- * last activity moves by a trigger: migrations/20261211000000_message_moves_thread_activity.ts). Each stored message
- * comes back with its outbox row's id, whether that row was leased, and how many of the batch's rows of its thread
- * follow it.
+ * PostgreSQL: the batch as arrays, and its outbox rows (the hand-off's leased) and the threads' last activity (moved
+ * forward only) in the same statement. Each stored message comes back with its outbox row's id, whether that row was
+ * leased, and how many of the batch's rows of its thread follow it.
  */
 const PG_APPEND = `with input as (
   select * from unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::bigint[]) with ordinality
@@ -66,6 +65,10 @@ o as (
     case when ${HANDED} then h.locked_by end, case when ${HANDED} then h.locked_until end
   from h order by h.id
   returning id, message_id, locked_by
+),
+u as (
+  update threads t set last_activity = greatest(t.last_activity, x.at)
+  from (select thread_id, max(created_at) as at from m group by thread_id) x where t.id = x.thread_id
 )
 select m.*, o.id as outbox_id, o.locked_by as outbox_locked_by, h.of_thread - h.nth as behind, h.ahead
 from m join o on o.message_id = m.id join h on h.id = m.id`;
@@ -115,9 +118,10 @@ function appended(row: AppendedRow): Appended {
 /**
  * A visitor's text message appended to its open thread with its outbox row, in as few
  * statements as the databases allow, concurrent writers sharing one commit (group-commit.ts):
- * on PostgreSQL one statement per batch; on SQLite one transaction of two (the messages,
- * their outbox rows); the threads' last activity moves with the messages (a trigger:
- * migrations/20261211000000_message_moves_thread_activity.ts). Resolves after the commit: null when
+ * on PostgreSQL one statement per batch (the messages, their outbox rows, the threads' last
+ * activity); on SQLite one transaction of two (the messages, their outbox rows: the threads' last
+ * activity moves with the messages by a trigger, migrations/20261211000000_message_moves_thread_activity.ts).
+ * Resolves after the commit: null when
  * nothing was stored (see INSERT_FROM_INPUT) and the caller must take the full path.
  */
 export function createVisitorAppend({ db, cache }: { db: Knex; cache: Cache }) {

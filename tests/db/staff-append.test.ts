@@ -38,8 +38,8 @@ describeEachDatabase('a staff message from Telegram on %s', (kind) => {
     const thread = await threadInTopic('one', 7);
     const input = staffMessage(thread.id, 501, { updateId: 9001 });
     const { result: message, statements } = await statementsOf(db, () => store.appendStaffMessage(input));
-    // PostgreSQL: one statement (WITH … insert, insert, insert); SQLite: BEGIN, three, COMMIT. The thread's last
-    // activity moves with the message (a trigger: migrations/20261211000000_message_moves_thread_activity.ts).
+    // PostgreSQL: one statement (WITH … insert, insert, update, insert); SQLite: BEGIN, three, COMMIT, the thread's
+    // last activity moving with the message (a trigger: migrations/20261211000000_message_moves_thread_activity.ts).
     expect(statements).toHaveLength(kind === 'postgres' ? 1 : 5);
     expect(statements.filter((sql) => /^update/i.test(sql.trim()))).toEqual([]);
     expect(message).toMatchObject({
@@ -80,7 +80,8 @@ describeEachDatabase('a staff message from Telegram on %s', (kind) => {
       }),
     );
     expect(notice).toMatchObject({ sender: 'system', html: null, notice: { code: 'file_too_large', params: { mb: '25.0' } } });
-    // A notice staff caused is activity too: it touches the thread itself (the trigger counts visitors' and staff's).
+    // A notice staff caused is activity too (on SQLite it touches the thread itself: the trigger counts visitors' and
+    // staff's messages).
     const touched = (await db('threads').where({ id: thread.id }).first()) as { last_activity: number | string };
     expect(Number(touched.last_activity)).toBe(notice!.createdAt.getTime());
     const attachment = { kind: 'image' as const, url: '/media/x.png', mime: 'image/png', size: 1234, path: 'x.png' };

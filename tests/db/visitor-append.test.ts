@@ -318,8 +318,8 @@ describeEachDatabase('the hand-off: a message stored leased to the worker that w
     const { visitor, thread } = await threadWithTopic('lone');
     const asked = lease();
     const { result, statements } = await statementsOf(db, () => send(visitor.id, 'lone', asked));
-    // PostgreSQL: one statement; SQLite: one transaction of four (begin, the message, its outbox row, commit); the
-    // thread's last activity moves with the message (a trigger).
+    // PostgreSQL: one statement; SQLite: one transaction of four (begin, the message, its outbox row, commit), the
+    // thread's last activity moving with the message (a trigger).
     expect(statements).toHaveLength(kind === 'postgres' ? 1 : 4);
     const { message, handedOff } = result!;
     const row = await outboxRow(message.id);

@@ -38,9 +38,9 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     });
     expect(inTelegram().slice(-3)).toEqual(['first, through a claim', 'second, handed over', 'third, handed over']);
     expect(statements.filter(isClaim)).toEqual([]);
-    // PostgreSQL: one statement to store it (message, outbox row leased; the thread's last activity by a trigger), one
-    // to settle it. SQLite: a transaction of four to store it (begin, two statements, commit), two to settle it (the
-    // link, the row and with it the message). No read of the thread: it is cached.
+    // PostgreSQL: one statement to store it (message, outbox row leased, thread), one to settle it. SQLite: a
+    // transaction of four to store it (begin, two statements — the thread's last activity moves by a trigger —,
+    // commit), two to settle it (the link, the row and with it the message). No read of the thread: it is cached.
     expect(statements).toHaveLength(kind === 'postgres' ? 2 : 6);
     v.close();
   });
