@@ -14,11 +14,11 @@ interface PoolClient {
 }
 
 /**
- * The hot paths' statements on SQLite (a visitor's append, a staff member's, the outbox's settle), written straight on the driver's
- * connection instead of through knex's query runner and transaction client. Measured on this machine, a paced
- * transaction of three statements cost 1.7 ms of CPU through knex and 1.0–1.1 ms this way (docs/benchmarks.md): a
- * knex transaction builds its own client and runner objects, and every statement passes through knex's pool,
- * runner and response processing.
+ * The hot paths' statements on SQLite (a visitor's append, a staff member's, new visitors' first messages, the
+ * outbox's settle), written straight on the driver's connection instead of through knex's query runner and
+ * transaction client. Measured on this machine, a paced transaction of three statements cost 1.7 ms of CPU through
+ * knex and 1.0–1.1 ms this way (docs/benchmarks.md): a knex transaction builds its own client and runner objects,
+ * and every statement passes through knex's pool, runner and response processing.
  *
  * The connection is taken from knex's pool (one connection: the session has it to itself, as a knex transaction
  * would) and given back after; every statement is still announced as knex's are (its `query` event: the statements

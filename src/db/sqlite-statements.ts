@@ -32,8 +32,8 @@ export interface SqliteConnection {
   close(cb: (err: Error | null) => void): void;
 }
 
-/** A write `run` finishes in its one step: INSERT, UPDATE or DELETE (a `WITH` before it too) that answers no rows. */
-const WRITE = /^\s*(with\b[\s\S]*\b)?(insert|update|delete|replace)\b/i;
+/** A write `run` finishes in its one step: INSERT, UPDATE or DELETE that answers no rows (knex's writes start so). */
+const WRITE = /^\s*(insert|update|delete|replace)\b/i;
 const RETURNING = /\breturning\b/i;
 export const keptByRun = (sql: string) => WRITE.test(sql) && !RETURNING.test(sql);
 
