@@ -85,7 +85,8 @@ export function createStaffAppend({ db, cache }: { db: Knex; cache: Cache }) {
           values (?, ?, ?, ?, ?, 'from_telegram', ?)`,
           [row.thread_id, row.id, ...linkBindings(a), row.created_at],
         );
-        if (touchesItself(a)) await trx.all('update threads set last_activity = ? where id = ?', [a.now.getTime(), a.threadId]);
+        if (touchesItself(a))
+          await trx.all('update threads set last_activity = max(last_activity, ?) where id = ?', [a.now.getTime(), a.threadId]);
         if (a.updateId !== undefined)
           await trx.all('insert into processed_updates (update_id, processed_at) values (?, ?) on conflict (update_id) do nothing', [
             a.updateId,
