@@ -1,9 +1,10 @@
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
+import type { Database } from '../../src/db/database';
 import { createSqliteSessions } from '../../src/db/sqlite-session';
 import { keepStatements, keptByRun, STATEMENTS_PER_CONNECTION, type SqliteConnection } from '../../src/db/sqlite-statements';
 import { statementsOf } from '../support/store';
+import { useTwoSqliteConnections } from '../support/two-connections';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -22,54 +23,44 @@ const call = (conn: SqliteConnection, method: 'all' | 'run', sql: string, bindin
   );
 
 describe('SQLite kept statements, through the store (two connections on one file)', () => {
-  let testDb: TestDatabase;
-  let a: Database;
-  let b: Database;
+  const two = useTwoSqliteConnections();
   let n = 0;
   beforeAll(async () => {
-    testDb = await createTestDatabase('sqlite');
-    a = createDatabase(testDb.config);
-    b = createDatabase(testDb.config);
-    await migrateToLatest(a);
-    await a('settings').insert({ key: 'probe', value: '0' });
-  });
-  afterAll(async () => {
-    await a.destroy();
-    await b.destroy();
-    await testDb.drop();
+    await two.a('settings').insert({ key: 'probe', value: '0' });
   });
 
   /** The other connection commits a new value; this connection's next read must see it. */
   async function seesTheOthersCommit(): Promise<void> {
     const value = String(++n);
-    await b('settings').where({ key: 'probe' }).update({ value });
-    expect((await a('settings').where({ key: 'probe' }).first()) as Row).toEqual({ key: 'probe', value });
+    await two.b('settings').where({ key: 'probe' }).update({ value });
+    expect((await two.a('settings').where({ key: 'probe' }).first()) as Row).toEqual({ key: 'probe', value });
   }
 
   it('after every kind of query this connection runs, its next read sees what the other committed', async () => {
     const kinds: Array<[string, () => Promise<unknown>]> = [
-      ['select', () => a('settings').select()],
-      ['first', () => a('settings').where({ key: 'probe' }).first()],
-      ['raw select of several rows', () => a.raw("select key from settings union all select 'x' union all select 'y'")],
-      ['insert', () => a('settings').insert({ key: 'k1', value: 'v' })],
-      ['insert … returning', () => a('settings').insert({ key: 'k2', value: 'v' }).returning('key')],
-      ['update', () => a('settings').where({ key: 'k1' }).update({ value: 'w' })],
-      ['update … returning', () => a('settings').where({ key: 'k2' }).update({ value: 'w' }).returning('key')],
-      ['delete', () => a('settings').where({ key: 'k1' }).delete()],
-      ['delete … returning', () => a('settings').where({ key: 'k2' }).delete().returning('key')],
-      ['insert on conflict merge', () => a('settings').insert({ key: 'k3', value: 'v' }).onConflict('key').merge()],
+      ['select', () => two.a('settings').select()],
+      ['first', () => two.a('settings').where({ key: 'probe' }).first()],
+      ['raw select of several rows', () => two.a.raw("select key from settings union all select 'x' union all select 'y'")],
+      ['insert', () => two.a('settings').insert({ key: 'k1', value: 'v' })],
+      ['insert … returning', () => two.a('settings').insert({ key: 'k2', value: 'v' }).returning('key')],
+      ['update', () => two.a('settings').where({ key: 'k1' }).update({ value: 'w' })],
+      ['update … returning', () => two.a('settings').where({ key: 'k2' }).update({ value: 'w' }).returning('key')],
+      ['delete', () => two.a('settings').where({ key: 'k1' }).delete()],
+      ['delete … returning', () => two.a('settings').where({ key: 'k2' }).delete().returning('key')],
+      ['insert on conflict merge', () => two.a('settings').insert({ key: 'k3', value: 'v' }).onConflict('key').merge()],
       [
         'a failing insert',
         () =>
-          a('settings')
+          two
+            .a('settings')
             .insert({ key: 'k3', value: 'dup' })
             .catch((e: Error) => e),
       ],
-      ['a committed transaction', () => a.transaction(async (trx) => trx('settings').insert({ key: 'k4', value: 'v' }))],
+      ['a committed transaction', () => two.a.transaction(async (trx) => trx('settings').insert({ key: 'k4', value: 'v' }))],
       [
         'a rolled-back transaction',
         () =>
-          a
+          two.a
             .transaction(async (trx) => {
               await trx('settings').select();
               throw new Error('rolled back');
@@ -85,50 +76,38 @@ describe('SQLite kept statements, through the store (two connections on one file
           throw new Error(`after ${what} (round ${round}): ${e.message}`);
         });
       }
-      await a('settings').whereIn('key', ['k1', 'k2', 'k3', 'k4']).delete();
+      await two.a('settings').whereIn('key', ['k1', 'k2', 'k3', 'k4']).delete();
     }
-    expect(((await a('settings').where({ key: 'k3' }).first()) as Row | undefined) ?? null).toBeNull();
+    expect(((await two.a('settings').where({ key: 'k3' }).first()) as Row | undefined) ?? null).toBeNull();
   });
 
   it('a kept statement answers as a new one would: ids, counts, rows and errors', async () => {
     for (const round of [1, 2]) {
-      const [first] = await a('settings').insert({ key: `r${round}`, value: 'v' });
+      const [first] = await two.a('settings').insert({ key: `r${round}`, value: 'v' });
       expect(first).toBeGreaterThan(0);
       expect(
-        await a('settings')
+        await two
+          .a('settings')
           .whereIn('key', ['r1', 'r2'])
           .update({ value: `u${round}` }),
       ).toBe(round);
-      await expect(a('settings').insert({ key: `r${round}`, value: 'dup' })).rejects.toThrow(/UNIQUE constraint failed/);
-      expect(await a('settings').whereIn('key', ['r1', 'r2']).orderBy('key')).toEqual(
+      await expect(two.a('settings').insert({ key: `r${round}`, value: 'dup' })).rejects.toThrow(/UNIQUE constraint failed/);
+      expect(await two.a('settings').whereIn('key', ['r1', 'r2']).orderBy('key')).toEqual(
         ['r1', 'r2'].slice(0, round).map((key) => ({ key, value: `u${round}` })),
       );
     }
-    expect(await a('settings').whereIn('key', ['r1', 'r2']).delete()).toBe(2);
+    expect(await two.a('settings').whereIn('key', ['r1', 'r2']).delete()).toBe(2);
   });
 });
 
 describe('SQLite sessions: the hot paths on the driver connection (src/db/sqlite-session.ts)', () => {
-  let testDb: TestDatabase;
-  let a: Database;
-  let b: Database;
-  beforeAll(async () => {
-    testDb = await createTestDatabase('sqlite');
-    a = createDatabase(testDb.config);
-    b = createDatabase(testDb.config);
-    await migrateToLatest(a);
-  });
-  afterAll(async () => {
-    await a.destroy();
-    await b.destroy();
-    await testDb.drop();
-  });
+  const two = useTwoSqliteConnections();
   const keys = async (db: Database, prefix: string) =>
     ((await db('settings').where('key', 'like', `${prefix}%`).orderBy('key')) as Array<{ key: string }>).map((r) => r.key);
 
   it('a transaction commits its statements, each announced as knex announces its own', async () => {
-    const sessions = createSqliteSessions(a);
-    const { result, statements } = await statementsOf(a, () =>
+    const sessions = createSqliteSessions(two.a);
+    const { result, statements } = await statementsOf(two.a, () =>
       sessions.transaction(async (s) => {
         await s.all("insert into settings (key, value) values ('c1', 'v')");
         return s.all<{ key: string }>("insert into settings (key, value) values ('c2', 'v') returning key");
@@ -141,11 +120,11 @@ describe('SQLite sessions: the hot paths on the driver connection (src/db/sqlite
       "insert into settings (key, value) values ('c2', 'v') returning key",
       'COMMIT;',
     ]);
-    expect(await keys(b, 'c')).toEqual(['c1', 'c2']);
+    expect(await keys(two.b, 'c')).toEqual(['c1', 'c2']);
   });
 
   it('work that throws is rolled back, its error passed on, and the connection is free again at once', async () => {
-    const sessions = createSqliteSessions(a);
+    const sessions = createSqliteSessions(two.a);
     await expect(
       sessions.transaction(async (s) => {
         await s.all("insert into settings (key, value) values ('r1', 'v')");
@@ -153,23 +132,23 @@ describe('SQLite sessions: the hot paths on the driver connection (src/db/sqlite
       }),
     ).rejects.toThrow(/UNIQUE constraint failed/);
     // One connection in the pool: a session that kept it would leave this query waiting.
-    expect(await keys(a, 'r')).toEqual([]);
-    expect(await keys(b, 'r')).toEqual([]);
+    expect(await keys(two.a, 'r')).toEqual([]);
+    expect(await keys(two.b, 'r')).toEqual([]);
   });
 
   it('shares the one connection with knex: a session and a knex transaction at once both commit, one after the other', async () => {
-    const sessions = createSqliteSessions(a);
-    await Promise.all([
-      sessions.transaction(async (s) => {
-        await s.all("insert into settings (key, value) values ('s1', 'v')");
-        await new Promise((r) => setTimeout(r, 20));
-        await s.all("insert into settings (key, value) values ('s2', 'v')");
-      }),
-      a.transaction(async (trx) => {
+    const sessions = createSqliteSessions(two.a);
+    let knexTransaction: Promise<unknown> = Promise.resolve();
+    await sessions.transaction(async (s) => {
+      await s.all("insert into settings (key, value) values ('s1', 'v')");
+      // Asked for while the session holds the connection: it waits for the session's commit.
+      knexTransaction = two.a.transaction(async (trx) => {
         await trx('settings').insert({ key: 's3', value: 'v' });
-      }),
-    ]);
-    expect(await keys(b, 's')).toEqual(['s1', 's2', 's3']);
+      });
+      await s.all("insert into settings (key, value) values ('s2', 'v')");
+    });
+    await knexTransaction;
+    expect(await keys(two.b, 's')).toEqual(['s1', 's2', 's3']);
   });
 });
 

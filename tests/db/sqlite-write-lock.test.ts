@@ -1,6 +1,5 @@
-import { createDatabase, migrateToLatest, type Database } from '../../src/db/database';
 import { statementsOf } from '../support/store';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { useTwoSqliteConnections } from '../support/two-connections';
 
 /**
  * Two processes on one SQLite file (a second, web-only instance): a transaction that reads and then
@@ -8,30 +7,18 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
  * SQLite transactions IMMEDIATE, so the other write waits for this one instead.
  */
 describe('SQLite transactions and another connection on the same file', () => {
-  let testDb: TestDatabase;
-  let a: Database;
-  let b: Database;
-  beforeAll(async () => {
-    testDb = await createTestDatabase('sqlite');
-    a = createDatabase(testDb.config);
-    b = createDatabase(testDb.config);
-    await migrateToLatest(a);
-  });
-  afterAll(async () => {
-    await a.destroy();
-    await b.destroy();
-    await testDb.drop();
-  });
+  const two = useTwoSqliteConnections();
 
   it('a transaction that reads, then writes, commits while the other connection writes meanwhile; the other write waits for it', async () => {
     let otherDone = false;
     let other: Promise<unknown> = Promise.resolve();
-    const { statements } = await statementsOf(a, () =>
-      a.transaction(async (trx) => {
+    const { statements } = await statementsOf(two.a, () =>
+      two.a.transaction(async (trx) => {
         await trx('settings').select('key');
         // The other connection writes now; with a plain BEGIN it would commit first and this transaction's write below
         // would fail with SQLITE_BUSY (its snapshot is behind). Here it waits for this transaction's commit.
-        other = b('settings')
+        other = two
+          .b('settings')
           .insert({ key: 'other', value: '1' })
           .then(() => (otherDone = true));
         await new Promise((r) => setTimeout(r, 200));
@@ -42,7 +29,7 @@ describe('SQLite transactions and another connection on the same file', () => {
     expect(statements[0]).toBe('BEGIN IMMEDIATE;');
     expect(otherDone).toBe(false);
     await other;
-    expect((await a('settings').whereIn('key', ['mine', 'other']).orderBy('key')).map((r: { key: string }) => r.key)).toEqual([
+    expect((await two.a('settings').whereIn('key', ['mine', 'other']).orderBy('key')).map((r: { key: string }) => r.key)).toEqual([
       'mine',
       'other',
     ]);
