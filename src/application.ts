@@ -38,6 +38,7 @@ import { createSupport } from './app/support';
 import { createTelegram } from './app/telegram';
 import { createFiles } from './app/files';
 import { createAppMetrics, createHealth } from './app/probes';
+import { botApiClient } from './bot/bot-api-client';
 
 export interface ApplicationOptions {
   config: Config;
@@ -131,7 +132,7 @@ export async function createApplication({ config, logger, clock = systemClock, b
     clock,
     logger,
     departments,
-    telegramApi: tg.enabled ? new Api(tg.token, { apiRoot: tg.apiRoot, timeoutSeconds: 10 }) : null,
+    telegramApi: tg.enabled ? new Api(tg.token, botApiClient({ apiRoot: tg.apiRoot, timeoutSeconds: 10 })) : null,
     secret: sessionSecret,
     publicDir: publicDir ?? path.resolve(__dirname, '..', '..', 'public'),
     publicUrl: config.publicUrl,

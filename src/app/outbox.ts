@@ -10,6 +10,7 @@ import { createTelegramGateway } from '../outbox/telegram-gateway';
 import { createOutboxWorker } from '../outbox/worker';
 import { createChatPacer } from '../outbox/chat-pacer';
 import { sharePacing } from '../outbox/shared-pacing';
+import { botApiClient } from '../bot/bot-api-client';
 
 export interface OutboxDeps {
   config: Pick<Config, 'outbox' | 'database' | 'redisKeyPrefix'>;
@@ -46,7 +47,7 @@ export async function createOutbox({
   logger,
 }: OutboxDeps) {
   // The outbox speaks to Telegram without auto-retry: its retry policy is persistent and per chat.
-  const api = new Api(token, { apiRoot, timeoutSeconds: config.outbox.sendTimeoutSeconds });
+  const api = new Api(token, botApiClient({ apiRoot, timeoutSeconds: config.outbox.sendTimeoutSeconds }));
   api.config.use(watchCalls);
   return createOutboxWorker({
     metrics,

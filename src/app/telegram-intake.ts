@@ -13,6 +13,7 @@ import { issueClaimCode } from '../bot/features/claim';
 import { registerStaffCommands } from '../bot/features/staff-commands';
 import { probeWhileUnreachable } from '../bot/telegram-reachability';
 import { runUpdates } from './update-runner';
+import { botApiClient } from '../bot/bot-api-client';
 
 /** The updates topicdesk asks Telegram for, by polling or webhook. */
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member', 'chat_member'] as const;
@@ -110,10 +111,10 @@ export function createTelegramIntake(deps: TelegramIntakeDeps) {
     start(): void {
       if (!tg.enabled) return;
       // While Telegram is unreachable, a short getMe now and then notices its return without waiting for traffic.
-      const probeApi = new Api(tg.token, {
-        apiRoot: tg.apiRoot,
-        timeoutSeconds: Math.min(10, config.telegramReachability.probeSeconds * 2),
-      });
+      const probeApi = new Api(
+        tg.token,
+        botApiClient({ apiRoot: tg.apiRoot, timeoutSeconds: Math.min(10, config.telegramReachability.probeSeconds * 2) }),
+      );
       probeApi.config.use(watchCalls);
       probe = probeWhileUnreachable({
         api: probeApi,

@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { StaffChat } from '../staff-chat';
 import type { DepartmentDirectory } from '../domain/department-directory';
 import type { BotContext } from './context';
+import { botApiClient } from './bot-api-client';
 import { textsFor } from './texts';
 import { createStaffRepliesFeature, isPlainStaffReply } from './features/staff-replies';
 import { createStaffDeparturesFeature } from './features/staff-departures';
@@ -71,7 +72,7 @@ export function updateOrderKey(ctx: BotContext): string | undefined {
 export function createBot(deps: BotDeps) {
   const { token, apiRoot, botInfo, processedUpdates, clock, logger } = deps;
   const log = logger.child({ unit: 'bot' });
-  const bot = new Bot<BotContext>(token, { botInfo, client: { apiRoot, timeoutSeconds: 60 } });
+  const bot = new Bot<BotContext>(token, { botInfo, client: botApiClient({ apiRoot, timeoutSeconds: 60 }) });
   // Installed first, so it is innermost: each attempt autoRetry makes is seen, not only the last.
   if (deps.watchCalls) bot.api.config.use(deps.watchCalls);
   // Replies to staff retry on 429/5xx; the outbox has its own, persistent policy.

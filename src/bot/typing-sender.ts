@@ -1,5 +1,6 @@
 import { Api } from 'grammy';
 import type { SendTyping } from '../domain/typing-relay';
+import { botApiClient } from './bot-api-client';
 
 /**
  * "typing…" in a topic, sent straight to the Bot API: its own Api without the bot's autoRetry
@@ -7,7 +8,7 @@ import type { SendTyping } from '../domain/typing-relay';
  * outside the outbox and its pacing, so it never delays or spends the staff chat's messages.
  */
 export function createTypingSender(o: { token: string; apiRoot: string }): SendTyping {
-  const api = new Api(o.token, { apiRoot: o.apiRoot, timeoutSeconds: 5 });
+  const api = new Api(o.token, botApiClient({ apiRoot: o.apiRoot, timeoutSeconds: 5 }));
   // grammY types its signal as abort-controller's, which Node's AbortSignal is at run time.
   type GrammySignal = Parameters<Api['sendChatAction']>[3];
   return (chatId, topicId, signal) =>

@@ -35,6 +35,11 @@ export class TelegramEmulator extends EmulatorInspection {
     return this.parts.server.origin;
   }
 
+  /** TCP connections the emulator accepted since it started (a keep-alive client reuses its few). */
+  get connectionsAccepted(): number {
+    return this.parts.server.connectionsAccepted;
+  }
+
   // ---- world setup ---------------------------------------------------------------
 
   addChat(input: ChatInput): Chat {

@@ -33,6 +33,8 @@ export class BotApiServer {
   private readonly sockets = new Set<Socket>();
   private readonly held = new Set<http.ServerResponse>();
   private port = 0;
+  /** TCP connections accepted since the start: a client that keeps its connections alive opens few. */
+  connectionsAccepted = 0;
 
   constructor(
     private readonly token: string,
@@ -41,6 +43,7 @@ export class BotApiServer {
   ) {
     this.server = http.createServer((req, res) => void this.onRequest(req, res));
     this.server.on('connection', (socket: Socket) => {
+      this.connectionsAccepted++;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
