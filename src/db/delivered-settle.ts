@@ -3,7 +3,6 @@ import type { DeliveredGroup } from '../domain/ports';
 import { cacheKeys, type Cache } from './cache';
 import { isPostgres, num } from './database';
 import { createGroupCommit } from './group-commit';
-import { completeRows } from './outbox-repository';
 import { createSqliteSessions } from './sqlite-session';
 import { toRow } from './telegram-link-repository';
 
@@ -16,38 +15,44 @@ import { toRow } from './telegram-link-repository';
  * and commit together), on SQLite two.
  * Returns the ids of the group's messages now delivered.
  */
+/** The columns of a link's row, in the order `toRow` gives them. */
+const LINK_COLUMNS = ['thread_id', 'message_id', 'chat_id', 'topic_id', 'telegram_message_id', 'direction', 'created_at'] as const;
+
+/**
+ * The settle's two statements as SQL text (the same for both databases; knex turns `?` into PostgreSQL's `$n`): built
+ * here rather than through knex's query builder, which was most of the settle's JavaScript (docs/benchmarks.md).
+ */
+function settleStatements(groups: DeliveredGroup[]) {
+  const latest = new Date(Math.max(...groups.map((g) => g.now.getTime())));
+  const links = groups.flatMap((g) => g.links.map((l) => toRow(l, latest)));
+  const linkInsert = links.length
+    ? {
+        sql: `insert into telegram_links (${LINK_COLUMNS.join(', ')}) values ${links.map(() => `(${LINK_COLUMNS.map(() => '?').join(', ')})`).join(', ')}
+          on conflict (chat_id, telegram_message_id, message_id) do nothing`,
+        bindings: links.flatMap((row) => LINK_COLUMNS.map((c) => row[c])),
+      }
+    : null;
+  // Each worker settles only the rows it still holds (a process normally has one worker).
+  const byWorker = new Map<string, number[]>();
+  for (const g of groups) byWorker.set(g.workerId, [...(byWorker.get(g.workerId) ?? []), ...g.rowIds]);
+  const held = [...byWorker.values()].map((ids) => `(id in (${ids.map(() => '?').join(', ')}) and locked_by = ?)`).join(' or ');
+  const rowsUpdate = {
+    sql: `update outbox set status = 'sent', sent_at = ?, locked_by = null, locked_until = null, last_error = null
+      where status = 'pending' and (${held}) returning id, message_id`,
+    bindings: [latest.getTime(), ...[...byWorker].flatMap(([workerId, ids]) => [...ids, workerId])],
+  };
+  return { linkInsert, rowsUpdate };
+}
+
 export function createDeliveredSettle({ db, cache }: { db: Knex; cache: Cache }) {
   const sqlite = isPostgres(db) ? null : createSqliteSessions(db);
   /** PostgreSQL: the groups that finished while another settle was in flight, in one statement. */
   async function inOneStatement(groups: DeliveredGroup[]): Promise<number[][]> {
-    const latest = Math.max(...groups.map((g) => g.now.getTime()));
-    const links = groups.flatMap((g) => g.links.map((l) => toRow(l, g.now)));
-    const linkInsert = links.length
-      ? db('telegram_links').insert(links).onConflict(['chat_id', 'telegram_message_id', 'message_id']).ignore().toSQL()
-      : null;
-    // Each worker settles only the rows it still holds (a process normally has one worker).
-    const workers = new Set(groups.map((g) => g.workerId));
-    const rows = db('outbox')
-      .where('status', 'pending')
-      .andWhere((q) => {
-        for (const workerId of workers)
-          q.orWhere(
-            (w) =>
-              void w
-                .whereIn(
-                  'id',
-                  groups.filter((g) => g.workerId === workerId).flatMap((g) => g.rowIds),
-                )
-                .andWhere('locked_by', workerId),
-          );
-      })
-      .update({ status: 'sent', sent_at: latest, locked_by: null, locked_until: null, last_error: null })
-      .returning(['id', 'message_id', 'thread_id'])
-      .toSQL();
+    const { linkInsert, rowsUpdate } = settleStatements(groups);
     // Each row's update marks its message delivered (migrations/20261210000000_sent_row_delivers_message.ts).
-    const sql = `with ${linkInsert ? `l as (${linkInsert.sql}), ` : ''}r as (${rows.sql})
+    const sql = `with ${linkInsert ? `l as (${linkInsert.sql}), ` : ''}r as (${rowsUpdate.sql})
       select message_id as id from r where message_id is not null`;
-    const result = await db.raw<{ rows: Array<{ id: number | string }> }>(sql, [...(linkInsert?.bindings ?? []), ...rows.bindings]);
+    const result = await db.raw<{ rows: Array<{ id: number | string }> }>(sql, [...(linkInsert?.bindings ?? []), ...rowsUpdate.bindings]);
     const delivered = new Set(result.rows.map((r) => num(r.id)));
     // In the rows' order, as the statement gives them (the visitor's page is told in that order).
     return groups.map((g) => g.messageIds.filter((id): id is number => id !== null && delivered.has(id)));
@@ -56,25 +61,16 @@ export function createDeliveredSettle({ db, cache }: { db: Knex; cache: Cache })
   /**
    * SQLite: the groups that finished while another settle was in flight, in two statements however many there are
    * (group-commit.ts): the links first — a Telegram message is recorded before its rows are marked sent, so a crash in
-   * between sends them again rather than losing a link — then the rows this worker still holds, whose update marks
+   * between sends them again rather than losing a link — then the rows each worker still holds, whose update marks
    * their messages delivered in the same statement (the trigger of migrations/20261210000000_sent_row_delivers_message.ts).
    * Each is atomic on its own, no transaction around them; both on the driver's connection (src/db/sqlite-session.ts).
    */
   async function inTwoStatements(groups: DeliveredGroup[]): Promise<number[][]> {
-    const latest = new Date(Math.max(...groups.map((g) => g.now.getTime())));
-    const links = groups.flatMap((g) => g.links.map((l) => toRow(l, latest)));
+    const { linkInsert, rowsUpdate } = settleStatements(groups);
     const sent = new Set<number>();
     await sqlite!.statements(async (s) => {
-      if (links.length) {
-        const insert = db('telegram_links').insert(links).onConflict(['chat_id', 'telegram_message_id', 'message_id']).ignore().toSQL();
-        await s.all(insert.sql, insert.bindings);
-      }
-      // Each worker settles only the rows it still holds (a process normally has one worker).
-      for (const workerId of new Set(groups.map((g) => g.workerId))) {
-        const rowIds = groups.filter((g) => g.workerId === workerId).flatMap((g) => g.rowIds);
-        const update = completeRows(db, rowIds, workerId, latest).toSQL();
-        for (const row of await s.all<{ id: number | string }>(update.sql, update.bindings)) sent.add(num(row.id));
-      }
+      if (linkInsert) await s.all(linkInsert.sql, linkInsert.bindings);
+      for (const row of await s.all<{ id: number | string }>(rowsUpdate.sql, rowsUpdate.bindings)) sent.add(num(row.id));
     });
     return groups.map((g) => g.messageIds.filter((id, i): id is number => id !== null && sent.has(g.rowIds[i])));
   }

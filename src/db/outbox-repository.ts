@@ -6,11 +6,8 @@ import { num, numOrNull } from './database';
 import { createOutboxClaims } from './outbox-claims';
 import { inDepartments } from './department-scope';
 
-/**
- * Marks sent the rows of `rowIds` this worker still holds (pending, leased to it), answering their ids: the settle's
- * update (src/db/delivered-settle.ts builds it for its SQLite session).
- */
-export function completeRows(db: Knex, rowIds: number[], workerId: string, now: Date) {
+/** Marks sent the rows of `rowIds` this worker still holds (pending, leased to it), answering their ids. */
+function completeRows(db: Knex, rowIds: number[], workerId: string, now: Date) {
   return db('outbox')
     .whereIn('id', rowIds)
     .andWhere({ status: 'pending', locked_by: workerId })
