@@ -334,6 +334,15 @@ socket.on('thread:status', ({ id, status }) => {
   threads.setStatus(id, status);
   conversation.setStatus(id, status);
 });
+socket.on('thread:erased', ({ id }) => {
+  threads.remove(id);
+  // The thread being read is gone: back to the list, saying why.
+  if (conversation.threadId === id || currentThreadId() === id) {
+    if (currentThreadId() === id) location.hash = '#/';
+    else conversation.clear();
+    listStatus.textContent = t.threadErased;
+  }
+});
 socket.on('session:ended', () => location.assign('/admin'));
 
 // ---- who is signed in, and signing out ----

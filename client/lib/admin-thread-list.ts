@@ -134,6 +134,11 @@ export function createThreadList({
       );
       return true;
     },
+    /** An erased thread leaves the list. */
+    remove(id: number) {
+      items.get(id)?.li.remove();
+      items.delete(id);
+    },
     setStatus(id: number, status: ThreadStatus) {
       const known = items.get(id);
       if (known && known.summary.status !== status) put({ ...known.summary, status }, 'in-place');

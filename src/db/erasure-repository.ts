@@ -28,10 +28,14 @@ export function createErasureRepository({ db, invalidate }: RepoContext): Erasur
         const visitor = await (isPostgres(trx) ? lookup.forUpdate() : lookup);
         if (!visitor) return null;
         const visitorId = num(visitor.id);
-        const threads = await trx<{ id: number; visitor_id: number; topic_chat_id: number | string | null; topic_id: number | null }>(
-          'threads',
-        )
-          .select('id', 'topic_chat_id', 'topic_id')
+        const threads = await trx<{
+          id: number;
+          visitor_id: number;
+          topic_chat_id: number | string | null;
+          topic_id: number | null;
+          department_id: number | string | null;
+        }>('threads')
+          .select('id', 'topic_chat_id', 'topic_id', 'department_id')
           .where({ visitor_id: visitorId });
         const threadIds = threads.map((t) => num(t.id));
         // Its threads' messages, and its own messages anywhere else (a thread of another device of its verified user).
@@ -101,6 +105,7 @@ export function createErasureRepository({ db, invalidate }: RepoContext): Erasur
           visitorId,
           publicId: publicVisitorId(visitor.token_hash),
           threadIds,
+          departmentIds: threads.map((t) => numOrNull(t.department_id)),
           topics,
           messages,
           files: erasedFiles,

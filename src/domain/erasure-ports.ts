@@ -24,6 +24,8 @@ export interface ErasedVisitor {
   publicId: number;
   /** The erased threads (every thread of the visitor). */
   threadIds: ThreadId[];
+  /** Each erased thread's department (null: the default one), in the order of threadIds: whose staff pages are told. */
+  departmentIds: Array<number | null>;
   /** Their Telegram topics (and those a /move left behind), to delete. */
   topics: Array<{ chatId: number; topicId: number }>;
   messages: number;

@@ -56,7 +56,12 @@ export function createErasureService({ store, notifier, removeFile, clock }: Era
     async eraseVisitorOf(threadId: ThreadId, staffTelegramId: number): Promise<{ erased: ErasedVisitor; files: FilesReport } | null> {
       const erased = await store.erasures.eraseVisitorOf({ threadId, staffTelegramId, now: clock.now() });
       if (!erased) return null;
-      notifier.visitorErased({ visitorId: erased.visitorId, publicId: erased.publicId, threadIds: erased.threadIds });
+      notifier.visitorErased({
+        visitorId: erased.visitorId,
+        publicId: erased.publicId,
+        threadIds: erased.threadIds,
+        departmentIds: erased.departmentIds,
+      });
       const files = erased.files.length ? await removeFiles(erased.erasureId, erased.files) : { removed: 0, elsewhere: [], failed: [] };
       return { erased, files };
     },

@@ -16,9 +16,10 @@ export interface VisitorNotifier {
   visitorStored(visitor: Visitor): void;
   /**
    * Staff erased the visitor (/forget): its sockets, on every instance, are told to start
-   * afresh (`session:reset`) and are disconnected; they leave the erased threads' rooms.
+   * afresh (`session:reset`) and are disconnected; they leave the erased threads' rooms. The
+   * staff pages watching each thread's department (`departmentIds`, in the order of threadIds) drop it.
    */
-  visitorErased(erased: { visitorId: VisitorId; publicId: number; threadIds: ThreadId[] }): void;
+  visitorErased(erased: { visitorId: VisitorId; publicId: number; threadIds: ThreadId[]; departmentIds: Array<number | null> }): void;
   /**
    * What visitors see of support changed (online, away, offline: domain/support-status.ts).
    * Every visitor connected to this instance hears it; other instances learn the change

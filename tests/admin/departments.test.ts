@@ -8,7 +8,8 @@ import { api, connectStaff, movableClock, signIn, staffCookie, webLoginLink, typ
 const SALES = -1002000000021;
 
 /** The thread an event is about. */
-const threadOf = (e: StaffEvent) => (e.event === 'thread:status' ? e.payload.id : e.event === 'session:ended' ? null : e.payload.threadId);
+const threadOf = (e: StaffEvent) =>
+  e.event === 'thread:status' || e.event === 'thread:erased' ? e.payload.id : e.event === 'session:ended' ? null : e.payload.threadId;
 
 /**
  * The staff page by department (SPEC §8, docs/departments.md, docs/admin.md): membership is per
@@ -156,6 +157,37 @@ describeEachDatabase('the staff page by department, on %s', (kind) => {
     expect(samSocket.events.filter((e) => e.event === 'message' && e.payload.threadId === threadId)).toHaveLength(1);
     samSocket.close();
     v.close();
+  });
+
+  it('an erased thread leaves the live feed of the staff pages of its department, and only theirs', async () => {
+    const samSocket = await connectStaff(td, { cookie: await staffCookie(td, emu, sam, SALES) });
+    const beaCookie = await staffCookie(td, emu, bea);
+    const beaSocket = await connectStaff(td, { cookie: beaCookie });
+    /** /forget in the thread's topic, then Erase, by `who` in `chatId`. */
+    async function forget(threadId: number, chatId: number, who: Staff) {
+      const { topicId } = (await td.app.store.threads.findById(threadId))!;
+      const asked = await staffSays(emu, { chatId, from: who, threadId: topicId!, text: '/forget' });
+      const [erase] = (asked.answer.params.reply_markup?.inline_keyboard ?? [])[0] as Array<{ callback_data: string }>;
+      emu.userPressesButton({ chatId, from: who, messageId: asked.answer.message.message_id, data: erase.callback_data });
+    }
+
+    // A sales thread: both sales watchers are told.
+    const salesDoomed = await visitorWrites('sales', 'Sales: please forget my quote');
+    await forget(salesDoomed, SALES, sam);
+    await eventually(() => samSocket.events.find((e) => e.event === 'thread:erased' && e.payload.id === salesDoomed));
+    await eventually(() => beaSocket.events.find((e) => e.event === 'thread:erased' && e.payload.id === salesDoomed));
+
+    // A thread of the default department: Bea is told and can no longer read it; Sam never hears of it.
+    const supportDoomed = await visitorWrites(undefined, 'Support: please forget me');
+    await forget(supportDoomed, STAFF_CHAT_ID, bea);
+    await eventually(() => beaSocket.events.find((e) => e.event === 'thread:erased' && e.payload.id === supportDoomed));
+    expect((await api(td, `/api/admin/threads/${supportDoomed}`, beaCookie)).status).toBe(404);
+    // Emitted before a later sales thread's events: had it reached Sam's connection, it would be there by then.
+    const sales = await visitorWrites('sales', 'Sales: still here');
+    await eventually(() => samSocket.events.find((e) => e.event === 'message:status' && e.payload.threadId === sales));
+    expect(samSocket.events.filter((e) => threadOf(e) === supportDoomed)).toEqual([]);
+    samSocket.close();
+    beaSocket.close();
   });
 
   it('someone who leaves a department’s chat stops reading it at the next membership check; the rest goes on', async () => {

@@ -9,6 +9,7 @@ import { connectVisitor, eventually, startTopicdesk, STAFF_CHAT_ID, type Running
 import { TelegramEmulator } from '../../src/emulator';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { seedThread, webLoginLink, type Staff } from '../admin/admin-helpers';
+import { staffSays } from '../staff/staff-helpers';
 
 /**
  * The read-only staff page in a real browser (Debian's chromium through
@@ -256,6 +257,30 @@ describeWith([services.chromium], 'the staff page in Chromium', () => {
     await expect(page.locator('#stats-view figcaption').nth(2).textContent()).resolves.toContain('Günlük memnuniyet');
     expect(await page.locator('#stat-rating').textContent()).toMatch(/^\d,\d$/); // a decimal comma in Turkish
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+  });
+
+  it('an erased thread leaves the list, and the page reading it goes back to the list saying so', async () => {
+    const page = await newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page);
+    const v = await connectVisitor(td.url);
+    visitors.push(v);
+    const sent = await v.send('Please forget everything about me');
+    await v.waitFor('message:status', (s) => s.id === sent.message.id);
+    const row = page.locator('#thread-list .thread', { hasText: 'Please forget everything about me' });
+    await row.click();
+    await page.locator('#conv-messages .msg--visitor', { hasText: 'Please forget everything' }).waitFor();
+    expect(new URL(page.url()).hash).toBe(`#/threads/${sent.message.threadId}`);
+
+    const { topicId } = (await td.app.store.threads.findById(sent.message.threadId))!;
+    const asked = await staffSays(emu, { chatId: STAFF_CHAT_ID, from: deniz, threadId: topicId!, text: '/forget' });
+    const [erase] = (asked.answer.params.reply_markup?.inline_keyboard ?? [])[0] as Array<{ callback_data: string }>;
+    emu.userPressesButton({ chatId: STAFF_CHAT_ID, from: deniz, messageId: asked.answer.message.message_id, data: erase.callback_data });
+
+    await page.locator('#list-status', { hasText: 'That conversation was erased' }).waitFor();
+    await row.waitFor({ state: 'detached' });
+    expect(new URL(page.url()).hash).toBe('#/');
+    expect(await page.locator('#conv-messages .msg').count()).toBe(0);
+    expect(await page.locator('#thread-list .thread').count()).toBeGreaterThan(0);
   });
 
   it('signs out with the button: the page is gone, the session too', async () => {

@@ -69,6 +69,11 @@ export function withAdminFeed(inner: VisitorNotifier, io: Server, threads: Pick<
       inner.threadStatus(thread, options);
       toStaff(thread.id, thread.departmentId, (room) => room.emit('thread:status', { id: thread.id, status: thread.status }));
     },
+    visitorErased(erased) {
+      inner.visitorErased(erased);
+      // The threads are gone from the database: their departments come with the erasure.
+      erased.threadIds.forEach((id, i) => toStaff(id, erased.departmentIds[i] ?? null, (room) => room.emit('thread:erased', { id })));
+    },
   };
 }
 

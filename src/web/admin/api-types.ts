@@ -101,6 +101,8 @@ export interface AdminServerEvents {
   'message:update': (message: MessageView) => void;
   'message:status': (payload: { threadId: number; id: number; status: DeliveryStatus }) => void;
   'thread:status': (payload: { id: number; status: ThreadStatus }) => void;
+  /** The thread was erased (/forget): it is gone from the list and can no longer be read. */
+  'thread:erased': (payload: { id: number }) => void;
   /** The session ended (logout, expiry, removal from the staff chat); the socket is closed next. */
   'session:ended': (payload: { reason: string }) => void;
 }
