@@ -18,6 +18,7 @@ import * as ratingDepartment from './20261208030000_rating_department';
 import * as updateInbox from './20261209000000_update_inbox';
 import * as sentRowDeliversMessage from './20261210000000_sent_row_delivers_message';
 import * as messageMovesThreadActivity from './20261211000000_message_moves_thread_activity';
+import * as linksOneLookupIndex from './20261212000000_links_one_lookup_index';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -45,6 +46,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['20261209000000_update_inbox', updateInbox],
   ['20261210000000_sent_row_delivers_message', sentRowDeliversMessage],
   ['20261211000000_message_moves_thread_activity', messageMovesThreadActivity],
+  ['20261212000000_links_one_lookup_index', linksOneLookupIndex],
 ];
 
 /**

@@ -22,6 +22,7 @@ const ALL = [
   '20261209000000_update_inbox',
   '20261210000000_sent_row_delivers_message',
   '20261211000000_message_moves_thread_activity',
+  '20261212000000_links_one_lookup_index',
 ];
 const TABLES = [
   'otp_requests',
@@ -122,5 +123,32 @@ describeEachDatabase('migrations on %s', (kind) => {
     await db('telegram_links').insert({ ...link, message_id: otherId });
     // ...but each pair is recorded once.
     await expect(db('telegram_links').insert({ ...link, message_id: messageId })).rejects.toThrow();
+  });
+
+  it('looks a Telegram message up through the unique index of its links, the only index on those columns', async () => {
+    // The look-up of src/db/telegram-link-repository.ts (findByTelegramMessage).
+    const lookup = db('telegram_links').where({ chat_id: -100, telegram_message_id: 5 }).orderBy('id').first().toSQL();
+    let plan: string;
+    if (kind === 'sqlite') {
+      const rows: Array<{ detail: string }> = await db.raw(`explain query plan ${lookup.sql}`, lookup.bindings as never);
+      plan = rows.map((r) => r.detail).join('\n');
+    } else {
+      // A table this small is read whole by choice; with that ruled out, the planner shows which index it can use.
+      plan = await db.transaction(async (trx) => {
+        await trx.raw('set local enable_seqscan = off');
+        const r = await trx.raw<{ rows: Array<{ 'QUERY PLAN': string }> }>(`explain ${lookup.sql}`, lookup.bindings as never);
+        return r.rows.map((x) => x['QUERY PLAN']).join('\n');
+      });
+    }
+    expect(plan).toContain('uq_telegram_links_chat_message_stored');
+    const indexes: string[] =
+      kind === 'sqlite'
+        ? (
+            await db.raw<Array<{ name: string }>>(`select name from sqlite_master where type = 'index' and tbl_name = 'telegram_links'`)
+          ).map((r) => r.name)
+        : (
+            await db.raw<{ rows: Array<{ indexname: string }> }>(`select indexname from pg_indexes where tablename = 'telegram_links'`)
+          ).rows.map((r) => r.indexname);
+    expect(indexes.filter((n) => n.includes('chat_message'))).toEqual(['uq_telegram_links_chat_message_stored']);
   });
 });
