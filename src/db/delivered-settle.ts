@@ -6,15 +6,6 @@ import { createGroupCommit } from './group-commit';
 import { createSqliteSessions } from './sqlite-session';
 import { toRow } from './telegram-link-repository';
 
-/**
- * Settles a group the outbox delivered (src/outbox/settle.ts): its last send's Telegram links
- * recorded, its rows marked sent (only those this worker still holds), and the messages of those
- * rows delivered with them (a trigger: migrations/20261210000000_sent_row_delivers_message.ts).
- * The groups that finish while a settle is in flight are settled together in the next one
- * (group-commit.ts): on PostgreSQL one statement (data-modifying WITH clauses run in one snapshot
- * and commit together), on SQLite two.
- * Returns the ids of the group's messages now delivered.
- */
 /** The columns of a link's row, in the order `toRow` gives them. */
 const LINK_COLUMNS = ['thread_id', 'message_id', 'chat_id', 'topic_id', 'telegram_message_id', 'direction', 'created_at'] as const;
 
@@ -34,8 +25,10 @@ function settleStatements(groups: DeliveredGroup[]) {
     : null;
   // Each worker settles only the rows it still holds (a process normally has one worker).
   const byWorker = new Map<string, number[]>();
-  for (const g of groups) byWorker.set(g.workerId, [...(byWorker.get(g.workerId) ?? []), ...g.rowIds]);
-  const held = [...byWorker.values()].map((ids) => `(id in (${ids.map(() => '?').join(', ')}) and locked_by = ?)`).join(' or ');
+  for (const g of groups) if (g.rowIds.length) byWorker.set(g.workerId, [...(byWorker.get(g.workerId) ?? []), ...g.rowIds]);
+  const held = byWorker.size
+    ? [...byWorker.values()].map((ids) => `(id in (${ids.map(() => '?').join(', ')}) and locked_by = ?)`).join(' or ')
+    : '1 = 0';
   const rowsUpdate = {
     sql: `update outbox set status = 'sent', sent_at = ?, locked_by = null, locked_until = null, last_error = null
       where status = 'pending' and (${held}) returning id, message_id`,
@@ -44,6 +37,15 @@ function settleStatements(groups: DeliveredGroup[]) {
   return { linkInsert, rowsUpdate };
 }
 
+/**
+ * Settles a group the outbox delivered (src/outbox/settle.ts): its last send's Telegram links
+ * recorded, its rows marked sent (only those this worker still holds), and the messages of those
+ * rows delivered with them (a trigger: migrations/20261210000000_sent_row_delivers_message.ts).
+ * The groups that finish while a settle is in flight are settled together in the next one
+ * (group-commit.ts): on PostgreSQL one statement (data-modifying WITH clauses run in one snapshot
+ * and commit together), on SQLite two.
+ * Returns the ids of the group's messages now delivered.
+ */
 export function createDeliveredSettle({ db, cache }: { db: Knex; cache: Cache }) {
   const sqlite = isPostgres(db) ? null : createSqliteSessions(db);
   /** PostgreSQL: the groups that finished while another settle was in flight, in one statement. */

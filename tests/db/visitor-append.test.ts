@@ -121,6 +121,26 @@ describeEachDatabase('settling a delivered group on %s', (kind) => {
     // The history read afterwards sees the new statuses (the recent-messages cache was dropped).
     expect((await store.messages.history([thread.id], { limit: 10 })).map((m) => m.status)).toEqual(['delivered', 'stored', 'delivered']);
   });
+  it('a group without rows (none left to mark) records its links and marks nothing', async () => {
+    const now = new Date();
+    const { visitor } = await store.visitors.create({ tokenHash: 'hash-rowless', now });
+    const thread = await store.threads.create({ visitorId: visitor.id, ref: 'ref-rowless', now });
+    const { message } = (await store.appendToOpenThread({ visitorId: visitor.id, text: 'rowless', clientId: 'rowless', now }))!;
+    const delivered = await store.settleDelivered({
+      threadId: thread.id,
+      rowIds: [],
+      messageIds: [],
+      links: [
+        { threadId: thread.id, messageId: message.id, chatId: -100777, topicId: 9, telegramMessageId: 990, direction: 'to_telegram' },
+      ],
+      workerId: 'w1',
+      now: new Date(),
+    });
+    expect(delivered).toEqual([]);
+    expect(await db('telegram_links').where({ message_id: message.id })).toMatchObject([{ topic_id: 9 }]);
+    expect(await db('outbox').where({ message_id: message.id }).first()).toMatchObject({ status: 'pending' });
+  });
+
   it('settles groups of several threads that finish together, each only with its own rows and messages', async () => {
     const now = new Date();
     const groups: Array<{ thread: Thread; message: Message; rowId: number }> = [];
