@@ -37,7 +37,6 @@ export interface BotApiResponse {
   ok: boolean;
   status: number;
   json(): Promise<unknown>;
-  text(): Promise<string>;
 }
 
 /** Aborted by grammY (its timeout, or the caller's signal): grammY reports it as its HttpError. */
@@ -68,9 +67,7 @@ export function botApiFetch(url: string, init: BotApiRequestInit = {}): Promise<
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
-          settle(() =>
-            resolve({ ok: status >= 200 && status < 300, status, json: async () => JSON.parse(text) as unknown, text: async () => text }),
-          );
+          settle(() => resolve({ ok: status >= 200 && status < 300, status, json: async () => JSON.parse(text) as unknown }));
         });
         res.on('error', (err) => settle(() => reject(err)));
         // Closed before its end (the connection dropped, or an abort): not an answer.
