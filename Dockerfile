@@ -14,7 +14,7 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # --- build: compile the server (tsc) and bundle the visitor page (esbuild) ---
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# sqlite3 is a native module: prebuild-install fetches a prebuilt binary, else node-gyp compiles it.
+# better-sqlite3 is a native module: prebuild-install fetches a prebuilt binary, else node-gyp compiles it.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -22,7 +22,7 @@ COPY package.json package-lock.json ./
 # Scripts are skipped here because `prepare` would build sources that are not copied yet;
 # then only the dependencies that need their install step get it.
 RUN npm ci --ignore-scripts \
- && npm rebuild sqlite3 esbuild
+ && npm rebuild better-sqlite3 esbuild
 COPY . .
 RUN npm run build \
  && npm prune --omit=dev \
@@ -35,7 +35,7 @@ ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/data
 WORKDIR /app
-# Production dependencies with sqlite3's binary as built above (same base image, so the same glibc).
+# Production dependencies with better-sqlite3's binary as built above (same base image, so the same glibc).
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src

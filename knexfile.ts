@@ -10,7 +10,7 @@ const database = loadConfig(process.env).database;
 
 const config: Knex.Config =
   database.client === 'sqlite'
-    ? { client: 'sqlite3', connection: { filename: database.filename }, useNullAsDefault: true, migrations: { migrationSource } }
+    ? { client: 'better-sqlite3', connection: { filename: database.filename }, useNullAsDefault: true, migrations: { migrationSource } }
     : { client: 'pg', connection: { connectionString: database.url }, migrations: { migrationSource } };
 
 export default config;

@@ -76,7 +76,7 @@ export async function runSearchBench(o: {
   const db: Knex =
     o.database === 'sqlite'
       ? knexFactory({
-          client: 'sqlite3',
+          client: 'better-sqlite3',
           connection: { filename: path.join(dataDir, 'topicdesk.sqlite3') },
           useNullAsDefault: true,
           pool: {

@@ -48,30 +48,23 @@ class ImmediateTransaction extends SqliteTransaction {
   }
 }
 
-/** A transaction's own statements, which take no parameters and answer no rows. */
-const TRANSACTION_CONTROL = /^(BEGIN IMMEDIATE|COMMIT|ROLLBACK|SAVEPOINT \w+|RELEASE SAVEPOINT \w+|ROLLBACK TO SAVEPOINT \w+);?$/;
-
 /**
- * knex runs BEGIN, COMMIT and ROLLBACK through the driver's `all`, which prepares the statement, runs it and finalizes it:
- * two trips to the driver's thread pool, each waiting for a turn of the event loop to come back. `exec` runs one of them
- * in one trip (what a transaction of three statements spends at BEGIN and COMMIT falls from four trips to two).
+ * Opens the database (creating the SQLite file and its folder on first start). Does not migrate.
+ *
+ * SQLite goes through better-sqlite3, which runs each statement in this thread: a statement costs the
+ * SQLite work and nothing around it, where a driver on Node's thread pool paid a hand-off to a pool
+ * thread and a wake-up back for every statement (about half of a lone transaction's CPU, measured in
+ * docs/benchmarks.md). What that means: a long query (a staff search over a large history) holds the
+ * event loop while it runs, and a write that finds another process holding the file's write lock waits
+ * in this thread for up to busy_timeout. One process owns the file (docs/deploy.md); commits of
+ * concurrent visitors are still shared (src/db/group-commit.ts).
  */
-function transactionControlInOneTrip(conn: SqliteConnection): void {
-  const all = conn.all.bind(conn);
-  conn.all = (sql, bindings, cb) => {
-    const none = bindings === undefined || (Array.isArray(bindings) && bindings.length === 0);
-    if (!none || !TRANSACTION_CONTROL.test(sql)) return all(sql, bindings, cb);
-    conn.exec(sql, (err) => cb.call({}, err, err ? undefined : []));
-  };
-}
-
-/** Opens the database (creating the SQLite file and its folder on first start). Does not migrate. */
 export function createDatabase(database: Config['database'], { logger, connectTimeoutMs = 10000 }: DatabaseOptions = {}): Database {
   if (database.client === 'sqlite') {
     fs.mkdirSync(path.dirname(database.filename), { recursive: true });
     const db = knexFactory({
       log: knexLog(logger),
-      client: 'sqlite3',
+      client: 'better-sqlite3',
       connection: { filename: database.filename },
       useNullAsDefault: true,
       pool: {
@@ -81,11 +74,13 @@ export function createDatabase(database: Config['database'], { logger, connectTi
           // WAL lets readers in other processes proceed during a write; FK checks are off by default in SQLite.
           // synchronous = FULL: every commit is on disk before it is acknowledged, even across a power loss
           // (docs/delivery.md, "Durability"); concurrent visitors share commits (src/db/group-commit.ts).
-          conn.exec('PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000', (err) => {
+          try {
+            conn.exec('PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000');
             keepStatements(conn);
-            transactionControlInOneTrip(conn);
-            done(err, conn);
-          });
+            done(null, conn);
+          } catch (error) {
+            done(error as Error, conn);
+          }
         },
       },
     });

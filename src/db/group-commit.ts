@@ -1,7 +1,11 @@
 /**
  * Group commit: work items that arrive while a transaction is in flight wait and are
  * written together in the next one, so many writers share one commit (one fsync).
- * Nothing waits for a timer: an item arriving when nothing is in flight starts at once.
+ * Nothing waits for a timer: an item arriving when nothing is in flight starts in the same turn
+ * of the event loop, once the I/O of that turn has been read (`setImmediate`), so the messages
+ * of every socket read together are written together. SQLite's driver writes and commits in this
+ * thread (src/db/database.ts): started at once, each message would commit alone before the next
+ * socket was read.
  *
  * `write(items)` stores a batch in one transaction and answers each item in order.
  * Each caller's promise settles only after the transaction holding its item committed.
@@ -18,7 +22,6 @@ export function createGroupCommit<I, O>(write: (items: I[]) => Promise<O[]>, { m
   let running = false;
 
   async function drain(): Promise<void> {
-    running = true;
     try {
       while (queue.length) {
         const batch = queue.splice(0, maxBatch);
@@ -39,7 +42,9 @@ export function createGroupCommit<I, O>(write: (items: I[]) => Promise<O[]>, { m
     submit(item: I): Promise<O> {
       return new Promise<O>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        if (!running) void drain();
+        if (running) return;
+        running = true;
+        setImmediate(() => void drain());
       });
     },
   };

@@ -6,6 +6,9 @@ export interface SqliteSession {
   all<T>(sql: string, bindings?: readonly unknown[]): Promise<T[]>;
 }
 
+/** A value as the driver binds it: knex's own conversion (a date as its milliseconds, a boolean as 0 or 1). */
+const bindable = (v: unknown) => (v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v);
+
 /** knex's client, as far as it is used here (its pool and its statement events). */
 interface PoolClient {
   acquireConnection(): Promise<SqliteConnection>;
@@ -15,14 +18,14 @@ interface PoolClient {
 
 /**
  * The hot paths' statements on SQLite (a visitor's append, a staff member's, new visitors' first messages, the
- * outbox's settle), written straight on the driver's connection instead of through knex's query runner and
- * transaction client. Measured on this machine, a paced transaction of three statements cost 1.7 ms of CPU through
- * knex and 1.0–1.1 ms this way (docs/benchmarks.md): a knex transaction builds its own client and runner objects,
- * and every statement passes through knex's pool, runner and response processing.
+ * outbox's settle), run straight on the driver's connection instead of through knex's query runner and transaction
+ * client: a knex transaction builds its own client and runner objects, and every statement passes through knex's pool,
+ * runner and response processing (measured in docs/benchmarks.md, "Fewer thread-pool trips and less knex").
  *
  * The connection is taken from knex's pool (one connection: the session has it to itself, as a knex transaction
  * would) and given back after; every statement is still announced as knex's are (its `query` event: the statements
- * metric, the tests that count statements). A transaction begins IMMEDIATE like every SQLite transaction here
+ * metric, the tests that count statements), runs on the connection's kept statement (src/db/sqlite-statements.ts),
+ * and binds its values as knex does. A transaction begins IMMEDIATE like every SQLite transaction here
  * (src/db/database.ts), commits, or rolls back when its work throws.
  */
 export function createSqliteSessions(db: Knex) {
@@ -30,11 +33,14 @@ export function createSqliteSessions(db: Knex) {
 
   function sessionOn(conn: SqliteConnection): SqliteSession {
     return {
-      all<T>(sql: string, bindings: readonly unknown[] = []) {
+      // async: a statement that fails to prepare or to run rejects, as knex's queries do.
+      async all<T>(sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
         client.emit('query', { sql, bindings, method: 'raw' });
-        return new Promise<T[]>((resolve, reject) =>
-          conn.all(sql, bindings, (err, rows) => (err ? reject(err) : resolve((rows as T[] | undefined) ?? []))),
-        );
+        const statement = conn.prepare(sql);
+        const values = bindings.map(bindable);
+        if (statement.reader) return statement.all(values) as T[];
+        statement.run(values);
+        return [];
       },
     };
   }

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from '../../src/db/database';
 import { createSqliteSessions } from '../../src/db/sqlite-session';
-import { keepStatements, keptByRun, STATEMENTS_PER_CONNECTION, type SqliteConnection } from '../../src/db/sqlite-statements';
+import { keepStatements, STATEMENTS_PER_CONNECTION, type SqliteConnection } from '../../src/db/sqlite-statements';
 import { statementsOf } from '../support/store';
 import { useTwoSqliteConnections } from '../support/two-connections';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -14,13 +14,6 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
  */
 
 type Row = Record<string, unknown>;
-const call = (conn: SqliteConnection, method: 'all' | 'run', sql: string, bindings: unknown[] = []) =>
-  new Promise<{ rows: unknown; context: { lastID?: number; changes?: number } }>((resolve, reject) =>
-    conn[method](sql, bindings, function (err, rows) {
-      if (err) reject(err);
-      else resolve({ rows, context: this as { lastID?: number; changes?: number } });
-    }),
-  );
 
 describe('SQLite kept statements, through the store (two connections on one file)', () => {
   const two = useTwoSqliteConnections();
@@ -154,83 +147,67 @@ describe('SQLite sessions: the hot paths on the driver connection (src/db/sqlite
 
 describe('SQLite kept statements, on one driver connection', () => {
   let testDb: TestDatabase;
-  let conn: SqliteConnection & sqlite3.Database;
-  let other: sqlite3.Database;
+  let conn: SqliteConnection;
+  let other: SqliteConnection;
   let keeping: { kept(): number };
-  const open = (file: string) =>
-    new Promise<sqlite3.Database>((resolve, reject) => {
-      const db: sqlite3.Database = new sqlite3.Database(file, (err) => (err ? reject(err) : resolve(db)));
-    });
-  const exec = (db: sqlite3.Database, sql: string) =>
-    new Promise<void>((resolve, reject) => db.exec(sql, (e) => (e ? reject(e) : resolve())));
   beforeAll(async () => {
     testDb = await createTestDatabase('sqlite');
     const file = path.join(testDb.dataDir, 'statements.sqlite3');
-    conn = await open(file);
-    await exec(conn, "PRAGMA journal_mode = WAL; create table s (k text primary key, v integer); insert into s values ('x', 0)");
+    conn = new BetterSqlite3(file);
+    conn.exec("PRAGMA journal_mode = WAL; create table s (k text primary key, v integer); insert into s values ('x', 0)");
     keeping = keepStatements(conn);
-    other = await open(file);
+    other = new BetterSqlite3(file);
   });
   afterAll(async () => {
-    await new Promise((r) => other.close(r));
+    other.close();
+    if (conn.open) conn.close();
     await testDb.drop();
   });
 
-  it('keeps only what finishes in its call: anything through `all`, and through `run` only a write that answers no rows', () => {
-    expect(keptByRun('insert into s (k, v) values (?, ?)')).toBe(true);
-    expect(keptByRun('  UPDATE s SET v = 1')).toBe(true);
-    expect(keptByRun('delete from s where k = ?')).toBe(true);
-    // Only a statement that is plainly a write: a WITH … could be anything (a string in it too).
-    expect(keptByRun("with x as (select 'delete') select * from x")).toBe(false);
-    expect(keptByRun('insert into s (k) values (?) returning k')).toBe(false);
-    expect(keptByRun('delete from s returning *')).toBe(false);
-    expect(keptByRun('select v from s')).toBe(false);
-    expect(keptByRun('PRAGMA journal_mode = WAL')).toBe(false);
+  it('a statement read only to its first row is reset: the connection still sees the other’s commits', () => {
+    expect(conn.prepare('select v from s').get()).toEqual({ v: 0 });
+    other.prepare('update s set v = 41').run();
+    expect(conn.prepare('select v from s').all()).toEqual([{ v: 41 }]);
   });
 
-  it('a statement answering rows through `run` (one step, left open) is not kept: the connection still sees the other’s commits', async () => {
-    const before = keeping.kept();
-    await call(conn, 'run', 'select v from s');
-    expect(keeping.kept()).toBe(before);
-    await new Promise<void>((resolve, reject) => other.run('update s set v = 41', (e) => (e ? reject(e) : resolve())));
-    expect((await call(conn, 'all', 'select v from s')).rows).toEqual([{ v: 41 }]);
-  });
-
-  it('a write through `run` answers its lastID and changes from the kept statement, each call its own', async () => {
-    const sql = 'insert into s (k, v) values (?, ?)';
-    const one = await call(conn, 'run', sql, ['a', 1]);
+  it('the same text is the same statement, and each run answers its own lastInsertRowid and changes', () => {
+    const insert = 'insert into s (k, v) values (?, ?)';
+    const one = conn.prepare(insert).run('a', 1);
     const kept = keeping.kept();
-    const two = await call(conn, 'run', sql, ['b', 2]);
+    expect(conn.prepare(insert)).toBe(conn.prepare(insert));
+    const two = conn.prepare(insert).run('b', 2);
     expect(keeping.kept()).toBe(kept);
-    expect(two.context.lastID).toBe(one.context.lastID! + 1);
-    expect((await call(conn, 'run', 'update s set v = v + 1 where k in (?, ?)', ['a', 'b'])).context.changes).toBe(2);
-    expect((await call(conn, 'run', 'update s set v = v + 1 where k in (?, ?)', ['a', 'zz'])).context.changes).toBe(1);
+    expect(Number(two.lastInsertRowid)).toBe(Number(one.lastInsertRowid) + 1);
+    expect(conn.prepare('update s set v = v + 1 where k in (?, ?)').run('a', 'b').changes).toBe(2);
+    expect(conn.prepare('update s set v = v + 1 where k in (?, ?)').run('a', 'zz').changes).toBe(1);
   });
 
-  it('a statement that fails to prepare answers every query waiting on it, and is not kept', async () => {
+  it('a statement that fails to prepare throws and is not kept; once the table exists it prepares', () => {
     const before = keeping.kept();
     const sql = 'select * from later';
-    const both = await Promise.allSettled([call(conn, 'all', sql), call(conn, 'all', sql)]);
-    expect(both.map((r) => r.status === 'rejected' && String(r.reason))).toEqual([
-      expect.stringMatching(/no such table: later/),
-      expect.stringMatching(/no such table: later/),
-    ]);
+    expect(() => conn.prepare(sql)).toThrow(/no such table: later/);
     expect(keeping.kept()).toBe(before);
-    await exec(conn, 'create table later (x integer); insert into later values (7)');
-    expect((await call(conn, 'all', sql)).rows).toEqual([{ x: 7 }]);
+    conn.exec('create table later (x integer); insert into later values (7)');
+    expect(conn.prepare(sql).all()).toEqual([{ x: 7 }]);
   });
 
-  it('a kept statement follows a schema change', async () => {
-    const sql = 'select * from later';
-    await exec(other, 'alter table later add column y integer default 8');
-    expect((await call(conn, 'all', sql)).rows).toEqual([{ x: 7, y: 8 }]);
+  it('a kept statement follows another connection’s schema change', () => {
+    other.exec('alter table later add column y integer default 8');
+    expect(conn.prepare('select * from later').all()).toEqual([{ x: 7, y: 8 }]);
   });
 
-  it(`keeps at most ${STATEMENTS_PER_CONNECTION}, and closes with everything it kept finalized`, async () => {
-    for (let i = 0; i < STATEMENTS_PER_CONNECTION + 50; i++) expect((await call(conn, 'all', `select ${i} as i`)).rows).toEqual([{ i }]);
+  it(`keeps at most ${STATEMENTS_PER_CONNECTION}, the least recently used dropped first, and the connection still closes`, () => {
+    const recent = conn.prepare('select 1 as recent');
+    const oldest = conn.prepare('select 0 as i');
+    for (let i = 0; i < STATEMENTS_PER_CONNECTION + 50; i++) {
+      expect(conn.prepare(`select ${i} as i`).all()).toEqual([{ i }]);
+      // Used all along: never the least recently used.
+      expect(conn.prepare('select 1 as recent')).toBe(recent);
+    }
     expect(keeping.kept()).toBe(STATEMENTS_PER_CONNECTION);
-    // SQLite refuses to close a connection with statements left (SQLITE_BUSY).
-    await new Promise<void>((resolve, reject) => conn.close((e) => (e ? reject(e) : resolve())));
-    expect(keeping.kept()).toBe(0);
+    // Dropped long ago: prepared anew.
+    expect(conn.prepare('select 0 as i')).not.toBe(oldest);
+    conn.close();
+    expect(conn.open).toBe(false);
   });
 });

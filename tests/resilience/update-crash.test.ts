@@ -1,5 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
-import sqlite3 from 'sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 import path from 'node:path';
 import type { Update } from 'grammy/types';
 import { connectVisitor, eventually, STAFF_CHAT_ID } from '../support/harness';
@@ -67,9 +67,12 @@ describeEachDatabase('kill -9 while a Telegram update is being handled, on %s', 
         await k.destroy();
       };
     }
-    const file = new sqlite3.Database(path.join(db.dataDir, 'topicdesk.sqlite3'));
-    await new Promise<void>((resolve, reject) => file.exec('begin immediate', (e) => (e ? reject(e) : resolve())));
-    return () => new Promise<void>((resolve) => file.exec('rollback', () => file.close(() => resolve())));
+    const file = new BetterSqlite3(path.join(db.dataDir, 'topicdesk.sqlite3'));
+    file.exec('begin immediate');
+    return async () => {
+      file.exec('rollback');
+      file.close();
+    };
   }
 
   /** Whether the server's write of the staff message waits for the stall (PostgreSQL shows it; SQLite's wait is inside the driver). */
