@@ -43,7 +43,7 @@ function settleStatements(groups: DeliveredGroup[]) {
  * rows delivered with them (a trigger: migrations/20261210000000_sent_row_delivers_message.ts).
  * The groups that finish while a settle is in flight are settled together in the next one
  * (group-commit.ts): on PostgreSQL one statement (data-modifying WITH clauses run in one snapshot
- * and commit together), on SQLite two.
+ * and commit together), on SQLite one transaction of two.
  * Returns the ids of the group's messages now delivered.
  */
 export function createDeliveredSettle({ db, cache }: { db: Knex; cache: Cache }) {
@@ -61,23 +61,24 @@ export function createDeliveredSettle({ db, cache }: { db: Knex; cache: Cache })
   }
 
   /**
-   * SQLite: the groups that finished while another settle was in flight, in two statements however many there are
-   * (group-commit.ts): the links first — a Telegram message is recorded before its rows are marked sent, so a crash in
-   * between sends them again rather than losing a link — then the rows each worker still holds, whose update marks
-   * their messages delivered in the same statement (the trigger of migrations/20261210000000_sent_row_delivers_message.ts).
-   * Each is atomic on its own, no transaction around them; both on the driver's connection (src/db/sqlite-session.ts).
+   * SQLite: the groups that finished while another settle was in flight, in one transaction of two statements however
+   * many there are (group-commit.ts): the links, then the rows each worker still holds, whose update marks their
+   * messages delivered in the same statement (the trigger of migrations/20261210000000_sent_row_delivers_message.ts).
+   * One transaction, so one commit and one fsync (synchronous = FULL): the driver waits for the disk in the server's
+   * thread (src/db/database.ts), and two statements on their own would wait twice. On the driver's connection
+   * (src/db/sqlite-session.ts).
    */
-  async function inTwoStatements(groups: DeliveredGroup[]): Promise<number[][]> {
+  async function inOneTransaction(groups: DeliveredGroup[]): Promise<number[][]> {
     const { linkInsert, rowsUpdate } = settleStatements(groups);
     const sent = new Set<number>();
-    await sqlite!.statements(async (s) => {
+    await sqlite!.transaction(async (s) => {
       if (linkInsert) await s.all(linkInsert.sql, linkInsert.bindings);
       for (const row of await s.all<{ id: number | string }>(rowsUpdate.sql, rowsUpdate.bindings)) sent.add(num(row.id));
     });
     return groups.map((g) => g.messageIds.filter((id, i): id is number => id !== null && sent.has(g.rowIds[i])));
   }
 
-  const settled = createGroupCommit(isPostgres(db) ? inOneStatement : inTwoStatements);
+  const settled = createGroupCommit(isPostgres(db) ? inOneStatement : inOneTransaction);
   return async (g: DeliveredGroup): Promise<number[]> => {
     const ids = await settled.submit(g);
     cache.del([cacheKeys.recentMessages(g.threadId)]);

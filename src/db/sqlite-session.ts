@@ -55,8 +55,6 @@ export function createSqliteSessions(db: Knex) {
   }
 
   return {
-    /** `work`'s statements one after the other on the connection, each atomic on its own (no transaction). */
-    statements: withConnection,
     /** `work` in one transaction on the connection: committed when it resolves, rolled back when it throws. */
     transaction<T>(work: (session: SqliteSession) => Promise<T>): Promise<T> {
       return withConnection(async (session) => {

@@ -120,11 +120,16 @@ describeEachDatabase('settling a delivered group on %s', (kind) => {
     const statuses = await db('messages').whereIn('id', [a.id, b.id, c.id]).orderBy('id');
     expect(statuses.map((m: { status: string }) => m.status)).toEqual(['delivered', 'stored', 'delivered']);
     expect(await db('telegram_links').where({ message_id: c.id })).toMatchObject([{ telegram_message_id: expect.anything(), topic_id: 5 }]);
-    // PostgreSQL: one statement (WITH … insert, update); SQLite: the links' insert, then the rows' update — no
-    // transaction. Either way the rows' update marks their messages delivered (the outbox's trigger).
-    expect(statements).toHaveLength(kind === 'postgres' ? 1 : 2);
+    // PostgreSQL: one statement (WITH … insert, update); SQLite: the links' insert, then the rows' update, in one
+    // transaction (one commit). Either way the rows' update marks their messages delivered (the outbox's trigger).
+    expect(statements).toHaveLength(kind === 'postgres' ? 1 : 4);
     if (kind === 'sqlite')
-      expect(statements.map((sql) => sql.split(' ').slice(0, 3).join(' '))).toEqual(['insert into telegram_links', 'update outbox set']);
+      expect(statements.map((sql) => sql.split(' ').slice(0, 3).join(' '))).toEqual([
+        'BEGIN IMMEDIATE;',
+        'insert into telegram_links',
+        'update outbox set',
+        'COMMIT;',
+      ]);
     // The history read afterwards sees the new statuses (the recent-messages cache was dropped).
     expect((await store.messages.history([thread.id], { limit: 10 })).map((m) => m.status)).toEqual(['delivered', 'stored', 'delivered']);
   });
@@ -193,11 +198,11 @@ describeEachDatabase('settling a delivered group on %s', (kind) => {
       )
       .orderBy('id');
     expect(statuses.map((m: { status: string }) => m.status)).toEqual(['delivered', 'delivered', 'stored']);
-    // The three finished in one turn: one settle for all of them. On PostgreSQL one statement; on SQLite two, no
-    // transaction: one links' insert for the three groups and one update of the rows each of the two workers holds.
-    expect(statements).toHaveLength(kind === 'postgres' ? 1 : 2);
+    // The three finished in one turn: one settle for all of them. On PostgreSQL one statement; on SQLite one
+    // transaction of two: one links' insert for the three groups and one update of the rows each of the two workers holds.
+    expect(statements).toHaveLength(kind === 'postgres' ? 1 : 4);
     expect(statements.filter((sql) => sql.startsWith('insert into telegram_links'))).toHaveLength(kind === 'postgres' ? 0 : 1);
-    expect(statements.filter((sql) => /^(BEGIN|COMMIT)/.test(sql))).toEqual([]);
+    expect(statements.filter((sql) => /^(BEGIN|COMMIT)/.test(sql))).toEqual(kind === 'postgres' ? [] : ['BEGIN IMMEDIATE;', 'COMMIT;']);
   });
 });
 

@@ -40,8 +40,9 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     expect(statements.filter(isClaim)).toEqual([]);
     // PostgreSQL: one statement to store it (message, outbox row leased, thread), one to settle it. SQLite: a
     // transaction of four to store it (begin, two statements — the thread's last activity moves by a trigger —,
-    // commit), two to settle it (the link, the row and with it the message). No read of the thread: it is cached.
-    expect(statements).toHaveLength(kind === 'postgres' ? 2 : 6);
+    // commit), a transaction of four to settle it (begin, the link, the row and with it the message, commit: one
+    // commit, one fsync). No read of the thread: it is cached.
+    expect(statements).toHaveLength(kind === 'postgres' ? 2 : 8);
     v.close();
   });
 
@@ -63,9 +64,9 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     expect(statements.filter((sql) => /for update/.test(sql))).toEqual([]);
     // The visitor (its token not revoked, /lockdown off: conditions of its insert, no reads), the thread, the message
     // and its outbox row — PostgreSQL: one statement; SQLite: begin, four, commit — then the topic, then the settle
-    // (SQLite: two statements, PostgreSQL: one).
+    // (SQLite: begin, two, commit; PostgreSQL: one statement).
     expect(statements.filter((sql) => /from [`"]?(revoked_visitor_tokens|settings)[`"]? where/.test(sql))).toEqual([]);
-    expect(statements).toHaveLength(kind === 'postgres' ? 3 : 9);
+    expect(statements).toHaveLength(kind === 'postgres' ? 3 : 11);
     v.close();
   });
 
