@@ -35,6 +35,7 @@ export function createFiles(deps: {
     storage: mediaStorage,
     incoming,
     erasure,
+    notifier,
     clock,
     logger,
     windows: config.pruning,

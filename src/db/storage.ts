@@ -49,7 +49,7 @@ export function createStorage({ db, cache, clock, logger }: { db: Knex; cache: C
     store: createStore({ db, cache }),
     processedUpdates: createProcessedUpdates(db),
     updateInbox: createUpdateInbox(db),
-    retention: createRetentionRepository(db),
+    retention: createRetentionRepository(db, cache),
     pollingLock: createPollingLock(db, logger),
     conversations: () => createConversationStorage(db, () => clock.now()),
     ping: (timeoutMs) => pingDatabase(db, timeoutMs),

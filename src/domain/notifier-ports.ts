@@ -21,6 +21,12 @@ export interface VisitorNotifier {
    */
   visitorErased(erased: { visitorId: VisitorId; publicId: number; threadIds: ThreadId[]; departmentIds: Array<number | null> }): void;
   /**
+   * Closed threads past RETENTION_DAYS were erased (src/maintenance/pruner.ts): the staff pages watching each thread's
+   * department (`departmentIds`, in the order of threadIds) drop it, and visitors' sockets stop following it. Visitors
+   * are not told: the visitor protocol has no event for it, and a page shows what it has until it loads again.
+   */
+  threadsPruned(pruned: { threadIds: ThreadId[]; departmentIds: Array<number | null> }): void;
+  /**
    * What visitors see of support changed (online, away, offline: domain/support-status.ts).
    * Every visitor connected to this instance hears it; other instances learn the change
    * through SupportPeers and tell theirs.

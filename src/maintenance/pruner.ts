@@ -1,4 +1,4 @@
-import type { Clock } from '../domain/ports';
+import type { Clock, VisitorNotifier } from '../domain/ports';
 import type { Logger } from '../logger';
 import type { IncomingFiles } from '../media/incoming';
 import type { MediaStorage } from '../media/storage';
@@ -44,6 +44,8 @@ export interface PrunerDeps {
   incoming: IncomingFiles;
   /** Erased visitors' files still to remove (src/domain/erasure.ts). */
   erasure?: Pick<ErasureService, 'retryPendingFiles'>;
+  /** Told of each batch of threads erased for RETENTION_DAYS (the staff pages drop them). */
+  notifier?: Pick<VisitorNotifier, 'threadsPruned'>;
   clock: Clock;
   logger: Logger;
   windows: PruneWindows;
@@ -55,7 +57,7 @@ export interface PrunerDeps {
  * files, files of erased visitors an earlier try could not remove, and, with RETENTION_DAYS,
  * closed threads with their messages, links, outbox rows and files. Each step is idempotent, so instances running it at once only repeat work.
  */
-export function createPruner({ retention, processedUpdates, storage, incoming, erasure, clock, logger, windows }: PrunerDeps) {
+export function createPruner({ retention, processedUpdates, storage, incoming, erasure, notifier, clock, logger, windows }: PrunerDeps) {
   const log = logger.child({ unit: 'pruner' });
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<PruneReport | null> | null = null;
@@ -89,6 +91,7 @@ export function createPruner({ retention, processedUpdates, storage, incoming, e
       if (ids.length === 0) break;
       const erased = await retention.eraseClosedThreads(ids, cutoff);
       threads += erased.threadIds.length;
+      if (erased.threadIds.length) notifier?.threadsPruned({ threadIds: erased.threadIds, departmentIds: erased.departmentIds });
       // A file another message still refers to stays; files of the other storage (after a switch) too.
       const used = await retention.referencedMedia(erased.media.map((m) => m.path));
       for (const m of erased.media) {

@@ -54,6 +54,9 @@ export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToCl
       // Engine.IO sends what is queued (the event above) before it closes a connection.
       io.in(owners).disconnectSockets(true);
     },
+    threadsPruned({ threadIds }) {
+      if (threadIds.length) io.in(threadIds.map((id) => rooms.thread(id))).socketsLeave(threadIds.map((id) => rooms.thread(id)));
+    },
     // Each instance tells its own sockets: the instances agree through SupportPeers (src/scale/support-peers.ts),
     // so an adapter-wide emit would reach every socket once per instance.
     supportStatus(status) {

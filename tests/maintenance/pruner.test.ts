@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { movableClock } from '../otp/otp-helpers';
-import { connectVisitor, type VisitorClient } from '../support/harness';
+import { connectVisitor, eventually, type VisitorClient } from '../support/harness';
+import { connectStaff, staffCookie, type Staff } from '../admin/admin-helpers';
 import { makePng } from '../support/media-samples';
 import { describeEachDatabase } from '../support/services';
 import { upload } from '../support/uploads';
@@ -21,9 +22,16 @@ describeEachDatabase('pruning on %s', (kind) => {
   const clock = movableClock();
   let setup: TopicdeskWithTelegram;
   let mediaDir: string;
+  let staff: Staff;
 
   beforeAll(async () => {
-    setup = await startWithTelegram(kind, { clock, env: { RETENTION_DAYS: '30' } });
+    setup = await startWithTelegram(kind, {
+      clock,
+      env: { RETENTION_DAYS: '30' },
+      prepare: (e) => {
+        staff = e.addUser({ id: 5401, first_name: 'Ola', language_code: 'en', is_bot: false }) as Staff;
+      },
+    });
     mediaDir = path.join(setup.db.dataDir, 'media');
   });
   afterAll(async () => {
@@ -51,7 +59,7 @@ describeEachDatabase('pruning on %s', (kind) => {
 
   const count = (table: string, where: Record<string, unknown>) => countIn(setup, table, where);
 
-  it('erases closed threads past RETENTION_DAYS with their rows and files, prunes old ids, sent rows and orphans, keeps the rest', async () => {
+  it('erases closed threads past RETENTION_DAYS with their rows and files, prunes old ids, sent rows and orphans, keeps the rest; open staff pages drop the erased thread', async () => {
     const { td } = setup;
     const db = td.app.db;
     // Day 0: A's thread is closed; B's stays open.
@@ -87,6 +95,10 @@ describeEachDatabase('pruning on %s', (kind) => {
     // Every stored file of A, B, C, D is older than a day at the round but referenced by a message.
     for (const f of [a.file, b.file, c.file, d.file]) fs.utimesSync(path.join(mediaDir, f), at(2 * DAY), at(2 * DAY));
 
+    // A staff page is open, and A's thread is in the cache (the page's feed and the outbox read it there).
+    const staffPage = await connectStaff(td, { cookie: await staffCookie(td, setup.emu, staff) });
+    expect((await td.app.store.threads.findById(a.threadId))?.id).toBe(a.threadId);
+
     const report = await td.app.pruner.runOnce();
     expect(report).toEqual({
       processedUpdates: expect.any(Number),
@@ -98,7 +110,13 @@ describeEachDatabase('pruning on %s', (kind) => {
       erasedVisitorFiles: 0,
     });
 
-    // A is erased: thread, messages, links, outbox rows, its file.
+    // A is erased: thread, messages, links, outbox rows, its file; the open staff page drops it, and nothing else.
+    await eventually(() => staffPage.events.some((e) => e.event === 'thread:erased' && e.payload.id === a.threadId), {
+      what: 'thread:erased on the staff page',
+    });
+    expect(staffPage.events.filter((e) => e.event === 'thread:erased')).toHaveLength(1);
+    staffPage.close();
+    expect(await td.app.store.threads.findById(a.threadId)).toBeNull();
     expect(await count('threads', { id: a.threadId })).toBe(0);
     expect(await count('messages', { thread_id: a.threadId })).toBe(0);
     expect(await count('telegram_links', { thread_id: a.threadId })).toBe(0);

@@ -9,5 +9,6 @@ export const silentNotifier: VisitorNotifier = {
   threadCreated: () => undefined,
   visitorStored: () => undefined,
   visitorErased: () => undefined,
+  threadsPruned: () => undefined,
   supportStatus: () => undefined,
 };

@@ -74,6 +74,10 @@ export function withAdminFeed(inner: VisitorNotifier, io: Server, threads: Pick<
       // The threads are gone from the database: their departments come with the erasure.
       erased.threadIds.forEach((id, i) => toStaff(id, erased.departmentIds[i] ?? null, (room) => room.emit('thread:erased', { id })));
     },
+    threadsPruned(pruned) {
+      inner.threadsPruned(pruned);
+      pruned.threadIds.forEach((id, i) => toStaff(id, pruned.departmentIds[i] ?? null, (room) => room.emit('thread:erased', { id })));
+    },
   };
 }
 
