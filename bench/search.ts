@@ -82,7 +82,10 @@ export async function runSearchBench(o: {
           pool: {
             min: 1,
             max: 1,
-            afterCreate: (c: any, done: any) => c.run('PRAGMA busy_timeout = 10000', (e: Error | null) => done(e, c)),
+            afterCreate: (c: any, done: any) => {
+              c.pragma('busy_timeout = 10000');
+              done(null, c);
+            },
           },
         })
       : knexFactory({ client: 'pg', connection: databaseEnv.DATABASE_URL, pool: { min: 0, max: 2 } });
