@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { eventually } from '../support/harness';
 import { statementsOf } from '../support/store';
 import { useTwoSqliteConnections } from '../support/two-connections';
 
@@ -45,9 +46,9 @@ describe('SQLite transactions and another process on the same file', () => {
         // The other process writes now; with a plain BEGIN it would commit first and this transaction's write below
         // would fail with SQLITE_BUSY (its snapshot is behind). Here it waits for this transaction's commit.
         other = otherProcessWrites(file);
-        const started = Date.now();
-        while (!other.said('ready') && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
-        expect(other.said('ready')).toBe(true);
+        const started = other;
+        await eventually(() => started.said('ready'), { timeoutMs: 10_000, what: 'the other process to open the file' });
+        // Time enough for its insert, were it not waiting for the lock (it is then done in a few milliseconds).
         await new Promise((r) => setTimeout(r, 300));
         expect(other.said('done')).toBe(false);
         await trx('settings').insert({ key: 'mine', value: '1' });
