@@ -6,14 +6,13 @@ export interface SqliteSession {
   all<T>(sql: string, bindings?: readonly unknown[]): Promise<T[]>;
 }
 
-/** A value as the driver binds it: knex's own conversion (a date as its milliseconds, a boolean as 0 or 1). */
-const bindable = (v: unknown) => (v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v);
-
-/** knex's client, as far as it is used here (its pool and its statement events). */
+/** knex's client, as far as it is used here (its pool, its statement events, and how it binds values). */
 interface PoolClient {
   acquireConnection(): Promise<SqliteConnection>;
   releaseConnection(connection: SqliteConnection): Promise<void>;
   emit(event: 'query', query: { sql: string; bindings: readonly unknown[]; method: 'raw' }): void;
+  /** knex's better-sqlite3 client: a date as its milliseconds, a boolean as 0 or 1 (the driver refuses both). */
+  _formatBindings(bindings: readonly unknown[]): unknown[];
 }
 
 /**
@@ -37,7 +36,7 @@ export function createSqliteSessions(db: Knex) {
       async all<T>(sql: string, bindings: readonly unknown[] = []): Promise<T[]> {
         client.emit('query', { sql, bindings, method: 'raw' });
         const statement = conn.prepare(sql);
-        const values = bindings.map(bindable);
+        const values = client._formatBindings(bindings);
         if (statement.reader) return statement.all(values) as T[];
         statement.run(values);
         return [];

@@ -16,6 +16,10 @@ export const rooms = {
 
 /** Pushes domain events into Socket.IO rooms: a thread's events reach only that thread's room. */
 export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToClientEvents>): VisitorNotifier {
+  /** Every socket stops following these threads (they were erased). */
+  const leaveThreads = (threadIds: number[]) => {
+    if (threadIds.length) io.in(threadIds.map((id) => rooms.thread(id))).socketsLeave(threadIds.map((id) => rooms.thread(id)));
+  };
   return {
     messageCreated(message: Message, options) {
       const target = options?.exceptSocketId
@@ -50,12 +54,12 @@ export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToCl
       const owners = [rooms.visitor(visitorId), rooms.token(publicId)];
       io.to(owners).emit('session:reset', { reason: 'erased' });
       // Other devices of a verified user stay connected, but no longer follow the erased threads.
-      if (threadIds.length) io.in(threadIds.map((id) => rooms.thread(id))).socketsLeave(threadIds.map((id) => rooms.thread(id)));
+      leaveThreads(threadIds);
       // Engine.IO sends what is queued (the event above) before it closes a connection.
       io.in(owners).disconnectSockets(true);
     },
     threadsPruned({ threadIds }) {
-      if (threadIds.length) io.in(threadIds.map((id) => rooms.thread(id))).socketsLeave(threadIds.map((id) => rooms.thread(id)));
+      leaveThreads(threadIds);
     },
     // Each instance tells its own sockets: the instances agree through SupportPeers (src/scale/support-peers.ts),
     // so an adapter-wide emit would reach every socket once per instance.

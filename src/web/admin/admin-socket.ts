@@ -51,6 +51,12 @@ export function withAdminFeed(inner: VisitorNotifier, io: Server, threads: Pick<
       if (chains.get(threadId) === next) chains.delete(threadId);
     });
   }
+
+  /** The threads are gone from the database: their departments come with the erasure (/forget, or RETENTION_DAYS). */
+  function threadsErased({ threadIds, departmentIds }: { threadIds: number[]; departmentIds: Array<number | null> }) {
+    threadIds.forEach((id, i) => toStaff(id, departmentIds[i] ?? null, (room) => room.emit('thread:erased', { id })));
+  }
+
   return {
     ...inner,
     messageCreated(message, options) {
@@ -71,12 +77,11 @@ export function withAdminFeed(inner: VisitorNotifier, io: Server, threads: Pick<
     },
     visitorErased(erased) {
       inner.visitorErased(erased);
-      // The threads are gone from the database: their departments come with the erasure.
-      erased.threadIds.forEach((id, i) => toStaff(id, erased.departmentIds[i] ?? null, (room) => room.emit('thread:erased', { id })));
+      threadsErased(erased);
     },
     threadsPruned(pruned) {
       inner.threadsPruned(pruned);
-      pruned.threadIds.forEach((id, i) => toStaff(id, pruned.departmentIds[i] ?? null, (room) => room.emit('thread:erased', { id })));
+      threadsErased(pruned);
     },
   };
 }
