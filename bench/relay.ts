@@ -251,6 +251,7 @@ const tableRow = (database: string, r: PacedRow): Array<string | number> => [
  * `BENCH_RELAY=loop`: only the closed loop (a quick before/after of the acknowledge path);
  * `BENCH_RELAY=light`: only the light pace (what a lone message costs; with BENCH_PROFILE_DIR, its profile);
  * `BENCH_RELAY=fast`: only 50 × 10 at 1 / 250 ms;
+ * `BENCH_RELAY=heavy`: only 200 × 20 at 1 / 250 ms;
  * `BENCH_RELAY=staff`: only staff → visitor.
  * With BENCH_RELAY_DETAIL set, the paced scenarios print where their time went (printDetail).
  */
@@ -258,6 +259,7 @@ export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl:
   const loopOnly = process.env.BENCH_RELAY === 'loop';
   const lightOnly = process.env.BENCH_RELAY === 'light';
   const fastOnly = process.env.BENCH_RELAY === 'fast';
+  const heavyOnly = process.env.BENCH_RELAY === 'heavy';
   const staffOnly = process.env.BENCH_RELAY === 'staff';
   const rows: Array<Array<string | number>> = [];
   const summary: Array<Array<string | number>> = [];
@@ -265,8 +267,9 @@ export async function relayBench(databases: Array<'sqlite' | 'postgres'>, pgUrl:
     process.stderr.write(`relay: ${database}…\n`);
     const b = await startBenchInstallation({ database, databaseUrl: pgUrl, env: PACED_ENV });
     try {
-      if (lightOnly || fastOnly) {
-        rows.push(tableRow(database, await (lightOnly ? paced(b, 50, 10, 2600) : paced(b, 50, 10, 250))));
+      if (lightOnly || fastOnly || heavyOnly) {
+        const [visitors, perVisitor, intervalMs] = lightOnly ? [50, 10, 2600] : fastOnly ? [50, 10, 250] : [200, 20, 250];
+        rows.push(tableRow(database, await paced(b, visitors, perVisitor, intervalMs)));
         continue;
       }
       if (loopOnly) {

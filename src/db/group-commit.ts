@@ -1,11 +1,29 @@
 /**
+ * The drains that start in this turn of the event loop: all run in one task, after the turn's I/O has been read, so the
+ * transactions they ask for share one commit on SQLite (src/db/sqlite-session.ts).
+ */
+let starting: Array<() => void> = [];
+
+function startThisTurn(drain: () => void): void {
+  starting.push(drain);
+  if (starting.length > 1) return;
+  setImmediate(() => {
+    const drains = starting;
+    starting = [];
+    for (const d of drains) d();
+  });
+}
+
+/**
  * Group commit: work items that arrive while a transaction is in flight wait and are
  * written together in the next one, so many writers share one commit (one fsync).
  * Nothing waits for a timer: an item arriving when nothing is in flight starts in the same turn
  * of the event loop, once the I/O of that turn has been read (`setImmediate`), so the messages
  * of every socket read together are written together. SQLite's driver writes and commits in this
  * thread (src/db/database.ts): started at once, each message would commit alone before the next
- * socket was read.
+ * socket was read. Every group commit's batch that starts in the same turn starts in the same task,
+ * and on SQLite they are committed together (src/db/sqlite-session.ts): the appends, new conversations,
+ * settles and new topics of one turn cost one fsync.
  *
  * `write(items)` stores a batch in one transaction and answers each item in order.
  * Each caller's promise settles only after the transaction holding its item committed.
@@ -44,7 +62,7 @@ export function createGroupCommit<I, O>(write: (items: I[]) => Promise<O[]>, { m
         queue.push({ item, resolve, reject });
         if (running) return;
         running = true;
-        setImmediate(() => void drain());
+        startThisTurn(() => void drain());
       });
     },
   };

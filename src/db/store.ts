@@ -21,6 +21,8 @@ import { createSnippetRepository } from './snippet-repository';
 import { createDepartmentRepository } from './department-repository';
 import { createRatingRepository } from './rating-repository';
 import { createErasureRepository } from './erasure-repository';
+import { createTopicRecord } from './topic-record';
+import { isPostgres } from './database';
 
 function createRepositories(ctx: RepoContext): Repositories {
   return {
@@ -44,7 +46,8 @@ function createRepositories(ctx: RepoContext): Repositories {
 
 /** The knex-backed Store: repositories on the pool, or bound to one transaction. */
 export function createStore({ db, cache }: { db: Knex; cache: Cache }): Store {
-  const base = createRepositories({ db, cache, invalidate: (keys) => cache.del(keys) });
+  const recordTopic = isPostgres(db) ? undefined : createTopicRecord(db);
+  const base = createRepositories({ db, cache, invalidate: (keys) => cache.del(keys), recordTopic });
   const visitorAppend = createVisitorAppend({ db, cache });
   async function transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     const pending = new Set<string>();

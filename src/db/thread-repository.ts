@@ -35,7 +35,7 @@ export function toThread(row: ThreadRow): Thread {
   };
 }
 
-export function createThreadRepository({ db, cache, invalidate }: RepoContext): ThreadRepository {
+export function createThreadRepository({ db, cache, invalidate, recordTopic }: RepoContext): ThreadRepository {
   const threads = () => db<ThreadRow>('threads');
   async function loadById(id: number): Promise<Thread | null> {
     const row = await threads().where({ id }).first();
@@ -135,7 +135,8 @@ export function createThreadRepository({ db, cache, invalidate }: RepoContext): 
     },
     async setTopic(id, chatId, topicId, known) {
       const before = known ?? (await loadById(id));
-      await db('threads').where({ id }).update({ topic_chat_id: chatId, topic_id: topicId });
+      if (recordTopic) await recordTopic(id, chatId, topicId);
+      else await db('threads').where({ id }).update({ topic_chat_id: chatId, topic_id: topicId });
       const keys = [cacheKeys.thread(id)];
       if (before?.topicChatId != null && before.topicId != null) keys.push(cacheKeys.topic(before.topicChatId, before.topicId));
       if (chatId != null && topicId != null) keys.push(cacheKeys.topic(chatId, topicId));

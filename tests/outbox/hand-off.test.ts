@@ -63,10 +63,11 @@ describeEachDatabase('the hand-off: a message the worker sends without claiming 
     expect(statements.filter((sql) => /from [`"]threads[`"]/.test(sql))).toEqual([]);
     expect(statements.filter((sql) => /for update/.test(sql))).toEqual([]);
     // The visitor (its token not revoked, /lockdown off: conditions of its insert, no reads), the thread, the message
-    // and its outbox row — PostgreSQL: one statement; SQLite: begin, four, commit — then the topic, then the settle
-    // (SQLite: begin, two, commit; PostgreSQL: one statement).
+    // and its outbox row — PostgreSQL: one statement; SQLite: begin, four, commit — then the topic (SQLite: begin, one,
+    // commit: recorded in its turn's transaction, src/db/topic-record.ts), then the settle (SQLite: begin, two, commit;
+    // PostgreSQL: one statement).
     expect(statements.filter((sql) => /from [`"]?(revoked_visitor_tokens|settings)[`"]? where/.test(sql))).toEqual([]);
-    expect(statements).toHaveLength(kind === 'postgres' ? 3 : 11);
+    expect(statements).toHaveLength(kind === 'postgres' ? 3 : 13);
     v.close();
   });
 
