@@ -330,6 +330,10 @@ socket.on('message:update', (m) => {
   conversation.update(m);
   threads.updateMessage(m);
 });
+socket.on('messages:erased', ({ threadId, ids }) => {
+  conversation.remove(threadId, ids);
+  threads.removeMessages(threadId, ids);
+});
 socket.on('thread:status', ({ id, status }) => {
   threads.setStatus(id, status);
   conversation.setStatus(id, status);

@@ -344,6 +344,7 @@ const connection =
           },
           status: (id, status) => messages.setStatus(id, status),
           update: (m) => messages.update(m),
+          removed: (ids) => messages.remove(ids),
           threadStatus(thread) {
             threadClosed = thread.status === 'closed';
             refreshNotice();

@@ -181,6 +181,14 @@ export function createConversation(
     update(m: MessageView) {
       if (thread && m.threadId === thread.id && shown.has(m.id)) insert(m);
     },
+    /** Messages erased from the shown thread (another device's visitor erased): they leave the page. */
+    remove(threadId: number, ids: number[]) {
+      if (!thread || thread.id !== threadId) return;
+      for (const id of ids) {
+        shown.get(id)?.remove();
+        shown.delete(id);
+      }
+    },
     setStatus(id: number, status: ThreadStatus) {
       if (!thread || thread.id !== id) return;
       thread = { ...thread, status };

@@ -143,6 +143,22 @@ export function createThreadList({
       const known = items.get(id);
       if (known && known.summary.status !== status) put({ ...known.summary, status }, 'in-place');
     },
+    /** Messages erased from a thread that stays: its preview and count no longer show them. */
+    removeMessages(threadId: number, ids: number[]) {
+      const known = items.get(threadId);
+      if (!known) return;
+      const gone = (m: MessageView | null) => m !== null && ids.includes(m.id);
+      const { lastMessage, match, messageCount } = known.summary;
+      put(
+        {
+          ...known.summary,
+          lastMessage: gone(lastMessage) ? null : lastMessage,
+          match: gone(match) ? null : match,
+          messageCount: Math.max(0, messageCount - ids.length),
+        },
+        'in-place',
+      );
+    },
     updateMessage(m: MessageView) {
       const known = items.get(m.threadId);
       if (known?.summary.lastMessage?.id === m.id) put({ ...known.summary, lastMessage: m }, 'in-place');

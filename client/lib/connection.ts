@@ -16,6 +16,8 @@ export interface ConnectionHandlers {
   messages(messages: MessageView[], how: { live: boolean; hasMore?: boolean }): void;
   status(id: number, status: DeliveryStatus): void;
   update(message: MessageView): void;
+  /** Messages that left the thread (`messages:erased`: staff erased another device of this visitor's verified user). */
+  removed(ids: number[]): void;
   threadStatus(thread: ThreadView): void;
   /** Staff erased this visitor (`session:reset`): the token is gone; drop everything shown, a new session follows. */
   reset(): void;
@@ -108,6 +110,7 @@ export function createConnection({ io, storage, queue, handlers, catchUpAfter, d
   socket.on('message', (m: MessageView) => handlers.messages([m], { live: true }));
   socket.on('message:status', (s: { id: number; status: DeliveryStatus }) => handlers.status(s.id, s.status));
   socket.on('message:update', (m: MessageView) => handlers.update(m));
+  socket.on('messages:erased', (e: { threadId: number; ids: number[] }) => handlers.removed(e.ids));
   socket.on('thread:status', (s: ThreadView) => handlers.threadStatus(s));
   socket.on('session:reset', () => {
     restart();

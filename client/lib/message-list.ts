@@ -292,6 +292,15 @@ export function createMessageList({ list, scroller, pill, announcer, empty, load
       known.message = { ...m, status: known.message.status === 'delivered' ? 'delivered' : m.status };
       fillBody(known.el, textOf(m), m.attachment, htmlOf(m));
     },
+    /** Messages taken out of the thread (another device's visitor erased by staff): they leave the page. */
+    remove(ids: number[]) {
+      for (const id of ids) {
+        byId.get(id)?.el.remove();
+        byId.delete(id);
+        earlyStatus.delete(id);
+      }
+      refreshEmpty();
+    },
     clear() {
       list.textContent = '';
       byId.clear();

@@ -22,6 +22,8 @@ const en = {
   erased: (ref: string, by: string, threads: number, messages: number) =>
     `🧹 ${by} erased the visitor of ${ref}: ${threads} conversation${threads === 1 ? '' : 's'}, ${messages} message${messages === 1 ? '' : 's'}.`,
   topicLeft: 'The Telegram topic could not be deleted; delete it by hand.',
+  messagesLeft: (n: number) =>
+    `${n} of their message${n === 1 ? '' : 's'} in another conversation's topic could not be deleted in Telegram; delete ${n === 1 ? 'it' : 'them'} by hand.`,
   filesLeft: (n: number) => `${n} file${n === 1 ? '' : 's'} could not be removed yet; they are tried again later.`,
 };
 
@@ -44,6 +46,7 @@ const tr: ForgetTexts = {
   erasedShort: 'Silindi.',
   erased: (ref, by, threads, messages) => `🧹 ${by}, ${ref} ziyaretçisini sildi: ${threads} görüşme, ${messages} mesaj.`,
   topicLeft: 'Telegram konusu silinemedi; elle silin.',
+  messagesLeft: (n) => `Başka bir görüşmenin konusundaki ${n} mesajı Telegram'da silinemedi; elle silin.`,
   filesLeft: (n) => `${n} dosya henüz silinemedi; daha sonra yeniden denenecek.`,
 };
 

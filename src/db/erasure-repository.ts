@@ -50,6 +50,26 @@ export function createErasureRepository({ db, invalidate }: RepoContext): Erasur
         const [counted] = await trx('messages').where(ofVisitor).count({ n: '*' });
         await keepCounts(trx, threadIds, visitorId);
 
+        // Its messages in threads that stay, and what the outbox posted for them that carried nothing else.
+        const elsewhereRows = (await trx('messages as m')
+          .join('threads as t', 't.id', 'm.thread_id')
+          .select('m.id', 'm.thread_id', 't.department_id')
+          .where('m.visitor_id', visitorId)
+          .whereNotIn('m.thread_id', threadIds)
+          .orderBy('m.id')) as Array<{ id: number | string; thread_id: number | string; department_id: number | string | null }>;
+        const elsewhereIds = elsewhereRows.map((r) => num(r.id));
+        const telegramElsewhere = elsewhereIds.length
+          ? await trx<{ chat_id: number | string; telegram_message_id: number | string }>('telegram_links as l')
+              .distinct('l.chat_id', 'l.telegram_message_id')
+              .whereIn('l.message_id', elsewhereIds)
+              .andWhere('l.direction', 'to_telegram')
+              .whereNotExists(
+                trx('telegram_links as o')
+                  .select(trx.raw('1'))
+                  .whereRaw('o.chat_id = l.chat_id and o.telegram_message_id = l.telegram_message_id')
+                  .whereNotIn('o.message_id', elsewhereIds),
+              )
+          : [];
         const messageIds = trx('messages').select('id').where(ofVisitor);
         await trx('outbox').whereIn('thread_id', threadIds).orWhereIn('message_id', messageIds).delete();
         await trx('telegram_links').whereIn('thread_id', threadIds).orWhereIn('message_id', messageIds).delete();
@@ -98,6 +118,15 @@ export function createErasureRepository({ db, invalidate }: RepoContext): Erasur
           ...moved.map((m) => ({ chatId: num(m.chat_id), topicId: num(m.topic_id) })),
         ].filter((t): t is { chatId: number; topicId: number } => t.chatId !== null && t.topicId !== null);
         for (const id of threadIds) stale.push(cacheKeys.thread(id), cacheKeys.recentMessages(id));
+        // The threads that stay must not answer history from a cache that still holds the erased messages.
+        const elsewhere = new Map<number, { threadId: number; departmentId: number | null; messageIds: number[] }>();
+        for (const r of elsewhereRows) {
+          const threadId = num(r.thread_id);
+          const entry = elsewhere.get(threadId) ?? { threadId, departmentId: numOrNull(r.department_id), messageIds: [] };
+          entry.messageIds.push(num(r.id));
+          elsewhere.set(threadId, entry);
+        }
+        for (const id of elsewhere.keys()) stale.push(cacheKeys.thread(id), cacheKeys.recentMessages(id));
         for (const t of topics) stale.push(cacheKeys.topic(t.chatId, t.topicId));
         return {
           erasureId: insertedId(inserted),
@@ -107,6 +136,8 @@ export function createErasureRepository({ db, invalidate }: RepoContext): Erasur
           threadIds,
           departmentIds: threads.map((t) => numOrNull(t.department_id)),
           topics,
+          elsewhere: [...elsewhere.values()],
+          telegramElsewhere: telegramElsewhere.map((l) => ({ chatId: num(l.chat_id), messageId: num(l.telegram_message_id) })),
           messages,
           files: erasedFiles,
         };

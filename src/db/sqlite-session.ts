@@ -144,7 +144,8 @@ function sharedTransaction(db: Knex) {
     } catch (error) {
       for (const w of works) w.reject(error);
     } finally {
-      await client.releaseConnection(conn);
+      // Every work is answered by now; a pool that fails to take its connection back fails the next acquire instead.
+      await client.releaseConnection(conn).catch(() => undefined);
     }
   }
 

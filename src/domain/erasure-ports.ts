@@ -1,4 +1,4 @@
-import type { ThreadId, VisitorId } from './types';
+import type { MessageId, ThreadId, VisitorId } from './types';
 
 /** A stored file of an erased message: what the media storage needs to remove it (src/media/storage.ts). */
 export interface ErasedFile {
@@ -28,6 +28,16 @@ export interface ErasedVisitor {
   departmentIds: Array<number | null>;
   /** Their Telegram topics (and those a /move left behind), to delete. */
   topics: Array<{ chatId: number; topicId: number }>;
+  /**
+   * The visitor's own messages erased from threads that stay (another device's thread of its verified user), by thread,
+   * with the thread's department: the pages showing those threads take them out.
+   */
+  elsewhere: Array<{ threadId: ThreadId; departmentId: number | null; messageIds: MessageId[] }>;
+  /**
+   * The Telegram messages the outbox posted for those messages, to delete from their topics: only those that carried
+   * nothing but the erased visitor's messages (a merged send that also carried another device's message stays).
+   */
+  telegramElsewhere: Array<{ chatId: number; messageId: number }>;
   messages: number;
   /** Stored files of the erased messages, to remove from the media storage. */
   files: ErasedFile[];

@@ -61,6 +61,7 @@ export function createErasureService({ store, notifier, removeFile, clock }: Era
         publicId: erased.publicId,
         threadIds: erased.threadIds,
         departmentIds: erased.departmentIds,
+        elsewhere: erased.elsewhere,
       });
       const files = erased.files.length ? await removeFiles(erased.erasureId, erased.files) : { removed: 0, elsewhere: [], failed: [] };
       return { erased, files };

@@ -18,8 +18,16 @@ export interface VisitorNotifier {
    * Staff erased the visitor (/forget): its sockets, on every instance, are told to start
    * afresh (`session:reset`) and are disconnected; they leave the erased threads' rooms. The
    * staff pages watching each thread's department (`departmentIds`, in the order of threadIds) drop it.
+   * Its messages in threads that stay (`elsewhere`: another device's thread) leave every page showing them,
+   * visitors' and staff's (`messages:erased`).
    */
-  visitorErased(erased: { visitorId: VisitorId; publicId: number; threadIds: ThreadId[]; departmentIds: Array<number | null> }): void;
+  visitorErased(erased: {
+    visitorId: VisitorId;
+    publicId: number;
+    threadIds: ThreadId[];
+    departmentIds: Array<number | null>;
+    elsewhere: Array<{ threadId: ThreadId; departmentId: number | null; messageIds: MessageId[] }>;
+  }): void;
   /**
    * Closed threads past RETENTION_DAYS were erased (src/maintenance/pruner.ts): the staff pages watching each thread's
    * department (`departmentIds`, in the order of threadIds) drop it, and visitors' sockets stop following it. Visitors

@@ -32,6 +32,8 @@ export interface ServerToClientEvents {
   'support:status': (payload: SupportStatus) => void;
   /** Staff erased this visitor (/forget): forget the token and the chat, connect again without a token. */
   'session:reset': (payload: { reason: 'erased' }) => void;
+  /** Another device of this visitor's verified user was erased (/forget): its messages leave this thread. */
+  'messages:erased': (payload: { threadId: number; ids: number[] }) => void;
 }
 
 export interface ClientToServerEvents {

@@ -50,9 +50,12 @@ export function createSocketNotifier(io: Server<ClientToServerEvents, ServerToCl
       io.local.in(rooms.token(visitor.publicId)).socketsJoin(rooms.visitor(visitor.id));
       io.in(rooms.token(visitor.publicId)).socketsJoin(rooms.visitor(visitor.id));
     },
-    visitorErased({ visitorId, publicId, threadIds }) {
+    visitorErased({ visitorId, publicId, threadIds, elsewhere }) {
       const owners = [rooms.visitor(visitorId), rooms.token(publicId)];
       io.to(owners).emit('session:reset', { reason: 'erased' });
+      // Another device of its verified user keeps its own thread, without the erased visitor's messages.
+      for (const { threadId, messageIds } of elsewhere)
+        io.to(rooms.thread(threadId)).except(owners).emit('messages:erased', { threadId, ids: messageIds });
       // Other devices of a verified user stay connected, but no longer follow the erased threads.
       leaveThreads(threadIds);
       // Engine.IO sends what is queued (the event above) before it closes a connection.

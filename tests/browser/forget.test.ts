@@ -1,14 +1,16 @@
 import { useBrowser } from '../support/browser';
 import { hashToken } from '../../src/domain/tokens';
 import { describeWith, services } from '../support/services';
-import { eventually, STAFF_CHAT_ID } from '../support/harness';
+import { connectVisitor, eventually, STAFF_CHAT_ID } from '../support/harness';
+import { onServer, webLoginLink } from '../admin/admin-helpers';
 import { startWithTelegram, type TopicdeskWithTelegram } from '../support/with-telegram';
 import { staffSays, type Staff } from '../staff/staff-helpers';
 
 /**
  * Staff erase the visitor (/forget) while the visitor's page is open: the page gets
  * `session:reset`, drops its token and everything shown, says why, and goes on as a new visitor
- * (docs/protocol.md); in Chromium, in English and Turkish.
+ * (docs/protocol.md); in Chromium, in English and Turkish. Erasing another device of the same verified person takes
+ * that device's messages out of the open pages (the visitor's and the staff page) showing the thread that stays.
  */
 jest.setTimeout(60_000);
 
@@ -78,5 +80,66 @@ describeWith([services.chromium], 'an erased visitor’s open page, in Chromium'
     expect(await page.locator('#messages .msg', { hasText: '4711' }).count()).toBe(0);
     expect(await page.locator('#messages .msg', { hasText: 'Checking' }).count()).toBe(0);
     await page.close();
+  });
+  it("another device's erased messages leave the open visitor page and the staff page of the thread that stays", async () => {
+    const td = h.td;
+    // The laptop's own thread, then the phone's (the newer one).
+    const laptop = await connectVisitor(td.url);
+    const first = await laptop.send('Question from the laptop');
+    await laptop.waitFor('message:status', (st) => st.id === first.message.id && st.status === 'delivered');
+    const laptopThread = (await td.app.store.threads.findById(first.message.threadId))!;
+    const phone = await web.newPage({ locale: 'en-US', viewport: { width: 390, height: 800 } });
+    await phone.goto(td.url);
+    await phone.waitForSelector('html[data-connection="online"]');
+    await phone.locator('#text').fill('Question from the phone');
+    await phone.locator('#text').press('Enter');
+    await phone.locator('#messages .msg--visitor[data-id]', { hasText: 'from the phone' }).waitFor();
+    const phoneToken = await phone.evaluate<string | null>("localStorage.getItem('topicdesk.token')");
+    const phoneVisitor = (await eventually(() => td.app.store.visitors.findByTokenHash(hashToken(phoneToken!))))!;
+    const phoneThread = (await eventually(async () => {
+      const t = await td.app.store.threads.findLatestForVisitor(phoneVisitor.id);
+      return t?.topicId ? t : null;
+    }))!;
+    // Then both devices verified as one person.
+    const user = await td.app.store.users.upsert({
+      telegramId: 777003,
+      username: 'ece',
+      phone: '+905550000003',
+      displayName: 'Ece',
+      now: new Date(),
+    });
+    await td.app.store.users.linkVisitor(laptopThread.visitorId, user.id, 'Ece');
+    await td.app.store.users.linkVisitor(phoneVisitor.id, user.id, 'Ece');
+    // The laptop writes into the person's latest thread, the phone's: the phone's page shows it.
+    const secret = await laptop.send('My card ends 4242');
+    expect(secret.message.threadId).toBe(phoneThread.id);
+    await phone.locator('#messages .msg', { hasText: '4242' }).waitFor();
+    // A staff page reading the phone's thread shows it too.
+    const staff = await web.newPage({ viewport: { width: 1280, height: 800 } });
+    await staff.goto(onServer(td, await webLoginLink(h.emu, deniz)));
+    await staff.waitForSelector('.app[data-list-ready="true"]');
+    await staff.goto(`${td.url}/admin#/threads/${phoneThread.id}`);
+    await staff.locator('#conv-messages .msg', { hasText: '4242' }).waitFor();
+    await staff.locator('#thread-list .thread', { hasText: '4242' }).waitFor();
+
+    // The laptop's visitor is erased (from its own thread's topic).
+    const asked = await staffSays(h.emu, { chatId: STAFF_CHAT_ID, from: deniz, threadId: laptopThread.topicId!, text: '/forget' });
+    const [erase] = (asked.answer.params.reply_markup?.inline_keyboard ?? [])[0] as Array<{ callback_data: string }>;
+    h.emu.userPressesButton({ chatId: STAFF_CHAT_ID, from: deniz, messageId: asked.answer.message.message_id, data: erase.callback_data });
+
+    // Both pages drop the laptop's message and keep the phone's conversation.
+    await phone.locator('#messages .msg', { hasText: '4242' }).waitFor({ state: 'detached' });
+    await staff.locator('#conv-messages .msg', { hasText: '4242' }).waitFor({ state: 'detached' });
+    expect(await phone.locator('#messages .msg', { hasText: 'from the phone' }).count()).toBe(1);
+    expect(await staff.locator('#conv-messages .msg', { hasText: 'from the phone' }).count()).toBe(1);
+    expect(await staff.locator('#thread-list .thread', { hasText: '4242' }).count()).toBe(0);
+    expect(new URL(staff.url()).hash).toBe(`#/threads/${phoneThread.id}`);
+    // Reloaded, neither shows it.
+    await phone.reload();
+    await phone.locator('#messages .msg--visitor[data-id]', { hasText: 'from the phone' }).waitFor();
+    expect(await phone.locator('#messages .msg', { hasText: '4242' }).count()).toBe(0);
+    laptop.close();
+    await phone.close();
+    await staff.close();
   });
 });

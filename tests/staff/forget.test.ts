@@ -9,7 +9,8 @@ import { upload } from '../support/uploads';
 import { hashToken } from '../../src/domain/tokens';
 import { FORGET_CONFIRM_MS } from '../../src/bot/features/staff-commands/forget';
 import type { RecordedCall } from '../../src/emulator/types';
-import { movableClock, staffSays, visitorWithThread, type Staff } from './staff-helpers';
+import { movableClock, staffSays, telegramIdsOf, visitorWithThread, type Staff } from './staff-helpers';
+import { connectStaff, staffCookie } from '../admin/admin-helpers';
 
 const count = async (td: RunningTopicdesk, table: string, where: Record<string, unknown> = {}) =>
   Number((await td.app.db(table).where(where).count({ n: '*' }).first())?.n ?? 0);
@@ -157,8 +158,10 @@ describeEachDatabase('/forget, on %s', (kind) => {
     expect(Math.abs(Number(log[0].erased_at) - clock.now().getTime())).toBeLessThan(60_000);
     const line = td.logs.find((l) => l.message === 'visitor erased');
     expect(line).toMatchObject({ threadRef: ref, staffTelegramId: 5001, threads: 1, messages: 3, filesRemoved: 1, filesPending: 0 });
-    // Its times are numbers that may hold any digits ("4711" in an epoch millisecond): only the text is searched.
-    const texts = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' ? 0 : v));
+    // Its times are numbers that may hold any digits ("4711" in an epoch millisecond; PostgreSQL's bigints come as
+    // strings of digits): only the text is searched.
+    const texts = (value: unknown) =>
+      JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v)) ? 0 : v));
     for (const text of [texts(log), texts(line)])
       for (const secret of ['4711', 'Let me check', '+90555', 'buyer', 'Can', filePath]) expect(text).not.toContain(secret);
 
@@ -197,6 +200,87 @@ describeEachDatabase('/forget, on %s', (kind) => {
     expect(fresh.ok).toBe(true);
     expect(fresh.message.threadId).not.toBe(threadId);
     back.close();
+  });
+
+  it("another device's thread stays without the erased visitor's messages: out of its history, its open pages, the staff page and its topic", async () => {
+    const td = h.td;
+    // One person on two devices, verified on both: the first device's thread, then the second's (the newer one).
+    const first = await visitorWithThread(td, 'Question from the laptop');
+    const second = await visitorWithThread(td, 'Question from the phone');
+    const user = await td.app.store.users.upsert({
+      telegramId: 777002,
+      username: 'twodevices',
+      phone: '+905550000002',
+      displayName: 'Ece',
+      now: clock.now(),
+    });
+    await td.app.store.users.linkVisitor(first.visitorId, user.id, 'Ece');
+    await td.app.store.users.linkVisitor(second.visitorId, user.id, 'Ece');
+    // The laptop writes again: into the person's latest thread, the phone's.
+    const secret = await first.v.send('My card ends 4242');
+    expect(secret).toMatchObject({ ok: true, message: { threadId: second.threadId } });
+    const kept = await second.v.send('Still there?');
+    expect(kept.ok).toBe(true);
+    const telegramOf = async (id: number) =>
+      eventually(
+        async () => {
+          const ids = await telegramIdsOf(td, id);
+          return ids.length ? ids : null;
+        },
+        { what: `message ${id} in Telegram` },
+      );
+    const [secretInTelegram] = (await telegramOf(secret.message.id))!;
+    const [keptInTelegram] = (await telegramOf(kept.message.id))!;
+    // One more from the laptop, recorded as one Telegram message with a phone message (as a merged send would be): the
+    // phone's words are in it, so it stays in Telegram.
+    const shared = await first.v.send('And the expiry is 09/29');
+    const [sharedInTelegram] = (await telegramOf(shared.message.id))!;
+    await td.app.db('telegram_links').insert({
+      thread_id: second.threadId,
+      message_id: kept.message.id,
+      chat_id: STAFF_CHAT_ID,
+      topic_id: second.topicId,
+      telegram_message_id: sharedInTelegram,
+      direction: 'to_telegram',
+      created_at: clock.now().getTime(),
+    });
+    // The phone's history (now in the cache) and an open staff page show the laptop's message.
+    const historyOf = async () =>
+      ((await second.v.emit('history', { limit: 20 })) as { messages: Array<{ id: number }> }).messages.map((m) => m.id);
+    expect(await historyOf()).toContain(secret.message.id);
+    // The phone's thread's recent messages as the cache keeps them (read by any one-thread history: the phone's own, once
+    // the laptop's thread is gone).
+    expect((await td.app.store.messages.history([second.threadId], { limit: 20 })).map((m) => m.id)).toContain(secret.message.id);
+    const staffPage = await connectStaff(td, { cookie: await staffCookie(td, h.emu, deniz) });
+
+    const asked = await staffSays(h.emu, { chatId: STAFF_CHAT_ID, from: deniz, threadId: first.topicId!, text: '/forget' });
+    await press(deniz, asked.answer.message.message_id, buttonsOf(asked.answer.params)[0][1]);
+    const erasedEvent = { threadId: second.threadId, ids: [secret.message.id, shared.message.id] };
+    expect(await second.v.waitFor('messages:erased')).toEqual(erasedEvent);
+    await eventually(() => staffPage.events.some((e) => e.event === 'messages:erased'), { what: 'messages:erased on the staff page' });
+    expect(staffPage.events.filter((e) => e.event === 'messages:erased').map((e) => e.payload)).toEqual([erasedEvent]);
+    expect(staffPage.events.filter((e) => e.event === 'thread:erased').map((e) => e.payload)).toEqual([{ id: first.threadId }]);
+    // The phone's thread answers without it at once (no cached copy), and keeps everything else.
+    expect(await historyOf()).toEqual([second.firstMessageId, kept.message.id]);
+    expect(await count(td, 'threads', { id: second.threadId })).toBe(1);
+    // In Telegram: the laptop's message leaves the phone's topic, which stays with the phone's messages.
+    // The note in General comes after every deletion.
+    await h.emu.waitFor(
+      (c) => c.method === 'sendMessage' && String(c.params.text).startsWith('🧹') && String(c.params.text).includes(first.ref),
+    );
+    expect(
+      h.emu
+        .callsTo('deleteMessage')
+        .filter((c) => c.ok)
+        .map((c) => c.params.message_id),
+    ).toContain(secretInTelegram);
+    const deleted = h.emu.callsTo('deleteMessage').map((c) => c.params.message_id);
+    expect(deleted).not.toContain(keptInTelegram);
+    expect(deleted).not.toContain(sharedInTelegram);
+    expect(h.emu.callsTo('deleteForumTopic').map((c) => c.params.message_thread_id)).not.toContain(second.topicId);
+    staffPage.close();
+    first.v.close();
+    second.v.close();
   });
 
   it('a confirmation that is too old, or whose visitor is already erased, changes nothing and says so', async () => {

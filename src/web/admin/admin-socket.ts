@@ -78,6 +78,8 @@ export function withAdminFeed(inner: VisitorNotifier, io: Server, threads: Pick<
     visitorErased(erased) {
       inner.visitorErased(erased);
       threadsErased(erased);
+      for (const { threadId, departmentId, messageIds } of erased.elsewhere)
+        toStaff(threadId, departmentId, (room) => room.emit('messages:erased', { threadId, ids: messageIds }));
     },
     threadsPruned(pruned) {
       inner.threadsPruned(pruned);

@@ -103,6 +103,8 @@ export interface AdminServerEvents {
   'thread:status': (payload: { id: number; status: ThreadStatus }) => void;
   /** The thread was erased (/forget): it is gone from the list and can no longer be read. */
   'thread:erased': (payload: { id: number }) => void;
+  /** Messages of an erased visitor (/forget) left a thread that stays (another device's of its verified user). */
+  'messages:erased': (payload: { threadId: number; ids: number[] }) => void;
   /** The session ended (logout, expiry, removal from the staff chat); the socket is closed next. */
   'session:ended': (payload: { reason: string }) => void;
 }

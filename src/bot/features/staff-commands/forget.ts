@@ -101,9 +101,20 @@ export const forgetCommands: StaffCommandGroup = ({ store, erasure, clock, logge
         log.warn('the erased visitor’s topic could not be deleted', { erasureId: erased.erasureId, topicId: topic.topicId, error });
       }
     }
+    // Its messages the outbox posted into another device's topic (that topic stays).
+    let messagesLeft = 0;
+    for (const posted of erased.telegramElsewhere) {
+      try {
+        await ctx.api.deleteMessage(posted.chatId, posted.messageId);
+      } catch (error) {
+        messagesLeft++;
+        log.warn('an erased visitor’s message in another topic could not be deleted', { erasureId: erased.erasureId, error });
+      }
+    }
     const by = ctx.from.username ? `@${ctx.from.username}` : ctx.from.first_name;
     const lines = [texts.erased(erased.threadRef, by, erased.threadIds.length, erased.messages)];
     if (topicsLeft) lines.push(texts.topicLeft);
+    if (messagesLeft) lines.push(texts.messagesLeft(messagesLeft));
     if (files.failed.length) lines.push(texts.filesLeft(files.failed.length));
     // In General: the topic (and the confirmation in it) is gone.
     await ctx.api.sendMessage(ctx.chat!.id, lines.join('\n'));
