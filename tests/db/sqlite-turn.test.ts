@@ -131,7 +131,8 @@ describe('SQLite: the transactions of one turn share one commit', () => {
     const settles = writer('gs');
     const { statements } = await statementsOf(two.a, async () => {
       await Promise.all([appends.submit('1'), settles.submit('1'), appends.submit('2')]);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      // The next task of the event loop: the turn above has been written and answered.
+      await new Promise((resolve) => setImmediate(resolve));
       await settles.submit('2');
     });
     expect(statements.filter((sql) => sql === 'COMMIT;')).toHaveLength(2);

@@ -92,25 +92,32 @@ export const forgetCommands: StaffCommandGroup = ({ store, erasure, clock, logge
       });
     await ctx.answerCallbackQuery({ text: texts.erasedShort });
 
-    let topicsLeft = 0;
-    for (const topic of erased.topics) {
-      try {
-        await ctx.api.deleteForumTopic(topic.chatId, topic.topicId);
-      } catch (error) {
-        topicsLeft++;
-        log.warn('the erased visitor’s topic could not be deleted', { erasureId: erased.erasureId, topicId: topic.topicId, error });
+    /** Deletes each in Telegram, logging what Telegram refuses; answers how many were refused. */
+    async function deleteEach<T>(items: T[], remove: (item: T) => Promise<unknown>, refused: string, detail: (item: T) => object) {
+      let left = 0;
+      for (const item of items) {
+        try {
+          await remove(item);
+        } catch (error) {
+          left++;
+          log.warn(refused, { erasureId: erased.erasureId, ...detail(item), error });
+        }
       }
+      return left;
     }
+    const topicsLeft = await deleteEach(
+      erased.topics,
+      (topic) => ctx.api.deleteForumTopic(topic.chatId, topic.topicId),
+      'the erased visitor’s topic could not be deleted',
+      (topic) => ({ topicId: topic.topicId }),
+    );
     // Its messages the outbox posted into another device's topic (that topic stays).
-    let messagesLeft = 0;
-    for (const posted of erased.telegramElsewhere) {
-      try {
-        await ctx.api.deleteMessage(posted.chatId, posted.messageId);
-      } catch (error) {
-        messagesLeft++;
-        log.warn('an erased visitor’s message in another topic could not be deleted', { erasureId: erased.erasureId, error });
-      }
-    }
+    const messagesLeft = await deleteEach(
+      erased.telegramElsewhere,
+      (posted) => ctx.api.deleteMessage(posted.chatId, posted.messageId),
+      'an erased visitor’s message in another topic could not be deleted',
+      () => ({}),
+    );
     const by = ctx.from.username ? `@${ctx.from.username}` : ctx.from.first_name;
     const lines = [texts.erased(erased.threadRef, by, erased.threadIds.length, erased.messages)];
     if (topicsLeft) lines.push(texts.topicLeft);
